@@ -1,0 +1,41 @@
+# Consult: `make run` serves the demo site; `make test` runs the whole suite. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-postgres check-migrations translations bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@if ls consult/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile --quiet -d consult/translations; fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo-data --if-empty
+	@echo "Serving Consult on http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - app:app
+
+test: install
+	$(BIN)/pytest
+
+# The same suite against PostgreSQL (the schema is emptied first by the test fixtures).
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+check-migrations: install
+	$(BIN)/python scripts/check_migrations.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,49 @@
+"""Consult: public consultation on draft codes of practice."""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request, session
+
+from .config import REPO_ROOT, load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale() -> str:
+    """The language chosen with the header switch, else the browser's preference."""
+    from flask import current_app
+
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = current_app.config["CONSULT_LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI and template helpers."""
+    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"), static_folder=str(REPO_ROOT / "static"))
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(REPO_ROOT / "consult" / "translations"))
+    login_manager.init_app(app)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .database import configure_engine
+    from .views import register_blueprints
+    from .web import register_web_helpers
+    from .cli import register_cli
+
+    with app.app_context():
+        configure_engine(db.engine)
+    register_web_helpers(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app

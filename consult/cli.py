@@ -1,0 +1,86 @@
+"""Command line: import-draft, create-user, demo-data."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from .drafts.parse import MAX_DRAFT_BYTES
+from .services import ServiceError
+
+
+def fail(message: str, code: int = 2):
+    """Print an error to stderr and exit with `code`; nothing has been written."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to `flask --app app`."""
+
+    @app.cli.command("import-draft")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--document", "slug", required=True, help="Document slug; created if new.")
+    @click.option("--title", help="Document title (default: the draft's '# Title' line).")
+    @click.option("--label", help="Version label, e.g. 'Second draft'.")
+    @click.option("--opens", help="Consultation opens, ISO 8601 (UTC if no zone). Default: now.")
+    @click.option("--closes", help="Consultation closes, ISO 8601 (UTC if no zone).")
+    def import_draft(path, slug, title, label, opens, closes):
+        """Publish a Markdown draft as the next version of a document."""
+        from .services import documents as document_service
+
+        file = Path(path)
+        if not file.is_file():
+            fail(f"{path}: no such file")
+        if file.stat().st_size > MAX_DRAFT_BYTES:
+            fail(f"{path}: the file is larger than 5 MB")
+        try:
+            opens_at = document_service.parse_datetime(opens, "--opens")
+            closes_at = document_service.parse_datetime(closes, "--closes")
+            version = document_service.publish_version(slug=slug, data=file.read_bytes(), title=title, label=label,
+                                                       opens_at=opens_at, closes_at=closes_at)
+        except ServiceError as exc:
+            where = f"{path}: line {exc.line}: " if exc.line else f"{path}: "
+            fail(where + exc.message)
+        click.echo(json.dumps({"document": slug, "version": version.number, "clauses": version.clause_count}))
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", required=True, type=click.Choice(["participant", "drafter", "moderator", "admin"]))
+    @click.option("--name", help="Display name.")
+    @click.option("--group", default="other", help="Stakeholder group (default: other).")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    def create_user(email, role, name, group, password_stdin):
+        """Create an active account; the password is prompted for, or read from stdin."""
+        from .services import accounts as account_service
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = account_service.create_user(email, password, role=role, display_name=name,
+                                               stakeholder_group=group, status="active")
+        except ServiceError as exc:
+            fail(exc.message)
+        click.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role}))
+
+    @app.cli.command("demo-data")
+    @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database has content.")
+    def demo_data(if_empty):
+        """Load the demo content into an empty database; refuses if there is content already."""
+        from .demo import database_is_empty, load_demo
+
+        if if_empty and not database_is_empty():
+            click.echo("The database has content; demo content not loaded.", err=True)
+            return
+        try:
+            accounts = load_demo()
+        except ServiceError as exc:
+            fail(exc.message)
+        click.echo("Demo content loaded. Accounts (these passwords are shown once; note them now):")
+        for email, role, password in accounts:
+            click.echo(f"  {role:<12} {email:<32} {password}")

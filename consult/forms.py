@@ -1,0 +1,30 @@
+"""Flask-WTF forms. Labels and messages go through Babel."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")),
+                                                        Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
+                                                         Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class PublishForm(FlaskForm):
+    """Publish a draft: paste or upload Markdown, preview the clause tree, then confirm."""
+
+    slug = StringField(_l("Document slug (used in addresses)"), validators=[Optional(), Length(max=80)])
+    title = StringField(_l("Document title"), validators=[Optional(), Length(max=300)])
+    label = StringField(_l("Version label"), validators=[Optional(), Length(max=200)],
+                        description=_l("For example: Second draft"))
+    opens_at = StringField(_l("Consultation opens (UTC)"), validators=[Optional()],
+                           description=_l("ISO 8601, for example 2026-05-01T09:00. Leave empty to open now."))
+    closes_at = StringField(_l("Consultation closes (UTC)"), validators=[Optional()],
+                            description=_l("ISO 8601, for example 2026-06-30T23:59."))
+    markdown = TextAreaField(_l("Draft text (Markdown)"), validators=[Optional()])
+    upload = FileField(_l("Or upload a Markdown file"))
+    confirm = BooleanField(_l("Publish this version"))  # sent by the publish button after the preview

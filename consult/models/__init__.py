@@ -1,0 +1,6 @@
+"""SQLAlchemy models. Importing this package registers every table."""
+from .accounts import Organisation, User, UserSession
+from .documents import Clause, Document, Lineage, Version
+from .types import UTCDateTime, utcnow
+
+__all__ = ["Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]

@@ -1,0 +1,87 @@
+"""Documents, their versions, and the clauses of each version."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Document(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    slug = db.Column(db.String(80), nullable=False, unique=True)
+    title = db.Column(db.String(300), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    versions = db.relationship("Version", back_populates="document", order_by="Version.number",
+                               lazy="select")
+
+
+class Version(db.Model):
+    """One published draft. Its text, numbers and keys never change once published."""
+
+    __table_args__ = (db.UniqueConstraint("document_id", "number", name="uq_version_document_number"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    document_id = db.Column(db.Integer, db.ForeignKey("document.id"), nullable=False, index=True)
+    number = db.Column(db.Integer, nullable=False)
+    label = db.Column(db.String(200), nullable=False)
+    source_markdown = db.Column(db.Text, nullable=False)
+    published_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    published_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    opens_at = db.Column(UTCDateTime)
+    closes_at = db.Column(UTCDateTime)
+    clause_count = db.Column(db.Integer, nullable=False, default=0)
+
+    document = db.relationship(Document, back_populates="versions")
+    clauses = db.relationship("Clause", back_populates="version", order_by="Clause.position",
+                              lazy="select")
+
+    def status(self, now: datetime | None = None) -> str:
+        """'upcoming', 'open' or 'closed' for the consultation window at `now`."""
+        now = now or utcnow()
+        if self.opens_at and now < self.opens_at:
+            return "upcoming"
+        if self.closes_at and now >= self.closes_at:
+            return "closed"
+        if self.opens_at is None and self.closes_at is None:
+            return "closed"  # published for reading only
+        return "open"
+
+
+class Lineage(db.Model):
+    """The identity of a clause across versions of one document."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    document_id = db.Column(db.Integer, db.ForeignKey("document.id"), nullable=False, index=True)
+
+    document = db.relationship(Document)
+
+
+class Clause(db.Model):
+    __table_args__ = (
+        db.UniqueConstraint("version_id", "key", name="uq_clause_version_key"),
+        db.UniqueConstraint("version_id", "position", name="uq_clause_version_position"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    version_id = db.Column(db.Integer, db.ForeignKey("version.id"), nullable=False)
+    parent_id = db.Column(db.Integer, db.ForeignKey("clause.id"))
+    key = db.Column(db.String(80), nullable=False)
+    explicit_key = db.Column(db.Boolean, nullable=False, default=False)
+    number = db.Column(db.String(40), nullable=False)
+    heading = db.Column(db.String(500), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    # Rendered once at import through markup.render_markdown; the body never changes afterwards.
+    body_html = db.Column(db.Text, nullable=False)
+    level = db.Column(db.Integer, nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    lineage_id = db.Column(db.Integer, db.ForeignKey("lineage.id"), index=True)
+
+    version = db.relationship(Version, back_populates="clauses")
+    parent = db.relationship("Clause", remote_side=[id], lazy="select")
+    lineage = db.relationship(Lineage, lazy="select")
+
+    @property
+    def parent_key(self) -> str | None:
+        return self.parent.key if self.parent_id else None

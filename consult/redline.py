@@ -1,0 +1,426 @@
+"""Word-level redlines between two versions of a clause. Pure: no Flask, no database."""
+from __future__ import annotations
+
+import html
+import re
+from bisect import bisect_left
+from collections import Counter
+
+EQUAL = "equal"
+INSERT = "insert"
+DELETE = "delete"
+
+# Combining marks count as word characters so that a decomposed accent ("e" + U+0301)
+# stays inside its word instead of becoming a punctuation token of its own.
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_WORD = rf"(?:\w|[{_MARKS}])+"
+_TOKEN_RE = re.compile(rf"{_WORD}|\s+|[^\w\s]")
+_WORD_RE = re.compile(_WORD)
+
+# Work budget, in Myers diagonal steps (a few hundred thousand per second in CPython).
+# One bisection may spend at most _BISECT_WORK; the whole diff at most _TOTAL_WORK.
+# Past that, sections fall back to unique-token anchors, then to delete-all + insert-all.
+_BISECT_WORK = 1_000_000
+_TOTAL_WORK = 2_500_000
+
+_GALLOP = 16
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into words, whitespace runs and single punctuation characters."""
+    return _TOKEN_RE.findall(text)
+
+
+def diff_words(old: str, new: str) -> list[tuple[str, str]]:
+    """Return merged equal/insert/delete operations turning old into new, word by word."""
+    if old == new:
+        return [(EQUAL, old)] if old else []
+    old_tokens = tokenize(old)
+    new_tokens = tokenize(new)
+    # Only words and punctuation take part in the alignment; whitespace between aligned
+    # tokens is compared afterwards, so a reflowed line costs no words.
+    old_pos = [i for i, tok in enumerate(old_tokens) if not tok.isspace()]
+    new_pos = [i for i, tok in enumerate(new_tokens) if not tok.isspace()]
+    ids: dict[str, int] = {}
+    a = [ids.setdefault(old_tokens[i], len(ids)) for i in old_pos]
+    b = [ids.setdefault(new_tokens[i], len(ids)) for i in new_pos]
+    blocks = _match_ids(a, b)
+    ops = _Ops()
+    pa = pb = 0
+    for i, j, size in blocks:
+        first_a, first_b = old_pos[i], new_pos[j]
+        _gap(ops, old_tokens, pa, first_a, new_tokens, pb, first_b)
+        last_a, last_b = old_pos[i + size - 1] + 1, new_pos[j + size - 1] + 1
+        span = old_tokens[first_a:last_a]
+        if span == new_tokens[first_b:last_b]:
+            ops.add(EQUAL, span)
+        else:
+            pa, pb = first_a, first_b
+            for k in range(size):
+                ta, tb = old_pos[i + k], new_pos[j + k]
+                _gap(ops, old_tokens, pa, ta, new_tokens, pb, tb)
+                ops.add(EQUAL, [old_tokens[ta]])
+                pa, pb = ta + 1, tb + 1
+        pa, pb = last_a, last_b
+    _gap(ops, old_tokens, pa, len(old_tokens), new_tokens, pb, len(new_tokens))
+    return _cleanup(ops.result())
+
+
+def rebuild(ops) -> tuple[str, str]:
+    """Return the (old, new) texts that the operations describe."""
+    old = "".join(text for kind, text in ops if kind != INSERT)
+    new = "".join(text for kind, text in ops if kind != DELETE)
+    return old, new
+
+
+def word_counts(ops) -> tuple[int, int]:
+    """Return (words inserted, words deleted)."""
+    inserted = deleted = 0
+    for kind, text in ops:
+        if kind == INSERT:
+            inserted += len(_WORD_RE.findall(text))
+        elif kind == DELETE:
+            deleted += len(_WORD_RE.findall(text))
+    return inserted, deleted
+
+
+def changed_token_count(ops) -> int:
+    """Return the number of non-whitespace tokens inside insert and delete operations."""
+    return sum(
+        1
+        for kind, text in ops
+        if kind != EQUAL
+        for tok in tokenize(text)
+        if not tok.isspace()
+    )
+
+
+def render_html(ops) -> str:
+    """Render the operations inline as escaped HTML paragraphs with <ins> and <del>."""
+    return _render(ops)
+
+
+def render_side_by_side(ops) -> tuple[str, str]:
+    """Render (old_html, new_html): the old side with <del>, the new side with <ins>."""
+    old = _render([op for op in ops if op[0] != INSERT])
+    new = _render([op for op in ops if op[0] != DELETE])
+    return old, new
+
+
+# --- building operations ---------------------------------------------------------
+
+
+class _Ops:
+    """Accumulates token lists per operation, merging neighbours of the same kind."""
+
+    def __init__(self):
+        self.kinds: list[str] = []
+        self.parts: list[list[str]] = []
+
+    def add(self, kind: str, tokens: list[str]) -> None:
+        """Append tokens under kind, merging with the previous operation when it matches."""
+        if not tokens:
+            return
+        if self.kinds and self.kinds[-1] == kind:
+            self.parts[-1].extend(tokens)
+        else:
+            self.kinds.append(kind)
+            self.parts.append(list(tokens))
+
+    def result(self) -> list[tuple[str, str]]:
+        """Return the operations with their texts joined."""
+        return [(kind, "".join(part)) for kind, part in zip(self.kinds, self.parts)]
+
+
+def _gap(ops: _Ops, old: list[str], a0: int, a1: int, new: list[str], b0: int, b1: int) -> None:
+    """Emit the operations for an unaligned stretch between two aligned tokens."""
+    if a0 == a1 and b0 == b1:
+        return
+    limit = min(a1 - a0, b1 - b0)
+    p = 0
+    while p < limit and old[a0 + p] == new[b0 + p]:
+        p += 1
+    s = 0
+    while s < limit - p and old[a1 - 1 - s] == new[b1 - 1 - s]:
+        s += 1
+    ops.add(EQUAL, old[a0:a0 + p])
+    ops.add(DELETE, old[a0 + p:a1 - s])
+    ops.add(INSERT, new[b0 + p:b1 - s])
+    ops.add(EQUAL, old[a1 - s:a1])
+
+
+def _cleanup(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Fold punctuation-only equal runs between changes into the changes around them."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    n = len(ops)
+    while i < n:
+        if ops[i][0] == EQUAL:
+            out.append(ops[i])
+            i += 1
+            continue
+        # One changed stretch: changes, possibly joined by absorbable equal runs.
+        old_parts: list[str] = []
+        new_parts: list[str] = []
+        while i < n:
+            kind, text = ops[i]
+            if kind == EQUAL:
+                if i + 1 < n and ops[i + 1][0] != EQUAL and _absorbable(text):
+                    old_parts.append(text)
+                    new_parts.append(text)
+                else:
+                    break
+            elif kind == DELETE:
+                old_parts.append(text)
+            else:
+                new_parts.append(text)
+            i += 1
+        if old_parts:
+            out.append((DELETE, "".join(old_parts)))
+        if new_parts:
+            out.append((INSERT, "".join(new_parts)))
+    return out
+
+
+def _absorbable(text: str) -> bool:
+    """Return whether an equal run is too slight to stand between two changes."""
+    return "\n" not in text and _WORD_RE.search(text) is None
+
+
+# --- alignment on token ids -------------------------------------------------------
+
+
+def _match_ids(a: list[int], b: list[int]) -> list[tuple[int, int, int]]:
+    """Return sorted matching blocks (i, j, size) of a near-minimal alignment of a and b."""
+    blocks: list[tuple[int, int, int]] = []
+    budget = _TOTAL_WORK
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        a0, a1, b0, b1 = stack.pop()
+        p = _run_forward(a, a0, b, b0, min(a1 - a0, b1 - b0))
+        if p:
+            blocks.append((a0, b0, p))
+            a0 += p
+            b0 += p
+        s = _run_backward(a, a1, b, b1, min(a1 - a0, b1 - b0))
+        if s:
+            blocks.append((a1 - s, b1 - s, s))
+            a1 -= s
+            b1 -= s
+        if a0 == a1 or b0 == b1:
+            continue
+        split = None
+        if budget > 0:
+            split, spent = _bisect(a, a0, a1, b, b0, b1, min(budget, _BISECT_WORK))
+            budget -= spent
+        if split is not None:
+            x, y = split
+            stack.append((x, a1, y, b1))
+            stack.append((a0, x, b0, y))
+            continue
+        # Too costly (or nothing in common): split on tokens unique to both sides.
+        anchors = _unique_anchors(a, a0, a1, b, b0, b1)
+        for i, j in anchors:
+            blocks.append((i, j, 1))
+            stack.append((a0, i, b0, j))
+            a0, b0 = i + 1, j + 1
+        if anchors:
+            stack.append((a0, a1, b0, b1))
+    blocks.sort()
+    merged: list[tuple[int, int, int]] = []
+    for i, j, size in blocks:
+        if merged:
+            pi, pj, psize = merged[-1]
+            if pi + psize == i and pj + psize == j:
+                merged[-1] = (pi, pj, psize + size)
+                continue
+        merged.append((i, j, size))
+    return merged
+
+
+def _run_forward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int:
+    """Return the length of the common run of a[i:] and b[j:], at most limit."""
+    n = 0
+    stop = min(limit, _GALLOP)
+    while n < stop and a[i + n] == b[j + n]:
+        n += 1
+    if n < stop or n == limit:
+        return n
+    # Long runs are compared slice by slice so that the loop runs in C.
+    step = _GALLOP
+    while n < limit:
+        hi = min(n + step, limit)
+        if a[i + n:i + hi] != b[j + n:j + hi]:
+            lo = n
+            while hi - lo > _GALLOP:
+                mid = (lo + hi) // 2
+                if a[i + lo:i + mid] == b[j + lo:j + mid]:
+                    lo = mid
+                else:
+                    hi = mid
+            while a[i + lo] == b[j + lo]:
+                lo += 1
+            return lo
+        n = hi
+        step *= 2
+    return n
+
+
+def _run_backward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int:
+    """Return the length of the common run ending just before a[i] and b[j], at most limit."""
+    n = 0
+    stop = min(limit, _GALLOP)
+    while n < stop and a[i - 1 - n] == b[j - 1 - n]:
+        n += 1
+    if n < stop or n == limit:
+        return n
+    step = _GALLOP
+    while n < limit:
+        hi = min(n + step, limit)
+        if a[i - hi:i - n] != b[j - hi:j - n]:
+            lo = n
+            while hi - lo > _GALLOP:
+                mid = (lo + hi) // 2
+                if a[i - mid:i - lo] == b[j - mid:j - lo]:
+                    lo = mid
+                else:
+                    hi = mid
+            while a[i - 1 - lo] == b[j - 1 - lo]:
+                lo += 1
+            return lo
+        n = hi
+        step *= 2
+    return n
+
+
+def _bisect(a, a0, a1, b, b0, b1, allowance):
+    """Find a point on a shortest edit path through the middle snake; (None, work) if too costly."""
+    # Myers' linear-space search: forward paths from (a0, b0) and backward paths from
+    # (a1, b1) grow one edit at a time until they meet on a diagonal. The caller has
+    # trimmed common ends, so the point returned lies strictly inside the rectangle.
+    n = a1 - a0
+    m = b1 - b0
+    delta = n - m
+    front = delta & 1
+    max_d = (n + m + 1) // 2
+    off = max_d + 1
+    size = 2 * off + 1
+    vf = [-1] * size
+    vb = [-1] * size
+    vf[off + 1] = 0
+    vb[off + 1] = 0
+    f_start = f_end = r_start = r_end = 0
+    work = 0
+    for d in range(max_d + 1):
+        work += 2 * d + 2
+        if work > allowance:
+            return None, work
+        for k in range(-d + f_start, d + 1 - f_end, 2):
+            i = off + k
+            if k == -d or (k != d and vf[i - 1] < vf[i + 1]):
+                x = vf[i + 1]
+            else:
+                x = vf[i - 1] + 1
+            y = x - k
+            if x < n and y < m and a[a0 + x] == b[b0 + y]:
+                x += _run_forward(a, a0 + x, b, b0 + y, min(n - x, m - y))
+                y = x - k
+            vf[i] = x
+            if x > n:
+                f_end += 2
+            elif y > m:
+                f_start += 2
+            elif front:
+                j = off + delta - k
+                if 0 <= j < size and vb[j] != -1 and x > n - vb[j]:
+                    return (a0 + x, b0 + y), work
+        for k in range(-d + r_start, d + 1 - r_end, 2):
+            j = off + k
+            if k == -d or (k != d and vb[j - 1] < vb[j + 1]):
+                x = vb[j + 1]
+            else:
+                x = vb[j - 1] + 1
+            y = x - k
+            if x < n and y < m and a[a1 - 1 - x] == b[b1 - 1 - y]:
+                x += _run_backward(a, a1 - x, b, b1 - y, min(n - x, m - y))
+                y = x - k
+            vb[j] = x
+            if x > n:
+                r_end += 2
+            elif y > m:
+                r_start += 2
+            elif not front:
+                i = off + delta - k
+                if 0 <= i < size and vf[i] != -1:
+                    fx = vf[i]
+                    if fx >= n - x:
+                        return (a0 + fx, b0 + fx - (delta - k)), work
+    return None, work
+
+
+def _unique_anchors(a, a0, a1, b, b0, b1) -> list[tuple[int, int]]:
+    """Return the longest in-order chain of tokens that occur once on each side."""
+    count_a = Counter(a[a0:a1])
+    count_b = Counter(b[b0:b1])
+    where_b = {b[j]: j for j in range(b0, b1) if count_b[b[j]] == 1}
+    pairs = [
+        (i, where_b[a[i]])
+        for i in range(a0, a1)
+        if count_a[a[i]] == 1 and a[i] in where_b
+    ]
+    if not pairs:
+        return []
+    # Longest increasing subsequence of the b positions (patience sorting).
+    tails: list[int] = []
+    tail_index: list[int] = []
+    back: list[int] = [-1] * len(pairs)
+    for n, (_, j) in enumerate(pairs):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_index.append(n)
+        else:
+            tails[pos] = j
+            tail_index[pos] = n
+        back[n] = tail_index[pos - 1] if pos else -1
+    chain = []
+    n = tail_index[-1]
+    while n != -1:
+        chain.append(pairs[n])
+        n = back[n]
+    chain.reverse()
+    return chain
+
+
+# --- rendering --------------------------------------------------------------------
+
+
+def _render(ops) -> str:
+    """Render operations as <p> blocks, with <br> for single newlines and ins/del inside lines."""
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+    for kind, text in ops:
+        tag = "ins" if kind == INSERT else "del" if kind == DELETE else None
+        run: list[str] = []
+        for tok in tokenize(text):
+            if "\n" in tok and tok.isspace():
+                if run:
+                    current.append(_wrap(tag, run))
+                    run = []
+                if tok.count("\n") >= 2:
+                    paragraphs.append(current)
+                    current = []
+                else:
+                    current.append("<br>\n")
+            else:
+                run.append(html.escape(tok, quote=True))
+        if run:
+            current.append(_wrap(tag, run))
+    paragraphs.append(current)
+    return "\n".join(f"<p>{''.join(p)}</p>" for p in paragraphs if p)
+
+
+def _wrap(tag: str | None, run: list[str]) -> str:
+    """Join escaped tokens, inside <tag> when there is one."""
+    body = "".join(run)
+    return f"<{tag}>{body}</{tag}>" if tag else body

@@ -1,0 +1,195 @@
+"""Publishing documents and versions."""
+from __future__ import annotations
+
+import re
+from operator import attrgetter
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+
+from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
+from ..extensions import db
+from ..markup import render_markdown
+from ..models import Clause, Document, Lineage, Version, utcnow
+from . import ServiceError
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+RESERVED_SLUGS = {"new"}  # taken by /documents/new
+
+
+def parse_datetime(value: str | None, field: str) -> datetime | None:
+    """An ISO 8601 string as an aware UTC datetime (a time without zone is taken as UTC)."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ServiceError(_("%(field)s: '%(value)s' is not an ISO 8601 date and time (e.g. 2026-05-01T12:00:00Z)",
+                             field=field, value=value), field=field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    """A consultation window must close after it opens."""
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ServiceError(_("the consultation must close after it opens"), field="closes_at")
+
+
+def read_draft(data: bytes | str) -> ParsedDraft:
+    """Decode and parse a draft; DraftError becomes a ServiceError naming the line."""
+    try:
+        text = decode_draft(data) if isinstance(data, bytes) else decode_draft(data.encode("utf-8"))
+        return parse_draft(text)
+    except DraftError as exc:
+        raise ServiceError(exc.message, line=exc.line, field="markdown") from None
+
+
+def check_slug(slug: str) -> str:
+    """Slugs are lower-case letters, digits and hyphens."""
+    slug = (slug or "").strip()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise ServiceError(_("the document slug must be 1-80 lower-case letters, digits or hyphens"), field="slug")
+    return slug
+
+
+def check_publication(*, document: Document | None, slug: str, data: bytes | str, opens_at: str | None,
+                      closes_at: str | None) -> tuple[ParsedDraft, datetime | None, datetime | None]:
+    """Validate what a drafter submitted for publishing, without saving: the parsed draft and the window."""
+    if document is None:
+        check_slug(slug)
+        if get_document(slug):
+            raise ServiceError(_("A document with this slug exists already; publish a new version from its page "
+                                 "instead."), field="slug")
+    opens = parse_datetime(opens_at, "opens_at")
+    closes = parse_datetime(closes_at, "closes_at")
+    check_window(opens or utcnow(), closes)
+    return read_draft(data), opens, closes
+
+
+def next_version_number(document: Document | None) -> int:
+    """1 for a new document, else one more than its latest version."""
+    if document is None:
+        return 1
+    latest = db.session.scalar(db.select(db.func.max(Version.number)).where(Version.document_id == document.id))
+    return (latest or 0) + 1
+
+
+def publish_version(*, slug: str, data: bytes | str, title: str | None = None, label: str | None = None,
+                    opens_at: datetime | None = None, closes_at: datetime | None = None,
+                    actor=None) -> Version:
+    """Publish a draft as the next version of a document (creating the document if new), in one transaction."""
+    slug = check_slug(slug)
+    opens_at = opens_at or utcnow()
+    check_window(opens_at, closes_at)
+    draft = read_draft(data)
+    document = db.session.scalar(db.select(Document).where(Document.slug == slug))
+    if document is None:
+        document = Document(slug=slug, title=(title or draft.title or slug).strip()[:300])
+        db.session.add(document)
+    elif title:
+        document.title = title.strip()[:300]
+    number = next_version_number(document if document.id else None)
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    version = Version(document=document, number=number,
+                      label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
+                      source_markdown=text, opens_at=opens_at, closes_at=closes_at,
+                      published_by_id=getattr(actor, "id", None), clause_count=len(draft.clauses))
+    db.session.add(version)
+    by_key: dict[str, Clause] = {}
+    for parsed in draft.clauses:
+        clause = Clause(version=version, key=parsed.key, explicit_key=parsed.explicit_key, number=parsed.number,
+                        heading=parsed.heading, body=parsed.body, body_html=str(render_markdown(parsed.body)),
+                        level=parsed.level, position=parsed.position,
+                        parent=by_key.get(parsed.parent_key) if parsed.parent_key else None,
+                        lineage=Lineage(document=document))
+        by_key[parsed.key] = clause
+        db.session.add(clause)
+    db.session.commit()
+    return version
+
+
+def latest_version(document: Document) -> Version | None:
+    """The document's highest-numbered version."""
+    return document.versions[-1] if document.versions else None
+
+
+def documents_with_versions() -> list[Document]:
+    """Every document, by title, with its versions loaded (two queries)."""
+    return db.session.scalars(db.select(Document).order_by(Document.title)
+                              .options(db.selectinload(Document.versions))).all()
+
+
+def get_document(slug: str) -> Document | None:
+    """The document with this slug, or None."""
+    return db.session.scalar(db.select(Document).where(Document.slug == slug))
+
+
+def get_version(document: Document, number: int) -> Version | None:
+    """Version `number` of the document, or None."""
+    return db.session.scalar(db.select(Version).where(Version.document_id == document.id, Version.number == number))
+
+
+def list_documents() -> list[tuple[Document, Version | None]]:
+    """Every document with its latest version, by title (two queries)."""
+    documents = db.session.scalars(db.select(Document).order_by(Document.title)).all()
+    latest_ids = db.select(db.func.max(Version.id)).group_by(Version.document_id)
+    versions = {v.document_id: v for v in db.session.scalars(db.select(Version).where(Version.id.in_(latest_ids)))}
+    return [(d, versions.get(d.id)) for d in documents]
+
+
+def version_clauses(version: Version) -> list[Clause]:
+    """The version's clauses in order, with their text."""
+    return db.session.scalars(db.select(Clause).where(Clause.version_id == version.id).order_by(Clause.position)).all()
+
+
+def get_clause(version: Version, key: str) -> Clause | None:
+    """The clause with this key in the version, or None."""
+    return db.session.scalar(db.select(Clause).where(Clause.version_id == version.id, Clause.key == key))
+
+
+def version_outline(version: Version) -> list[Clause]:
+    """The version's clauses in order, without bodies (for tables of contents and neighbours)."""
+    return db.session.scalars(
+        db.select(Clause).where(Clause.version_id == version.id).order_by(Clause.position)
+        .options(db.defer(Clause.body), db.defer(Clause.body_html))
+    ).all()
+
+
+class TreeNode:
+    """A clause with its children, for rendering the table of contents."""
+
+    def __init__(self, clause):
+        self.clause = clause
+        self.children: list[TreeNode] = []
+
+
+def clause_tree(clauses, ident=attrgetter("id"), parent=attrgetter("parent_id")) -> list[TreeNode]:
+    """Nest clauses (in position order) by parent; returns the top-level nodes."""
+    nodes = {ident(c): TreeNode(c) for c in clauses}
+    roots = []
+    for c in clauses:
+        parent_node = nodes.get(parent(c))
+        (parent_node.children if parent_node else roots).append(nodes[ident(c)])
+    return roots
+
+
+def parsed_tree(draft: ParsedDraft) -> list[TreeNode]:
+    """The clause tree of a parsed (not yet saved) draft, for the publishing preview."""
+    return clause_tree(draft.clauses, attrgetter("key"), attrgetter("parent_key"))
+
+
+def clause_context(outline: list[Clause], clause: Clause) -> dict:
+    """Breadcrumb ancestors, and previous/next clause, from the version's outline."""
+    by_id = {c.id: c for c in outline}
+    ancestors, parent_id = [], clause.parent_id
+    while parent_id and parent_id in by_id:
+        ancestors.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].parent_id
+    index = next(i for i, c in enumerate(outline) if c.id == clause.id)
+    return {
+        "ancestors": ancestors,
+        "previous": outline[index - 1] if index > 0 else None,
+        "next": outline[index + 1] if index + 1 < len(outline) else None,
+    }

@@ -1,0 +1,13 @@
+"""One blueprint per area."""
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every blueprint and the error handlers."""
+    from . import api, auth, documents, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)

@@ -1,0 +1,93 @@
+"""Documents, versions and clauses; publishing a version."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import permissions
+from ..forms import PublishForm
+from ..services import ServiceError
+from ..services import documents as document_service
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def _load_document(slug):
+    document = document_service.get_document(slug)
+    if document is None or not permissions.can_view_document(current_user, document):
+        abort(404)
+    return document
+
+
+def _load_version(slug, number):
+    document = _load_document(slug)
+    version = document_service.get_version(document, number)
+    if version is None or not permissions.can_view_version(current_user, version):
+        abort(404)
+    return document, version
+
+
+@bp.get("/<slug>")
+def document(slug):
+    document = _load_document(slug)
+    return render_template("documents/document.html", document=document, versions=list(reversed(document.versions)))
+
+
+@bp.get("/<slug>/versions/<int:number>")
+def version(slug, number):
+    document, version = _load_version(slug, number)
+    clauses = document_service.version_clauses(version)
+    return render_template("documents/version.html", document=document, version=version, clauses=clauses,
+                           tree=document_service.clause_tree(clauses))
+
+
+@bp.get("/<slug>/versions/<int:number>/clauses/<key>")
+def clause(slug, number, key):
+    document, version = _load_version(slug, number)
+    clause = document_service.get_clause(version, key)
+    if clause is None:
+        abort(404)
+    outline = document_service.version_outline(version)
+    return render_template("documents/clause.html", document=document, version=version, clause=clause,
+                           **document_service.clause_context(outline, clause))
+
+
+def _publish(document=None):
+    """Shared by 'new document' and 'next version': preview first, publish on confirmation."""
+    if not permissions.can_publish_version(current_user, document):
+        abort(403)
+    form = PublishForm()
+    preview = None
+    if form.validate_on_submit():
+        upload = form.upload.data
+        data = upload.read() if upload and getattr(upload, "filename", "") else (form.markdown.data or "")
+        if isinstance(data, bytes):
+            form.markdown.data = data.decode("utf-8-sig", errors="replace")  # shown back, never saved as is
+        slug = document.slug if document else (form.slug.data or "").strip()
+        try:
+            preview, opens_at, closes_at = document_service.check_publication(
+                document=document, slug=slug, data=data, opens_at=form.opens_at.data, closes_at=form.closes_at.data)
+            if form.confirm.data:
+                version = document_service.publish_version(
+                    slug=slug, data=data, title=form.title.data, label=form.label.data,
+                    opens_at=opens_at, closes_at=closes_at, actor=current_user)
+                flash(_("Published %(label)s with %(n)d clauses.", label=version.label, n=version.clause_count),
+                      "success")
+                return redirect(url_for("documents.version", slug=slug, number=version.number))
+        except ServiceError as exc:
+            field = getattr(form, exc.field or "markdown", form.markdown)
+            message = _("Line %(line)d: %(msg)s", line=exc.line, msg=exc.message) if exc.line else exc.message
+            field.errors = list(field.errors) + [message]
+            preview = None
+    failed = any(f.errors for f in form)
+    return render_template("documents/publish.html", form=form, document=document, preview=preview,
+                           tree=document_service.parsed_tree(preview) if preview else None), 400 if failed else 200
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_document():
+    return _publish(None)
+
+
+@bp.route("/<slug>/versions/new", methods=["GET", "POST"])
+def new_version(slug):
+    return _publish(_load_document(slug))

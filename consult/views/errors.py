@@ -1,0 +1,44 @@
+"""Error pages: HTML for pages, JSON under /api/."""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app) -> None:
+    """Install handlers for HTTP errors and CSRF failures."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        message = _("Your form expired or was sent from elsewhere. Please go back, reload the page and try again.")
+        if _wants_json():
+            return jsonify(error=message), 400
+        return render_template("errors/error.html", code=400, title=_("Form not accepted"), message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        titles = {
+            400: _("Bad request"), 403: _("Not allowed"), 404: _("Page not found"), 405: _("Method not allowed"),
+            413: _("File too large"), 429: _("Too many requests"),
+        }
+        title = titles.get(exc.code, exc.name)
+        message = {
+            403: _("You do not have permission to see this page."),
+            404: _("There is nothing at this address. Check it, or start again from the home page."),
+            413: _("The upload is larger than the site accepts (drafts may be up to 5 MB)."),
+            429: _("You have done this too often in a short time. Please wait a little and try again."),
+        }.get(exc.code, exc.description)
+        if _wants_json():
+            return jsonify(error=message), exc.code
+        return render_template("errors/error.html", code=exc.code, title=title, message=message), exc.code
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        message = _("Something went wrong on our side. Nothing you sent was lost; please try again.")
+        if _wants_json():
+            return jsonify(error=message), 500
+        return render_template("errors/error.html", code=500, title=_("Server error"), message=message), 500

@@ -1,0 +1,61 @@
+"""The fixed values stored in the database and used in URLs, with their labels for people."""
+from flask_babel import lazy_gettext as _l
+
+STAKEHOLDER_GROUPS = {
+    "gpai-provider": _l("GPAI model providers"),
+    "industry": _l("Downstream providers and industry"),
+    "civil-society": _l("Civil society"),
+    "academia": _l("Academia and independent experts"),
+    "rightsholder": _l("Rightsholders"),
+    "public-authority": _l("Public authorities"),
+    "other": _l("Other"),
+}
+
+ROLES = {
+    "participant": _l("Participant"),
+    "drafter": _l("Drafter"),
+    "moderator": _l("Moderator"),
+    "admin": _l("Administrator"),
+}
+
+ACCOUNT_STATUSES = {
+    "pending": _l("Awaiting approval"),
+    "active": _l("Active"),
+    "suspended": _l("Suspended"),
+    "rejected": _l("Rejected"),
+}
+
+COMMENT_TYPES = {
+    "remark": _l("General remark"),
+    "concern": _l("Concern"),
+    "suggestion": _l("Suggestion for change"),
+    "question": _l("Question"),
+    "support": _l("Support"),
+}
+
+STANCES = {
+    "support": _l("Support"),
+    "support-with-changes": _l("Support with changes"),
+    "oppose": _l("Oppose"),
+}
+
+VISIBILITIES = {
+    "public": _l("Public, with my name and organisation"),
+    "pseudonymous": _l("Public, with only my stakeholder group and organisation type"),
+    "confidential": _l("Drafters only (confidential)"),
+}
+
+DISPOSITIONS = {
+    "accepted": _l("Accepted"),
+    "partly-accepted": _l("Partly accepted"),
+    "rejected": _l("Rejected"),
+    "noted": _l("Noted"),
+    "out-of-scope": _l("Out of scope"),
+    "duplicate": _l("Duplicate"),
+}
+
+VERSION_STATUSES = {
+    "upcoming": _l("Upcoming"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
