@@ -17,9 +17,10 @@ _WORD = rf"(?:\w|[{_MARKS}])+"
 _TOKEN_RE = re.compile(rf"{_WORD}|\s+|[^\w\s]")
 _WORD_RE = re.compile(_WORD)
 
-# Work budget, in Myers diagonal steps (a few hundred thousand per second in CPython).
-# One bisection may spend at most _BISECT_WORK; the whole diff at most _TOTAL_WORK.
-# Past that, sections fall back to unique-token anchors, then to delete-all + insert-all.
+# Work budget, in Myers diagonal steps (several million per second in CPython), so that
+# two unrelated long texts cost about half a second. One bisection may spend at most
+# _BISECT_WORK and the whole diff at most _TOTAL_WORK; past that, a section falls back to
+# anchors on tokens unique to both sides, and without anchors to delete-all + insert-all.
 _BISECT_WORK = 1_000_000
 _TOTAL_WORK = 2_500_000
 
@@ -332,7 +333,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
                 f_start += 2
             elif front:
                 j = off + delta - k
-                if 0 <= j < size and vb[j] != -1 and x > n - vb[j]:
+                if 0 <= j < size and vb[j] != -1 and x >= n - vb[j]:
                     return (a0 + x, b0 + y), work
         for k in range(-d + r_start, d + 1 - r_end, 2):
             j = off + k
