@@ -37,6 +37,12 @@ def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
     return Markup('<time datetime="{}">{} UTC</time>').format(iso, shown)
 
 
+def clause_label(clause) -> str:
+    """The heading, prefixed with the number only when the heading does not already say it."""
+    number, heading = clause.number or "", clause.heading or ""
+    return heading if number and number in heading else f"{number} {heading}".strip()
+
+
 def register_web_helpers(app: Flask) -> None:
     """Wire the session loader, headers and template globals into the app."""
     from .services.accounts import load_session_user
@@ -57,6 +63,7 @@ def register_web_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.filters["time_tag"] = time_tag
+    app.jinja_env.filters["clause_label"] = clause_label
 
 
 def safe_next(target: str | None, default: str) -> str:
