@@ -67,7 +67,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 STATUSES = ("unchanged", "modified", "renumbered", "moved", "added", "removed")
@@ -100,7 +100,7 @@ class LineagePair:
     similarity: float
     method: str
     split_from: str | None = None
-    merged_from: tuple[str, ...] = field(default=())
+    merged_from: tuple[str, ...] = ()
 
 
 # --- text normalisation ---------------------------------------------------
@@ -193,7 +193,7 @@ def _text_similarity(a: _Text, b: _Text, floor: float = 0.0) -> float:
 
 
 def text_similarity(a: str, b: str) -> float:
-    """Similarity 0..1 of two normalised texts: by characters when short, else Dice over their words and word pairs."""
+    """Similarity 0..1 of two normalised texts: characters when short, else words and word pairs (Dice)."""
     return _text_similarity(_Text(_words(a)), _Text(_words(b)))
 
 
@@ -222,7 +222,7 @@ class _Clause:
 
 
 def _clause_similarity(a: _Clause, b: _Clause, floor: float = 0.0) -> float:
-    """Similarity 0..1 of two clauses, heading (without number) and body weighted; below `floor` maybe a bound."""
+    """Similarity 0..1 of two clauses, heading and body weighted; below `floor` it may be a bound."""
     has_title = bool(a.title_text.norm or b.title_text.norm)
     has_body = bool(a.body_text.norm or b.body_text.norm)
     if not has_title and not has_body:

@@ -342,7 +342,8 @@ def test_repeated_headings_are_told_apart_by_parent():
 def test_split_clause():
     old = version(
         ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
-        ("m", "1.1", "Measure 1.1. Security and incidents", TEXT["security"] + "\n\n" + TEXT["incidents"], "c"),
+        ("m", "1.1", "Measure 1.1. Security and incidents",
+         TEXT["security"] + "\n\n" + TEXT["incidents"], "c"),
     )
     new = version(
         ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
@@ -466,7 +467,8 @@ def drafts(draw):
         edit = draw(st.sampled_from(["keep", "keep", "drop", "reword", "retitle", "move"]))
         if edit == "drop":
             continue
-        parent = c.parent_key if c.parent_key in kids and edit != "move" else draw(st.sampled_from(new_parents))
+        stays = c.parent_key in kids and edit != "move"
+        parent = c.parent_key if stays else draw(st.sampled_from(new_parents))
         body = draw(text) if edit == "reword" else c.body
         heading = f"Measure 9. {draw(title)}" if edit == "retitle" else c.heading
         kids[parent].append(replace(c, body=body, heading=heading, explicit_key=draw(st.booleans())))
@@ -612,8 +614,8 @@ def test_real_drafts():
     # Moved from a measure to an appendix and reworded: found by its text.
     continues("Measure II.7.3. Protection of unreleased model weights",
               "Appendix 4.2 Protection of unreleased model parameters", "similarity")
-    continues("Measure II.10.1. Defining responsibilities", "Measure 8.1. Definition of clear responsibilities",
-              "similarity")
+    continues("Measure II.10.1. Defining responsibilities",
+              "Measure 8.1. Definition of clear responsibilities", "similarity")
 
     # Same numbers, different subjects: never paired.
     for old_heading, new_heading in [
