@@ -47,3 +47,36 @@ def can_publish_version(user, document=None) -> bool:
 def can_use_staff_pages(user) -> bool:
     """Drafters, moderators and admins see the staff links."""
     return is_active_staff(user, Role.DRAFTER, Role.MODERATOR)
+
+
+def can_comment(user) -> bool:
+    """Only approved (active) accounts take part; pending ones may read only."""
+    return _signed_in(user) and user.status == "active"
+
+
+def can_moderate(user) -> bool:
+    """Moderators and admins handle registrations, accounts, reports and invitations."""
+    return is_active_staff(user, Role.MODERATOR)
+
+
+def can_view_audit(user) -> bool:
+    """Only moderators and admins read the audit log."""
+    return is_active_staff(user, Role.MODERATOR)
+
+
+def can_grant_role(actor, target, role: str) -> bool:
+    """Moderators set participant or drafter; only admins grant moderator or admin. Nobody changes their own role."""
+    if not can_moderate(actor) or actor.id == target.id:
+        return False
+    if role in (Role.MODERATOR.value, Role.ADMIN.value) or target.role in (Role.MODERATOR.value, Role.ADMIN.value):
+        return actor.role == Role.ADMIN.value
+    return True
+
+
+def can_suspend(actor, target) -> bool:
+    """Moderators suspend participants and drafters; admins anyone but themselves."""
+    if not can_moderate(actor) or actor.id == target.id:
+        return False
+    if target.role in (Role.MODERATOR.value, Role.ADMIN.value):
+        return actor.role == Role.ADMIN.value
+    return True

@@ -1,6 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table."""
 from .accounts import Organisation, User, UserSession
 from .documents import Clause, Document, Lineage, Version
+from .moderation import AuditEntry, Invitation, OneTimeToken, ThrottleEvent
 from .types import UTCDateTime, utcnow
 
-__all__ = ["Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]
+__all__ = ["AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]

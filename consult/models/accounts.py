@@ -30,6 +30,8 @@ class User(UserMixin, db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     approved_at = db.Column(UTCDateTime)
     last_sign_in_at = db.Column(UTCDateTime)
+    consented_at = db.Column(UTCDateTime)  # agreed to the privacy notice
+    status_reason = db.Column(db.Text)     # why the account was rejected or suspended, shown to the user
 
     organisation = db.relationship(Organisation, lazy="joined")
 

@@ -4,10 +4,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import api, auth, documents, errors, public
+    from . import api, auth, documents, errors, moderation, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(moderation.bp)
     errors.register(app)

@@ -400,6 +400,35 @@ def test_merged_clauses():
     assert got["m3"].status == "renumbered"
 
 
+def test_dropped_duplicate_is_not_a_merge():
+    # The old draft said the same thing twice; the new one keeps it once, where it already was.
+    both = TEXT["security"] + "\n\n" + TEXT["records"]
+    old = version(("a", "1", "Measure 1. Security", both, None),
+                  ("b", "2", "Measure 2. Records", TEXT["records"], None))
+    new = version(("a", "1", "Measure 1. Security", both, None))
+    pairs = match_clauses(old, new)
+    check_contract(old, new, pairs)
+    assert [(p.old_key, p.new_key, p.status, p.merged_from) for p in pairs] == [
+        ("a", "a", "unchanged", ()), ("b", None, "removed", ())]
+
+
+def test_numbers_and_parents_only_break_near_ties():
+    old = version(("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
+                  ("o", "2", "Measure 2. Safety margins", TEXT["margins"], "c"))
+    heavy = TEXT["margins"].replace("Providers shall keep safety margins between",
+                                    "Signatories maintain buffers separating").replace("become plausible",
+                                                                                      "could arise")
+    light = TEXT["margins"].replace("Providers shall keep", "Providers will keep")
+    new = version(("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
+                  ("same-number", "2", "Measure 2. Buffers", heavy, "c"),
+                  ("d", "3", "Commitment 3. Other duties", TEXT["commit-b"], None),
+                  ("better-text", "5", "Measure 5. Margins of safety", light, "d"))
+    assert 0.5 < clause_similarity(old[1], new[1]) < clause_similarity(old[1], new[3]) - 0.1
+    got = by_new(match_clauses(old, new))
+    assert (got["better-text"].old_key, got["better-text"].method) == ("o", "similarity")
+    assert got["same-number"].status == "added"
+
+
 def test_manual_overrides():
     old = base()
     new = renumbered(old)

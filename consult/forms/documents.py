@@ -1,17 +1,9 @@
-"""Flask-WTF forms. Labels and messages go through Babel."""
+"""Forms for publishing drafts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
-
-
-class SignInForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")),
-                                                        Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
-                                                         Length(max=1024)])
-    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class PublishForm(FlaskForm):
