@@ -32,11 +32,12 @@ How clauses are matched (each step only sees clauses the earlier steps left over
    when it repeats, unique under corresponding parents; repeated until stable so
    that parents matched in one round disambiguate children in the next;
 3. text similarity of heading and body (`clause_similarity`) of at least
-   `threshold`, assigned one-to-one greedily, best pair first. Candidate pairs come
+   `threshold`, assigned one-to-one greedily, best pair first (close to, but not
+   always, the assignment with the largest total similarity). Candidate pairs come
    from an inverted index of each clause's rarest words, so only clauses that share
    distinctive vocabulary are scored. A corresponding parent and an equal number
    only break near-ties; they never count towards the threshold, so numbers alone
-   never pair two clauses.
+   never pair two clauses. 300 x 300 clauses of 200 KB take about 0.3 s.
 Then, conservatively, left-over clauses are explained as splits or merges when
 at least 60% of their word pairs (bigrams) sit in a single clause on the other
 side and most of that text really moved: a split-off clause's text must be
