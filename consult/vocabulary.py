@@ -59,3 +59,12 @@ VERSION_STATUSES = {
     "open": _l("Open"),
     "closed": _l("Closed"),
 }
+
+LINEAGE_STATUSES = {
+    "unchanged": _l("Unchanged"),
+    "modified": _l("Changed since the previous version"),
+    "renumbered": _l("Renumbered"),
+    "moved": _l("Moved"),
+    "added": _l("New in this version"),
+    "removed": _l("Removed"),
+}

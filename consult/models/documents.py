@@ -77,6 +77,10 @@ class Clause(db.Model):
     level = db.Column(db.Integer, nullable=False)
     position = db.Column(db.Integer, nullable=False)
     lineage_id = db.Column(db.Integer, db.ForeignKey("lineage.id"), index=True)
+    # How this clause relates to its lineage in the previous version (drafts/lineage.py STATUSES), and how it was
+    # matched ("key", "heading", "similarity", "manual"); empty for a document's first version.
+    lineage_status = db.Column(db.String(20))
+    lineage_method = db.Column(db.String(20))
 
     version = db.relationship(Version, back_populates="clauses")
     parent = db.relationship("Clause", remote_side=[id], lazy="select")

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from operator import attrgetter
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 
+from ..drafts.lineage import LineagePair, match_clauses
 from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
 from ..extensions import db
 from ..markup import render_markdown
 from ..models import Clause, Document, Lineage, Version, utcnow
 from . import ServiceError
+
+# What lineage matching needs of a stored clause, with parent_key resolved without a query per clause.
+ClauseView = namedtuple("ClauseView", "key number heading body parent_key position explicit_key")
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 RESERVED_SLUGS = {"new"}  # taken by /documents/new
@@ -91,6 +96,8 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     elif title:
         document.title = title.strip()[:300]
     number = next_version_number(document if document.id else None)
+    # Match before the new version joins the session, so autoflush cannot make it look like the latest.
+    matches = match_previous(document, draft) if number > 1 else {}
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     version = Version(document=document, number=number,
                       label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
@@ -99,15 +106,33 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     db.session.add(version)
     by_key: dict[str, Clause] = {}
     for parsed in draft.clauses:
+        old, pair = matches.get(parsed.key, (None, None))
         clause = Clause(version=version, key=parsed.key, explicit_key=parsed.explicit_key, number=parsed.number,
                         heading=parsed.heading, body=parsed.body, body_html=str(render_markdown(parsed.body)),
                         level=parsed.level, position=parsed.position,
                         parent=by_key.get(parsed.parent_key) if parsed.parent_key else None,
-                        lineage=Lineage(document=document))
+                        **({"lineage_id": old.lineage_id} if old else {"lineage": Lineage(document=document)}),
+                        lineage_status=pair.status if pair else ("added" if number > 1 else None),
+                        lineage_method=pair.method if pair else None)
         by_key[parsed.key] = clause
         db.session.add(clause)
     db.session.commit()
     return version
+
+
+def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Clause, LineagePair]]:
+    """Match a new draft's clauses to the document's latest version: {new key: (old clause, pair)}."""
+    previous = db.session.scalar(db.select(Version).where(Version.document_id == document.id)
+                                 .order_by(Version.number.desc()).limit(1))
+    if previous is None:
+        return {}
+    old_clauses = version_clauses(previous)
+    old_by_key = {c.key: c for c in old_clauses}
+    keys = {c.id: c.key for c in old_clauses}
+    old_view = [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
+                for c in old_clauses]
+    return {pair.new_key: (old_by_key[pair.old_key], pair)
+            for pair in match_clauses(old_view, draft.clauses) if pair.new_key and pair.old_key}
 
 
 def latest_version(document: Document) -> Version | None:
