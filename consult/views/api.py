@@ -1,9 +1,10 @@
 """The read-only JSON API over public content."""
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
 from .. import permissions
 from ..services import documents as document_service
+from ..services import redlines as redline_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -54,4 +55,26 @@ def clauses(slug, number):
         {"key": c.key, "number": c.number, "heading": c.heading, "body": c.body, "parent_key": keys.get(c.parent_id),
          "position": c.position, "lineage_id": c.lineage_id, "level": c.level}
         for c in clauses
+    ])
+
+
+def _clause_ref(clause):
+    return {"key": clause.key, "number": clause.number, "heading": clause.heading} if clause else None
+
+
+@bp.get("/documents/<slug>/redline")
+def redline(slug):
+    document = _document(slug)
+    from_number, to_number = request.args.get("from", type=int), request.args.get("to", type=int)
+    numbers = [v.number for v in document.versions]
+    to_number = to_number or (numbers[-1] if numbers else None)
+    from_number = from_number or (numbers[-2] if len(numbers) > 1 else to_number)
+    old = document_service.get_version(document, from_number) if from_number else None
+    new = document_service.get_version(document, to_number) if to_number else None
+    if old is None or new is None:
+        return jsonify(error="both versions must exist (use ?from=N&to=M)"), 404
+    result = redline_service.build_redline(old, new)
+    return jsonify(summary=result.summary, clauses=[
+        {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "ops": [list(op) for op in e.ops]}
+        for e in result.entries
     ])

@@ -7,6 +7,8 @@ from .. import permissions
 from ..forms import PublishForm
 from ..services import ServiceError
 from ..services import documents as document_service
+from ..services import redlines as redline_service
+from .. import redline as redline_render
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -91,3 +93,28 @@ def new_document():
 @bp.route("/<slug>/versions/new", methods=["GET", "POST"])
 def new_version(slug):
     return _publish(_load_document(slug))
+
+
+def _redline_versions(document):
+    """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
+    numbers = [v.number for v in document.versions]
+    if not numbers:
+        abort(404)
+    to_number = request.args.get("to", type=int) or numbers[-1]
+    from_number = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    old, new = document_service.get_version(document, from_number), document_service.get_version(document, to_number)
+    if old is None or new is None:
+        abort(404)
+    return old, new
+
+
+@bp.get("/<slug>/redline")
+def redline(slug):
+    document = _load_document(slug)
+    old, new = _redline_versions(document)
+    result = redline_service.build_redline(old, new)
+    view = "side" if request.args.get("view") == "side" else "inline"
+    changes_only = request.args.get("changes") == "1"
+    entries = [e for e in result.entries if not changes_only or e.status != "unchanged"]
+    return render_template("documents/redline.html", document=document, result=result, entries=entries, view=view,
+                           changes_only=changes_only, render=redline_render)
