@@ -1,7 +1,10 @@
 """SQLAlchemy models. Importing this package registers every table."""
 from .accounts import Organisation, User, UserSession
+from .consultation import (Assignment, Comment, CommentRevision, Disposition, DispositionHistory, Endorsement,
+                           OpenQuestion, Report, SearchOutbox)
 from .documents import Clause, Document, Lineage, Version
 from .moderation import AuditEntry, Invitation, OneTimeToken, ThrottleEvent
 from .types import UTCDateTime, utcnow
 
-__all__ = ["AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]
+__all__ = ["Assignment", "Comment", "CommentRevision", "Disposition", "DispositionHistory", "Endorsement",
+           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]

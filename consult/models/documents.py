@@ -32,6 +32,7 @@ class Version(db.Model):
     opens_at = db.Column(UTCDateTime)
     closes_at = db.Column(UTCDateTime)
     clause_count = db.Column(db.Integer, nullable=False, default=0)
+    review_published_at = db.Column(UTCDateTime)  # when the drafters published "you said, we did"
 
     document = db.relationship(Document, back_populates="versions")
     clauses = db.relationship("Clause", back_populates="version", order_by="Clause.position",
