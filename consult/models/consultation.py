@@ -43,7 +43,8 @@ class Comment(db.Model):
     clause = db.relationship("Clause", lazy="select")
     version = db.relationship("Version", lazy="select")
     parent = db.relationship("Comment", remote_side=[id], lazy="select")
-    disposition = db.relationship("Disposition", uselist=False, back_populates="comment", lazy="select")
+    disposition = db.relationship("Disposition", uselist=False, back_populates="comment", lazy="select",
+                                  foreign_keys="Disposition.comment_id")
 
 
 class CommentRevision(db.Model):

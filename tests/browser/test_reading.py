@@ -11,7 +11,7 @@ def test_visitor_reads_the_open_draft_down_to_a_clause(live_server, page):
     assert "Consult" in page.title()
     screenshot(page, "home")
     page.get_by_role("link", name="Transparency Code of Practice for Providers of General-Purpose AI Models").click()
-    page.get_by_role("link", name="Second draft").click()
+    page.get_by_role("link", name="Second draft", exact=True).click()
     assert page.locator("nav.toc-panel").is_visible()
     screenshot(page, "version")
     page.locator("section.clause").nth(4).get_by_role("link", name="Open this clause").click()
