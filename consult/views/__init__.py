@@ -4,11 +4,12 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import api, auth, documents, errors, moderation, public
+    from . import api, auth, documents, errors, lineage, moderation, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(lineage.bp)
     errors.register(app)
