@@ -63,8 +63,17 @@ def create_user(email: str, password: str, *, role: str = "participant", display
     return user
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def new_token() -> str:
+    """A fresh random token for a link or cookie (URL-safe, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The sha256 hex digest under which a token is stored (links and cookies carry the token itself)."""
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+_token_hash = hash_token
 
 
 def authenticate(email: str, password: str) -> User | None:
