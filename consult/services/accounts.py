@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import re
 import secrets
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..extensions import db
-from ..models import User, UserSession, utcnow
+from ..mail import send_mail
+from ..models import Invitation, OneTimeToken, Organisation, User, UserSession, utcnow
 from ..permissions import Role
 from ..vocabulary import STAKEHOLDER_GROUPS
 from . import ServiceError
@@ -38,9 +41,12 @@ def password_problem(password: str, *, user_inputs: list[str] | None = None) -> 
     return None
 
 
-def create_user(email: str, password: str, *, role: str = "participant", display_name: str | None = None,
-                status: str = "active", stakeholder_group: str = "other", organisation=None) -> User:
-    """Create an account with a hashed password; refuses a taken email or a weak password."""
+TRANSPARENCY_ID = re.compile(r"^\d{9,12}-\d{2}$")
+
+
+def _build_user(email: str, password: str, *, role: str, display_name: str | None, status: str,
+                stakeholder_group: str, organisation) -> User:
+    """Check and build an account without committing; refuses a taken email or a weak password."""
     email = User.normalise_email(email)
     if "@" not in email:
         raise ServiceError(_("Enter a valid email address."), field="email")
@@ -51,7 +57,7 @@ def create_user(email: str, password: str, *, role: str = "participant", display
     problem = password_problem(password, user_inputs=[email, display_name or ""])
     if problem:
         raise ServiceError(problem, field="password")
-    if db.session.scalar(db.select(User.id).where(User.email == email)):
+    if email_taken(email):
         raise ServiceError(_("An account with this email already exists."), field="email")
     user = User(email=email, display_name=(display_name or email.split("@")[0]).strip()[:120], role=role,
                 status=status, stakeholder_group=stakeholder_group, organisation=organisation)
@@ -59,7 +65,65 @@ def create_user(email: str, password: str, *, role: str = "participant", display
         user.approved_at = utcnow()
     user.set_password(password)
     db.session.add(user)
+    return user
+
+
+def create_user(email: str, password: str, *, role: str = "participant", display_name: str | None = None,
+                status: str = "active", stakeholder_group: str = "other", organisation=None) -> User:
+    """Create an account with a hashed password; refuses a taken email or a weak password."""
+    user = _build_user(email, password, role=role, display_name=display_name, status=status,
+                       stakeholder_group=stakeholder_group, organisation=organisation)
     db.session.commit()
+    return user
+
+
+def email_taken(email: str) -> bool:
+    """True when an account already uses this address (compared case-insensitively)."""
+    return db.session.scalar(db.select(User.id).where(User.email == User.normalise_email(email))) is not None
+
+
+def _organisation(name: str | None, transparency_id: str | None) -> Organisation | None:
+    name, transparency_id = (name or "").strip(), (transparency_id or "").strip()
+    if transparency_id and not TRANSPARENCY_ID.match(transparency_id):
+        raise ServiceError(_("Enter a Transparency Register id like 123456789012-34."),
+                           field="transparency_register_id")
+    if not name:
+        return None
+    return Organisation(name=name[:200], transparency_register_id=transparency_id or None)
+
+
+def register(*, email: str, password: str, display_name: str, stakeholder_group: str,
+             organisation_name: str | None = None, transparency_register_id: str | None = None) -> User | None:
+    """Self-registration: a pending (or auto-approved) account; for a taken email, None and a warning to its owner."""
+    email = User.normalise_email(email)
+    problem = password_problem(password, user_inputs=[email, display_name])
+    if problem:
+        raise ServiceError(problem, field="password")
+    organisation = _organisation(organisation_name, transparency_register_id)
+    existing = db.session.scalar(db.select(User).where(User.email == email))
+    if existing is not None:
+        # Answer as for a new account, so the form does not reveal who is registered; hash anyway for equal timing.
+        generate_password_hash(password, method="scrypt")
+        log.info("register refused: email already registered user=%s", existing.id)
+        send_mail(existing.email, _("Someone tried to register with your email address"), _(
+            "Someone tried to create a new Consult account with this email address, which already has an account.\n\n"
+            "If it was you, sign in instead, or reset your password here: %(url)s\n\n"
+            "If it was not you, you can ignore this message; your account has not changed.",
+            url=url_for("auth.reset", _external=True)))
+        return None
+    status = "active" if current_app.config.get("CONSULT_AUTO_APPROVE") else "pending"
+    user = _build_user(email, password, role=Role.PARTICIPANT.value, display_name=display_name, status=status,
+                       stakeholder_group=stakeholder_group, organisation=organisation)
+    user.consented_at = utcnow()
+    db.session.commit()
+    log.info("register user=%s status=%s", user.id, status)
+    if status == "pending":
+        body = _("Your Consult account has been created. A moderator will review it soon; until then you can "
+                 "sign in and read, but not comment.\n\nSign in: %(url)s", url=url_for("auth.sign_in", _external=True))
+    else:
+        body = _("Your Consult account has been created and you can take part at once.\n\nSign in: %(url)s",
+                 url=url_for("auth.sign_in", _external=True))
+    send_mail(user.email, _("Your Consult account"), body)
     return user
 
 
@@ -73,14 +137,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
-_token_hash = hash_token
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password match and who may sign in, else None (same cost either way)."""
     user = db.session.scalar(db.select(User).where(User.email == User.normalise_email(email)))
     if user is None:
-        from werkzeug.security import check_password_hash
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not user.check_password(password) or not user.is_active:
@@ -88,10 +150,50 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _limits(kind: str):
+    """The per-account and per-address limits for sign-in or reset requests."""
+    from ..throttle import limit_from_config
+
+    if kind == "signin":
+        return (limit_from_config("signin_account", 5, 900, default_slow=3),
+                limit_from_config("signin_ip", 20, 900, default_slow=10))
+    return limit_from_config("reset_account", 3, 3600), limit_from_config("reset_ip", 5, 3600)
+
+
+def minutes_left(decision) -> int:
+    """Whole minutes, rounded up, until a refused action may be tried again."""
+    return max(1, math.ceil((getattr(decision, "retry_after", 0) or 0) / 60))
+
+
+def sign_in_refused(email: str, address: str | None):
+    """The throttle decision that refuses a sign-in attempt for this account or address, else None."""
+    account_limit, ip_limit = _limits("signin")
+    for limit, key in ((account_limit, User.normalise_email(email)), (ip_limit, address or "unknown")):
+        decision = limit.check(key)
+        if not decision.allowed:
+            log.warning("sign-in locked out account=%s ip=%s", User.normalise_email(email), address)
+            return decision
+    return None
+
+
+def sign_in_failed(email: str, address: str | None) -> None:
+    """Count a failed sign-in against the account and the address."""
+    account_limit, ip_limit = _limits("signin")
+    account_limit.hit(User.normalise_email(email))
+    ip_limit.hit(address or "unknown")
+    log.warning("sign-in failed account=%s ip=%s", User.normalise_email(email), address)
+
+
+def sign_in_succeeded(user: User) -> None:
+    """Forget the failed attempts of an account after a good sign-in."""
+    account_limit, _ip_limit = _limits("signin")
+    account_limit.clear(user.email)
+
+
 def start_session(user: User, *, remember: bool = False) -> str:
     """Record a new server-side session for a sign-in and return its token."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, remember=remember))
+    token = new_token()
+    db.session.add(UserSession(token_hash=hash_token(token), user_id=user.id, remember=remember))
     user.last_sign_in_at = utcnow()
     db.session.commit()
     user.current_session_token = token
@@ -103,7 +205,7 @@ def end_session(user: User) -> None:
     """End the server-side session the user is signed in with."""
     token = getattr(user, "current_session_token", None)
     if token:
-        row = db.session.get(UserSession, _token_hash(token))
+        row = db.session.get(UserSession, hash_token(token))
         if row and row.ended_at is None:
             row.ended_at = utcnow()
             db.session.commit()
@@ -125,7 +227,7 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _sep, token = (session_id or "").partition(":")
     if not token or not user_id.isdigit():
         return None
-    row = db.session.get(UserSession, _token_hash(token))
+    row = db.session.get(UserSession, hash_token(token))
     now = utcnow()
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None
@@ -140,3 +242,168 @@ def load_session_user(session_id: str) -> User | None:
         db.session.commit()
     row.user.current_session_token = token
     return row.user
+
+
+def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
+    """Mark every live session of the user as ended, except the one with `keep_token`; no commit."""
+    keep = hash_token(keep_token) if keep_token else None
+    now, ended = utcnow(), 0
+    rows = db.session.scalars(db.select(UserSession).where(UserSession.user_id == user.id,
+                                                           UserSession.ended_at.is_(None)))
+    for row in rows:
+        if row.token_hash != keep:
+            row.ended_at = now
+            ended += 1
+    return ended
+
+
+def end_all_sessions(user: User) -> int:
+    """End every server-side session of the user (every device, every remember-me cookie)."""
+    ended = _end_sessions(user)
+    db.session.commit()
+    return ended
+
+
+# --- invitations ------------------------------------------------------------------------------------------
+
+def find_invitation(token: str) -> Invitation | None:
+    """The unused, unexpired invitation a link's token names, else None."""
+    invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(token: str, *, email: str, password: str, display_name: str, stakeholder_group: str,
+                      organisation_name: str | None = None, transparency_register_id: str | None = None) -> User:
+    """Create an active account with the invitation's role and use up the invitation, in one transaction."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise ServiceError(_("This invitation link is not valid or has expired."))
+    if invitation.email and User.normalise_email(email) != User.normalise_email(invitation.email):
+        raise ServiceError(_("This invitation is for a different email address."), field="email")
+    email = User.normalise_email(invitation.email or email)
+    if email_taken(email):
+        raise ServiceError(_("This email cannot be used. If it is yours, sign in instead."), field="email")
+    organisation = _organisation(organisation_name, transparency_register_id)
+    user = _build_user(email, password, role=invitation.role, display_name=display_name, status="active",
+                       stakeholder_group=stakeholder_group, organisation=organisation)
+    user.consented_at = utcnow()
+    db.session.flush()
+    # Claim the invitation with a guarded update, so two tabs racing on one link cannot both succeed.
+    claimed = db.session.execute(
+        db.update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=user.id))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise ServiceError(_("This invitation link is not valid or has expired."))
+    db.session.commit()
+    log.info("invitation accepted invitation=%s user=%s role=%s", invitation.id, user.id, user.role)
+    return user
+
+
+# --- password reset ---------------------------------------------------------------------------------------
+
+def reset_refused_for_address(address: str | None):
+    """Count a reset request from an address; the refusing throttle decision when it asked too often, else None."""
+    _account_limit, ip_limit = _limits("reset")
+    decision = ip_limit.check(address or "unknown")
+    if not decision.allowed:
+        log.warning("reset locked out ip=%s", address)
+        return decision
+    ip_limit.hit(address or "unknown")
+    return None
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to a known active or pending account; silently nothing otherwise (no enumeration)."""
+    email = User.normalise_email(email)
+    account_limit, _ip_limit = _limits("reset")
+    decision = account_limit.check(email)
+    if not decision.allowed:
+        log.warning("reset locked out account=%s", email)
+        return
+    account_limit.hit(email)
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        log.info("reset requested for no usable account")
+        return
+    token = new_token()
+    minutes = current_app.config.get("CONSULT_RESET_TOKEN_MINUTES", 60)
+    db.session.add(OneTimeToken(token_hash=hash_token(token), purpose="reset", user_id=user.id,
+                                expires_at=utcnow() + timedelta(minutes=minutes)))
+    db.session.commit()
+    log.info("reset requested user=%s", user.id)
+    send_mail(user.email, _("Reset your Consult password"), _(
+        "Someone (probably you) asked to reset the password of your Consult account.\n\n"
+        "Choose a new password here within %(n)d minutes: %(url)s\n\n"
+        "If you did not ask for this, ignore this message; your password stays as it is.",
+        n=minutes, url=url_for("auth.reset_with_token", token=token, _external=True)))
+
+
+def find_reset_token(token: str) -> OneTimeToken | None:
+    """The unused, unexpired reset token a link names, else None."""
+    row = db.session.scalar(db.select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
+                                                          OneTimeToken.purpose == "reset"))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from a reset link, use up the link, and end every session of the account."""
+    row = find_reset_token(token)
+    user = db.session.get(User, row.user_id) if row else None
+    if row is None or user is None or not user.is_active:
+        raise ServiceError(_("This password reset link is not valid or has expired."))
+    problem = password_problem(password, user_inputs=[user.email, user.display_name])
+    if problem:
+        raise ServiceError(problem, field="password")
+    now = utcnow()
+    claimed = db.session.execute(db.update(OneTimeToken).where(OneTimeToken.id == row.id,
+                                                               OneTimeToken.used_at.is_(None)).values(used_at=now))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise ServiceError(_("This password reset link is not valid or has expired."))
+    # Any other reset link still in the mail becomes useless too.
+    db.session.execute(db.update(OneTimeToken).where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "reset",
+                                                     OneTimeToken.used_at.is_(None)).values(used_at=now))
+    user.set_password(password)
+    ended = _end_sessions(user)
+    db.session.commit()
+    log.info("password reset user=%s sessions_ended=%s", user.id, ended)
+    return user
+
+
+# --- the account page -------------------------------------------------------------------------------------
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """Change a password after checking the current one; ends every other session of the account."""
+    if not user.check_password(current_password):
+        raise ServiceError(_("Your current password is not right."), field="current_password")
+    problem = password_problem(new_password, user_inputs=[user.email, user.display_name])
+    if problem:
+        raise ServiceError(problem, field="new_password")
+    user.set_password(new_password)
+    ended = _end_sessions(user, keep_token=getattr(user, "current_session_token", None))
+    db.session.commit()
+    log.info("password changed user=%s other_sessions_ended=%s", user.id, ended)
+    return user
+
+
+def change_email(user: User, new_email: str, password: str) -> User:
+    """Change the sign-in address after checking the password; the old address is told."""
+    if not user.check_password(password):
+        raise ServiceError(_("Your password is not right."), field="password")
+    new_email = User.normalise_email(new_email)
+    if "@" not in new_email or new_email == user.email or email_taken(new_email):
+        raise ServiceError(_("This email cannot be used."), field="email")
+    old_email = user.email
+    user.email = new_email
+    db.session.commit()
+    log.info("email changed user=%s", user.id)
+    send_mail(old_email, _("The email address of your Consult account changed"), _(
+        "The email address of your Consult account was changed to another address.\n\n"
+        "If you did not do this, reset your password at %(url)s and tell the moderators.",
+        url=url_for("auth.reset", _external=True)))
+    return user
