@@ -80,3 +80,71 @@ def can_suspend(actor, target) -> bool:
     if target.role in (Role.MODERATOR.value, Role.ADMIN.value):
         return actor.role == Role.ADMIN.value
     return True
+
+
+def is_staff(user) -> bool:
+    """Drafters, moderators and admins see confidential and hidden comments."""
+    return is_active_staff(user, Role.DRAFTER, Role.MODERATOR)
+
+
+def _is_author(user, comment) -> bool:
+    return _signed_in(user) and comment.author_id == user.id
+
+
+def can_view_comment_text(user, comment) -> bool:
+    """The text of a comment: public ones to all; confidential, hidden or withdrawn ones to the author and staff."""
+    if _is_author(user, comment) or is_staff(user):
+        return True
+    return comment.status == "visible" and comment.visibility != "confidential"
+
+
+def can_see_comment(user, comment) -> bool:
+    """Whether the comment appears at all (as text or placeholder): confidential ones only to the author and staff."""
+    return comment.visibility != "confidential" or _is_author(user, comment) or is_staff(user)
+
+
+def can_see_author(user, comment) -> bool:
+    """The author's name and organisation: public comments, or the author and staff."""
+    return comment.visibility == "public" or _is_author(user, comment) or is_staff(user)
+
+
+def can_edit_comment(user, comment) -> bool:
+    """The author edits while the comment is visible and the consultation is open."""
+    return (_is_author(user, comment) and can_comment(user) and comment.status == "visible"
+            and comment.version.status() == "open")
+
+
+def can_withdraw_comment(user, comment) -> bool:
+    """The author may withdraw a comment that is not withdrawn already."""
+    return _is_author(user, comment) and comment.status != "withdrawn"
+
+
+def can_endorse(user, comment) -> bool:
+    """Active participants co-sign other people's public, visible comments."""
+    return (can_comment(user) and comment.author_id != user.id and comment.status == "visible"
+            and comment.visibility != "confidential")
+
+
+def can_reply(user, comment) -> bool:
+    """Replies go to visible comments, up to three levels deep, while the consultation is open."""
+    return can_comment(user) and comment.status == "visible" and comment.depth < 2 and can_see_comment(user, comment)
+
+
+def can_report(user, comment) -> bool:
+    """Any signed-in user may report a comment they can see, except their own."""
+    return _signed_in(user) and comment.author_id != user.id and can_see_comment(user, comment)
+
+
+def can_ask_question(user) -> bool:
+    """Drafters attach open questions to clauses."""
+    return is_active_staff(user, Role.DRAFTER)
+
+
+def can_view_receipt(user, comment) -> bool:
+    """A receipt is for its owner and the drafters."""
+    return _is_author(user, comment) or is_staff(user)
+
+
+def can_see_disposition(user, comment) -> bool:
+    """Dispositions are public once the drafters publish the review; before that, for the author and staff."""
+    return bool(comment.version.review_published_at) or _is_author(user, comment) or is_staff(user)

@@ -45,7 +45,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from .extensions import db
 from .models.moderation import ThrottleEvent
@@ -202,6 +202,9 @@ class _DatabaseBackend:
         # Writes come first so that SQLite takes its write lock at once (and waits for it with
         # busy_timeout) rather than upgrading a read transaction later.
         with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Serialise hits on one bucket, so that concurrent workers each see the others' rows.
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:b))"), {"b": bucket})
             conn.execute(delete(t).where(t.c.bucket == bucket, t.c.created_at <= cutoff))
             conn.execute(insert(t).values(bucket=bucket, created_at=_dt(at)))
             count = self._count(conn, bucket, cutoff)

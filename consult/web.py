@@ -40,7 +40,16 @@ def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
 def clause_label(clause) -> str:
     """The heading, prefixed with the number only when the heading does not already say it."""
     number, heading = clause.number or "", clause.heading or ""
-    return heading if number and number in heading else f"{number} {heading}".strip()
+    if not number or number == "0" or number in heading:  # "0" is the preamble's
+        return heading
+    return f"{number} {heading}"
+
+
+def proposed_redline(comment) -> str:
+    """The comment's proposed wording as a word-level redline against the clause's text (escaped by redline.py)."""
+    from .redline import diff_words, render_html
+
+    return render_html(diff_words(comment.clause.body, comment.proposed_wording or ""))
 
 
 def register_web_helpers(app: Flask) -> None:
@@ -64,6 +73,7 @@ def register_web_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["clause_label"] = clause_label
+    app.jinja_env.globals["proposed_redline"] = proposed_redline
 
 
 def safe_next(target: str | None, default: str) -> str:

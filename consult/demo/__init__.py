@@ -12,6 +12,7 @@ from ..models import Document, Organisation, User, utcnow
 from ..services import ServiceError
 from ..services import accounts as account_service
 from ..services import documents as document_service
+from .comments import load_demo_comments
 
 HERE = Path(__file__).resolve().parent
 SLUG = "transparency-code"
@@ -52,10 +53,12 @@ def load_demo() -> list[tuple[str, str, str]]:
         accounts.append((email, role, password))
     now = utcnow()
     drafter = db.session.scalar(db.select(User).where(User.role == "drafter"))
-    document_service.publish_version(
+    first = document_service.publish_version(
         slug=SLUG, data=(HERE / "transparency-code-v1.md").read_bytes(), label="First draft",
         opens_at=now - timedelta(days=120), closes_at=now - timedelta(days=75), actor=drafter)
-    document_service.publish_version(
+    second = document_service.publish_version(
         slug=SLUG, data=(HERE / "transparency-code-v2.md").read_bytes(), label="Second draft",
-        opens_at=now, closes_at=now + timedelta(days=60), actor=drafter)
+        opens_at=now - timedelta(days=2), closes_at=now + timedelta(days=60), actor=drafter)
+    load_demo_comments(first, second)
+    db.session.commit()
     return accounts

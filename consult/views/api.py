@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from .. import permissions
 from ..services import documents as document_service
+from ..services import comments as comment_service
 from ..services import redlines as redline_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -78,3 +79,29 @@ def redline(slug):
         {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "ops": [list(op) for op in e.ops]}
         for e in result.entries
     ])
+
+
+def comment_json(comment) -> dict:
+    """A public comment as the API shows it: author name only when its visibility is public."""
+    disposition = comment.disposition if comment.version.review_published_at else None
+    return {
+        "id": comment.id, "clause_key": comment.clause.key, "type": comment.type, "stance": comment.stance,
+        "visibility": comment.visibility, "body": comment.body, "proposed_wording": comment.proposed_wording,
+        "stakeholder_group": comment.author_group,
+        "author": comment.author.display_name if comment.visibility == "public" else None,
+        "organisation": comment.author_organisation if comment.visibility == "public" else None,
+        "parent_id": comment.parent_id, "endorsements": comment.endorsement_count,
+        "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
+        "disposition": {"status": disposition.status, "response": disposition.response} if disposition else None,
+    }
+
+
+@bp.get("/documents/<slug>/versions/<int:number>/comments")
+def comments(slug, number):
+    document = _document(slug)
+    version = document_service.get_version(document, number)
+    if version is None or not permissions.can_view_version(current_user, version):
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
+    return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)

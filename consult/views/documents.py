@@ -5,8 +5,10 @@ from flask_login import current_user
 
 from .. import permissions
 from ..forms import PublishForm
+from .comments import clause_page
 from ..services import ServiceError
 from ..services import documents as document_service
+from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from .. import redline as redline_render
 
@@ -39,7 +41,8 @@ def version(slug, number):
     document, version = _load_version(slug, number)
     clauses = document_service.version_clauses(version)
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
-                           tree=document_service.clause_tree(clauses))
+                           tree=document_service.clause_tree(clauses),
+                           counts=comment_service.version_comment_counts(version, current_user))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
@@ -48,9 +51,7 @@ def clause(slug, number, key):
     clause = document_service.get_clause(version, key)
     if clause is None:
         abort(404)
-    outline = document_service.version_outline(version)
-    return render_template("documents/clause.html", document=document, version=version, clause=clause,
-                           **document_service.clause_context(outline, clause))
+    return clause_page(document, version, clause)
 
 
 def _publish(document=None):

@@ -1,0 +1,47 @@
+"""Forms for commenting on clauses."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
+
+
+class CommentForm(FlaskForm):
+    """A comment, reply or answer. The body limit is checked here and again in the service."""
+
+    type = SelectField(_l("Type of comment"), choices=list(COMMENT_TYPES.items()), default="remark",
+                       validators=[InputRequired(_l("Choose a type of comment."))])
+    body = TextAreaField(_l("Your comment"), description=_l("Markdown is allowed. Up to 10,000 characters."),
+                         validators=[DataRequired(_l("Write your comment.")),
+                                     Length(max=10_000, message=_l("A comment can be at most 10,000 characters."))])
+    proposed_wording = TextAreaField(_l("Proposed wording (optional)"),
+                                     description=_l("The text you would put in place of this clause. "
+                                                    "It is shown as a redline against the current text."),
+                                     validators=[Optional(), Length(max=50_000)])
+    stance = SelectField(_l("Your stance on this clause (optional)"),
+                         choices=[("", _l("No stance"))] + list(STANCES.items()), default="",
+                         validators=[Optional()])
+    visibility = RadioField(_l("Who may see this comment"), choices=list(VISIBILITIES.items()), default="public",
+                            validators=[InputRequired(_l("Choose who may see your comment."))])
+    submission_token = HiddenField()
+    parent_id = HiddenField()
+    question_id = HiddenField()
+
+
+class EditCommentForm(CommentForm):
+    pass
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField(_l("Open question for stakeholders"),
+                         validators=[DataRequired(_l("Write the question.")), Length(max=2000)])
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(_l("Why should moderators look at this comment?"),
+                           validators=[DataRequired(_l("Say why you report this comment.")), Length(max=2000)])
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only the CSRF token: for confirmations and one-click actions."""

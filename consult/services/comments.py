@@ -1,0 +1,367 @@
+"""Comments on clauses: posting, replies, answers, edits, withdrawal, endorsements, questions, receipts and reports."""
+from __future__ import annotations
+
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from .. import permissions
+from ..extensions import db
+from ..markup import render_markdown
+from ..models import (Clause, Comment, CommentRevision, Disposition, Endorsement, OpenQuestion, Report, SearchOutbox,
+                      User, Version, utcnow)
+from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
+from . import ServiceError
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BODY_MAX = 10_000
+MAX_DEPTH = 2  # a top-level comment, a reply, and a reply to that: three levels
+
+
+def new_receipt() -> str:
+    """A random receipt id, CP-XXXX-XXXX in Crockford base32 (40 random bits, not sequential)."""
+    chars = "".join(secrets.choice(CROCKFORD) for _ in range(8))
+    return f"CP-{chars[:4]}-{chars[4:]}"
+
+
+def new_submission_token() -> str:
+    """A one-time token for a comment form, so that a replay finds the comment it already made."""
+    return secrets.token_urlsafe(24)
+
+
+def queue_for_search(kind: str, object_id: int) -> None:
+    """Write an outbox row in the caller's transaction; the index catches up after the commit."""
+    db.session.add(SearchOutbox(kind=kind, object_id=object_id))
+
+
+def _validate(type_: str, body: str, visibility: str, stance: str | None, proposed_wording: str | None) -> None:
+    if type_ not in COMMENT_TYPES:
+        raise ServiceError(_("Choose a type of comment."), field="type")
+    if not body or not body.strip():
+        raise ServiceError(_("Write your comment."), field="body")
+    if len(body) > BODY_MAX:
+        raise ServiceError(_("A comment can be at most %(n)s characters; yours has %(m)s.", n="10,000",
+                             m=f"{len(body):,}"), field="body")
+    if proposed_wording and len(proposed_wording) > 50_000:
+        raise ServiceError(_("Proposed wording can be at most 50,000 characters."), field="proposed_wording")
+    if visibility not in VISIBILITIES:
+        raise ServiceError(_("Choose who may see your comment."), field="visibility")
+    if stance and stance not in STANCES:
+        raise ServiceError(_("Choose a stance from the list, or none."), field="stance")
+
+
+def find_by_submission_token(token: str | None) -> Comment | None:
+    """The comment an earlier submission of the same form created, if any."""
+    if not token:
+        return None
+    return db.session.scalar(db.select(Comment).where(Comment.submission_token == token))
+
+
+def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibility: str,
+                 stance: str | None = None, proposed_wording: str | None = None, parent: Comment | None = None,
+                 question: OpenQuestion | None = None, submission_token: str | None = None) -> Comment:
+    """Record a comment (or reply, or answer) with a receipt; a replayed form returns the comment it made first."""
+    earlier = find_by_submission_token(submission_token)
+    if earlier is not None:
+        if earlier.author_id != author.id:
+            raise ServiceError(_("This form was already used. Reload the page and try again."))
+        return earlier
+    if not permissions.can_comment(author):
+        raise ServiceError(_("Your account cannot comment yet: it awaits approval."), status=403)
+    version = clause.version
+    if version.status() != "open":
+        raise ServiceError(_("The consultation on this version is closed; comments are no longer accepted. "
+                             "Your text is shown below so that you can keep a copy."), field="body", status=403)
+    stance = stance or None
+    proposed_wording = (proposed_wording or "").strip() or None
+    _validate(type_, body, visibility, stance, proposed_wording)
+    depth = 0
+    if parent is not None:
+        if parent.clause_id != clause.id:
+            raise ServiceError(_("A reply must be on the same clause as the comment it answers."))
+        if parent.status != "visible":
+            raise ServiceError(_("You cannot reply to a comment that was hidden or withdrawn."), status=409)
+        if not permissions.can_see_comment(author, parent):
+            raise ServiceError(_("You cannot reply to this comment."))
+        if parent.depth >= MAX_DEPTH:
+            raise ServiceError(_("Replies go at most three levels deep; reply to an earlier comment instead."))
+        depth = parent.depth + 1
+    if question is not None and question.clause_id != clause.id:
+        raise ServiceError(_("This question belongs to another clause."))
+    comment = Comment(clause_id=clause.id, version_id=version.id, author_id=author.id, type=type_, stance=stance,
+                      visibility=visibility, body=body, body_html=str(render_markdown(body)),
+                      proposed_wording=proposed_wording, parent_id=parent.id if parent else None,
+                      question_id=question.id if question else None, depth=depth,
+                      author_group=author.stakeholder_group,
+                      author_organisation=author.organisation.name if author.organisation else None,
+                      receipt=new_receipt(), submission_token=submission_token)
+    db.session.add(comment)
+    try:
+        db.session.flush()
+        queue_for_search("comment", comment.id)
+        db.session.commit()
+    except IntegrityError:
+        # Two submissions of one form raced, or (astronomically rarely) a receipt collided.
+        db.session.rollback()
+        earlier = find_by_submission_token(submission_token)
+        if earlier is not None and earlier.author_id == author.id:
+            return earlier
+        raise
+    return comment
+
+
+def edit_comment(comment: Comment, editor: User, *, type_: str, body: str, visibility: str, stance: str | None,
+                 proposed_wording: str | None) -> Comment:
+    """Change a comment's text, keeping the previous text as a revision."""
+    if not permissions.can_edit_comment(editor, comment):
+        raise ServiceError(_("This comment can no longer be edited."))
+    stance = stance or None
+    proposed_wording = (proposed_wording or "").strip() or None
+    _validate(type_, body, visibility, stance, proposed_wording)
+    db.session.add(CommentRevision(comment_id=comment.id, type=comment.type, stance=comment.stance,
+                                   visibility=comment.visibility, body=comment.body,
+                                   proposed_wording=comment.proposed_wording))
+    comment.type, comment.stance, comment.visibility = type_, stance, visibility
+    comment.body, comment.body_html = body, str(render_markdown(body))
+    comment.proposed_wording = proposed_wording
+    comment.edited_at = utcnow()
+    queue_for_search("comment", comment.id)
+    db.session.commit()
+    return comment
+
+
+def withdraw_comment(comment: Comment, user: User) -> Comment:
+    """The author withdraws a comment: it stays, marked as withdrawn by its author."""
+    if not permissions.can_withdraw_comment(user, comment):
+        raise ServiceError(_("You cannot withdraw this comment."))
+    comment.status = "withdrawn"
+    comment.withdrawn_at = utcnow()
+    queue_for_search("comment", comment.id)
+    db.session.commit()
+    return comment
+
+
+def set_endorsement(comment: Comment, user: User, endorse: bool) -> Comment:
+    """Endorse a comment once, or withdraw the endorsement; keeps the count on the comment."""
+    row = db.session.scalar(db.select(Endorsement).where(Endorsement.comment_id == comment.id,
+                                                         Endorsement.user_id == user.id))
+    if endorse:
+        if not permissions.can_endorse(user, comment):
+            raise ServiceError(_("You cannot endorse this comment."))
+        if row is None:
+            db.session.add(Endorsement(comment_id=comment.id, user_id=user.id))
+        elif row.withdrawn_at is not None:
+            row.withdrawn_at, row.created_at = None, utcnow()
+        else:
+            return comment  # already endorsed: once only
+    else:
+        if row is None or row.withdrawn_at is not None:
+            return comment
+        row.withdrawn_at = utcnow()
+    db.session.flush()
+    comment.endorsement_count = db.session.scalar(
+        db.select(db.func.count(Endorsement.id)).where(Endorsement.comment_id == comment.id,
+                                                       Endorsement.withdrawn_at.is_(None)))
+    db.session.commit()
+    return comment
+
+
+def add_question(clause: Clause, author: User, text: str) -> OpenQuestion:
+    """Drafters attach an open question to a clause."""
+    if not permissions.can_ask_question(author):
+        raise ServiceError(_("Only drafters can add open questions."))
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        raise ServiceError(_("Write the question (at most 2,000 characters)."), field="text")
+    question = OpenQuestion(clause_id=clause.id, author_id=author.id, text=text)
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
+    """A signed-in user reports a comment to the moderators."""
+    if not permissions.can_report(reporter, comment):
+        raise ServiceError(_("You cannot report this comment."))
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise ServiceError(_("Say why you report this comment (at most 2,000 characters)."), field="reason")
+    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason)
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+def get_comment(comment_id: int) -> Comment | None:
+    """A comment by id, or None."""
+    return db.session.get(Comment, comment_id)
+
+
+def get_by_receipt(receipt: str) -> Comment | None:
+    """The comment with this receipt id, or None."""
+    return db.session.scalar(db.select(Comment).where(Comment.receipt == (receipt or "").upper()))
+
+
+def visible_filter(user):
+    """A SQL condition: the comments the user may see at all (as text or placeholder)."""
+    if permissions.is_staff(user):
+        return db.true()
+    if getattr(user, "is_authenticated", False):
+        return db.or_(Comment.visibility != "confidential", Comment.author_id == user.id)
+    return Comment.visibility != "confidential"
+
+
+@dataclass
+class Thread:
+    comment: Comment
+    replies: list["Thread"] = field(default_factory=list)
+
+
+@dataclass
+class ClauseComments:
+    threads: list[Thread]
+    total: int
+    page: int
+    pages: int
+    endorsed_ids: set[int]
+    questions: list[OpenQuestion]
+    answers: dict[int, list[Comment]]
+    stance_counts: Counter
+
+
+SORTS = {
+    "newest": (Comment.created_at.desc(), Comment.id.desc()),
+    "oldest": (Comment.created_at, Comment.id),
+    "endorsed": (Comment.endorsement_count.desc(), Comment.created_at.desc()),
+}
+
+
+def clause_comments(clause: Clause, user, *, type_: str | None = None, group: str | None = None,
+                    sort: str = "newest", page: int = 1, per_page: int = 50) -> ClauseComments:
+    """The comments on a clause that the user may see, threaded, filtered, sorted and paginated (bounded queries)."""
+    rows = db.session.scalars(
+        db.select(Comment).where(Comment.clause_id == clause.id, visible_filter(user))
+        .options(db.joinedload(Comment.author).joinedload(User.organisation),
+                 db.joinedload(Comment.disposition))
+        .order_by(*SORTS.get(sort, SORTS["newest"]))
+    ).unique().all()
+    nodes = {c.id: Thread(c) for c in rows}
+    top, answers = [], defaultdict(list)
+    for c in rows:
+        if c.parent_id and c.parent_id in nodes:
+            nodes[c.parent_id].replies.append(nodes[c.id])
+        elif c.question_id and not c.parent_id:
+            answers[c.question_id].append(c)
+        elif not c.parent_id:
+            if (type_ and c.type != type_) or (group and c.author_group != group):
+                continue
+            top.append(nodes[c.id])
+    for node in nodes.values():  # replies read oldest first, whatever the sort
+        node.replies.sort(key=lambda t: (t.comment.created_at, t.comment.id))
+    total = len(top)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    endorsed = set()
+    if getattr(user, "is_authenticated", False) and rows:
+        endorsed = set(db.session.scalars(
+            db.select(Endorsement.comment_id).where(Endorsement.user_id == user.id, Endorsement.withdrawn_at.is_(None),
+                                                    Endorsement.comment_id.in_([c.id for c in rows]))))
+    questions = db.session.scalars(db.select(OpenQuestion).where(OpenQuestion.clause_id == clause.id)
+                                   .order_by(OpenQuestion.created_at)).all()
+    stance_counts = Counter(c.stance for c in rows if c.stance and c.status == "visible" and not c.parent_id)
+    return ClauseComments(top[(page - 1) * per_page: page * per_page], total, page, pages, endorsed, questions,
+                          answers, stance_counts)
+
+
+def earlier_comments(clause: Clause, user) -> list[Comment]:
+    """Comments made on earlier versions of the same lineage, newest version first."""
+    if clause.lineage_id is None:
+        return []
+    return db.session.scalars(
+        db.select(Comment).join(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
+        .where(Clause.lineage_id == clause.lineage_id, Comment.version_id != clause.version_id,
+               Version.number < clause.version.number, Comment.parent_id.is_(None), visible_filter(user))
+        .options(db.joinedload(Comment.author), db.joinedload(Comment.disposition),
+                 db.joinedload(Comment.version), db.joinedload(Comment.clause))
+        .order_by(Version.number.desc(), Comment.created_at)
+    ).unique().all()
+
+
+def version_comment_counts(version: Version, user) -> dict[int, Counter]:
+    """Per clause id: a Counter of visible comments by stakeholder group (what the user may see)."""
+    counts: dict[int, Counter] = defaultdict(Counter)
+    rows = db.session.execute(
+        db.select(Comment.clause_id, Comment.author_group, db.func.count(Comment.id))
+        .where(Comment.version_id == version.id, Comment.status == "visible", visible_filter(user))
+        .group_by(Comment.clause_id, Comment.author_group))
+    for clause_id, group, n in rows:
+        counts[clause_id][group] = n
+    return counts
+
+
+def user_contributions(user: User, *, page: int = 1, per_page: int = 50):
+    """The user's own comments across documents, newest first, with total count."""
+    query = db.select(Comment).where(Comment.author_id == user.id)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document),
+                      db.joinedload(Comment.disposition))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return items, total
+
+
+def public_comments(version: Version, *, clause_key: str | None = None, page: int = 1, per_page: int = 100):
+    """Public, visible, non-confidential comments of a version for the API, with total count."""
+    query = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+             .where(Comment.version_id == version.id, Comment.status == "visible",
+                    Comment.visibility != "confidential"))
+    if clause_key:
+        query = query.where(Clause.key == clause_key)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(db.joinedload(Comment.author).joinedload(User.organisation), db.joinedload(Comment.clause),
+                      db.joinedload(Comment.disposition))
+        .order_by(Comment.created_at, Comment.id).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return items, total
+
+
+def question_for(clause: Clause, question_id) -> OpenQuestion | None:
+    """An open question of this clause by id, or None."""
+    if not question_id:
+        return None
+    question = db.session.get(OpenQuestion, int(question_id))
+    return question if question and question.clause_id == clause.id else None
+
+
+def disposition_of(comment: Comment) -> Disposition | None:
+    """The drafters' current decision on a comment, if any."""
+    return comment.disposition
+
+
+def has_endorsed(comment: Comment, user) -> bool:
+    """Whether the user currently endorses the comment."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(db.select(db.func.count(Endorsement.id)).where(
+        Endorsement.comment_id == comment.id, Endorsement.user_id == user.id, Endorsement.withdrawn_at.is_(None))) > 0
+
+
+def replies_to(comment: Comment, user) -> list[Comment]:
+    """Direct replies the user may see, oldest first."""
+    return db.session.scalars(db.select(Comment).where(Comment.parent_id == comment.id, visible_filter(user))
+                              .options(db.joinedload(Comment.author)).order_by(Comment.created_at)).unique().all()
+
+
+def revisions_of(comment: Comment, user) -> list[CommentRevision]:
+    """Earlier texts of an edited comment, for those who may read its text."""
+    if not permissions.can_view_comment_text(user, comment):
+        return []
+    return db.session.scalars(db.select(CommentRevision).where(CommentRevision.comment_id == comment.id)
+                              .order_by(CommentRevision.created_at.desc())).all()

@@ -1,0 +1,211 @@
+"""Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import permissions
+from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
+from ..services import ServiceError
+from ..services import comments as comment_service
+from ..services import documents as document_service
+from ..throttle import limit_from_config
+
+bp = Blueprint("comments", __name__)
+
+
+def load_clause(slug, number, key):
+    """The document, version and clause a URL names, or 404."""
+    document = document_service.get_document(slug)
+    version = document_service.get_version(document, number) if document else None
+    clause = document_service.get_clause(version, key) if version else None
+    if clause is None or not permissions.can_view_version(current_user, version):
+        abort(404)
+    return document, version, clause
+
+
+def load_comment(comment_id):
+    """A comment the current user may see, or 404 (confidential ones do not exist for others)."""
+    comment = comment_service.get_comment(comment_id)
+    if comment is None or not permissions.can_see_comment(current_user, comment):
+        abort(404)
+    return comment
+
+
+def new_comment_form(**kwargs) -> CommentForm:
+    """A comment form carrying a fresh one-time submission token."""
+    form = CommentForm(**kwargs)
+    if not form.submission_token.data:
+        form.submission_token.data = comment_service.new_submission_token()
+    return form
+
+
+def clause_page(document, version, clause, *, form=None, status=200):
+    """Render a clause with its comments; shared by the clause view and a comment form that failed."""
+    outline = document_service.version_outline(version)
+    page = request.args.get("page", 1, type=int)
+    sort = request.args.get("sort", "newest")
+    comments = comment_service.clause_comments(
+        clause, current_user, type_=request.args.get("type") or None, group=request.args.get("group") or None,
+        sort=sort, page=page, per_page=current_app.config["CONSULT_PAGE_SIZE"])
+    return render_template(
+        "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
+        earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
+        form=form or new_comment_form(), question_form=QuestionForm(), confirm_form=ConfirmForm(),
+        **document_service.clause_context(outline, clause)), status
+
+
+def _posted_parent(form, clause):
+    if not form.parent_id.data:
+        return None
+    parent = comment_service.get_comment(int(form.parent_id.data)) if form.parent_id.data.isdigit() else None
+    if parent is None or not permissions.can_see_comment(current_user, parent):
+        abort(404)
+    return parent
+
+
+@bp.post("/documents/<slug>/versions/<int:number>/clauses/<key>/comments")
+@login_required
+def post(slug, number, key):
+    document, version, clause = load_clause(slug, number, key)
+    form = CommentForm()
+    earlier = comment_service.find_by_submission_token(form.submission_token.data)
+    if earlier is not None and earlier.author_id == current_user.id:
+        return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
+    if not form.validate_on_submit():
+        return clause_page(document, version, clause, form=form, status=400)
+    limit = limit_from_config("comment", 30, 60)
+    decision = limit.check(str(current_user.id))
+    if not decision.allowed:
+        form.body.errors.append(_("You have posted many comments in a short time. Please wait %(n)d seconds and "
+                                  "send again; your text is kept below.", n=decision.retry_after))
+        return clause_page(document, version, clause, form=form, status=429)
+    try:
+        comment = comment_service.post_comment(
+            author=current_user, clause=clause, type_=form.type.data, body=form.body.data,
+            visibility=form.visibility.data, stance=form.stance.data, proposed_wording=form.proposed_wording.data,
+            parent=_posted_parent(form, clause), question=comment_service.question_for(clause, form.question_id.data),
+            submission_token=form.submission_token.data)
+    except ServiceError as exc:
+        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        return clause_page(document, version, clause, form=form, status=exc.status)
+    limit.hit(str(current_user.id))
+    flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
+    return redirect(url_for("comments.receipt", receipt=comment.receipt))
+
+
+@bp.post("/documents/<slug>/versions/<int:number>/clauses/<key>/questions")
+@login_required
+def add_question(slug, number, key):
+    document, version, clause = load_clause(slug, number, key)
+    if not permissions.can_ask_question(current_user):
+        abort(403)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            comment_service.add_question(clause, current_user, form.text.data)
+            flash(_("Open question added."), "success")
+            return redirect(url_for("documents.clause", slug=slug, number=number, key=key, _anchor="questions"))
+        except ServiceError as exc:
+            form.text.errors.append(exc.message)
+    return render_template("comments/question_error.html", document=document, version=version, clause=clause,
+                           form=form), 400
+
+
+@bp.get("/comments/<int:comment_id>")
+def show(comment_id):
+    comment = load_comment(comment_id)
+    form = new_comment_form(parent_id=str(comment.id), type="remark")
+    return render_template("comments/show.html", comment=comment, form=form, confirm_form=ConfirmForm(),
+                           endorsed=comment_service.has_endorsed(comment, current_user),
+                           replies=comment_service.replies_to(comment, current_user),
+                           revisions=comment_service.revisions_of(comment, current_user))
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(comment_id):
+    comment = load_comment(comment_id)
+    if not permissions.can_edit_comment(current_user, comment):
+        abort(403)
+    form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
+    if request.method == "GET":
+        form.stance.data = comment.stance or ""
+    if form.validate_on_submit():
+        try:
+            comment_service.edit_comment(comment, current_user, type_=form.type.data, body=form.body.data,
+                                         visibility=form.visibility.data, stance=form.stance.data,
+                                         proposed_wording=form.proposed_wording.data)
+            flash(_("Your comment was updated. The earlier text is kept in its history."), "success")
+            return redirect(url_for("comments.show", comment_id=comment.id))
+        except ServiceError as exc:
+            getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+    return render_template("comments/edit.html", comment=comment, form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/comments/<int:comment_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(comment_id):
+    comment = load_comment(comment_id)
+    if not permissions.can_withdraw_comment(current_user, comment):
+        abort(403)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        comment_service.withdraw_comment(comment, current_user)
+        flash(_("Your comment was withdrawn. It stays in the record, marked as withdrawn by its author."), "success")
+        return redirect(url_for("comments.show", comment_id=comment.id))
+    return render_template("comments/withdraw.html", comment=comment, form=form)
+
+
+@bp.post("/comments/<int:comment_id>/endorse")
+@login_required
+def endorse(comment_id):
+    comment = load_comment(comment_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    endorse = request.form.get("endorse", "1") == "1"
+    try:
+        comment_service.set_endorsement(comment, current_user, endorse)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("comments.show", comment_id=comment.id)), 303
+    flash(_("You endorse this comment.") if endorse else _("Your endorsement was withdrawn."), "success")
+    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/comments/")
+                    else url_for("comments.show", comment_id=comment.id))
+
+
+@bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@login_required
+def report(comment_id):
+    comment = load_comment(comment_id)
+    if not permissions.can_report(current_user, comment):
+        abort(403)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            comment_service.report_comment(comment, current_user, form.reason.data)
+            flash(_("Thank you. The moderators will look at this comment."), "success")
+            return redirect(url_for("comments.show", comment_id=comment.id))
+        except ServiceError as exc:
+            form.reason.errors.append(exc.message)
+    return render_template("comments/report.html", comment=comment, form=form), \
+        400 if request.method == "POST" else 200
+
+
+@bp.get("/receipts/<receipt>")
+@login_required
+def receipt(receipt):
+    comment = comment_service.get_by_receipt(receipt)
+    if comment is None or not permissions.can_view_receipt(current_user, comment):
+        abort(404)
+    return render_template("comments/receipt.html", comment=comment)
+
+
+@bp.get("/my/contributions")
+@login_required
+def contributions():
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app.config["CONSULT_PAGE_SIZE"]
+    items, total = comment_service.user_contributions(current_user, page=page, per_page=per_page)
+    return render_template("comments/contributions.html", items=items, total=total, page=page,
+                           pages=max(1, -(-total // per_page)))
