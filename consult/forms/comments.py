@@ -10,7 +10,7 @@ from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
 class CommentForm(FlaskForm):
     """A comment, reply or answer. The body limit is checked here and again in the service."""
 
-    type = SelectField(_l("Type of comment"), choices=list(COMMENT_TYPES.items()), default="remark",
+    type = SelectField(_l("Kind of contribution"), choices=list(COMMENT_TYPES.items()), default="remark",
                        validators=[InputRequired(_l("Choose a type of comment."))])
     body = TextAreaField(_l("Your comment"), description=_l("Markdown is allowed. Up to 10,000 characters."),
                          validators=[DataRequired(_l("Write your comment.")),
