@@ -1,4 +1,134 @@
 """Clause history, lineage review and correction, and the printable redline."""
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, InputRequired, Optional
+
+from .. import permissions
+from .. import redline as redline_render
+from ..models import utcnow
+from ..services import ServiceError
+from ..services import documents as document_service
+from ..services import lineage as lineage_service
+from ..services import redlines as redline_service
+from ..web import _csp
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
+
+METHODS = {
+    "key": _l("Same key"),
+    "heading": _l("Same heading"),
+    "similarity": _l("Similar text"),
+    "manual": _l("Set by a drafter"),
+}
+
+
+class LineageForm(FlaskForm):
+    """One correction: link, unlink or relink a clause of the version."""
+
+    action = HiddenField(validators=[InputRequired(), AnyOf(["link", "unlink", "relink"])])
+    new_key = HiddenField(validators=[InputRequired()])
+    old_key = HiddenField(validators=[Optional()])
+
+
+def _load_version(slug, number):
+    document = document_service.get_document(slug)
+    if document is None or not permissions.can_view_document(current_user, document):
+        abort(404)
+    version = document_service.get_version(document, number)
+    if version is None or not permissions.can_view_version(current_user, version):
+        abort(404)
+    return document, version
+
+
+@bp.get("/<slug>/versions/<int:number>/clauses/<key>/history")
+def history(slug, number, key):
+    document, version = _load_version(slug, number)
+    clause = document_service.get_clause(version, key)
+    if clause is None:
+        abort(404)
+    result = lineage_service.clause_history(clause)
+    return render_template("lineage/history.html", document=document, version=version, clause=clause,
+                           history=result, render=redline_render)
+
+
+def _label(clause) -> str:
+    return current_app.jinja_env.filters["clause_label"](clause)
+
+
+@bp.route("/<slug>/versions/<int:number>/lineage", methods=["GET", "POST"])
+def review(slug, number):
+    document, version = _load_version(slug, number)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not permissions.can_publish_version(current_user, document):
+        abort(403)
+    form = LineageForm()
+    error = None  # (new_key, message) of a refused correction, shown beside its form
+    if request.method == "POST":
+        if form.validate_on_submit():
+            action, new_key = form.action.data, form.new_key.data
+            old_key = None if action == "unlink" else (form.old_key.data or "").strip() or None
+            try:
+                if action != "unlink" and old_key is None:
+                    raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+                clause = lineage_service.relink(version, new_key, old_key, current_user)
+            except ServiceError as exc:
+                if exc.status == 404:
+                    abort(404)
+                error = (new_key, exc.message)
+            else:
+                if old_key is None:
+                    message = _("“%(clause)s” no longer continues an earlier clause; it now starts a lineage of "
+                                "its own.", clause=_label(clause))
+                else:
+                    old = document_service.get_clause(lineage_service.previous_version(version), old_key)
+                    message = _("“%(clause)s” now continues “%(old)s” of the previous version.",
+                                clause=_label(clause), old=_label(old))
+                flash(message, "success")
+                return redirect(url_for("lineage.review", slug=slug, number=number, _anchor=f"c-{clause.key}"))
+        else:
+            error = (form.new_key.data or "", _("The correction could not be read; please try again."))
+    data = lineage_service.lineage_review(version)
+    return render_template("lineage/review.html", document=document, version=version, review=data,
+                           methods=METHODS, error=error, submitted=form), 400 if error else 200
+
+
+def _redline_versions(document):
+    """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
+    numbers = [v.number for v in document.versions]
+    if not numbers:
+        abort(404)
+    to_number = request.args.get("to", type=int) or numbers[-1]
+    from_number = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    old = document_service.get_version(document, from_number)
+    new = document_service.get_version(document, to_number)
+    if old is None or new is None:
+        abort(404)
+    return old, new
+
+
+def _print_csp() -> str:
+    """The site's policy, except that this one page may carry its own print styles."""
+    directives = [d.strip() for d in _csp().split(";") if d.strip()]
+    directives = [d for d in directives if not d.startswith("style-src ")]
+    return "; ".join(directives + ["style-src 'self' 'unsafe-inline'"])
+
+
+@bp.get("/<slug>/redline/print")
+def print_redline(slug):
+    document = document_service.get_document(slug)
+    if document is None or not permissions.can_view_document(current_user, document):
+        abort(404)
+    old, new = _redline_versions(document)
+    result = redline_service.build_redline(old, new)
+    show_all = request.args.get("all") == "1"
+    entries = [e for e in result.entries if show_all or e.status != "unchanged"]
+    response = make_response(render_template("lineage/print.html", document=document, result=result,
+                                              entries=entries, show_all=show_all, generated_at=utcnow(),
+                                              render=redline_render))
+    response.headers["Content-Security-Policy"] = _print_csp()
+    return response

@@ -1,0 +1,211 @@
+"""A clause's history along its lineage, and the drafters' review and correction of stored lineage links."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from .. import redline
+from ..drafts.lineage import match_clauses
+from ..extensions import db
+from ..models import AuditEntry, Clause, Lineage, SearchOutbox, Version
+from . import ServiceError
+from .documents import ClauseView, get_version, version_clauses
+from .redlines import clause_text
+
+
+def _views(clauses: list[Clause]) -> list[ClauseView]:
+    """What the matcher needs of stored clauses, parent keys resolved from the same list."""
+    keys = {c.id: c.key for c in clauses}
+    return [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
+            for c in clauses]
+
+
+# --- history ------------------------------------------------------------------
+
+
+@dataclass
+class HistoryStep:
+    """One version in a clause's history: the clause there (None for a gap) and the changes since the last one."""
+
+    version: Version
+    clause: Clause | None
+    ops: list[tuple[str, str]] | None = None  # None for the first appearance and for gaps
+    words_inserted: int = 0
+    words_deleted: int = 0
+    previous: Clause | None = None  # the earlier clause the ops compare against
+
+
+@dataclass
+class History:
+    clause: Clause
+    steps: list[HistoryStep]
+    first_version: Version | None = None  # where the lineage starts (None when it starts in version 1)
+    removed_in: Version | None = None     # the first version after its last appearance, if any
+
+
+def clause_history(clause: Clause) -> History:
+    """Every version of the clause's lineage in version order, with gaps and a word diff between neighbours."""
+    document_versions = db.session.scalars(
+        db.select(Version).where(Version.document_id == clause.version.document_id).order_by(Version.number)).all()
+    if clause.lineage_id is None:
+        members = [clause]
+    else:
+        members = db.session.scalars(
+            db.select(Clause).join(Version, Clause.version_id == Version.id)
+            .where(Clause.lineage_id == clause.lineage_id).order_by(Version.number, Clause.position)).all()
+    by_version = {}
+    for c in members:
+        by_version.setdefault(c.version_id, c)  # one clause per lineage per version; keep the first if not
+    present = [v for v in document_versions if v.id in by_version]
+    first, last = present[0].number, present[-1].number
+    steps: list[HistoryStep] = []
+    previous: Clause | None = None
+    for v in document_versions:
+        if v.number < first or v.number > last:
+            continue
+        current = by_version.get(v.id)
+        step = HistoryStep(v, current)
+        if current is not None and previous is not None:
+            step.ops = redline.diff_words(clause_text(previous), clause_text(current))
+            step.words_inserted, step.words_deleted = redline.word_counts(step.ops)
+            step.previous = previous
+        if current is not None:
+            previous = current
+        steps.append(step)
+    later = [v for v in document_versions if v.number > last]
+    return History(clause=clause, steps=steps,
+                   first_version=present[0] if first > document_versions[0].number else None,
+                   removed_in=later[0] if later else None)
+
+
+# --- review -----------------------------------------------------------------
+
+
+@dataclass
+class ReviewPair:
+    old: Clause
+    new: Clause
+
+
+@dataclass
+class LineageReview:
+    """The stored links between a version and the one before it."""
+
+    version: Version
+    previous: Version | None
+    pairs: list[ReviewPair] = field(default_factory=list)
+    removed: list[Clause] = field(default_factory=list)  # old clauses that no new clause continues
+    added: list[Clause] = field(default_factory=list)    # new clauses that continue no old clause
+
+
+def previous_version(version: Version) -> Version | None:
+    """The version numbered one below, or None for the first."""
+    return get_version(version.document, version.number - 1) if version.number > 1 else None
+
+
+def lineage_review(version: Version) -> LineageReview:
+    """The stored matching of `version` against the previous version: pairs, removed and added clauses."""
+    previous = previous_version(version)
+    review = LineageReview(version, previous)
+    if previous is None:
+        return review
+    old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
+    old_by_lineage = {c.lineage_id: c for c in old_clauses}
+    continued = set()
+    for c in new_clauses:
+        old = old_by_lineage.get(c.lineage_id)
+        if old is None:
+            review.added.append(c)
+        else:
+            review.pairs.append(ReviewPair(old, c))
+            continued.add(old.id)
+    review.removed = [c for c in old_clauses if c.id not in continued]
+    return review
+
+
+# --- correction ---------------------------------------------------------------
+
+
+def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
+    return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
+                       "lineage_status": status, "lineage_method": method}, sort_keys=True)
+
+
+def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause:
+    """Link a clause of `version` to a clause of the previous version (or unlink it with None), then restate statuses."""
+    previous = previous_version(version)
+    if previous is None:
+        raise ServiceError(_("The first version has no earlier version to match against."), field="old_key")
+    old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
+    new_by_key = {c.key: c for c in new_clauses}
+    old_by_key = {c.key: c for c in old_clauses}
+    old_by_lineage = {c.lineage_id: c for c in old_clauses}
+    clause = new_by_key.get(new_key or "")
+    if clause is None:
+        raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
+                           field="new_key", status=404)
+    target = None
+    if old_key:
+        target = old_by_key.get(old_key)
+        if target is None:
+            raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label),
+                               field="old_key")
+        holder = next((c for c in new_clauses if c.lineage_id == target.lineage_id and c.id != clause.id), None)
+        if holder is not None:
+            raise ServiceError(
+                _("“%(old)s” is already linked to “%(new)s”. An earlier clause can continue into only one clause; "
+                  "unlink “%(new)s” first.", old=f"{target.number} {target.heading}".strip(),
+                  new=f"{holder.number} {holder.heading}".strip()), field="old_key")
+
+    current_old = old_by_lineage.get(clause.lineage_id)
+    before = _clause_json(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
+    old_lineage_id = clause.lineage_id
+    if target is not None and target.lineage_id != clause.lineage_id:
+        new_lineage_id = target.lineage_id
+    elif target is None and current_old is not None:
+        fresh = Lineage(document_id=version.document_id)
+        db.session.add(fresh)
+        db.session.flush()
+        new_lineage_id = fresh.id
+    else:
+        new_lineage_id = old_lineage_id  # the link already says this; only the method becomes "manual"
+
+    changed = [clause]
+    if new_lineage_id != old_lineage_id:
+        # Later versions continue this clause: they follow it to its new lineage, so their own links stay intact.
+        later = db.session.scalars(
+            db.select(Clause).join(Version, Clause.version_id == Version.id)
+            .where(Version.document_id == version.document_id, Version.number > version.number,
+                   Clause.lineage_id.in_([old_lineage_id, new_lineage_id]))).all()
+        if any(c.lineage_id == new_lineage_id for c in later):
+            raise ServiceError(_("The earlier clause's lineage continues in a later version already; correct that "
+                                 "version first."), field="old_key")
+        for c in later:
+            c.lineage_id = new_lineage_id
+        changed.extend(later)
+        clause.lineage_id = new_lineage_id
+
+    # The stored links are the truth; the matcher only restates the statuses (moves depend on every link).
+    lineage_of = {c.key: c.lineage_id for c in new_clauses}
+    manual = {key: old_by_lineage[lid].key if lid in old_by_lineage else None for key, lid in lineage_of.items()}
+    pairs = {p.new_key: p for p in match_clauses(_views(old_clauses), _views(new_clauses), manual=manual)
+             if p.new_key}
+    for c in new_clauses:
+        pair = pairs[c.key]
+        c.lineage_status = pair.status
+        if c.id == clause.id:
+            c.lineage_method = "manual"  # the other clauses keep how they were matched
+    after = _clause_json(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
+
+    db.session.add(AuditEntry(actor_id=getattr(actor, "id", None), action="lineage-relink", target_type="clause",
+                              target_id=clause.id, before=before, after=after))
+    for c in changed:
+        db.session.add(SearchOutbox(kind="clause", object_id=c.id))
+    db.session.flush()
+    if old_lineage_id != new_lineage_id and not db.session.scalar(
+            db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)):
+        db.session.execute(db.delete(Lineage).where(Lineage.id == old_lineage_id))  # no clause left on it
+    db.session.commit()
+    return clause
