@@ -1,13 +1,287 @@
 """The moderation console: registrations, users, reports, invitations and the audit log."""
-from flask import Blueprint, abort
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.routing import BuildError
 
 from .. import permissions
+from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
+                                UserFilterForm)
+from ..services import ServiceError
+from ..models import utcnow
+from ..services import moderation as service
+from ..vocabulary import ROLES
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 @bp.before_request
 def _moderators_only():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
     if not permissions.can_moderate(current_user):
-        abort(404 if not current_user.is_authenticated else 403)
+        abort(403)
+    return None
+
+
+def _page_size() -> int:
+    return int(current_app.config.get("CONSULT_PAGE_SIZE") or 50)
+
+
+def _page_number() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _load_user(user_id: int):
+    user = service.get_user(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _fail(exc: ServiceError, form=None) -> None:
+    """Put a service's refusal beside its field (or abort with its status when it concerns no field)."""
+    if exc.status == 403:
+        abort(403)
+    target = getattr(form, exc.field, None) if (form is not None and exc.field) else None
+    if target is None:
+        if form is None or exc.status != 400:
+            flash(exc.message, "error")
+            return
+        target = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+    target.errors = list(target.errors) + [exc.message]
+
+
+def _mail_notice(sent: bool) -> None:
+    if not sent:
+        flash(_("The decision is recorded, but the email to the account holder could not be sent. "
+                "The error is in the server log."), "warning")
+
+
+# --- the console home -------------------------------------------------------------------------------------
+
+@bp.get("/")
+def home():
+    counts = service.console_counts()
+    # One entry per section; the reports on comments will be one more entry here.
+    sections = [
+        {"title": _("Pending registrations"), "url": url_for("moderation.registrations"),
+         "count": ngettext("%(num)d account waiting", "%(num)d accounts waiting", counts["pending"]),
+         "text": _("Accounts waiting for approval: approve them or reject them with a reason.")},
+        {"title": _("Users"), "url": url_for("moderation.users"),
+         "count": ngettext("%(num)d account", "%(num)d accounts", counts["users"]),
+         "text": _("Find accounts, change roles, suspend or reactivate them, verify organisations.")},
+        {"title": _("Invitations"), "url": url_for("moderation.invitations"),
+         "count": ngettext("%(num)d open invitation", "%(num)d open invitations", counts["invitations"]),
+         "text": _("Create single-use links that open an account with a chosen role.")},
+    ]
+    if permissions.can_view_audit(current_user):
+        sections.append({"title": _("Audit log"), "url": url_for("moderation.audit"),
+                         "count": ngettext("%(num)d entry", "%(num)d entries", counts["audit"]),
+                         "text": _("Every moderator and administrator action, newest first.")})
+    return render_template("moderation/home.html", sections=sections)
+
+
+# --- registrations ----------------------------------------------------------------------------------------
+
+@bp.get("/registrations")
+def registrations():
+    page = service.pending_registrations(_page_number(), _page_size())
+    return render_template("moderation/registrations.html", page=page, form=ConfirmForm())
+
+
+@bp.post("/registrations/<int:user_id>/approve")
+def approve(user_id):
+    user = _load_user(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            sent = service.approve_registration(current_user, user)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash(_("%(name)s's account is approved and they have been told by email.", name=user.display_name),
+                  "success")
+            _mail_notice(sent)
+    return redirect(url_for("moderation.registrations"))
+
+
+@bp.route("/registrations/<int:user_id>/reject", methods=["GET", "POST"])
+def reject(user_id):
+    user = _load_user(user_id)
+    if user.status != "pending":
+        flash(_("This account is not awaiting approval."), "error")
+        return redirect(url_for("moderation.registrations"))
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            sent = service.reject_registration(current_user, user, form.reason.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+        else:
+            flash(_("%(name)s's registration is rejected and they have been told why by email.",
+                    name=user.display_name), "success")
+            _mail_notice(sent)
+            return redirect(url_for("moderation.registrations"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/reject.html", user=user, form=form), status
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    filters = UserFilterForm(request.args)
+    if request.args and not filters.validate():
+        return render_template("moderation/users.html", filters=filters, page=None), 400
+    page = service.search_users(q=filters.q.data or "", role=filters.role.data or "",
+                                status=filters.status.data or "", group=filters.group.data or "",
+                                organisation=filters.organisation.data or "", page=_page_number(),
+                                per_page=_page_size())
+    return render_template("moderation/users.html", filters=filters, page=page)
+
+
+def _user_page(user, status: int = 200, **forms):
+    roles = service.grantable_roles(current_user, user)
+    forms.setdefault("role_form", RoleForm(prefix="role", roles=roles, formdata=None))
+    forms.setdefault("reactivate_form", ReasonForm(prefix="reactivate", formdata=None))
+    forms.setdefault("confirm_form", ConfirmForm(formdata=None))
+    return render_template("moderation/user.html", user=user, roles=roles,
+                           open_sessions=service.open_session_count(user), **forms), status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id):
+    return _user_page(_load_user(user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id):
+    target = _load_user(user_id)
+    form = RoleForm(prefix="role", roles=service.grantable_roles(current_user, target))
+    if form.validate_on_submit():
+        # The rule is checked for the value sent, not only for the options shown.
+        if not permissions.can_grant_role(current_user, target, form.role.data):
+            abort(403)
+        try:
+            service.change_role(current_user, target, form.role.data, form.reason.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+        else:
+            flash(_("%(name)s is now: %(role)s.", name=target.display_name,
+                    role=ROLES.get(form.role.data, form.role.data)), "success")
+            return redirect(url_for("moderation.user", user_id=target.id))
+    return _user_page(target, 400, role_form=form)
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["GET", "POST"])
+def suspend(user_id):
+    target = _load_user(user_id)
+    if not permissions.can_suspend(current_user, target):
+        abort(403)
+    if target.status != "active":
+        flash(_("Only an active account can be suspended."), "error")
+        return redirect(url_for("moderation.user", user_id=target.id))
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            ended = service.suspend(current_user, target, form.reason.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+        else:
+            flash(_("%(name)s's account is suspended; %(n)d open sessions were ended.", name=target.display_name,
+                    n=ended), "success")
+            return redirect(url_for("moderation.user", user_id=target.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/suspend.html", user=target, form=form), status
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate(user_id):
+    target = _load_user(user_id)
+    if not permissions.can_suspend(current_user, target):
+        abort(403)
+    form = ReasonForm(prefix="reactivate")
+    if form.validate_on_submit():
+        try:
+            service.reactivate(current_user, target, form.reason.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+            if not exc.field:
+                return redirect(url_for("moderation.user", user_id=target.id))
+        else:
+            flash(_("%(name)s's account is active again.", name=target.display_name), "success")
+            return redirect(url_for("moderation.user", user_id=target.id))
+    return _user_page(target, 400, reactivate_form=form)
+
+
+@bp.post("/users/<int:user_id>/verify-organisation")
+def verify_organisation(user_id):
+    target = _load_user(user_id)
+    if target.organisation is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.verify_organisation(current_user, target.organisation)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash(_("%(org)s is marked as verified.", org=target.organisation.name), "success")
+    return redirect(url_for("moderation.user", user_id=target.id))
+
+
+# --- invitations ------------------------------------------------------------------------------------------
+
+def invitation_url(token: str) -> str:
+    """The absolute link of an invitation, from the sign-up page's endpoint when it is registered."""
+    for endpoint in ("auth.invitation", "auth.invite"):
+        if endpoint in current_app.view_functions:
+            try:
+                return url_for(endpoint, token=token, _external=True)
+            except BuildError:
+                continue
+    return request.host_url + "auth/invite/" + token
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+def invitations():
+    roles = service.invitable_roles(current_user)
+    form = InvitationForm(roles=roles)
+    if form.validate_on_submit():
+        if not service.can_invite_as(current_user, form.role.data):
+            abort(403)
+        try:
+            invitation, token = service.create_invitation(current_user, email=form.email.data, role=form.role.data,
+                                                          days=form.days.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+        else:
+            # The token exists only in this response: it is stored as a hash, so the link cannot be shown again.
+            response = current_app.make_response(render_template(
+                "moderation/invitation_created.html", invitation=invitation, link=invitation_url(token)))
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    page = service.list_invitations(_page_number(), _page_size())
+    people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/invitations.html", form=form, page=page, people=people,
+                           now=utcnow()), status
+
+
+# --- the audit log (read-only: no route edits or deletes a row) ----------------------------------------------
+
+@bp.get("/audit")
+def audit():
+    if not permissions.can_view_audit(current_user):
+        abort(403)
+    actions, target_types = service.audit_choices()
+    filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
+    if request.args and not filters.validate():
+        return render_template("moderation/audit.html", filters=filters, page=None), 400
+    page = service.audit_log(action=filters.action.data or "", actor=filters.actor.data or "",
+                             target_type=filters.target_type.data or "", date_from=filters.date_from.data,
+                             date_to=filters.date_to.data, page=_page_number(), per_page=_page_size())
+    return render_template("moderation/audit.html", filters=filters, page=page,
+                           targets=service.audit_targets(page.items), changes=service.audit_changes)

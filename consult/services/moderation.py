@@ -1,0 +1,341 @@
+"""Moderation: registrations, accounts, invitations and the audit log. Each action commits once, audit row included."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, time, timedelta, timezone
+from types import SimpleNamespace
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from .. import permissions
+from ..extensions import db
+from ..mail import send_mail
+from ..models import AuditEntry, Invitation, Organisation, User, UserSession, utcnow
+from ..pagination import Page, paginate
+from ..permissions import Role
+from . import ServiceError
+
+try:  # the accounts service owns the token scheme; the fallback gives the same result
+    from .accounts import hash_token, new_token
+except ImportError:  # pragma: no cover
+    import hashlib
+    import secrets
+
+    def new_token() -> str:
+        """A fresh URL-safe random token."""
+        return secrets.token_urlsafe(32)
+
+    def hash_token(token: str) -> str:
+        """The sha256 hex digest under which a token is stored."""
+        return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+log = logging.getLogger("consult.moderation")
+
+INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MAX = 14, 90
+# Actions and target types the log knows even before any row uses them (the filters offer these).
+AUDIT_ACTIONS = ("approve", "reject", "role", "suspend", "reactivate", "verify-organisation", "invitation")
+AUDIT_TARGET_TYPES = ("user", "organisation", "invitation")
+
+
+def _refused(message: str | None = None) -> ServiceError:
+    return ServiceError(message or _("You are not allowed to do this."), status=403)
+
+
+def _reason(reason: str | None, *, required: bool) -> str | None:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ServiceError(_("Give a reason."), field="reason")
+    return reason or None
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def record(actor, action: str, target_type: str, target_id: int | None, before: dict | None, after: dict | None,
+           reason: str | None = None) -> AuditEntry:
+    """Add an audit row to the session; the calling service commits it with the change it describes."""
+    entry = AuditEntry(actor_id=getattr(actor, "id", None), action=action, target_type=target_type,
+                       target_id=target_id, before=_json(before), after=_json(after), reason=reason)
+    db.session.add(entry)
+    return entry
+
+
+def _mail(to: str, subject: str, body: str) -> bool:
+    """Send a notice after the commit; a mail failure must not undo a decision already recorded."""
+    try:
+        send_mail(to, subject, body)
+    except Exception:  # noqa: BLE001  (SMTP errors are many; the decision stands and the log says why)
+        log.exception("mail to %s failed (subject %r)", to, subject)
+        return False
+    return True
+
+
+# --- the console home -------------------------------------------------------------------------------------
+
+def console_counts() -> dict[str, int]:
+    """The numbers the console home shows: pending registrations, accounts, open invitations, audit rows."""
+    count = db.func.count
+    now = utcnow()
+    return {
+        "pending": db.session.scalar(db.select(count(User.id)).where(User.status == "pending")) or 0,
+        "users": db.session.scalar(db.select(count(User.id))) or 0,
+        "invitations": db.session.scalar(db.select(count(Invitation.id)).where(
+            Invitation.used_at.is_(None), Invitation.expires_at > now)) or 0,
+        "audit": db.session.scalar(db.select(count(AuditEntry.id))) or 0,
+    }
+
+
+# --- registrations ----------------------------------------------------------------------------------------
+
+def get_user(user_id: int) -> User | None:
+    """The account with this id, or None."""
+    return db.session.get(User, user_id)
+
+
+def pending_registrations(page: int, per_page: int) -> Page:
+    """Accounts awaiting approval, oldest first, so the longest wait is handled first."""
+    stmt = db.select(User).where(User.status == "pending").order_by(User.created_at, User.id)
+    return paginate(stmt, page, per_page)
+
+
+def approve_registration(actor, user: User) -> bool:
+    """Make a pending account active, record it, and tell its owner; returns whether the mail went out."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    if user.status != "pending":
+        raise ServiceError(_("This account is not awaiting approval."), status=409)
+    user.status, user.approved_at, user.status_reason = "active", utcnow(), None
+    record(actor, "approve", "user", user.id, {"status": "pending"}, {"status": "active"})
+    db.session.commit()
+    log.info("registration approved user=%s by=%s", user.id, actor.id)
+    return _mail(user.email, _("Your Consult account is approved"), _(
+        "A moderator has approved your Consult account. You can now comment on the documents under "
+        "consultation.\n\nSign in: %(url)s", url=url_for("auth.sign_in", _external=True)))
+
+
+def reject_registration(actor, user: User, reason: str) -> bool:
+    """Refuse a pending account with a reason the owner is told; returns whether the mail went out."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    reason = _reason(reason, required=True)
+    if user.status != "pending":
+        raise ServiceError(_("This account is not awaiting approval."), status=409)
+    user.status, user.status_reason = "rejected", reason
+    record(actor, "reject", "user", user.id, {"status": "pending"}, {"status": "rejected"}, reason)
+    db.session.commit()
+    log.info("registration rejected user=%s by=%s", user.id, actor.id)
+    return _mail(user.email, _("Your Consult registration"), _(
+        "A moderator has not approved your registration for Consult.\n\nReason: %(reason)s\n\n"
+        "If you think this is a mistake, reply to this message.", reason=reason))
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+def _contains(column, text: str):
+    """A case-insensitive substring test; LIKE's wildcards in the text match themselves."""
+    return db.func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def search_users(*, q: str = "", role: str = "", status: str = "", group: str = "", organisation: str = "",
+                 page: int = 1, per_page: int = 50) -> Page:
+    """Accounts matching a search (name, email or organisation) and filters, by name."""
+    stmt = db.select(User).outerjoin(Organisation, User.organisation_id == Organisation.id)
+    q, organisation = (q or "").strip(), (organisation or "").strip()
+    if q:
+        stmt = stmt.where(db.or_(_contains(User.display_name, q), _contains(User.email, q),
+                                 _contains(Organisation.name, q)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if status:
+        stmt = stmt.where(User.status == status)
+    if group:
+        stmt = stmt.where(User.stakeholder_group == group)
+    if organisation:
+        stmt = stmt.where(_contains(Organisation.name, organisation))
+    stmt = stmt.order_by(db.func.lower(User.display_name), User.id)
+    return paginate(stmt, page, per_page)
+
+
+def open_session_count(user: User) -> int:
+    """How many server-side sessions of the account are still open."""
+    return db.session.scalar(db.select(db.func.count()).select_from(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None))) or 0
+
+
+def grantable_roles(actor, user: User) -> list[str]:
+    """The roles the actor may give this account, other than the one it holds."""
+    return [r.value for r in Role if r.value != user.role and permissions.can_grant_role(actor, user, r.value)]
+
+
+def change_role(actor, user: User, role: str, reason: str | None = None) -> None:
+    """Give an account another role, within what the actor may grant."""
+    if role not in {r.value for r in Role}:
+        raise ServiceError(_("Choose a role."), field="role")
+    if not permissions.can_grant_role(actor, user, role):
+        raise _refused()
+    if role == user.role:
+        raise ServiceError(_("The account already has this role."), field="role")
+    before = user.role
+    user.role = role
+    record(actor, "role", "user", user.id, {"role": before}, {"role": role}, _reason(reason, required=False))
+    db.session.commit()
+    log.info("role changed user=%s %s->%s by=%s", user.id, before, role, actor.id)
+
+
+def suspend(actor, user: User, reason: str) -> int:
+    """Suspend an active account and end its open sessions in the same transaction; returns how many ended."""
+    if not permissions.can_suspend(actor, user):
+        raise _refused()
+    reason = _reason(reason, required=True)
+    if user.status != "active":
+        raise ServiceError(_("Only an active account can be suspended."), status=409)
+    user.status, user.status_reason = "suspended", reason
+    ended = db.session.execute(
+        db.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())).rowcount
+    record(actor, "suspend", "user", user.id, {"status": "active"}, {"status": "suspended"}, reason)
+    db.session.commit()
+    log.info("account suspended user=%s by=%s sessions_ended=%s", user.id, actor.id, ended)
+    return ended
+
+
+def reactivate(actor, user: User, reason: str) -> None:
+    """Make a suspended or rejected account active again, with a reason."""
+    if not permissions.can_suspend(actor, user):
+        raise _refused()
+    reason = _reason(reason, required=True)
+    if user.status not in ("suspended", "rejected"):
+        raise ServiceError(_("Only a suspended or rejected account can be reactivated."), status=409)
+    before = user.status
+    user.status, user.status_reason = "active", None
+    user.approved_at = user.approved_at or utcnow()
+    record(actor, "reactivate", "user", user.id, {"status": before}, {"status": "active"}, reason)
+    db.session.commit()
+    log.info("account reactivated user=%s by=%s", user.id, actor.id)
+
+
+def verify_organisation(actor, organisation: Organisation, reason: str | None = None) -> None:
+    """Mark an organisation as checked by a moderator."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    if organisation.verified:
+        raise ServiceError(_("This organisation is already verified."), status=409)
+    organisation.verified = True
+    record(actor, "verify-organisation", "organisation", organisation.id, {"verified": False}, {"verified": True},
+           _reason(reason, required=False))
+    db.session.commit()
+    log.info("organisation verified organisation=%s by=%s", organisation.id, actor.id)
+
+
+# --- invitations ------------------------------------------------------------------------------------------
+
+def can_invite_as(actor, role: str) -> bool:
+    """The role rule for invitations: the same as granting that role to a fresh participant account."""
+    newcomer = SimpleNamespace(id=None, role=Role.PARTICIPANT.value)
+    return permissions.can_grant_role(actor, newcomer, role)
+
+
+def invitable_roles(actor) -> list[str]:
+    """The roles the actor may put on an invitation."""
+    return [r.value for r in Role if can_invite_as(actor, r.value)]
+
+
+def create_invitation(actor, *, email: str | None, role: str, days: int = INVITATION_DAYS_DEFAULT
+                      ) -> tuple[Invitation, str]:
+    """Create a single-use invitation and return it with its token, which is stored only as a hash."""
+    if role not in {r.value for r in Role}:
+        raise ServiceError(_("Choose a role."), field="role")
+    if not can_invite_as(actor, role):
+        raise _refused()
+    if not isinstance(days, int) or not 1 <= days <= INVITATION_DAYS_MAX:
+        raise ServiceError(_("Choose between 1 and %(n)d days.", n=INVITATION_DAYS_MAX), field="days")
+    email = User.normalise_email(email) or None
+    if email and db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
+        raise ServiceError(_("An account with this email already exists."), field="email")
+    token = new_token()
+    invitation = Invitation(token_hash=hash_token(token), email=email, role=role, created_by_id=actor.id,
+                            expires_at=utcnow() + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    record(actor, "invitation", "invitation", invitation.id, None,
+           {"email": email, "role": role, "expires_at": invitation.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    db.session.commit()
+    log.info("invitation created invitation=%s role=%s by=%s", invitation.id, role, actor.id)
+    return invitation, token
+
+
+def list_invitations(page: int, per_page: int) -> Page:
+    """Invitations, newest first."""
+    return paginate(db.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()),
+                    page, per_page)
+
+
+def users_by_id(ids) -> dict[int, User]:
+    """The accounts with these ids, in one query."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids)))}
+
+
+# --- the audit log ----------------------------------------------------------------------------------------
+
+def audit_choices() -> tuple[list[str], list[str]]:
+    """The actions and target types to offer as filters: the known ones and any the log holds."""
+    actions = set(AUDIT_ACTIONS) | set(db.session.scalars(db.select(AuditEntry.action).distinct()))
+    targets = set(AUDIT_TARGET_TYPES) | set(db.session.scalars(db.select(AuditEntry.target_type).distinct()))
+    return sorted(actions), sorted(targets)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
+              date_to: date | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """Audit rows matching the filters, newest first; the dates are whole UTC days, both included."""
+    stmt = db.select(AuditEntry)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if target_type:
+        stmt = stmt.where(AuditEntry.target_type == target_type)
+    actor = (actor or "").strip()
+    if actor:
+        stmt = stmt.where(AuditEntry.actor_id.in_(db.select(User.id).where(_contains(User.email, actor))))
+    if date_from:
+        stmt = stmt.where(AuditEntry.created_at >= _day_start(date_from))
+    if date_to:
+        stmt = stmt.where(AuditEntry.created_at < _day_start(date_to + timedelta(days=1)))
+    stmt = stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    return paginate(stmt, page, per_page)
+
+
+def audit_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """The fields an audit row changed, as (field, before, after)."""
+    before = json.loads(entry.before) if entry.before else {}
+    after = json.loads(entry.after) if entry.after else {}
+    return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
+
+
+def audit_targets(entries) -> dict[tuple[str, int], object]:
+    """The users and organisations that audit rows name, loaded in two queries."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.target_id is not None:
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+    found: dict[tuple[str, int], object] = {}
+    for user in users_by_id(wanted.get("user", ())).values():
+        found[("user", user.id)] = user
+    if wanted.get("organisation"):
+        for org in db.session.scalars(db.select(Organisation).where(Organisation.id.in_(wanted["organisation"]))):
+            found[("organisation", org.id)] = org
+    return found
+
+
+def organisation_members(organisation: Organisation) -> int:
+    """How many accounts speak for this organisation."""
+    return db.session.scalar(db.select(db.func.count(User.id)).where(User.organisation_id == organisation.id)) or 0
