@@ -11,6 +11,10 @@ from ..vocabulary import STAKEHOLDER_GROUPS
 _PASSWORD_FIELD_MAX = 1024
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _email_field(label=None):
     return EmailField(label or _l("Email address"), validators=[
         DataRequired(_l("Enter your email address.")), Length(max=254, message=_l("Use at most 254 characters.")),
@@ -36,17 +40,17 @@ class SignInForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     email = _email_field()
-    display_name = StringField(_l("Your name"), description=_l("Shown with your public comments."), validators=[
+    display_name = StringField(_l("Your name"), filters=[_strip], description=_l("Shown with your public comments."), validators=[
         DataRequired(_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters."))])
     password, password_confirm = _new_password_fields()
     stakeholder_group = SelectField(_l("Stakeholder group"), choices=[], validators=[
         DataRequired(_l("Choose your stakeholder group."))])
-    organisation = StringField(_l("Organisation"), description=_l(
+    organisation = StringField(_l("Organisation"), filters=[_strip], description=_l(
         "The body you speak for. You may leave it empty only for the group “Other”."),
         validators=[Length(max=200, message=_l("Use at most 200 characters."))])
     transparency_register_id = StringField(_l("EU Transparency Register id (optional)"), description=_l(
-        "For example 123456789012-34."), validators=[Optional(), Regexp(
-            r"^\d{9,12}-\d{2}$", message=_l("Enter a Transparency Register id like 123456789012-34."))])
+        "For example 123456789012-34."), filters=[_strip], validators=[Optional(), Regexp(
+            r"^[0-9]{9,12}-[0-9]{2}\Z", message=_l("Enter a Transparency Register id like 123456789012-34."))])
     consent = BooleanField(_l("I have read the privacy notice and agree that my account data is kept as it says"),
                            validators=[DataRequired(_l("Agree to the privacy notice to create an account."))])
 

@@ -55,7 +55,8 @@ def password_problem(password: str, *, user_inputs: list[str] | None = None) -> 
     return None
 
 
-TRANSPARENCY_ID = re.compile(r"^\d{9,12}-\d{2}$")
+# ASCII digits only, and nothing after them (\d and $ would let other scripts' digits and a newline through).
+TRANSPARENCY_ID = re.compile(r"[0-9]{9,12}-[0-9]{2}\Z")
 
 
 def _build_user(email: str, password: str, *, role: str, display_name: str | None, status: str,

@@ -130,6 +130,11 @@ def test_register_invalid_transparency_id(client):
     assert response.status_code == 400 and "123456789012-34" in html
     assert 'value="12345-6"' in html and 'aria-describedby="transparency_register_id-hint transparency_register_id-error"' in html
     assert user_by_email("ada@example.org") is None
+    for bad in ("١٢٣٤٥٦٧٨٩-٠١", "123456789-01x", "1234567890123-45", "123456789-1"):
+        response = post_form(client, "/auth/register", registration(transparency_register_id=bad))
+        assert response.status_code == 400, bad
+    assert post_form(client, "/auth/register", registration(transparency_register_id=" 123456789-01 ")).status_code == 302
+    assert user_by_email("ada@example.org").organisation.transparency_register_id == "123456789-01"
 
 
 def test_register_organisation_required_except_for_group_other(client):
