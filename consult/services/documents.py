@@ -12,7 +12,7 @@ from ..drafts.lineage import LineagePair, match_clauses
 from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
 from ..extensions import db
 from ..markup import render_markdown
-from ..models import Clause, Document, Lineage, Version, utcnow
+from ..models import Clause, Document, Lineage, SearchOutbox, Version, utcnow
 from . import ServiceError
 
 # What lineage matching needs of a stored clause, with parent_key resolved without a query per clause.
@@ -116,6 +116,8 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
                         lineage_method=pair.method if pair else None)
         by_key[parsed.key] = clause
         db.session.add(clause)
+    db.session.flush()
+    db.session.add_all(SearchOutbox(kind="clause", object_id=c.id) for c in by_key.values())
     db.session.commit()
     return version
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from .. import redline
 from ..drafts.lineage import match_clauses
-from ..models import Clause, Version
+from ..extensions import db
+from ..models import Clause, Comment, Version
 from .documents import ClauseView, version_clauses
 
 
@@ -23,6 +24,8 @@ class Redline:
     new_version: Version
     entries: list[RedlineEntry]
     summary: dict = field(default_factory=dict)
+    # Comments the public may see on each clause of the old version, by clause id (for "comments on this" links).
+    old_comment_counts: dict = field(default_factory=dict)
 
 
 def clause_text(clause: Clause | None) -> str:
@@ -61,4 +64,13 @@ def build_redline(old_version: Version, new_version: Version) -> Redline:
             merged = old_by_key[merged_key]
             entries.append(RedlineEntry("removed", merged, None, [("delete", clause_text(merged))]))
     summary.update(words_inserted=inserted, words_deleted=deleted)
-    return Redline(old_version, new_version, entries, summary)
+    return Redline(old_version, new_version, entries, summary, public_comment_counts(old_version))
+
+
+def public_comment_counts(version: Version) -> dict[int, int]:
+    """Visible, non-confidential comments per clause id of a version (one query)."""
+    rows = db.session.execute(
+        db.select(Comment.clause_id, db.func.count(Comment.id))
+        .where(Comment.version_id == version.id, Comment.status == "visible", Comment.visibility != "confidential")
+        .group_by(Comment.clause_id))
+    return dict(rows.all())

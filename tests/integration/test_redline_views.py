@@ -63,3 +63,22 @@ def test_redline_is_linked_from_document_and_version_pages(client):
     assert "/documents/sample-code/redline" in client.get("/documents/sample-code").get_data(as_text=True)
     assert "/documents/sample-code/redline?from=1&amp;to=2" in \
         client.get("/documents/sample-code/versions/2").get_data(as_text=True)
+
+
+def test_redline_links_changed_clauses_to_their_earlier_comments(client):
+    from datetime import timedelta
+
+    from consult.models import utcnow
+    from consult.services import comments as comment_service
+    from tests.factories import make_user
+
+    version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=1))
+    author = make_user("participant")
+    clause = next(c for c in version.clauses if c.key == "measure-i-1-2")
+    for body in ("Too short", "Far too short"):
+        comment_service.post_comment(author=author, clause=clause, type_="concern", body=body, visibility="public")
+    comment_service.post_comment(author=author, clause=clause, type_="concern", body="Hush", visibility="confidential")
+    publish(text=NEXT_DRAFT)
+    html = client.get("/documents/sample-code/redline").get_data(as_text=True)
+    assert "2 comments on Version 1" in html
+    assert "/documents/sample-code/versions/1/clauses/measure-i-1-2#comments" in html
