@@ -1,0 +1,43 @@
+"""Forms for the drafters' review: dispositions (one or many), assignments and adopted wording."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..vocabulary import DISPOSITIONS
+
+RESPONSE_HINT = _l("Markdown is allowed. Up to 20,000 characters. Shown to the public once the review is published.")
+
+
+class DispositionForm(FlaskForm):
+    """One comment's disposition. The service checks the rules again (duplicate on the same document…)."""
+
+    status = SelectField(_l("Disposition"), choices=[("", _l("Choose…"))] + list(DISPOSITIONS.items()),
+                         validators=[InputRequired(_l("Choose a disposition."))])
+    response = TextAreaField(_l("Response to the stakeholder"), description=RESPONSE_HINT,
+                             validators=[Optional(), Length(max=20_000)])
+    addressed_in = SelectField(_l("Addressed in version (optional)"), choices=[("", _l("Not yet"))],
+                               validators=[Optional()])
+    duplicate_of = StringField(_l("Repeats the comment with receipt (duplicates only)"),
+                               description=_l("For example CP-7KQ2-9XMD."), validators=[Optional(), Length(max=20)])
+
+
+class BulkDispositionForm(FlaskForm):
+    """The same disposition and response for every selected comment; the ids come as repeated `ids` values."""
+
+    bulk_status = SelectField(_l("Disposition for the selected comments"),
+                              choices=[("", _l("Choose…"))] + [(k, v) for k, v in DISPOSITIONS.items()
+                                                              if k != "duplicate"],
+                              validators=[InputRequired(_l("Choose a disposition."))])
+    bulk_response = TextAreaField(_l("Response for the selected comments"), description=RESPONSE_HINT,
+                                  validators=[Optional(), Length(max=20_000)])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assign to"), choices=[], validators=[InputRequired(_l("Choose a drafter."))])
+
+
+class AdoptForm(FlaskForm):
+    adopt_response = TextAreaField(_l("Response (optional)"),
+                                   description=_l("Left empty, a standard response says the wording was adopted."),
+                                   validators=[Optional(), Length(max=20_000)])

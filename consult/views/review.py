@@ -1,0 +1,384 @@
+"""The drafters' review of a version's comments, its balance by group, "you said, we did" and the exports."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..forms.comments import ConfirmForm
+from ..forms.review import AdoptForm, AssignForm, BulkDispositionForm, DispositionForm
+from ..services import ServiceError
+from ..services import comments as comment_service
+from ..services import documents as document_service
+from ..services import review as review_service
+from ..services.review import ReviewFilters
+from ..services.review import _can_dispose as can_dispose
+from ..services.review import _can_publish_review as can_publish_review
+from ..services.review import _can_review as can_review
+from ..services.review import _can_view_feedback as can_view_feedback
+from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
+
+bp = Blueprint("review", __name__)
+
+BASE = "/documents/<slug>/versions/<int:number>"
+
+
+def _load(slug, number):
+    document = document_service.get_document(slug)
+    version = document_service.get_version(document, number) if document else None
+    if version is None:
+        abort(404)
+    return document, version
+
+
+def _load_for_review(slug, number):
+    """The version, for staff only: anonymous visitors go to sign-in, others get 403."""
+    document, version = _load(slug, number)
+    if not current_user.is_authenticated:
+        return None, None, redirect(url_for("auth.sign_in", next=request.full_path))
+    if not can_review(current_user, version):
+        abort(403)
+    return document, version, None
+
+
+def _require_dispose():
+    if not can_dispose(current_user):
+        abort(403)
+
+
+def _review_comment(version, comment_id):
+    comment = comment_service.get_comment(comment_id)
+    if comment is None or comment.version_id != version.id:
+        abort(404)
+    return comment
+
+
+def _workspace_url(document, version, **args):
+    return url_for("review.workspace", slug=document.slug, number=version.number, **args)
+
+
+# --- the workspace ----------------------------------------------------------------------------------------
+
+
+def _workspace(document, version, *, bulk_form=None, status=200):
+    filters = ReviewFilters.from_args(request.args)
+    page = review_service.review_page(version, filters, current_user, page=request.args.get("page", 1, type=int),
+                                      per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    return render_template(
+        "review/workspace.html", document=document, version=version, filters=filters, result=page,
+        outline=document_service.version_outline(version), organisations=review_service.organisations(version),
+        bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
+        can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
+        selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
+        drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
+        export_args=filters.as_args()), status
+
+
+@bp.get(BASE + "/review")
+def workspace(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    return _workspace(document, version)
+
+
+@bp.post(BASE + "/review/bulk")
+def bulk_dispose(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    form = BulkDispositionForm()
+    comments = review_service.comments_by_ids(version, request.form.getlist("ids"))
+    if form.validate_on_submit():
+        try:
+            n = review_service.bulk_dispose(comments, current_user, form.bulk_status.data, form.bulk_response.data)
+            flash(_("%(n)d comments marked “%(status)s”.", n=n, status=DISPOSITIONS[form.bulk_status.data]),
+                  "success")
+            return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
+        except ServiceError as exc:
+            field = form.bulk_status if exc.field == "status" else form.bulk_response
+            if exc.field == "ids":
+                field = form.bulk_status
+            field.errors = list(field.errors) + [exc.message]
+    return _workspace(document, version, bulk_form=form, status=400)
+
+
+@bp.post(BASE + "/review/publish")
+def publish(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        review_service.publish_review(version, current_user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _workspace(document, version, status=exc.status)
+    flash(_("The review is published: anyone can now read “You said, we did”."), "success")
+    return redirect(url_for("review.feedback", slug=slug, number=number))
+
+
+# --- one comment ------------------------------------------------------------------------------------------
+
+
+def _disposition_form(document, version, comment, form=None):
+    form = form or DispositionForm()
+    form.addressed_in.choices = [("", _("Not yet"))] + [(str(v.id), v.label) for v in document.versions]
+    return form
+
+
+def _assign_form(form=None):
+    form = form or AssignForm()
+    form.assignee.choices = [("", _("Choose…"))] + [(str(u.id), u.display_name)
+                                                    for u in review_service.drafters()]
+    return form
+
+
+def _comment_page(document, version, comment, *, form=None, assign_form=None, adopt_form=None, status=200):
+    if form is None:
+        form = DispositionForm()
+        d = comment.disposition
+        if d is not None:
+            form.status.data, form.response.data = d.status, d.response
+            form.addressed_in.data = str(d.addressed_in_version_id or "")
+            form.duplicate_of.data = ""
+            if d.duplicate_of_id:
+                duplicate = comment_service.get_comment(d.duplicate_of_id)
+                form.duplicate_of.data = duplicate.receipt if duplicate else ""
+    adopted = review_service.adopted_by_clause(version)
+    return render_template(
+        "review/comment.html", document=document, version=version, comment=comment,
+        form=_disposition_form(document, version, comment, form), assign_form=_assign_form(assign_form),
+        adopt_form=adopt_form or AdoptForm(), history=review_service.history(comment),
+        assignments=review_service.assignments_for(version, comment),
+        adopted=adopted.get(comment.clause_id) == comment.id,
+        clause_adopted_from=adopted.get(comment.clause_id), can_dispose=can_dispose(current_user),
+        addressed=review_service.addressed_label(version, comment.disposition,
+                                                 adopted.get(comment.clause_id) == comment.id)), status
+
+
+@bp.get(BASE + "/review/comments/<int:comment_id>")
+def comment(slug, number, comment_id):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    return _comment_page(document, version, _review_comment(version, comment_id))
+
+
+@bp.post(BASE + "/review/comments/<int:comment_id>/disposition")
+def dispose(slug, number, comment_id):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    comment = _review_comment(version, comment_id)
+    form = _disposition_form(document, version, comment)
+    if form.validate_on_submit():
+        addressed = None
+        if form.addressed_in.data:
+            addressed = next((v for v in document.versions if str(v.id) == form.addressed_in.data), None)
+        duplicate = review_service.find_comment_for_duplicate(version, form.duplicate_of.data)
+        try:
+            if form.duplicate_of.data and duplicate is None:
+                raise ServiceError(_("No comment on this document has that receipt."), field="duplicate_of")
+            review_service.set_disposition(comment, current_user, form.status.data, form.response.data,
+                                           addressed_in_version=addressed, duplicate_of=duplicate)
+            flash(_("Disposition saved for %(receipt)s.", receipt=comment.receipt), "success")
+            return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
+        except ServiceError as exc:
+            field = getattr(form, {"addressed_in": "addressed_in"}.get(exc.field, exc.field or "status"), form.status)
+            field.errors = list(field.errors) + [exc.message]
+    return _comment_page(document, version, comment, form=form, status=400)
+
+
+@bp.post(BASE + "/review/comments/<int:comment_id>/assign")
+def assign_comment(slug, number, comment_id):
+    return _assign(slug, number, comment_id=comment_id)
+
+
+@bp.post(BASE + "/review/clauses/<key>/assign")
+def assign_clause(slug, number, key):
+    return _assign(slug, number, key=key)
+
+
+def _assign(slug, number, *, comment_id=None, key=None):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    comment = _review_comment(version, comment_id) if comment_id else None
+    clause = document_service.get_clause(version, key) if key else None
+    if key and clause is None:
+        abort(404)
+    form = _assign_form()
+    if form.validate_on_submit():
+        assignee = review_service.get_user(int(form.assignee.data)) if form.assignee.data.isdigit() else None
+        try:
+            if assignee is None:
+                raise ServiceError(_("Choose a drafter."), field="assignee")
+            review_service.assign(version, current_user, assignee, clause=clause, comment=comment)
+            flash(_("Assigned to %(name)s.", name=assignee.display_name), "success")
+            if comment is not None:
+                return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
+            return redirect(_workspace_url(document, version, clause=clause.key, subtree="1"))
+        except ServiceError as exc:
+            form.assignee.errors = list(form.assignee.errors) + [exc.message]
+    if comment is not None:
+        return _comment_page(document, version, comment, assign_form=form, status=400)
+    flash(form.assignee.errors[0] if form.assignee.errors else _("Choose a drafter."), "error")
+    return redirect(_workspace_url(document, version, clause=clause.key, subtree="1"))
+
+
+@bp.post(BASE + "/review/comments/<int:comment_id>/adopt")
+def adopt(slug, number, comment_id):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    comment = _review_comment(version, comment_id)
+    form = AdoptForm()
+    if form.validate_on_submit():
+        try:
+            review_service.adopt_wording(comment, current_user, form.adopt_response.data)
+            flash(_("The proposed wording is now the starting text of %(clause)s in the next draft; the comment is "
+                    "marked accepted.", clause=comment.clause.number), "success")
+            return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
+        except ServiceError as exc:
+            form.adopt_response.errors = list(form.adopt_response.errors) + [exc.message]
+    return _comment_page(document, version, comment, adopt_form=form, status=400)
+
+
+@bp.get(BASE + "/review/next-draft.md")
+def next_draft(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    text, _replaced = review_service.next_draft_markdown(version)
+    return Response(text, mimetype="text/markdown", headers={
+        "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number + 1}-draft.md"'})
+
+
+# --- balance by stakeholder group -------------------------------------------------------------------------
+
+
+@bp.get(BASE + "/review/balance")
+def balance(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    heat = review_service.heat_map(version)
+    return render_template("review/balance.html", document=document, version=version, heat=heat,
+                           stances=review_service.stances(version), summary=review_service.summary(version, heat),
+                           groups=list(STAKEHOLDER_GROUPS))
+
+
+# --- "you said, we did" -----------------------------------------------------------------------------------
+
+
+@bp.get(BASE + "/feedback")
+def feedback(slug, number):
+    document, version = _load(slug, number)
+    if not can_view_feedback(current_user, version):
+        abort(404)
+    clause_key = (request.args.get("clause") or "").strip()[:80]
+    from ..pagination import paginate
+
+    page = paginate(review_service.feedback_statement(version, clause_key), request.args.get("page", 1, type=int),
+                    current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    return render_template("review/feedback.html", document=document, version=version, page=page,
+                           counts=review_service.feedback_counts(version), clause_key=clause_key,
+                           preview=version.review_published_at is None)
+
+
+@bp.get(BASE + "/feedback/export.csv")
+def feedback_export_csv(slug, number):
+    document, version = _load(slug, number)
+    if version.review_published_at is None:
+        abort(404)
+    rows = review_service.public_export_rows(version)
+    return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv")
+
+
+# --- exports ----------------------------------------------------------------------------------------------
+
+
+def _labelled(row: dict) -> dict:
+    """The row with vocabulary codes replaced by their labels, for people (CSV and HTML)."""
+    row = dict(row)
+    row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
+    row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
+    row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
+    return row
+
+
+def _csv_response(rows, filename: str) -> Response:
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(review_service.export_headers())
+        for n, row in enumerate(rows, 1):
+            row = _labelled(row)
+            writer.writerow([review_service.excel_safe(row[c]) for c in review_service.EXPORT_COLUMNS])
+            if n % 200 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _export_source(slug, number):
+    document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return None, None, None, redirect_
+    filters = ReviewFilters.from_args(request.args)
+    return document, version, review_service.export_rows(version, filters, current_user), None
+
+
+@bp.get(BASE + "/review/export.csv")
+def export_csv(slug, number):
+    document, version, rows, redirect_ = _export_source(slug, number)
+    if redirect_:
+        return redirect_
+    return _csv_response(rows, f"{document.slug}-version-{version.number}-comments.csv")
+
+
+@bp.get(BASE + "/review/export.json")
+def export_json(slug, number):
+    document, version, rows, redirect_ = _export_source(slug, number)
+    if redirect_:
+        return redirect_
+    head = {"document": document.slug, "version": version.number, "columns": list(review_service.EXPORT_COLUMNS)}
+
+    def generate():
+        yield json.dumps(head, ensure_ascii=False)[:-1] + ', "comments": ['
+        for n, row in enumerate(rows):
+            yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
+        yield "\n]}\n"
+
+    return Response(stream_with_context(generate()), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number}-comments.json"'})
+
+
+@bp.get(BASE + "/review/export.html")
+def export_html(slug, number):
+    document, version, rows, redirect_ = _export_source(slug, number)
+    if redirect_:
+        return redirect_
+    template = current_app.jinja_env.get_template("review/export.html")
+    context = {"document": document, "version": version, "headers": review_service.export_headers(),
+               "columns": review_service.EXPORT_COLUMNS, "rows": (_labelled(r) for r in rows),
+               "filters": ReviewFilters.from_args(request.args)}
+    current_app.update_template_context(context)
+    return Response(stream_with_context(template.generate(context)), mimetype="text/html")
