@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..extensions import db
 from ..mail import send_mail
-from ..models import AuditEntry, Invitation, Organisation, User, UserSession, utcnow
+from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
 from . import ServiceError
@@ -36,8 +36,9 @@ log = logging.getLogger("consult.moderation")
 
 INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MAX = 14, 90
 # Actions and target types the log knows even before any row uses them (the filters offer these).
-AUDIT_ACTIONS = ("approve", "reject", "role", "suspend", "reactivate", "verify-organisation", "invitation")
-AUDIT_TARGET_TYPES = ("user", "organisation", "invitation")
+AUDIT_ACTIONS = ("approve", "reject", "role", "suspend", "reactivate", "verify-organisation", "invitation", "hide",
+                 "restore", "dismiss")
+AUDIT_TARGET_TYPES = ("user", "organisation", "invitation", "comment", "report")
 
 
 def _refused(message: str | None = None) -> ServiceError:
@@ -75,6 +76,11 @@ def _mail(to: str, subject: str, body: str) -> bool:
 
 
 # --- the console home -------------------------------------------------------------------------------------
+
+def open_report_count() -> int:
+    """Reports waiting for a moderator."""
+    return db.session.scalar(db.select(db.func.count(Report.id)).where(Report.status == "open"))
+
 
 def console_counts() -> dict[str, int]:
     """The numbers the console home shows: pending registrations, accounts, open invitations, audit rows."""
@@ -339,3 +345,71 @@ def audit_targets(entries) -> dict[tuple[str, int], object]:
 def organisation_members(organisation: Organisation) -> int:
     """How many accounts speak for this organisation."""
     return db.session.scalar(db.select(db.func.count(User.id)).where(User.organisation_id == organisation.id)) or 0
+
+
+# --- reports on comments ----------------------------------------------------------------------------------
+
+def report_queue(status: str, page: int, per_page: int) -> Page:
+    """Reports with this status ("open", "actioned", "dismissed"), oldest open first."""
+    order = Report.created_at if status == "open" else Report.resolved_at.desc()
+    return paginate(db.select(Report).where(Report.status == status).order_by(order, Report.id), page, per_page)
+
+
+def hidden_comments(page: int, per_page: int) -> Page:
+    """Comments moderators have hidden, most recent first (to restore them)."""
+    return paginate(db.select(Comment).where(Comment.status == "hidden").order_by(Comment.hidden_at.desc()),
+                    page, per_page)
+
+
+def get_report(report_id: int) -> Report | None:
+    """A report by id."""
+    return db.session.get(Report, report_id)
+
+
+def _resolve_open_reports(actor, comment: Comment, status: str) -> None:
+    now = utcnow()
+    for report in db.session.scalars(db.select(Report).where(Report.comment_id == comment.id,
+                                                             Report.status == "open")):
+        report.status, report.resolved_at, report.resolved_by_id = status, now, actor.id
+
+
+def hide_comment(actor, comment: Comment, reason: str) -> None:
+    """Hide a comment from the public with a public reason; its open reports are marked as acted on."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    reason = _reason(reason, required=True)
+    if comment.status != "visible":
+        raise ServiceError(_("Only a visible comment can be hidden."), status=409)
+    comment.status, comment.status_reason, comment.hidden_at = "hidden", reason, utcnow()
+    _resolve_open_reports(actor, comment, "actioned")
+    record(actor, "hide", "comment", comment.id, {"status": "visible"}, {"status": "hidden"}, reason)
+    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
+    db.session.commit()
+    log.info("comment hidden comment=%s by=%s", comment.id, actor.id)
+
+
+def restore_comment(actor, comment: Comment, reason: str | None = None) -> None:
+    """Show a hidden comment again."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    if comment.status != "hidden":
+        raise ServiceError(_("Only a hidden comment can be restored."), status=409)
+    comment.status, comment.status_reason, comment.hidden_at = "visible", None, None
+    record(actor, "restore", "comment", comment.id, {"status": "hidden"}, {"status": "visible"},
+           _reason(reason, required=False))
+    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
+    db.session.commit()
+    log.info("comment restored comment=%s by=%s", comment.id, actor.id)
+
+
+def dismiss_report(actor, report: Report, reason: str | None = None) -> None:
+    """Close a report without acting on the comment."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    if report.status != "open":
+        raise ServiceError(_("This report is already closed."), status=409)
+    report.status, report.resolved_at, report.resolved_by_id = "dismissed", utcnow(), actor.id
+    record(actor, "dismiss", "report", report.id, {"status": "open"}, {"status": "dismissed"},
+           _reason(reason, required=False))
+    db.session.commit()
+    log.info("report dismissed report=%s by=%s", report.id, actor.id)

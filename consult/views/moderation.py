@@ -72,6 +72,9 @@ def home():
         {"title": _("Users"), "url": url_for("moderation.users"),
          "count": ngettext("%(num)d account", "%(num)d accounts", counts["users"]),
          "text": _("Find accounts, change roles, suspend or reactivate them, verify organisations.")},
+        {"title": _("Reports"), "url": url_for("moderation.reports"),
+         "count": ngettext("%(num)d open report", "%(num)d open reports", service.open_report_count()),
+         "text": _("Comments people reported: hide them with a public reason, restore them, or dismiss the report.")},
         {"title": _("Invitations"), "url": url_for("moderation.invitations"),
          "count": ngettext("%(num)d open invitation", "%(num)d open invitations", counts["invitations"]),
          "text": _("Create single-use links that open an account with a chosen role.")},
@@ -147,8 +150,12 @@ def _user_page(user, status: int = 200, **forms):
     forms.setdefault("role_form", RoleForm(prefix="role", roles=roles, formdata=None))
     forms.setdefault("reactivate_form", ReasonForm(prefix="reactivate", formdata=None))
     forms.setdefault("confirm_form", ConfirmForm(formdata=None))
-    return render_template("moderation/user.html", user=user, roles=roles,
-                           open_sessions=service.open_session_count(user), **forms), status
+    from ..services import comments as comment_service
+
+    contributions, total = comment_service.user_contributions(user, per_page=20)
+    return render_template("moderation/user.html", user=user, roles=roles, contributions=contributions,
+                           contributions_total=total, open_sessions=service.open_session_count(user),
+                           **forms), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -285,3 +292,66 @@ def audit():
                              date_to=filters.date_to.data, page=_page_number(), per_page=_page_size())
     return render_template("moderation/audit.html", filters=filters, page=page,
                            targets=service.audit_targets(page.items), changes=service.audit_changes)
+
+
+# --- reports on comments ----------------------------------------------------------------------------------
+
+def _load_comment(comment_id: int):
+    from ..services import comments as comment_service
+
+    comment = comment_service.get_comment(comment_id)
+    if comment is None:
+        abort(404)
+    return comment
+
+
+@bp.get("/reports")
+def reports():
+    status = request.args.get("status", "open")
+    if status not in ("open", "actioned", "dismissed", "hidden"):
+        abort(400)
+    page = (service.hidden_comments if status == "hidden" else
+            lambda p, n: service.report_queue(status, p, n))(_page_number(), _page_size())
+    return render_template("moderation/reports.html", page=page, status=status, confirm_form=ConfirmForm())
+
+
+@bp.route("/comments/<int:comment_id>/hide", methods=["GET", "POST"])
+def hide(comment_id):
+    comment = _load_comment(comment_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            service.hide_comment(current_user, comment, form.reason.data)
+        except ServiceError as exc:
+            _fail(exc, form)
+        else:
+            flash(_("The comment is hidden. The public sees a placeholder with your reason."), "success")
+            return redirect(url_for("moderation.reports"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/hide.html", comment=comment, form=form), status
+
+
+@bp.post("/comments/<int:comment_id>/restore")
+def restore(comment_id):
+    comment = _load_comment(comment_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.restore_comment(current_user, comment)
+            flash(_("The comment is visible again."), "success")
+        except ServiceError as exc:
+            _fail(exc)
+    return redirect(url_for("moderation.reports", status="hidden"))
+
+
+@bp.post("/reports/<int:report_id>/dismiss")
+def dismiss(report_id):
+    report = service.get_report(report_id)
+    if report is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.dismiss_report(current_user, report)
+            flash(_("The report is dismissed; the comment stays as it is."), "success")
+        except ServiceError as exc:
+            _fail(exc)
+    return redirect(url_for("moderation.reports"))
