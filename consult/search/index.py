@@ -1,0 +1,329 @@
+"""The index on disk: generations behind a pointer file, the outbox drain, the atomic rebuild and its status.
+
+Layout of SEARCH_INDEX_DIR:
+    CURRENT          the name of the live generation, replaced atomically (os.replace) by a rebuild
+    gen-<stamp>/     a Whoosh index; its WRITELOCK is the one-writer-at-a-time lock
+    REINDEX.lock     held while a rebuild runs, so two workers do not rebuild at once
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+from whoosh.util.filelock import FileLock, try_for
+
+from ..extensions import db
+from ..models import Clause, Comment, Disposition, Document, SearchOutbox, Version
+from .schema import build_schema
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+REINDEX_LOCK = "REINDEX.lock"
+BATCH = 500
+_cache_lock = threading.Lock()
+_open_indexes: dict[str, whoosh_index.Index] = {}
+
+
+class IndexUnavailable(Exception):
+    """The index could not be opened or rebuilt right now (another worker holds the rebuild lock)."""
+
+
+# --- documents -----------------------------------------------------------------------------------------------
+
+def clause_document(row) -> dict:
+    """The index document for a clause, from a mapping with the clause's, version's and document's columns."""
+    text = " ".join(part for part in (row["number"], row["heading"], row["body"]) if part)
+    return {
+        "uid": f"clause:{row['id']}", "kind": "clause", "object_id": row["id"], "clause_id": row["id"],
+        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
+        "created_at": row["published_at"], "text": text, "words": text, "pairs": text,
+    }
+
+
+def comment_document(row) -> dict:
+    """The index document for a comment, with what the visibility filter and the facets need."""
+    text = row["body"] + ("\n" + row["proposed_wording"] if row.get("proposed_wording") else "")
+    doc = {
+        "uid": f"comment:{row['id']}", "kind": "comment", "object_id": row["id"], "clause_id": row["clause_id"],
+        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
+        "group": row["author_group"], "type": row["type"], "visibility": row["visibility"],
+        "status": row["status"], "author_id": str(row["author_id"]), "created_at": row["created_at"],
+        "text": text, "words": text, "pairs": text,
+    }
+    if row.get("disposition"):
+        doc["disposition"] = row["disposition"]
+    return doc
+
+
+def _naive(value):
+    # Whoosh's DATETIME wants naive datetimes; ours are UTC.
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo else value
+
+
+def _clause_rows(session, ids=None):
+    stmt = (db.select(Clause.id, Clause.number, Clause.heading, Clause.body, Clause.key,
+                      Version.number.label("version_number"), Version.published_at, Document.slug)
+            .join(Version, Clause.version_id == Version.id).join(Document, Version.document_id == Document.id))
+    if ids is not None:
+        stmt = stmt.where(Clause.id.in_(ids))
+    for row in session.execute(stmt.order_by(Clause.id).execution_options(yield_per=1000)):
+        row = dict(row._mapping)
+        row["published_at"] = _naive(row["published_at"])
+        yield row["id"], clause_document(row)
+
+
+def _comment_rows(session, ids=None):
+    stmt = (db.select(Comment.id, Comment.body, Comment.proposed_wording, Comment.type, Comment.visibility,
+                      Comment.status, Comment.author_id, Comment.author_group, Comment.created_at, Comment.clause_id,
+                      Clause.key, Version.number.label("version_number"), Document.slug,
+                      Disposition.status.label("disposition"))
+            .join(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
+            .join(Document, Version.document_id == Document.id)
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id))
+    if ids is not None:
+        stmt = stmt.where(Comment.id.in_(ids))
+    for row in session.execute(stmt.order_by(Comment.id).execution_options(yield_per=1000)):
+        row = dict(row._mapping)
+        row["created_at"] = _naive(row["created_at"])
+        yield row["id"], comment_document(row)
+
+
+LOADERS = {"clause": _clause_rows, "comment": _comment_rows}
+
+
+# --- generations ---------------------------------------------------------------------------------------------
+
+def index_root() -> Path:
+    """SEARCH_INDEX_DIR from the app's settings."""
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def current_generation(root: Path) -> Path | None:
+    """The live generation's directory, or None when there is no pointer yet."""
+    try:
+        name = (root / POINTER).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return root / name if name else None
+
+
+def _open(path: Path) -> whoosh_index.Index:
+    key = str(path)
+    with _cache_lock:
+        ix = _open_indexes.get(key)
+        if ix is None:
+            ix = whoosh_index.open_dir(key)
+            ix.doc_count()  # reads the table of contents: a corrupt one fails here, not mid-search
+            _open_indexes[key] = ix
+        return ix
+
+
+def _forget(path: Path | None) -> None:
+    with _cache_lock:
+        if path is not None:
+            _open_indexes.pop(str(path), None)
+
+
+def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
+    """The live index and its directory; a missing or unreadable one is rebuilt from the database."""
+    root = index_root()
+    for _attempt in range(3):
+        gen = current_generation(root)
+        if gen is not None and gen.is_dir():
+            try:
+                return _open(gen), gen
+            except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
+                if current_generation(root) != gen:
+                    continue  # a rebuild swapped generations under us: read the pointer again
+                log.warning("search index at %s is unreadable; rebuilding it from the database", gen, exc_info=True)
+                _forget(gen)
+        if not rebuild:
+            raise IndexUnavailable(str(root))
+        reindex(wait=30.0)
+    raise IndexUnavailable(str(root))
+
+
+def create_generation(root: Path) -> tuple[whoosh_index.Index, Path]:
+    """A new, empty index directory beside the live one."""
+    if root.exists() and not root.is_dir():
+        root.rename(root.with_name(root.name + f".corrupt-{int(time.time())}"))
+    root.mkdir(parents=True, exist_ok=True)
+    gen = root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
+    gen.mkdir()
+    return whoosh_index.create_in(str(gen), build_schema()), gen
+
+
+def swap_generation(root: Path, gen: Path) -> None:
+    """Point CURRENT at `gen` in one atomic rename, so a reader sees the old index or the new one, never neither."""
+    tmp = root / f"{POINTER}.{secrets.token_hex(4)}"
+    tmp.write_text(gen.name)
+    os.replace(tmp, root / POINTER)
+
+
+def _remove_old_generations(root: Path, keep: Path) -> None:
+    for path in root.glob("gen-*"):
+        if path.is_dir() and path != keep:
+            _forget(path)
+            shutil.rmtree(path, ignore_errors=True)  # open readers keep their files until they close (POSIX)
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+def _writer(timeout: float):
+    """A writer on the live generation, re-checked after the lock is ours (a rebuild may have swapped it)."""
+    root = index_root()
+    deadline = time.monotonic() + timeout
+    while True:
+        ix, gen = open_index()
+        remaining = max(0.0, deadline - time.monotonic())
+        try:
+            writer = ix.writer(timeout=remaining, delay=0.05)
+        except whoosh_index.LockError:
+            return None
+        except FileNotFoundError:
+            _forget(gen)
+            continue
+        if current_generation(root) == gen:
+            return writer
+        writer.cancel()
+        _forget(gen)
+
+
+def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None) -> int:
+    """Apply pending outbox rows to the index, oldest first; returns how many were applied.
+
+    Takes the index's write lock (waiting up to `timeout`; on a busy lock the rows stay for the next drain),
+    reads the rows only once the lock is held, commits the index, then deletes exactly those rows. A crash
+    between the index commit and the delete only means the next drain re-applies them: update_document is keyed
+    on the unique uid, so applying twice is the same as once.
+    """
+    applied, batches = 0, 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        with Session(db.engine) as session:
+            if session.scalar(db.select(SearchOutbox.id).limit(1)) is None:
+                return applied
+            # End that read: the rows and the objects must be read afresh once the lock is ours, or a drain that
+            # waited could write an older state over what another drain applied meanwhile.
+            session.rollback()
+            writer = _writer(timeout)
+            if writer is None:
+                log.info("search index busy; outbox rows left for the next drain")
+                return applied
+            try:
+                rows = session.execute(db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
+                                       .order_by(SearchOutbox.id).limit(batch)).all()
+                if not rows:
+                    writer.cancel()
+                    return applied
+                apply_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows})
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+            session.commit()
+            applied += len(rows)
+            if len(rows) < batch:
+                return applied
+    return applied
+
+
+def apply_changes(writer, session, changes: set[tuple[str, int]]) -> None:
+    """Bring the index documents for these (kind, id) pairs in line with the database: update, or delete if gone."""
+    for kind, load in LOADERS.items():
+        ids = sorted({object_id for k, object_id in changes if k == kind})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found = set()
+            for object_id, doc in load(session, chunk):
+                writer.update_document(**doc)
+                found.add(object_id)
+            for object_id in set(chunk) - found:
+                writer.delete_by_term("uid", f"{kind}:{object_id}")
+    unknown = {k for k, _ in changes} - set(LOADERS)
+    if unknown:
+        log.warning("search outbox rows of unknown kinds ignored: %s", sorted(unknown))
+
+
+def write_all(writer, session) -> int:
+    """Add every clause and comment to a fresh index through one batched writer; returns the count."""
+    count = 0
+    for load in LOADERS.values():
+        for _id, doc in load(session):
+            writer.add_document(**doc)
+            count += 1
+    return count
+
+
+def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
+    """Rebuild the whole index from the database into a new generation, swap it in, drop the outbox it covered."""
+    root = index_root()
+    if root.exists() and not root.is_dir():
+        root.rename(root.with_name(root.name + f".corrupt-{int(time.time())}"))
+    root.mkdir(parents=True, exist_ok=True)
+    rebuild_lock = FileLock(str(root / REINDEX_LOCK))
+    if not try_for(rebuild_lock.acquire, timeout=wait, delay=0.2):
+        raise IndexUnavailable("another rebuild is running")
+    old_lock = None
+    try:
+        # Hold the old generation's write lock so no drain writes into an index about to be replaced; drains
+        # that find it busy leave their rows, which the new generation receives after the swap.
+        old = current_generation(root)
+        if old is not None and old.is_dir():
+            try:
+                candidate = _open(old).lock("WRITELOCK")
+                if try_for(candidate.acquire, timeout=wait, delay=0.1):
+                    old_lock = candidate
+            except Exception:  # noqa: BLE001  (an unreadable old index is simply replaced)
+                _forget(old)
+        with Session(db.engine) as session:
+            covered = list(session.scalars(db.select(SearchOutbox.id)))
+            ix, gen = create_generation(root)
+            writer = ix.writer(limitmb=limitmb, procs=1)
+            try:
+                count = write_all(writer, session)
+                writer.commit(merge=False)
+            except BaseException:
+                writer.cancel()
+                shutil.rmtree(gen, ignore_errors=True)
+                raise
+            swap_generation(root, gen)
+            for start in range(0, len(covered), 900):
+                session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start:start + 900])))
+            session.commit()
+        if old_lock is not None:
+            old_lock.release()
+            old_lock = None
+        _remove_old_generations(root, gen)
+        return count
+    finally:
+        if old_lock is not None:
+            old_lock.release()
+        rebuild_lock.release()
+
+
+@dataclass
+class Status:
+    path: str
+    documents: int
+    pending: int
+    size_bytes: int
+
+
+def status() -> Status:
+    """Documents indexed, pending outbox rows and the live generation's size on disk."""
+    ix, gen = open_index()
+    pending = db.session.scalar(db.select(db.func.count(SearchOutbox.id))) or 0
+    size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
+    return Status(str(gen), ix.doc_count(), pending, size)

@@ -1,0 +1,342 @@
+"""Reading the index: parsing a reader's query, the visibility filter, facets, paging, snippets and similar comments.
+
+`run_query` works on a Whoosh searcher alone (no database), so the benchmark measures exactly what a page runs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from html import escape
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.fields import Schema
+from whoosh.highlight import ContextFragmenter, Formatter, highlight
+from whoosh.qparser import FieldAliasPlugin, QueryParser
+
+from .. import permissions
+from .schema import FACETS, PUBLIC_QUERY_FIELDS, STAFF_QUERY_FIELDS, build_schema, pair_terms, text_analyzer
+
+OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+LOWERCASE_FIELDS = {"kind", "document", "group", "type", "disposition", "status", "visibility"}
+FILTER_FIELDS = ("kind", "document", "version", "group", "type", "disposition")
+ALIASES = {"group": ["stakeholder", "groupe"], "type": ["comment-type"], "document": ["doc"],
+           "disposition": ["decision"]}
+MAX_EXPANSION = 200  # prefix expansions used for highlighting
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=2)
+def _parser(staff: bool) -> QueryParser:
+    """A parser that knows only the fields this reader may name, so 'author_id:5' is just words."""
+    full = build_schema()
+    names = STAFF_QUERY_FIELDS if staff else PUBLIC_QUERY_FIELDS
+    parser = QueryParser("text", Schema(**{n: full[n] for n in names}))
+    aliases = {k: v for k, v in ALIASES.items() if k in names}
+    parser.add_plugin(FieldAliasPlugin(aliases))
+    return parser
+
+
+def query_problem(qstring: str) -> str | None:
+    """Why a query cannot be read as written (unbalanced quote or bracket, a lone operator), or None."""
+    if qstring.count('"') % 2:
+        return _l("a quotation mark is not closed")
+    depth = 0
+    for char in qstring.replace('"', " "):
+        depth += (char == "(") - (char == ")")
+        if depth < 0:
+            return _l("a bracket is closed that was never opened")
+    if depth:
+        return _l("a bracket is not closed")
+    tokens = [t for t in re.split(r"[\s()]+", qstring) if t]
+    if not tokens or all(t in OPERATORS for t in tokens):
+        return _l("there are operators but no words")
+    if tokens[0] in OPERATORS - {"NOT"} or tokens[-1] in OPERATORS:
+        return _l("AND, OR and NOT need a word on each side")
+    for a, b in zip(tokens, tokens[1:]):
+        if a in OPERATORS and b in OPERATORS and b != "NOT":
+            return _l("two operators follow each other")
+    return None
+
+
+def plain_words(qstring: str) -> list[str]:
+    """The words of a query without its syntax: what a fallback search looks for."""
+    return [w for w in re.findall(r"\w+", qstring) if w not in OPERATORS]
+
+
+def _lower_fields(q):
+    if isinstance(q, wq.Term) and q.fieldname in LOWERCASE_FIELDS:
+        return wq.Term(q.fieldname, str(q.text).lower(), boost=q.boost)
+    if isinstance(q, wq.Phrase) and q.fieldname == "text":
+        words = list(q.words)
+        if len(words) == 1:
+            return wq.Term("text", words[0], boost=q.boost)
+        pairs = [wq.Term("pairs", p) for p in pair_terms(words)]
+        if len(words) == 2:
+            return pairs[0]  # the pair is the phrase: no positions to read
+        # The pair terms narrow the candidates cheaply; positions are then checked only on those.
+        return wq.And(pairs + [q])
+    if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname == "text":
+        # A stem is not a prefix of its word ("evaluation" is indexed as "evalu"): prefixes use unstemmed words.
+        return type(q)("words", q.text, boost=q.boost)
+    if isinstance(q, wq.FuzzyTerm) and q.fieldname == "text":
+        return wq.Term("text", q.text)
+    return q
+
+
+def _rewrite(q):
+    if q.is_leaf():
+        return _lower_fields(q)
+    return q.apply(_rewrite)
+
+
+@dataclass
+class Parsed:
+    query: wq.Query | None
+    message: str | None = None
+
+
+def parse(qstring: str, user) -> Parsed:
+    """The reader's query as a Whoosh query, or the words-only fallback with a message saying so."""
+    qstring = (qstring or "").strip()[:500]
+    if not qstring:
+        return Parsed(None)
+    parser = _parser(permissions.is_staff(user))
+    problem = query_problem(qstring)
+    q = None
+    if problem is None:
+        try:
+            q = parser.parse(qstring)
+        except Exception:  # noqa: BLE001  (the parser should not raise; if it does, fall back to words)
+            problem = _l("the search could not be read")
+    if problem is not None:
+        words = plain_words(qstring)
+        if not words:
+            return Parsed(None, _l("Your search has no words in it (%(reason)s). Type some words to look for.",
+                                   reason=problem))
+        q = parser.parse(" ".join(words))
+        message = _l("We could not read your search as written (%(reason)s), so we searched for the words only: "
+                     "%(words)s", reason=problem, words=" ".join(words))
+    else:
+        message = None
+    if q is None or q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        return Parsed(None, message or _l("Your search has only very common words. Try more specific words."))
+    return Parsed(_rewrite(q).normalize(), message)
+
+
+# --- visibility --------------------------------------------------------------------------------------------------
+
+def visibility_filter(user) -> wq.Query | None:
+    """What the reader may find, as an index query: None (everything) for staff.
+
+    Everyone: clauses, and visible comments that are not confidential. A signed-in reader also finds their own
+    visible confidential comments. Hidden and withdrawn comments are found by staff only.
+    """
+    if permissions.is_staff(user):
+        return None
+    visible_comment = [wq.Term("kind", "comment"), wq.Term("status", "visible")]
+    branches = [wq.Term("kind", "clause"),
+                wq.And(visible_comment + [wq.Not(wq.Term("visibility", "confidential"))])]
+    if getattr(user, "is_authenticated", False) and getattr(user, "id", None) is not None:
+        branches.append(wq.And(visible_comment + [wq.Term("author_id", str(user.id))]))
+    return wq.Or(branches)
+
+
+def allowed_facets(user) -> tuple[str, ...]:
+    """Facets shown to the reader: the disposition only to staff."""
+    return FACETS if permissions.is_staff(user) else tuple(f for f in FACETS if f != "disposition")
+
+
+def _filters(user, filters: dict, *, without: str | None = None) -> wq.Query | None:
+    parts = []
+    vis = visibility_filter(user)
+    if vis is not None:
+        parts.append(vis)
+    allowed = allowed_facets(user)
+    for name in FILTER_FIELDS:
+        value = (filters.get(name) or "").strip()
+        if value and name != without and name in allowed:
+            parts.append(wq.Term(name, value.lower() if name in LOWERCASE_FIELDS else value))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+# --- searching ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class IndexHit:
+    kind: str
+    object_id: int
+    clause_id: int | None
+    document: str
+    version: str
+    clause_key: str
+    group: str | None
+    type: str | None
+    disposition: str | None
+    created_at: datetime | None
+    score: float | None
+
+
+@dataclass
+class QueryResult:
+    hits: list[IndexHit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]]
+    terms: frozenset = frozenset()
+    message: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+SORTS = ("relevance", "newest", "oldest")
+
+
+def _facet_counts(results, names) -> dict[str, list[tuple[str, int]]]:
+    facets = {}
+    for name in names:
+        counts = results.groups(name)
+        facets[name] = sorted(((str(k), v) for k, v in counts.items() if k not in (None, "", b"")),
+                              key=lambda kv: (-kv[1], kv[0]))
+    return facets
+
+
+def highlight_terms(q, reader) -> frozenset:
+    """The analysed words a snippet should mark: the query's positive terms, prefixes expanded and stemmed."""
+    words: set[str] = set()
+    analyzer = text_analyzer()
+
+    def walk(node):
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            walk(node.a)
+            return
+        if not node.is_leaf():
+            for child in node.children():
+                walk(child)
+            return
+        if isinstance(node, wq.Phrase):
+            words.update(node.words)
+            return
+        if isinstance(node, (wq.Prefix, wq.Wildcard)):
+            expanded = 0
+            for term in node.existing_terms(reader, expand=True):
+                if expanded >= MAX_EXPANSION:
+                    break
+                expanded += 1
+                text = term[1].decode("utf-8") if isinstance(term[1], bytes) else term[1]
+                words.update(t.text for t in analyzer(text))
+            return
+        if isinstance(node, wq.Term):
+            if node.fieldname == "text":
+                words.add(str(node.text))
+            elif node.fieldname == "pairs":
+                words.update(str(node.text).split(" "))
+
+    walk(q)
+    return frozenset(words)
+
+
+def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
+              sort: str = "relevance", with_facets: bool = True) -> QueryResult:
+    """One page of hits the reader may see, the exact total and facet counts over that same filtered set."""
+    filters = filters or {}
+    q = parsed.query
+    if q is None:
+        if not any((filters.get(n) or "").strip() for n in FILTER_FIELDS):
+            return QueryResult([], 0, 1, per_page, {}, message=parsed.message)
+        q = wq.Every()
+    page = max(1, page)
+    names = allowed_facets(user) if with_facets else ()
+    groupedby = {n: sorting.FieldFacet(n) for n in names} or None
+    sortedby = None
+    if sort == "newest":
+        sortedby = sorting.FieldFacet("created_at", reverse=True)
+    elif sort == "oldest":
+        sortedby = sorting.FieldFacet("created_at")
+    kwargs = dict(filter=_filters(user, filters), limit=page * per_page, sortedby=sortedby)
+    if groupedby:
+        kwargs.update(groupedby=groupedby, maptype=sorting.Count)
+    results = searcher.search(q, **kwargs)
+    total = len(results)
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # a page past the end shows the last page
+        page = pages
+        kwargs["limit"] = page * per_page
+        results = searcher.search(q, **kwargs)
+    facets = _facet_counts(results, names) if groupedby else {}
+    if groupedby and (filters.get("kind") or "").strip():
+        # The kind tabs show both counts, whichever kind is chosen.
+        both = searcher.search(q, filter=_filters(user, filters, without="kind"), limit=1,
+                               groupedby={"kind": sorting.FieldFacet("kind")}, maptype=sorting.Count)
+        facets["kind"] = _facet_counts(both, ["kind"])["kind"]
+    hits = []
+    for hit in results[(page - 1) * per_page: page * per_page]:
+        stored = hit.fields()
+        hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
+                             stored.get("document", ""), stored.get("version", ""), stored.get("clause_key", ""),
+                             stored.get("group"), stored.get("type"), stored.get("disposition"),
+                             stored.get("created_at"), hit.score))
+    terms = highlight_terms(parsed.query, searcher.reader()) if parsed.query is not None else frozenset()
+    return QueryResult(hits, total, page, per_page, facets, terms, parsed.message)
+
+
+# --- snippets ----------------------------------------------------------------------------------------------------
+
+class MarkFormatter(Formatter):
+    """Escapes all text and wraps each match in <mark>: the only markup a snippet carries."""
+
+    between = " … "
+
+    def _text(self, text):
+        return escape(text, quote=True)
+
+    def format_token(self, text, token, replace=False):
+        return "<mark>%s</mark>" % escape(text[token.startchar:token.endchar], quote=True)
+
+
+def snippet(text: str, terms: frozenset, *, length: int = 240) -> Markup:
+    """A short extract of `text` with the query's words marked; plain escaped text when nothing matches."""
+    text = text or ""
+    if terms:
+        fragmenter = ContextFragmenter(maxchars=length, surround=70, charlimit=200_000)
+        marked = highlight(text, terms, text_analyzer(), fragmenter, MarkFormatter(), top=2)
+        if marked:
+            return Markup(marked)
+    short = text[:length]
+    return Markup(escape(short, quote=True) + ("…" if len(text) > length else ""))
+
+
+def similar_terms(searcher, text: str, numterms: int = 12) -> list[tuple[str, float]]:
+    """The comment's most characteristic words, as Whoosh's more-like-this weighs them."""
+    return searcher.key_terms_from_text("text", text or "", numterms=numterms)
+
+
+def run_similar(searcher, comment_id: int, text: str, user, *, limit: int = 10) -> tuple[list[IndexHit], frozenset]:
+    """The comments most like this one (itself excluded), within what the reader may see."""
+    key_terms = similar_terms(searcher, text)
+    if not key_terms:
+        return [], frozenset()
+    q = wq.Or([wq.Term("text", word, boost=weight) for word, weight in key_terms])
+    own = searcher.document_number(uid=f"comment:{comment_id}")
+    filters = _filters(user, {"kind": "comment"})
+    results = searcher.search(q, limit=limit, filter=filters, mask={own} if own is not None else None)
+    hits = []
+    for hit in results:
+        stored = hit.fields()
+        hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
+                             stored.get("document", ""), stored.get("version", ""), stored.get("clause_key", ""),
+                             stored.get("group"), stored.get("type"), stored.get("disposition"),
+                             stored.get("created_at"), hit.score))
+    return hits, frozenset(word for word, _ in key_terms)

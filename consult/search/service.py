@@ -1,0 +1,155 @@
+"""Search as the pages and the API use it: the index query, then the rows from the database, checked again."""
+from __future__ import annotations
+
+import logging
+import struct
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from .. import permissions
+from ..extensions import db
+from ..models import Clause, Comment, Version
+from .index import open_index
+from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    """One hit the reader may see, with its database row and a snippet drawn from text they may read."""
+
+    kind: str
+    clause: Clause
+    comment: Comment | None
+    snippet: Markup
+    score: float | None = None
+
+    @property
+    def version(self) -> Version:
+        return self.clause.version
+
+    @property
+    def document(self):
+        return self.clause.version.document
+
+
+@dataclass
+class SearchPage:
+    """A page of results with the exact total, facet counts and an optional message about the query."""
+
+    query: str
+    items: list[Result]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    message: str | None = None
+    dropped: int = 0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self):
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self):
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    def numbers(self, around: int = 2):
+        from ..pagination import Page
+
+        return Page(items=[None], total=self.total, page=self.page, per_page=self.per_page).numbers(around)
+
+
+def _with_index(fn):
+    """Run fn(searcher); if the index turns out unreadable mid-way, rebuild it once and try again."""
+    for attempt in range(2):
+        ix, gen = open_index()
+        try:
+            with ix.searcher() as searcher:
+                return fn(searcher)
+        except (OSError, EOFError, struct.error) as exc:
+            if attempt:
+                raise
+            log.warning("search index at %s failed while reading (%s); rebuilding it", gen, exc)
+            from .index import _forget, reindex
+
+            _forget(gen)
+            reindex(wait=30.0)
+
+
+def _load(hits: list[IndexHit], user, terms) -> tuple[list[Result], int]:
+    """Load the rows of the hits and keep only those the permission rules allow, in the index's order."""
+    comment_ids = [h.object_id for h in hits if h.kind == "comment"]
+    clause_ids = [h.object_id for h in hits if h.kind == "clause"]
+    comments = {c.id: c for c in db.session.scalars(
+        db.select(Comment).where(Comment.id.in_(comment_ids)).options(
+            db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document),
+            db.joinedload(Comment.author), db.joinedload(Comment.disposition))).unique()} if comment_ids else {}
+    clauses = {c.id: c for c in db.session.scalars(
+        db.select(Clause).where(Clause.id.in_(clause_ids)).options(
+            db.joinedload(Clause.version).joinedload(Version.document))).unique()} if clause_ids else {}
+    results, dropped = [], 0
+    staff = permissions.is_staff(user)
+    for hit in hits:
+        if hit.kind == "comment":
+            comment = comments.get(hit.object_id)
+            # The same rule as the index filter, asked of the database row: staff see everything; others only
+            # visible comments whose text they may read.
+            allowed = comment is not None and permissions.can_see_comment(user, comment) and \
+                permissions.can_view_comment_text(user, comment) and (staff or comment.status == "visible")
+            if not allowed:
+                dropped += 1
+                log.warning("search index and database disagree on comment %s; not shown", hit.object_id)
+                continue
+            text = comment.body + ("\n" + comment.proposed_wording if comment.proposed_wording else "")
+            results.append(Result("comment", comment.clause, comment, snippet(text, terms), hit.score))
+        else:
+            clause = clauses.get(hit.object_id)
+            if clause is None or not permissions.can_view_version(user, clause.version):
+                dropped += 1
+                log.warning("search index and database disagree on clause %s; not shown", hit.object_id)
+                continue
+            text = f"{clause.heading}\n{clause.body}"
+            results.append(Result("clause", clause, None, snippet(text, terms), hit.score))
+    return results, dropped
+
+
+def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
+           sort: str = "relevance") -> SearchPage:
+    """Search clauses and comments as `user`: filtered in the index, then checked again row by row."""
+    parsed = parse(qstring, user)
+    result: QueryResult = _with_index(
+        lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort))
+    items, dropped = _load(result.hits, user, result.terms)
+    return SearchPage((qstring or "").strip(), items, max(0, result.total - dropped), result.page, per_page,
+                      result.facets, result.message, dropped)
+
+
+def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]:
+    """The comments most like this one, as Whoosh's more-like-this finds them, that the reader may see."""
+    text = comment.body + ("\n" + comment.proposed_wording if comment.proposed_wording else "")
+    hits, terms = _with_index(lambda s: run_similar(s, comment.id, text, user, limit=limit))
+    items, _dropped = _load([h for h in hits if h.object_id != comment.id], user, terms)
+    return items

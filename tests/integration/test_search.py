@@ -1,0 +1,539 @@
+"""Search: query language, visibility for every role, the outbox and its drain, rebuilds, concurrency and the API."""
+import re
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from consult import search
+from consult.extensions import db
+from consult.models import Comment, Disposition, SearchOutbox, utcnow
+from consult.search import index as search_index
+from consult.services import comments as comment_service
+from tests.factories import csrf_token, make_user, publish, sign_in
+
+pytestmark = pytest.mark.usefixtures("app")
+
+DRAFT = """# Sample Code
+
+Opening words of the sample code.
+
+## Chapter I. Scope
+
+Who the code is for.
+
+### Commitment I.1. Keeping records
+
+Signatories keep records of model evaluations and red-teaming exercises.
+
+#### Measure I.1.1. Content of records
+
+Records list the model's training data sources and the copyright opt-out signals honoured.
+
+#### Measure I.1.2. Retention
+
+Records are kept for ten years under the règlement.
+
+## Chapter II. Reporting
+
+Reports go to the Office.
+"""
+
+
+@pytest.fixture(autouse=True)
+def wired(app):
+    """Wire the blueprint and the drain hook as create_app will, unless it already does."""
+    from consult.views import search as search_views
+
+    if "search" not in app.blueprints:
+        app.register_blueprint(search_views.bp)
+    search.install_drain_hook(app)
+    return app
+
+
+def open_version(slug="sample-code", text=DRAFT):
+    version = publish(slug, text, opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10))
+    return version
+
+
+def clause_of(version, key="measure-i-1-1"):
+    return next(c for c in version.clauses if c.key == key)
+
+
+def post(author, clause, body, *, type_="remark", visibility="public"):
+    return comment_service.post_comment(author=author, clause=clause, type_=type_, body=body, visibility=visibility)
+
+
+def set_status(comment, status):
+    comment.status = status
+    comment_service.queue_for_search("comment", comment.id)
+    db.session.commit()
+
+
+def ids(page, kind="comment"):
+    return {(i.comment.id if kind == "comment" else i.clause.id) for i in page.items if i.kind == kind}
+
+
+def api(client, **params):
+    response = client.get("/api/search", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()
+
+
+def client_for(app, user=None):
+    client = app.test_client()
+    if user is not None:
+        sign_in(client, user.email)
+    return client
+
+
+@pytest.fixture
+def corpus(app):
+    """A version, clauses in the index, and comments of every kind of visibility and state."""
+    version = open_version()
+    clause = clause_of(version)
+    author = make_user("participant", group="academia")
+    other = make_user("participant", group="civil-society")
+    c = {
+        "public": post(author, clause, "Model evaluations should include red-teaming by outside experts.",
+                       type_="concern"),
+        "pseudo": post(other, clause, "Evaluation of copyright opt-out signals needs a shared registry.",
+                       type_="suggestion", visibility="pseudonymous"),
+        "confidential": post(author, clause, "Confidential zebrafinch evaluations from our quokka.",
+                             visibility="confidential"),
+        "hidden": post(other, clause, "Hidden zebrafinch evaluations narwhal."),
+        "withdrawn": post(author, clause, "Withdrawn zebrafinch evaluations axolotl."),
+    }
+    set_status(c["hidden"], "hidden")
+    set_status(c["withdrawn"], "withdrawn")
+    search.drain()
+    return {"version": version, "clause": clause, "author": author, "other": other, **c}
+
+
+# --- the query language ------------------------------------------------------------------------------------------
+
+def test_stemming_finds_other_forms(corpus):
+    anon = None
+    page = search.search(anon, "evaluation", filters={"kind": "comment"})
+    assert corpus["public"].id in ids(page) and corpus["pseudo"].id in ids(page)
+    assert ids(search.search(anon, "evaluations")) == ids(search.search(anon, "evaluation")) != set()
+
+
+def test_phrase_matches_words_in_order_only(corpus):
+    assert ids(search.search(None, '"copyright opt-out"')) == {corpus["pseudo"].id}
+    assert ids(search.search(None, '"outside experts"')) == {corpus["public"].id}
+    assert ids(search.search(None, '"experts outside"')) == set()
+    # A longer phrase: word pairs narrow the candidates, positions decide.
+    assert ids(search.search(None, '"red-teaming by outside experts"')) == {corpus["public"].id}
+    assert ids(search.search(None, '"outside experts red-teaming"')) == set()
+    clauses = ids(search.search(None, '"training data sources"'), kind="clause")
+    assert clauses == {corpus["clause"].id}
+
+
+def test_boolean_operators(corpus):
+    public, pseudo = corpus["public"].id, corpus["pseudo"].id
+    assert ids(search.search(None, "evaluations AND registry")) == {pseudo}
+    assert ids(search.search(None, "registry OR experts")) == {public, pseudo}
+    assert ids(search.search(None, "evaluations NOT registry", filters={"kind": "comment"})) == {public}
+
+
+def test_prefix_search_uses_unstemmed_words(corpus):
+    page = search.search(None, "evaluat*", filters={"kind": "comment"})
+    assert {corpus["public"].id, corpus["pseudo"].id} <= ids(page)
+    assert "<mark>" in str(page.items[0].snippet)
+
+
+def test_field_filters_in_the_query(corpus):
+    assert ids(search.search(None, "evaluations group:academia")) == {corpus["public"].id}
+    assert ids(search.search(None, "type:suggestion")) == {corpus["pseudo"].id}
+    assert ids(search.search(None, "evaluations stakeholder:civil-society")) == {corpus["pseudo"].id}
+    assert ids(search.search(None, "kind:clause records"), kind="comment") == set()
+    assert ids(search.search(None, "kind:clause records"), kind="clause")
+
+
+def test_unknown_fields_are_words_not_a_way_round_pseudonymity(corpus):
+    # author_id is stored for the visibility filter but is not a field a reader may name.
+    assert ids(search.search(None, f"author_id:{corpus['other'].id}")) == set()
+
+
+def test_accents_are_folded_both_ways(corpus):
+    page = search.search(None, "reglement")
+    assert ids(page, kind="clause") == {clause_of(corpus["version"], "measure-i-1-2").id}
+    assert "<mark>règlement</mark>" in str(page.items[0].snippet)
+    assert ids(search.search(None, "RÈGLEMENT"), kind="clause") == ids(page, kind="clause")
+    assert ids(search.search(None, "évaluations"), kind="comment") == ids(search.search(None, "evaluations"),
+                                                                            kind="comment")
+
+
+@pytest.mark.parametrize("q", ['"unbalanced quote', "AND", "NOT", ")", "(", "evaluations AND", "OR evaluations",
+                               "evaluations AND OR registry", '"', "*", "group:", "((evaluations"])
+def test_malformed_queries_get_a_message_not_an_error(corpus, client, q):
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'class="panel panel--warning"' in html or "result" in html
+    data = api(client, q=q)
+    assert "total" in data and "results" in data
+
+
+def test_malformed_query_falls_back_to_its_words(corpus, client):
+    data = api(client, q='"copyright opt-out')
+    assert "words only" in data["message"]
+    assert corpus["pseudo"].id in {r.get("comment_id") for r in data["results"]}
+    html = client.get("/search", query_string={"q": "registry AND"}).get_data(as_text=True)
+    assert "We could not read your search as written" in html and "registry" in html
+
+
+def test_sort_by_date_and_pagination(corpus, client):
+    clause = corpus["clause"]
+    for n in range(25):
+        post(corpus["other"], clause, f"Paginated pelican remark number {n}.")
+    search.drain()
+    data = api(client, q="pelican", sort="newest")
+    assert data["total"] == 25 and data["pages"] == 2 and len(data["results"]) == 20
+    numbers = [int(re.search(r"number (\d+)", r["snippet"]).group(1)) for r in data["results"]]
+    assert numbers == sorted(numbers, reverse=True)
+    second = api(client, q="pelican", sort="newest", page=2)
+    assert len(second["results"]) == 5
+    oldest = api(client, q="pelican", sort="oldest")
+    assert re.search(r"number 0\b", oldest["results"][0]["snippet"])
+    html = client.get("/search", query_string={"q": "pelican"}).get_data(as_text=True)
+    assert "Showing 1 to 20 of 25" in html and 'rel="next"' in html
+
+
+# --- visibility, for every role ----------------------------------------------------------------------------------
+
+SECRET = ("confidential", "hidden", "withdrawn")
+
+
+def _role_users(corpus):
+    return {
+        "anonymous": None,
+        "pending": make_user("participant", status="pending"),
+        "author": corpus["author"],
+        "other participant": corpus["other"],
+        "drafter": make_user("drafter"),
+        "moderator": make_user("moderator"),
+        "admin": make_user("admin"),
+    }
+
+
+EXPECTED = {  # which of the secret comments each role finds
+    "anonymous": set(),
+    "pending": set(),
+    "author": {"confidential"},  # their own confidential one; not their own withdrawn one
+    "other participant": set(),
+    "drafter": set(SECRET),
+    "moderator": set(SECRET),
+    "admin": set(SECRET),
+}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_visibility_in_results_snippets_and_facets(app, corpus, role):
+    user = _role_users(corpus)[role]
+    client = client_for(app, user)
+    data = api(client, q="zebrafinch OR evaluations", kind="comment")
+    found = {r["comment_id"] for r in data["results"]}
+    expected_secret = {corpus[name].id for name in EXPECTED[role]}
+    assert found & {corpus[name].id for name in SECRET} == expected_secret
+    assert {corpus["public"].id, corpus["pseudo"].id} <= found
+    assert data["total"] == 2 + len(expected_secret)
+    # Facet counts are over the same filtered set: no trace of what the reader may not see.
+    kinds = {f["value"]: f["count"] for f in data["facets"]["kind"]}
+    assert kinds["comment"] == 2 + len(expected_secret)
+    groups = {f["value"]: f["count"] for f in data["facets"]["group"]}
+    assert sum(groups.values()) == 2 + len(expected_secret)
+    assert ("disposition" in data["facets"]) == (role in ("drafter", "moderator", "admin"))
+    # Snippets: the secret words appear only for those allowed.
+    body = client.get("/search", query_string={"q": "zebrafinch"}).get_data(as_text=True)
+    for name in SECRET:
+        word = {"confidential": "quokka", "hidden": "narwhal", "withdrawn": "axolotl"}[name]
+        assert (word in body) == (name in EXPECTED[role]), (role, name)
+    only = api(client, q="zebrafinch")
+    assert only["total"] == len(expected_secret)
+    assert sum(f["count"] for f in only["facets"]["kind"]) == len(expected_secret)
+
+
+def test_rows_are_checked_again_when_the_index_is_stale(app, corpus, caplog):
+    # Hide a comment without draining: the index still says visible, the database says hidden.
+    corpus["public"].status = "hidden"
+    db.session.commit()
+    with caplog.at_level("WARNING"):
+        page = search.search(None, "experts")
+    assert corpus["public"].id not in ids(page)
+    assert "disagree" in caplog.text
+    drafter = make_user("drafter")
+    assert corpus["public"].id in ids(search.search(drafter, "experts"))
+
+
+def test_changes_reach_the_index_through_the_outbox(app, corpus):
+    comment = corpus["public"]
+    assert ids(search.search(None, "experts")) == {comment.id}
+    comment_service.withdraw_comment(comment, corpus["author"])
+    assert search.status().pending == 1
+    assert search.drain() == 1
+    assert ids(search.search(None, "experts")) == set()
+    drafter = make_user("drafter")
+    assert ids(search.search(drafter, "experts")) == {comment.id}
+    # A disposition queues the comment: the drafters' facet follows.
+    db.session.add(Disposition(comment_id=corpus["pseudo"].id, status="accepted", decided_by_id=drafter.id))
+    comment_service.queue_for_search("comment", corpus["pseudo"].id)
+    db.session.commit()
+    search.drain()
+    page = search.search(drafter, "registry", filters={"disposition": "accepted"})
+    assert ids(page) == {corpus["pseudo"].id}
+    assert dict(page.facets["disposition"]) == {"accepted": 1}
+    assert search.search(None, "registry", filters={"disposition": "rejected"}).total == 1  # not a filter for them
+
+
+def test_edit_through_the_page_is_drained_after_the_request(app):
+    version = open_version()
+    author = make_user("participant")
+    comment = post(author, clause_of(version), "Original wording about albatross.")
+    search.drain()
+    client = client_for(app, author)
+    path = f"/comments/{comment.id}/edit"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "type": "remark",
+                                       "body": "Rewritten wording about cormorant.", "visibility": "public",
+                                       "stance": "", "proposed_wording": ""})
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
+    assert ids(search.search(None, "cormorant")) == {comment.id}
+    assert ids(search.search(None, "albatross")) == set()
+
+
+# --- the outbox, crashes, rebuilds ---------------------------------------------------------------------------------
+
+def test_outbox_survives_a_crash_between_commit_and_index_write(app, monkeypatch):
+    version = open_version()
+    search.drain()
+    author = make_user("participant")
+    comment = post(author, clause_of(version), "Kingfisher observations.")
+    from whoosh.writing import SegmentWriter
+
+    real_commit = SegmentWriter.commit
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(SegmentWriter, "commit", crash)
+    with pytest.raises(RuntimeError):
+        search.drain()
+    monkeypatch.setattr(SegmentWriter, "commit", real_commit)
+    assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 1  # kept: the index has not got it
+    assert search.drain() == 1
+    assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
+    assert ids(search.search(None, "kingfisher")) == {comment.id}
+
+
+def test_crash_after_index_commit_reapplies_once(app, monkeypatch):
+    version = open_version()
+    search.drain()
+    comment = post(make_user("participant"), clause_of(version), "Heron observations.")
+    from sqlalchemy.orm import Session
+
+    real_commit = Session.commit
+    calls = {"n": 0}
+
+    def crash_once(self):
+        calls["n"] += 1
+        raise RuntimeError("killed before the outbox delete")
+
+    monkeypatch.setattr(Session, "commit", crash_once)
+    with pytest.raises(RuntimeError):
+        search.drain()
+    monkeypatch.setattr(Session, "commit", real_commit)
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 1
+    assert search.drain() == 1  # applied again: update_document by uid keeps one document
+    ix, _ = search.open_index()
+    with ix.searcher() as s:
+        assert len(list(s.documents(uid=f"comment:{comment.id}"))) == 1
+    assert search.search(None, "heron").total == 1
+
+
+def test_reindex_gives_the_same_hits(app, corpus):
+    drafter = make_user("drafter")
+    queries = ["evaluations", '"copyright opt-out"', "records", "zebrafinch", "evaluat*"]
+    before = {q: [(i.kind, i.clause.id, i.comment.id if i.comment else None)
+                  for i in search.search(drafter, q, per_page=50).items] for q in queries}
+    first_gen = search.status().path
+    assert search.reindex() > 0
+    assert search.status().path != first_gen
+    assert not Path(first_gen).exists()  # the old generation is removed after the swap
+    after = {q: [(i.kind, i.clause.id, i.comment.id if i.comment else None)
+                 for i in search.search(drafter, q, per_page=50).items] for q in queries}
+    assert {q: sorted(v) for q, v in before.items()} == {q: sorted(v) for q, v in after.items()}
+    assert search.status().pending == 0
+
+
+def test_missing_index_is_rebuilt_on_first_use(app, corpus):
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+    assert search.status().documents > 0
+
+
+def test_corrupt_index_is_rebuilt_on_first_use(app, corpus):
+    gen = Path(search.status().path)
+    search_index._forget(gen)
+    for f in gen.iterdir():
+        f.write_bytes(b"not an index")
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+    # A pointer naming a directory that is not there is rebuilt too.
+    (Path(app.config["SEARCH_INDEX_DIR"]) / "CURRENT").write_text("gen-missing")
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+
+
+def test_a_busy_index_leaves_rows_for_the_next_drain(app):
+    version = open_version()
+    search.drain()
+    post(make_user("participant"), clause_of(version), "Osprey remark.")
+    ix, _ = search.open_index()
+    writer = ix.writer()  # another worker holds the lock
+    try:
+        assert search.drain(timeout=0) == 0
+        assert search.status().pending == 1
+    finally:
+        writer.cancel()
+    assert search.drain() == 1
+    assert search.search(None, "osprey").total == 1
+
+
+def test_concurrent_writers_lose_nothing(app):
+    version = open_version()
+    search.drain()
+    clause_id = clause_of(version).id
+    authors = [make_user("participant").id for _ in range(4)]
+    errors, made = [], []
+    lock = threading.Lock()
+
+    def worker(n, author_id):
+        try:
+            with app.app_context():
+                from consult.models import Clause, User
+
+                author = db.session.get(User, author_id)
+                clause = db.session.get(Clause, clause_id)
+                for i in range(6):
+                    comment = post(author, clause, f"Concurrent puffin note {n}-{i}.")
+                    with lock:
+                        made.append(comment.id)
+                    search.drain(timeout=0.2)  # like the request hook: a busy lock leaves the rows
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n, a)) for n, a in enumerate(authors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    search.drain()
+    assert search.status().pending == 0
+    page = search.search(None, "puffin", per_page=100)
+    assert page.total == len(made) == 24
+    assert ids(page) == set(made)
+
+
+# --- the API and escaping ------------------------------------------------------------------------------------------
+
+def test_api_shape_and_escaped_snippets(app, client):
+    version = open_version()
+    clause = clause_of(version)
+    comment = post(make_user("participant", group="academia"), clause,
+                   "Beware <script>alert('x')</script> of the flamingo & <b>friends</b>.", type_="concern")
+    search.drain()
+    data = api(client, q="flamingo")
+    assert set(data) >= {"total", "facets", "results", "page", "pages"}
+    assert data["total"] == 1
+    (row,) = data["results"]
+    assert row["kind"] == "comment" and row["comment_id"] == comment.id
+    assert (row["document"], row["version"], row["clause_key"]) == ("sample-code", 1, clause.key)
+    assert row["url"] == f"/comments/{comment.id}"
+    assert "<mark>flamingo</mark>" in row["snippet"]
+    assert "&lt;script&gt;" in row["snippet"] and "&amp;" in row["snippet"]
+    assert set(re.findall(r"</?([a-z]+)", row["snippet"])) == {"mark"}
+    assert {f["value"]: f["count"] for f in data["facets"]["group"]} == {"academia": 1}
+    assert {f["value"]: f["count"] for f in data["facets"]["type"]} == {"concern": 1}
+    assert {f["value"]: f["count"] for f in data["facets"]["document"]} == {"sample-code": 1}
+    assert {f["value"]: f["count"] for f in data["facets"]["version"]} == {"1": 1}
+    html = client.get("/search", query_string={"q": "flamingo"}).get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    clauses = api(client, q="retention", kind="clause")
+    assert clauses["results"][0]["url"].endswith("/clauses/measure-i-1-2#measure-i-1-2")
+    assert "comment_id" not in clauses["results"][0]
+
+
+def test_api_filters_by_document_version_group_and_type(app, client, corpus):
+    second = open_version("other-code")
+    post(corpus["other"], clause_of(second), "Evaluations elsewhere.", type_="question")
+    search.drain()
+    assert api(client, q="evaluations", kind="comment", document="other-code")["total"] == 1
+    assert api(client, q="evaluations", kind="comment", document="sample-code", version="1")["total"] == 2
+    assert api(client, q="evaluations", group="academia")["total"] == 1
+    assert api(client, q="evaluations", type="question")["total"] == 1
+    both = api(client, q="evaluations", kind="comment")
+    assert {f["value"]: f["count"] for f in both["facets"]["document"]} == {"sample-code": 2, "other-code": 1}
+
+
+def test_filters_alone_list_everything_in_them(client, corpus):
+    data = api(client, group="academia")
+    assert {r.get("comment_id") for r in data["results"]} == {corpus["public"].id}
+
+
+def test_results_page_has_facets_kind_tabs_and_links(app, client, corpus):
+    html = client.get("/search", query_string={"q": "evaluations"}).get_data(as_text=True)
+    assert f'href="/comments/{corpus["public"].id}"' in html
+    assert "Clauses (1)" in html and "Comments (2)" in html
+    assert "Academia and independent experts" in html and "Stakeholder group" in html
+    assert "<mark>" in html
+    assert 'for="search-q"' in html
+    assert "style=" not in html and "onclick" not in html.lower()
+    assert client.get("/search").status_code == 200
+
+
+# --- similar comments ------------------------------------------------------------------------------------------
+
+def test_similar_comments_for_staff_only(app, corpus):
+    clause = corpus["clause"]
+    original = post(corpus["author"], clause, "Independent auditors should verify systemic risk assessments "
+                                              "before every major model release, with published methodology.")
+    near = post(corpus["other"], clause, "Before every major model release independent auditors must verify the "
+                                         "systemic risk assessments and publish the methodology.")
+    post(corpus["other"], clause, "Copyright holders need a registry for machine-readable reservations.")
+    search.drain()
+    path = f"/comments/{original.id}/similar"
+    assert client_for(app).get(path).status_code == 403
+    assert client_for(app, corpus["other"]).get(path).status_code == 403
+    drafter_client = client_for(app, make_user("drafter"))
+    response = drafter_client.get(path)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    first = re.search(r'href="/comments/(\d+)"', html.split("similar comment")[-1])
+    assert first and int(first.group(1)) == near.id
+    assert f'href="/comments/{original.id}"' in html  # the way back, not a result
+    items = search.similar_comments(make_user("moderator"), original)
+    assert items[0].comment.id == near.id and original.id not in {i.comment.id for i in items}
+    assert drafter_client.get("/comments/999999/similar").status_code == 404
+
+
+# --- CLI ---------------------------------------------------------------------------------------------------------
+
+def test_cli_reindex_drain_status(app, corpus):
+    from consult.search.cli import register_search_cli
+
+    if "search" not in app.cli.commands:
+        register_search_cli(app)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0, result.output
+    assert '"documents": ' in result.output and '"pending": 0' in result.output
+    post(corpus["author"], corpus["clause"], "Pending gannet remark.")
+    assert '"applied": 1' in runner.invoke(args=["search", "drain"]).output
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and '"indexed": ' in result.output
+    assert search.search(None, "gannet").total == 1
