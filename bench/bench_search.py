@@ -1,0 +1,320 @@
+"""Search benchmark: bulk indexing and query latency on a synthetic consultation, against a SQLite FTS5 baseline.
+
+    .venv/bin/python bench/bench_search.py                     # 5,000 clauses, 100,000 comments
+    .venv/bin/python bench/bench_search.py --comments 20000    # a smaller run; the size used is reported
+
+The Whoosh index is built straight from generated rows (no database), through the same document builders the
+drain and the reindex use; queries go through the search service's own parse() and run_query(), as a drafter runs
+them (no visibility restriction, all facets counted, one page of 20). The baseline is an FTS5 table (porter stemmer,
+diacritics removed) over the same rows, asked for the top 20 by bm25, the total and one facet's counts.
+Writes bench/results/search.json and bench/results/search.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from consult.search.index import clause_document, comment_document  # noqa: E402
+from consult.search.query import parse, run_query  # noqa: E402
+from consult.search.schema import build_schema  # noqa: E402
+
+GROUPS = ["gpai-provider", "industry", "civil-society", "academia", "rightsholder", "public-authority", "other"]
+TYPES = ["remark", "concern", "suggestion", "question", "support"]
+VISIBILITIES = ["public"] * 6 + ["pseudonymous"] * 3 + ["confidential"]
+DOMAIN = ("model evaluation evaluations red-teaming copyright opt-out training data systemic risk incident report "
+          "transparency documentation provider downstream safety security cybersecurity capability threshold "
+          "mitigation governance audit auditor independent external serious harm release deployment weights "
+          "compute benchmark adversarial testing disclosure office signatory measure commitment chapter "
+          "rightsholder reservation machine-readable crawler robots licence licensing dataset summary template "
+          "règlement évaluation sécurité données modèle risque").split()
+
+
+def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
+    """Domain words plus pseudo-words, so term frequencies fall off as in real text."""
+    syllables = ["ka", "ro", "ti", "men", "sa", "lo", "ve", "dra", "qui", "nor", "pel", "tas", "ri", "com", "pre",
+                 "tion", "al", "ex", "ment", "ure", "ing", "ed", "con", "ab", "ist"]
+    words = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return DOMAIN + sorted(words)
+
+
+def zipf_weights(n: int) -> list[float]:
+    return [1.0 / (rank + 1) ** 1.05 for rank in range(n)]
+
+
+def text(rng, words, weights, lo, hi) -> str:
+    n = rng.randint(lo, hi)
+    chosen = rng.choices(words, weights=weights, k=n)
+    sentences, i = [], 0
+    while i < n:
+        step = rng.randint(8, 20)
+        sentences.append(" ".join(chosen[i:i + step]).capitalize() + ".")
+        i += step
+    return " ".join(sentences)
+
+
+def generate(seed: int, n_clauses: int, n_comments: int):
+    """Deterministic clause and comment rows, shaped like the rows the index builders read."""
+    rng = random.Random(seed)
+    words = vocabulary(rng)
+    weights = zipf_weights(len(words))
+    start = datetime(2025, 1, 1)
+    clauses = []
+    for i in range(1, n_clauses + 1):
+        doc = f"code-{(i - 1) // 1000 + 1}"
+        clauses.append({"id": i, "number": f"{i // 100}.{i % 100}", "heading": text(rng, words, weights, 3, 8),
+                        "body": text(rng, words, weights, 40, 250), "key": f"measure-{i}",
+                        "version_number": 1 + i % 3, "published_at": start, "slug": doc})
+    comments = []
+    for i in range(1, n_comments + 1):
+        clause = clauses[rng.randrange(n_clauses)]
+        comments.append({"id": i, "body": text(rng, words, weights, 50, 400), "proposed_wording": None,
+                         "type": rng.choice(TYPES), "visibility": rng.choice(VISIBILITIES),
+                         "status": "visible" if rng.random() > 0.03 else "hidden", "author_id": rng.randint(1, 3000),
+                         "author_group": rng.choice(GROUPS), "created_at": start + timedelta(minutes=i),
+                         "clause_id": clause["id"], "key": clause["key"],
+                         "version_number": clause["version_number"], "slug": clause["slug"],
+                         "disposition": rng.choice([None, None, "accepted", "rejected", "noted"])})
+    return words, clauses, comments
+
+
+def build_whoosh(path: Path, clauses, comments, limitmb: int) -> float:
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.create_in(str(path), build_schema())
+    started = time.perf_counter()
+    writer = ix.writer(limitmb=limitmb, procs=1)
+    for row in clauses:
+        writer.add_document(**clause_document(row))
+    for row in comments:
+        writer.add_document(**comment_document(row))
+    writer.commit(merge=False)
+    return time.perf_counter() - started
+
+
+def build_fts(path: Path, clauses, comments) -> float:
+    started = time.perf_counter()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(kind UNINDEXED, grp UNINDEXED, typ UNINDEXED, body, "
+                 "tokenize='porter unicode61 remove_diacritics 2')")
+    conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)",
+                     [("clause", None, None, f"{r['number']} {r['heading']} {r['body']}") for r in clauses])
+    conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)",
+                     [("comment", r["author_group"], r["type"], r["body"]) for r in comments])
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - started
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def query_sets(rng: random.Random, words: list[str], n: int):
+    """Words of middling frequency (not the top stop-like ones), phrases taken from generated text."""
+    mid = words[60:1500]
+    domain = [w for w in DOMAIN if "-" not in w]
+    one = [rng.choice(domain + mid) for _ in range(n)]
+    two = [f"{rng.choice(domain)} {rng.choice(mid)}" for _ in range(n)]
+    return one, two
+
+
+def phrases_from(rng: random.Random, comments, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        body = rng.choice(comments)["body"].replace(".", "").split()
+        i = rng.randrange(0, max(1, len(body) - 3))
+        out.append('"' + " ".join(body[i:i + rng.choice([2, 3])]) + '"')
+    return out
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def time_whoosh(searcher, queries, drafter, filters=None):
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        run_query(searcher, parse(q, drafter), drafter, filters=filters or {}, page=1, per_page=20)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def fts_expr(q: str) -> str:
+    if q.startswith('"'):
+        return q
+    return " AND ".join('"' + w + '"' for w in q.split())
+
+
+def time_fts(conn, queries, grp=None):
+    times = []
+    for q in queries:
+        expr = fts_expr(q)
+        where = "docs MATCH ?" + (" AND grp = ?" if grp else "")
+        args = (expr, grp) if grp else (expr,)
+        started = time.perf_counter()
+        conn.execute(f"SELECT rowid, snippet(docs, 3, '<mark>', '</mark>', '…', 20) FROM docs WHERE {where} "
+                     f"ORDER BY rank LIMIT 20", args).fetchall()
+        conn.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()
+        conn.execute(f"SELECT grp, count(*) FROM docs WHERE {where} GROUP BY grp", args).fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times):
+    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(pct(times, 95), 2), "n": len(times)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clauses", type=int, default=5000)
+    parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=60, help="queries per kind")
+    parser.add_argument("--seed", type=int, default=20250701)
+    parser.add_argument("--limitmb", type=int, default=256)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="consult-bench-search-"))
+    try:
+        t0 = time.perf_counter()
+        words, clauses, comments = generate(args.seed, args.clauses, args.comments)
+        generated = time.perf_counter() - t0
+        n_docs = len(clauses) + len(comments)
+        avg_words = statistics.mean(len(c["body"].split()) for c in comments)
+        print(f"generated {len(clauses)} clauses, {len(comments)} comments (mean {avg_words:.0f} words) "
+              f"in {generated:.1f}s", flush=True)
+
+        index_dir = work / "whoosh"
+        index_dir.mkdir()
+        index_seconds = build_whoosh(index_dir, clauses, comments, args.limitmb)
+        print(f"whoosh: indexed {n_docs} docs in {index_seconds:.1f}s ({n_docs / index_seconds:.0f} docs/s)",
+              flush=True)
+        fts_path = work / "fts.db"
+        fts_seconds = build_fts(fts_path, clauses, comments)
+        print(f"fts5: indexed in {fts_seconds:.1f}s", flush=True)
+
+        rng = random.Random(args.seed + 1)
+        one, two = query_sets(rng, words, args.queries)
+        phrases = phrases_from(rng, comments, args.queries)
+        filtered = one[: args.queries]
+        drafter = SimpleNamespace(is_authenticated=True, status="active", role="drafter", id=1)
+
+        from whoosh import index as whoosh_index
+
+        ix = whoosh_index.open_dir(str(index_dir))
+        conn = sqlite3.connect(fts_path)
+        results = {}
+        with ix.searcher() as searcher:
+            time_whoosh(searcher, one[:5], drafter)  # warm the caches, as a running worker has them
+            time_fts(conn, one[:5])
+            cases = {
+                "one_word": (one, {}, None),
+                "two_words": (two, {}, None),
+                "phrase": (phrases, {}, None),
+                "filtered": (filtered, {"group": "academia", "kind": "comment"}, "academia"),
+            }
+            for name, (queries, filters, grp) in cases.items():
+                w = summary(time_whoosh(searcher, queries, drafter, filters))
+                f = summary(time_fts(conn, queries, grp))
+                results[name] = {"whoosh": w, "fts5": f, "p95_ratio": round(w["p95_ms"] / max(f["p95_ms"], 1e-3), 1),
+                                 "examples": queries[:3]}
+                print(f"{name:10s} whoosh median {w['median_ms']:.1f} ms p95 {w['p95_ms']:.1f} ms | "
+                      f"fts5 median {f['median_ms']:.1f} ms p95 {f['p95_ms']:.1f} ms | ratio {results[name]['p95_ratio']}",
+                      flush=True)
+        conn.close()
+
+        docs_per_second = n_docs / index_seconds
+        goals = {
+            "one_two_word_p95_under_100ms": max(results["one_word"]["whoosh"]["p95_ms"],
+                                                results["two_words"]["whoosh"]["p95_ms"]) < 100,
+            "phrase_p95_under_300ms": results["phrase"]["whoosh"]["p95_ms"] < 300,
+            "full_reindex_under_5min": index_seconds < 300,
+            "full_reindex_100k_estimate_s": round((args.clauses + 100_000) / docs_per_second, 1),
+        }
+        report = {
+            "dataset": {"seed": args.seed, "clauses": len(clauses), "comments": len(comments),
+                        "mean_comment_words": round(avg_words, 1), "full_size_requested": args.comments >= 100_000},
+            "indexing": {"documents": n_docs, "seconds": round(index_seconds, 1),
+                         "docs_per_second": round(docs_per_second, 1), "limitmb": args.limitmb, "procs": 1},
+            "index_size_bytes": dir_size(index_dir), "fts5_size_bytes": fts_path.stat().st_size,
+            "fts5_build_seconds": round(fts_seconds, 1),
+            "queries": results, "goals": goals,
+            "machine": {"python": sys.version.split()[0], "cpus": __import__("os").cpu_count()},
+            "when": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+        (out / "search.md").write_text(markdown(report, args))
+        print(json.dumps(report["goals"]), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def markdown(r, args) -> str:
+    d, i = r["dataset"], r["indexing"]
+    lines = [
+        "# Search benchmark",
+        "",
+        f"Command: `.venv/bin/python bench/bench_search.py --clauses {args.clauses} --comments {args.comments}`"
+        f" (seed {d['seed']}), {r['machine']['cpus']} CPUs, Python {r['machine']['python']}, {r['when']}.",
+        "",
+        f"Dataset: {d['clauses']:,} clauses and {d['comments']:,} comments (mean {d['mean_comment_words']} words, "
+        "50–400 each), synthetic and deterministic.",
+    ]
+    if not d["full_size_requested"]:
+        lines += ["", f"**Not the full size.** The goal names 100,000 comments; this run used {d['comments']:,} "
+                      f"to fit the time available. At the measured rate, 100,000 comments plus the clauses would "
+                      f"take about {r['goals']['full_reindex_100k_estimate_s']:.0f} s to index."]
+    lines += [
+        "",
+        "## Indexing",
+        "",
+        f"- Whoosh, one batched writer (limitmb={i['limitmb']}, procs=1): {i['documents']:,} documents in "
+        f"{i['seconds']} s, **{i['docs_per_second']:.0f} docs/s**.",
+        f"- Index size on disk: {r['index_size_bytes'] / 1e6:.1f} MB (FTS5 table: {r['fts5_size_bytes'] / 1e6:.1f} MB,"
+        f" built in {r['fts5_build_seconds']} s).",
+        "",
+        "## Queries (as a drafter: no visibility restriction, every facet counted, first page of 20)",
+        "",
+        "| query | Whoosh median | Whoosh p95 | FTS5 median | FTS5 p95 | p95 ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, q in r["queries"].items():
+        lines.append(f"| {name.replace('_', ' ')} | {q['whoosh']['median_ms']} ms | {q['whoosh']['p95_ms']} ms | "
+                     f"{q['fts5']['median_ms']} ms | {q['fts5']['p95_ms']} ms | {q['p95_ratio']}× |")
+    g = r["goals"]
+    lines += [
+        "",
+        "The FTS5 baseline does less: top 20 by bm25 with snippets, the count and one facet (stakeholder group);",
+        "Whoosh counts five facets and the exact total over the filtered set.",
+        "",
+        "## Goals",
+        "",
+        f"- p95 under 100 ms for one and two words: {'met' if g['one_two_word_p95_under_100ms'] else 'NOT met'}",
+        f"- p95 under 300 ms for phrases: {'met' if g['phrase_p95_under_300ms'] else 'NOT met'}",
+        f"- full reindex under 5 minutes (this size): {'met' if g['full_reindex_under_5min'] else 'NOT met'}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

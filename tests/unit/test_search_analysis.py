@@ -1,0 +1,66 @@
+"""The search analysers and query rewriting, without an index."""
+from types import SimpleNamespace
+
+import pytest
+from whoosh import query as wq
+
+from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
+from consult.search.schema import build_schema, pair_terms
+
+ANON = None
+STAFF = SimpleNamespace(is_authenticated=True, status="active", role="drafter", id=1)
+
+
+def tokens(field, text):
+    return [t.text for t in build_schema()[field].analyzer(text)]
+
+
+def test_accents_fold_before_stemming():
+    assert tokens("text", "Évaluations règlement") == tokens("text", "evaluation reglement")
+
+
+def test_pairs_follow_the_text_tokens():
+    assert tokens("pairs", "copyright opt-out of the model") == ["copyright opt", "opt out", "out model"]
+    assert pair_terms(["a", "b", "c"]) == ["a b", "b c"]
+
+
+def test_two_word_phrase_is_one_pair_lookup_and_longer_ones_keep_positions():
+    assert parse('"copyright opt-out"', ANON).query == wq.And([wq.Term("pairs", "copyright opt"),
+                                                              wq.Term("pairs", "opt out"),
+                                                              wq.Phrase("text", ["copyright", "opt", "out"])])
+    assert parse('"outside experts"', ANON).query == wq.Term("pairs", "outsid expert")
+
+
+def test_prefixes_use_unstemmed_words():
+    assert parse("evaluat*", ANON).query == wq.Prefix("words", "evaluat")
+
+
+def test_readers_name_only_their_fields():
+    assert parse("author_id:5 risk", ANON).query == wq.And([wq.Term("text", "author_id"), wq.Term("text", "risk")])
+    assert parse("status:hidden", STAFF).query == wq.Term("status", "hidden")
+    assert {t.fieldname for t in parse("status:hidden", ANON).query.leaves()} == {"text"}
+    assert parse("group:Academia", ANON).query == wq.Term("group", "academia")
+
+
+@pytest.mark.parametrize("q", ['"open', "AND", "NOT", ")", "(risk", "risk OR", "AND risk", "risk AND OR model"])
+def test_malformed_queries_are_named(q):
+    assert query_problem(q) is not None
+
+
+@pytest.mark.parametrize("q", ['"open source"', "risk AND NOT model", "(risk OR harm) model", "NOT risk", "evaluat*"])
+def test_wellformed_queries_pass(q):
+    assert query_problem(q) is None
+
+
+def test_fallback_keeps_the_words():
+    assert plain_words('"copyright AND opt-out') == ["copyright", "opt", "out"]
+    parsed = parse('"copyright opt-out', ANON)
+    assert parsed.query is not None and "words only" in str(parsed.message)
+    assert parse("AND", ANON).query is None and parse("AND", ANON).message
+
+
+def test_snippets_escape_everything_but_mark():
+    out = str(snippet("<b>Risk</b> & <script>x</script> risks", frozenset({"risk"})))
+    assert out.count("<mark>") == 2 and "<b>" not in out and "&lt;script&gt;" in out and "&amp;" in out
+    assert str(snippet("<i>plain</i>", frozenset())) == "&lt;i&gt;plain&lt;/i&gt;"
+    assert MarkFormatter()._text('"<') == "&quot;&lt;"
