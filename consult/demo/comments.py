@@ -19,8 +19,12 @@ FIRST_DRAFT = [
     ("civil@demo.consult.example", "measure-ii-2-2", "suggestion", "support-with-changes", "public",
      "Thirty days is too long when a downstream provider is dealing with an incident. Requests linked to an "
      "incident need a much shorter answer time.",
-     "Signatories answer a request within 14 days. Requests linked to an incident reported under Measure II.2.1 "
-     "are answered within five working days.",
+     "Where a downstream provider asks for information that is not in the information package, and that it "
+     "reasonably needs in order to integrate the model or to meet its legal obligations, Signatories will provide "
+     "the information, or explain why they cannot, within 14 days of receiving the request. Requests linked to an "
+     "incident reported under Measure II.2.1 are answered within five working days.\n\n"
+     "If a request cannot be answered in full within that period, Signatories will provide what they can and give "
+     "a date by which the remainder will follow.",
      "partly-accepted", "The second draft shortens the general deadline to 14 days and adds a five-working-day "
      "deadline for incident-related requests."),
     ("academic@demo.consult.example", "measure-ii-1-2", "remark", None, "pseudonymous",
@@ -46,7 +50,16 @@ SECOND_DRAFT = [
     ("academic@demo.consult.example", "measure-iii-1-1", "suggestion", "support-with-changes", "public",
      "The summary should also say which languages the model was mainly trained on, so that users in smaller "
      "language communities can judge how well it serves them.",
-     "- the main languages of the training data, with their approximate shares;"),
+     "The public summary includes at least:\n\n"
+     "- the name, version and release date of the model;\n"
+     "- its main capabilities and intended uses;\n"
+     "- its known limitations, and the uses the Signatory does not permit;\n"
+     "- a general description of the kinds of data used for training, including whether personal data, publicly "
+     "available web content or licensed material were used;\n"
+     "- the date up to which the training data extend;\n"
+     "- the main languages of the training data, with their approximate shares;\n"
+     "- contact details for questions and complaints.\n\n"
+     "The public summary does not need to repeat information that is confidential under Measure II.1.3."),
     ("provider@demo.consult.example", "measure-i-1-2", "remark", "support", "pseudonymous",
      "Recording a short explanation for each update is good practice and costs little once the process is in "
      "place.", None),
