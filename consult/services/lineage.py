@@ -10,6 +10,7 @@ from .. import redline
 from ..drafts.lineage import match_clauses
 from ..extensions import db
 from ..models import AuditEntry, Clause, Lineage, SearchOutbox, Version
+from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
 from .redlines import clause_text
@@ -156,8 +157,8 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         if holder is not None:
             raise ServiceError(
                 _("“%(old)s” is already linked to “%(new)s”. An earlier clause can continue into only one clause; "
-                  "unlink “%(new)s” first.", old=f"{target.number} {target.heading}".strip(),
-                  new=f"{holder.number} {holder.heading}".strip()), field="old_key")
+                  "unlink “%(new)s” first.", old=clause_label(target), new=clause_label(holder)),
+                field="old_key")
 
     current_old = old_by_lineage.get(clause.lineage_id)
     before = _clause_json(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)

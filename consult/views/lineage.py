@@ -14,7 +14,7 @@ from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
-from ..web import _csp
+from ..web import _csp, clause_label
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
 
@@ -55,10 +55,6 @@ def history(slug, number, key):
                            history=result, render=redline_render)
 
 
-def _label(clause) -> str:
-    return current_app.jinja_env.filters["clause_label"](clause)
-
-
 @bp.route("/<slug>/versions/<int:number>/lineage", methods=["GET", "POST"])
 def review(slug, number):
     document, version = _load_version(slug, number)
@@ -83,11 +79,11 @@ def review(slug, number):
             else:
                 if old_key is None:
                     message = _("“%(clause)s” no longer continues an earlier clause; it now starts a lineage of "
-                                "its own.", clause=_label(clause))
+                                "its own.", clause=clause_label(clause))
                 else:
                     old = document_service.get_clause(lineage_service.previous_version(version), old_key)
                     message = _("“%(clause)s” now continues “%(old)s” of the previous version.",
-                                clause=_label(clause), old=_label(old))
+                                clause=clause_label(clause), old=clause_label(old))
                 flash(message, "success")
                 return redirect(url_for("lineage.review", slug=slug, number=number, _anchor=f"c-{clause.key}"))
         else:

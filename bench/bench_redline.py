@@ -1,0 +1,285 @@
+"""Benchmark the redline pipeline: parse two versions, match their clauses, diff every matched pair.
+
+Run from the repository root:  .venv/bin/python bench/bench_redline.py [--runs 7]
+
+Two cases:
+  real       the third draft -> final Safety and Security chapter (../shared/data/gpai-cop)
+  synthetic  a generated 500-clause draft and a next version in which 10% of the clauses
+             were changed, moved or renumbered (fixed seed, so every run sees the same text)
+
+For each case it reports the median wall time over several runs and the peak traced memory
+(tracemalloc, measured in a separate run because tracing slows Python down), next to a
+baseline: one difflib.SequenceMatcher word diff of the two whole texts (default autojunk),
+tokenised the same way. Results go to bench/results/redline.json and redline.md.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from consult.drafts.lineage import match_clauses  # noqa: E402
+from consult.drafts.parse import parse_draft  # noqa: E402
+from consult.redline import diff_words, tokenize  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "gpai-cop"
+RESULTS = ROOT / "bench" / "results"
+REAL_OLD = DATA / "v3-third-draft-2025-03-11_3-safety-security.md"
+REAL_NEW = DATA / "v4-final-2025-07-10_3-safety-security.md"
+SEED = 20250710
+
+
+# --- the pipeline and the baseline ---------------------------------------------------
+
+
+def pipeline(old_text: str, new_text: str) -> dict:
+    """Parse both texts, match their clauses, and diff each matched pair word by word."""
+    old, new = parse_draft(old_text), parse_draft(new_text)
+    pairs = match_clauses(old.clauses, new.clauses)
+    old_by_key = {c.key: c for c in old.clauses}
+    new_by_key = {c.key: c for c in new.clauses}
+    diffs = 0
+    for p in pairs:
+        if p.old_key and p.new_key:
+            a, b = old_by_key[p.old_key], new_by_key[p.new_key]
+            diff_words(f"{a.heading}\n\n{a.body}", f"{b.heading}\n\n{b.body}")
+            diffs += 1
+    return {"old_clauses": len(old.clauses), "new_clauses": len(new.clauses), "diffed_pairs": diffs,
+            "statuses": dict(sorted(Counter(p.status for p in pairs).items())), "pairs": pairs,
+            "old": old, "new": new}
+
+
+def baseline(old_text: str, new_text: str) -> int:
+    """One SequenceMatcher word diff of the two whole texts (default autojunk); returns the opcode count."""
+    return len(difflib.SequenceMatcher(None, tokenize(old_text), tokenize(new_text)).get_opcodes())
+
+
+def median_seconds(fn, runs: int) -> tuple[float, list[float], object]:
+    """Median wall time of `runs` calls of fn(), after one warm-up call whose result is returned too."""
+    first = fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times, first
+
+
+def peak_bytes(fn) -> int:
+    """Peak memory traced by tracemalloc during one call of fn()."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# --- the synthetic draft ---------------------------------------------------------------
+
+
+def _vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
+    consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+    words = set()
+    while len(words) < size:
+        n = rng.choice((1, 2, 2, 3, 3, 4))
+        words.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(n)) + rng.choice(("", "s", "n")))
+    return sorted(words)
+
+
+class _Words:
+    """Zipf-like word choice: a few words are common, most are rare, as in real prose."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.vocab = _vocabulary(rng)
+        self.weights = [1 / (rank + 1) for rank in range(len(self.vocab))]
+
+    def sentence(self) -> str:
+        words = self.rng.choices(self.vocab, self.weights, k=self.rng.randint(8, 22))
+        return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+    def paragraph(self) -> str:
+        return " ".join(self.sentence() for _ in range(self.rng.randint(2, 5)))
+
+    def title(self) -> str:
+        return " ".join(self.rng.choices(self.vocab[200:], k=self.rng.randint(2, 5))).capitalize()
+
+
+def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
+                   changed_share: float = 0.10, seed: int = SEED) -> tuple[str, str, dict]:
+    """Two versions of a generated draft of chapters*(1 + commitments*(1 + measures)) clauses, and what was done."""
+    rng = random.Random(seed)
+    words = _Words(rng)
+    # A clause is [ident, level, label, number, title, body]; chapters and commitments hold their children.
+    tree = []
+    ident = 0
+    for ch in range(1, chapters + 1):
+        chapter = {"id": (ident := ident + 1), "level": 2, "label": "Chapter", "number": str(ch),
+                   "title": words.title(), "body": words.paragraph(), "children": []}
+        for co in range(1, commitments + 1):
+            commitment = {"id": (ident := ident + 1), "level": 3, "label": "Commitment", "number": f"{ch}.{co}",
+                          "title": words.title(), "body": words.paragraph(), "children": []}
+            for me in range(1, measures + 1):
+                body = "\n\n".join(words.paragraph() for _ in range(rng.randint(1, 3)))
+                commitment["children"].append({"id": (ident := ident + 1), "level": 4, "label": "Measure",
+                                               "number": f"{ch}.{co}.{me}", "title": words.title(),
+                                               "body": body, "children": []})
+            chapter["children"].append(commitment)
+        tree.append(chapter)
+    old_text = _render(tree)
+
+    # The next version: the same tree with a tenth of the measures changed, moved or renumbered.
+    new_tree = json.loads(json.dumps(tree))
+    all_measures = [(co, m) for ch in new_tree for co in ch["children"] for m in co["children"]]
+    total = ident
+    chosen = rng.sample(all_measures, round(total * changed_share))
+    third = len(chosen) // 3
+    edits = {"modified": 0, "moved": 0, "renumbered": 0}
+    for co, m in chosen[:third]:
+        sentences = m["body"].split(". ")
+        for _ in range(max(1, len(sentences) // 4)):
+            i = rng.randrange(len(sentences))
+            sentences[i] = words.sentence().rstrip(".")
+        m["body"] = ". ".join(sentences) + "\n\n" + words.sentence()
+        edits["modified"] += 1
+    commitments_list = [co for ch in new_tree for co in ch["children"]]
+    for co, m in chosen[third:2 * third]:
+        co["children"].remove(m)
+        target = rng.choice([c for c in commitments_list if c is not co])
+        target["children"].insert(rng.randint(0, len(target["children"])), m)
+        edits["moved"] += 1
+    for co, m in chosen[2 * third:]:
+        head, last = m["number"].rsplit(".", 1)
+        m["number"] = f"{head}.{int(last) + 50}"
+        edits["renumbered"] += 1
+    return old_text, _render(new_tree), {"clauses": total, "edits": edits,
+                                         "truth": (_order(tree), _order(new_tree))}
+
+
+def _render(tree) -> str:
+    out = ["# Synthetic code of practice", ""]
+
+    def walk(nodes):
+        for n in nodes:
+            out.extend([f"{'#' * n['level']} {n['label']} {n['number']}. {n['title']}", "", n["body"], ""])
+            walk(n["children"])
+
+    walk(tree)
+    return "\n".join(out)
+
+
+def _order(tree) -> list[int]:
+    ids = []
+
+    def walk(nodes):
+        for n in nodes:
+            ids.append(n["id"])
+            walk(n["children"])
+
+    walk(tree)
+    return ids
+
+
+def lineage_accuracy(result: dict, truth: tuple[list[int], list[int]]) -> float:
+    """Share of the generated clauses whose true continuation the matcher found."""
+    old_ids = {c.key: truth[0][c.position] for c in result["old"].clauses}
+    new_ids = {c.key: truth[1][c.position] for c in result["new"].clauses}
+    right = sum(1 for p in result["pairs"] if p.old_key and p.new_key and old_ids[p.old_key] == new_ids[p.new_key])
+    return right / len(truth[0])
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None) -> dict:
+    """Time and trace the pipeline and the baseline on one pair of texts (the baseline is slow on big moves)."""
+    t_pipe, pipe_runs, result = median_seconds(lambda: pipeline(old_text, new_text), runs)
+    t_base, base_runs, opcodes = median_seconds(lambda: baseline(old_text, new_text), runs)
+    row = {
+        "case": name,
+        "old_bytes": len(old_text.encode()), "new_bytes": len(new_text.encode()),
+        "old_clauses": result["old_clauses"], "new_clauses": result["new_clauses"],
+        "diffed_pairs": result["diffed_pairs"], "statuses": result["statuses"],
+        "pipeline_median_s": round(t_pipe, 4), "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
+        "pipeline_peak_mib": round(peak_bytes(lambda: pipeline(old_text, new_text)) / 2**20, 2),
+        "baseline_median_s": round(t_base, 4), "baseline_runs_s": [round(t, 4) for t in base_runs],
+        "baseline_peak_mib": round(peak_bytes(lambda: baseline(old_text, new_text)) / 2**20, 2),
+        "baseline_opcodes": opcodes,
+        "ratio_to_baseline": round(t_pipe / t_base, 2) if t_base else None,
+    }
+    if extra:
+        row.update(extra)
+    return row
+
+
+def markdown(rows: list[dict], runs: int) -> str:
+    lines = [
+        f"Median of {runs} runs; peak memory from tracemalloc in a separate run. "
+        "Pipeline = parse both versions + match_clauses + diff_words of every matched pair. "
+        "Baseline = one difflib.SequenceMatcher (autojunk on) over the tokens of the two whole texts.",
+        "",
+        "| case | clauses (old → new) | diffed pairs | pipeline median | pipeline peak | "
+        "baseline median | baseline peak | pipeline / baseline |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['old_clauses']} → {r['new_clauses']} | {r['diffed_pairs']} | "
+            f"{r['pipeline_median_s'] * 1000:.0f} ms | {r['pipeline_peak_mib']:.1f} MiB | "
+            f"{r['baseline_median_s'] * 1000:.0f} ms | {r['baseline_peak_mib']:.1f} MiB | "
+            f"{r['ratio_to_baseline']}× |")
+    lines.append("")
+    for r in rows:
+        statuses = ", ".join(f"{k} {v}" for k, v in r["statuses"].items())
+        note = f"- {r['case']}: statuses {statuses}"
+        if "lineage_accuracy" in r:
+            note += f"; edits made {r['edits']}; true continuations found {r['lineage_accuracy']:.1%}"
+        lines.append(note)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (default 7)")
+    args = parser.parse_args(argv)
+
+    rows = []
+    if REAL_OLD.is_file() and REAL_NEW.is_file():
+        rows.append(measure("real: third draft → final (Safety and Security)",
+                            REAL_OLD.read_text(encoding="utf-8"), REAL_NEW.read_text(encoding="utf-8"), args.runs))
+    else:
+        print(f"skipping the real pair: {DATA} is not present", file=sys.stderr)
+
+    old_text, new_text, info = synthetic_pair()
+    row = measure(f"synthetic: {info['clauses']} clauses, 10% changed/moved/renumbered", old_text, new_text,
+                  args.runs, {"edits": info["edits"], "seed": SEED})
+    row["lineage_accuracy"] = round(lineage_accuracy(pipeline(old_text, new_text), info["truth"]), 4)
+    rows.append(row)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": args.runs,
+            "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform()}
+    (RESULTS / "redline.json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False)
+                                          + "\n", encoding="utf-8")
+    table = markdown(rows, args.runs)
+    (RESULTS / "redline.md").write_text(f"# Redline benchmark\n\n{meta['when']}, Python {meta['python']}, "
+                                        f"{meta['platform']}\n\n{table}", encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
