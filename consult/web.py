@@ -12,14 +12,14 @@ from . import permissions, vocabulary
 from .extensions import login_manager
 
 
-def _csp() -> str:
+def csp_policy() -> str:
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
             "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def set_security_headers(response):
     """Strict CSP and friends on every response."""
-    response.headers.setdefault("Content-Security-Policy", _csp())
+    response.headers.setdefault("Content-Security-Policy", csp_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -14,7 +14,7 @@ from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
-from ..web import _csp, clause_label
+from ..web import clause_label, csp_policy
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
 
@@ -107,9 +107,9 @@ def _redline_versions(document):
     return old, new
 
 
-def _print_csp() -> str:
+def _print_csp_policy() -> str:
     """The site's policy, except that this one page may carry its own print styles."""
-    directives = [d.strip() for d in _csp().split(";") if d.strip()]
+    directives = [d.strip() for d in csp_policy().split(";") if d.strip()]
     directives = [d for d in directives if not d.startswith("style-src ")]
     return "; ".join(directives + ["style-src 'self' 'unsafe-inline'"])
 
@@ -126,5 +126,5 @@ def print_redline(slug):
     response = make_response(render_template("lineage/print.html", document=document, result=result,
                                               entries=entries, show_all=show_all, generated_at=utcnow(),
                                               render=redline_render))
-    response.headers["Content-Security-Policy"] = _print_csp()
+    response.headers["Content-Security-Policy"] = _print_csp_policy()
     return response
