@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 REINDEX_LOCK = "REINDEX.lock"
+DRAIN_LOCK = "DRAIN.lock"
 BATCH = 500
 _cache_lock = threading.Lock()
 _open_indexes: dict[str, whoosh_index.Index] = {}
@@ -184,7 +185,10 @@ def _writer(timeout: float):
     root = index_root()
     deadline = time.monotonic() + timeout
     while True:
-        ix, gen = open_index()
+        try:
+            ix, gen = open_index(rebuild=False)
+        except IndexUnavailable:
+            return None
         remaining = max(0.0, deadline - time.monotonic())
         try:
             writer = ix.writer(timeout=remaining, delay=0.05)
@@ -208,35 +212,57 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
     on the unique uid, so applying twice is the same as once.
     """
     applied, batches = 0, 0
+    root = index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    # The drain lock spans the index commit AND the outbox delete. Whoosh releases its own lock at commit; without
+    # this one a second drain could re-apply rows not yet deleted, and, since SQLite reuses the highest row id
+    # once it is deleted, the first drain's delete could then remove a newer row that nobody applied.
+    drain_lock = FileLock(str(root / DRAIN_LOCK))
+    deadline = time.monotonic() + timeout
     while max_batches is None or batches < max_batches:
         batches += 1
         with Session(db.engine) as session:
             if session.scalar(db.select(SearchOutbox.id).limit(1)) is None:
                 return applied
-            # End that read: the rows and the objects must be read afresh once the lock is ours, or a drain that
-            # waited could write an older state over what another drain applied meanwhile.
+            # End that read: the rows and the objects must be read afresh once the locks are ours.
             session.rollback()
-            writer = _writer(timeout)
-            if writer is None:
+            open_index()  # a missing index is rebuilt here, before the drain lock (a rebuild takes it too)
+            if not try_for(drain_lock.acquire, timeout=max(0.0, deadline - time.monotonic()), delay=0.05):
                 log.info("search index busy; outbox rows left for the next drain")
                 return applied
             try:
-                rows = session.execute(db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
-                                       .order_by(SearchOutbox.id).limit(batch)).all()
-                if not rows:
-                    writer.cancel()
-                    return applied
-                apply_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows})
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
-            session.commit()
-            applied += len(rows)
-            if len(rows) < batch:
+                done = _drain_batch(session, batch, max(0.0, deadline - time.monotonic()))
+            finally:
+                drain_lock.release()
+            if done is None:
+                log.info("search index busy; outbox rows left for the next drain")
+                return applied
+            applied += done
+            if done < batch:
                 return applied
     return applied
+
+
+def _drain_batch(session, batch: int, timeout: float) -> int | None:
+    """One batch under the drain lock: index writer, rows, commit, delete. None when the index lock is busy."""
+    writer = _writer(timeout)
+    if writer is None:
+        return None
+    try:
+        rows = session.execute(db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
+                               .order_by(SearchOutbox.id).limit(batch)).all()
+        if not rows:
+            writer.cancel()
+            return 0
+        apply_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows})
+        writer.commit()
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+    session.commit()
+    return len(rows)
 
 
 def apply_changes(writer, session, changes: set[tuple[str, int]]) -> None:
@@ -275,6 +301,11 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
     rebuild_lock = FileLock(str(root / REINDEX_LOCK))
     if not try_for(rebuild_lock.acquire, timeout=wait, delay=0.2):
         raise IndexUnavailable("another rebuild is running")
+    # No drain runs during a rebuild: the outbox rows it covers are deleted by id at the end.
+    drain_lock = FileLock(str(root / DRAIN_LOCK))
+    if not try_for(drain_lock.acquire, timeout=wait, delay=0.1):
+        rebuild_lock.release()
+        raise IndexUnavailable("a drain is holding the index")
     old_lock = None
     try:
         # Hold the old generation's write lock so no drain writes into an index about to be replaced; drains
@@ -310,6 +341,7 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
     finally:
         if old_lock is not None:
             old_lock.release()
+        drain_lock.release()
         rebuild_lock.release()
 
 

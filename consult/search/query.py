@@ -248,6 +248,49 @@ def highlight_terms(q, reader) -> frozenset:
     return frozenset(words)
 
 
+def _split_phrases(q):
+    """Take the long phrases out of a top-level AND: their pair terms stay; positions are checked separately."""
+    if not isinstance(q, wq.And):
+        return q, []
+    phrases = [c for c in q.subqueries if isinstance(c, wq.Phrase) and c.fieldname == "text"]
+    if not phrases:
+        return q, []
+    rest = [c for c in q.subqueries if c not in phrases]
+    return (rest[0] if len(rest) == 1 else wq.And(rest)), phrases
+
+
+def _phrase_misses(searcher, q, phrases) -> set[int]:
+    """Candidates of `q` (already narrowed by the pair terms) where a phrase's words are not in order.
+
+    Whoosh's own phrase matcher reads positions for every document holding all the words; here they are read only
+    for the few documents that hold every word pair, one cheap skip_to per word.
+    """
+    candidates = sorted(searcher.docs_for_query(q))
+    misses = set()
+    for phrase in phrases:
+        matchers = []
+        for word in phrase.words:
+            try:
+                matchers.append(searcher.postings("text", word))
+            except Exception:  # noqa: BLE001  (a word absent from the index: no document has the phrase)
+                return set(candidates)
+        for doc in candidates:
+            if doc in misses:
+                continue
+            positions = []
+            for m in matchers:
+                if m.is_active():
+                    m.skip_to(doc)
+                if not m.is_active() or m.id() != doc:
+                    positions = None
+                    break
+                positions.append(set(m.value_as("positions")))
+            if positions is None or not any(all(p + i in positions[i] for i in range(1, len(positions)))
+                                            for p in positions[0]):
+                misses.add(doc)
+    return misses
+
+
 def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
               sort: str = "relevance", with_facets: bool = True) -> QueryResult:
     """One page of hits the reader may see, the exact total and facet counts over that same filtered set."""
@@ -265,7 +308,9 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
         sortedby = sorting.FieldFacet("created_at", reverse=True)
     elif sort == "oldest":
         sortedby = sorting.FieldFacet("created_at")
-    kwargs = dict(filter=_filters(user, filters), limit=page * per_page, sortedby=sortedby)
+    q, phrases = _split_phrases(q)
+    mask = _phrase_misses(searcher, q, phrases) if phrases else None
+    kwargs = dict(filter=_filters(user, filters), mask=mask or None, limit=page * per_page, sortedby=sortedby)
     if groupedby:
         kwargs.update(groupedby=groupedby, maptype=sorting.Count)
     results = searcher.search(q, **kwargs)
@@ -278,7 +323,7 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     facets = _facet_counts(results, names) if groupedby else {}
     if groupedby and (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
-        both = searcher.search(q, filter=_filters(user, filters, without="kind"), limit=1,
+        both = searcher.search(q, filter=_filters(user, filters, without="kind"), mask=mask or None, limit=1,
                                groupedby={"kind": sorting.FieldFacet("kind")}, maptype=sorting.Count)
         facets["kind"] = _facet_counts(both, ["kind"])["kind"]
     hits = []
