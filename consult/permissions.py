@@ -148,3 +148,23 @@ def can_view_receipt(user, comment) -> bool:
 def can_see_disposition(user, comment) -> bool:
     """Dispositions are public once the drafters publish the review; before that, for the author and staff."""
     return bool(comment.version.review_published_at) or _is_author(user, comment) or is_staff(user)
+
+
+def can_review(user, version=None) -> bool:
+    """Drafters, moderators and admins open the review workspace and the drafters' exports."""
+    return is_staff(user)
+
+
+def can_dispose(user, version=None) -> bool:
+    """Only active drafters and admins change dispositions, assignments and adopted wording; moderators view."""
+    return is_active_staff(user, Role.DRAFTER)
+
+
+def can_publish_review(user, version) -> bool:
+    """Drafters publish "you said, we did" once the consultation window has closed."""
+    return can_dispose(user) and version.status() == "closed"
+
+
+def can_view_feedback(user, version) -> bool:
+    """The published review is public; before publication only staff see a preview."""
+    return version.review_published_at is not None or can_review(user, version)

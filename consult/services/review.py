@@ -25,29 +25,6 @@ ADOPT_ACTION = "adopt-wording"
 EXPORT_WINDOW = 1000  # rows fetched per round trip while streaming an export
 HEAT_LEVELS = 4       # heat map cells get classes heat--0 .. heat--4
 
-# --- permission rules (to move into consult/permissions.py) -------------------------------------------------
-
-
-def _can_review(user, version=None) -> bool:
-    """Drafters, moderators and admins open the review workspace and the drafters' exports."""
-    return permissions.is_staff(user)
-
-
-def _can_dispose(user, version=None) -> bool:
-    """Only active drafters and admins change dispositions, assignments and adopted wording; moderators view."""
-    return permissions.is_active_staff(user, permissions.Role.DRAFTER)
-
-
-def _can_publish_review(user, version) -> bool:
-    """Drafters publish "you said, we did" once the consultation window has closed."""
-    return _can_dispose(user) and version.status() == "closed"
-
-
-def _can_view_feedback(user, version) -> bool:
-    """The published review is public; before publication only staff see a preview."""
-    return version.review_published_at is not None or _can_review(user, version)
-
-
 # --- filters ----------------------------------------------------------------------------------------------
 
 SORTS = {
@@ -267,7 +244,7 @@ def _apply(comment: Comment, actor, status: str, response: str, addressed_in_ver
 def set_disposition(comment: Comment, actor, status: str, response: str, addressed_in_version: Version | None = None,
                     duplicate_of: Comment | None = None) -> Disposition:
     """Record the drafters' decision on one comment, keep its history and queue it for search; one commit."""
-    if not _can_dispose(actor):
+    if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     response = _check_disposition(comment, status, response, addressed_in_version, duplicate_of)
     disposition = _apply(comment, actor, status, response, addressed_in_version, duplicate_of)
@@ -277,7 +254,7 @@ def set_disposition(comment: Comment, actor, status: str, response: str, address
 
 def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> int:
     """Give many comments the same disposition and response in one transaction; returns how many changed."""
-    if not _can_dispose(actor):
+    if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     if not comments:
         raise ServiceError(_("Select at least one comment."), field="ids")
@@ -328,11 +305,11 @@ def history(comment: Comment) -> list[tuple[DispositionHistory, User | None]]:
 def assign(version: Version, actor, assignee: User, *, clause: Clause | None = None,
            comment: Comment | None = None) -> Assignment:
     """Give a clause or a comment of this version to a drafter; assigning again to the same person is a no-op."""
-    if not _can_dispose(actor):
+    if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can assign work."), status=403)
     if (clause is None) == (comment is None):
         raise ServiceError(_("Assign either a clause or a comment."))
-    if not _can_dispose(assignee):
+    if not permissions.can_dispose(assignee):
         raise ServiceError(_("Work can only be assigned to an active drafter."), field="assignee")
     target = clause or comment
     if target.version_id != version.id:
@@ -366,7 +343,7 @@ def assignments_for(version: Version, comment: Comment) -> list[tuple[Assignment
 
 def adopt_wording(comment: Comment, actor, response: str | None = None) -> Disposition:
     """Adopt a comment's proposed wording as the clause's starting text in the next draft; marks it accepted."""
-    if not _can_dispose(actor):
+    if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can adopt proposed wording."), status=403)
     if not (comment.proposed_wording or "").strip():
         raise ServiceError(_("This comment proposes no wording."))
@@ -457,7 +434,7 @@ def document_version_numbers(version: Version) -> dict[int, int]:
 
 def publish_review(version: Version, actor) -> Version:
     """Make the dispositions of a closed consultation public; refused while the window is open."""
-    if not _can_dispose(actor):
+    if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can publish the review."), status=403)
     if version.status() != "closed":
         raise ServiceError(_("The review can only be published once the consultation has closed."), status=409)

@@ -17,10 +17,7 @@ from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
-from ..services.review import _can_dispose as can_dispose
-from ..services.review import _can_publish_review as can_publish_review
-from ..services.review import _can_review as can_review
-from ..services.review import _can_view_feedback as can_view_feedback
+from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
 
 bp = Blueprint("review", __name__)
