@@ -46,4 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_web_helpers(app)
     register_blueprints(app)
     register_cli(app)
+    from .search import install_drain_hook
+
+    install_drain_hook(app)
     return app

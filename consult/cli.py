@@ -84,3 +84,7 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo content loaded. Accounts (these passwords are shown once; note them now):")
         for email, role, password in accounts:
             click.echo(f"  {role:<12} {email:<32} {password}")
+
+    from .search.cli import register_search_cli
+
+    register_search_cli(app)
