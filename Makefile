@@ -24,6 +24,7 @@ translations: $(STAMP)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
+	$(FLASK) search drain
 	@echo "Serving Consult on http://$(HOST):$(PORT)/"
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - app:app
 

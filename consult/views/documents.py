@@ -1,7 +1,7 @@
 """Documents, versions and clauses; publishing a version."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from .. import permissions
 from ..forms import PublishForm
@@ -87,11 +87,13 @@ def _publish(document=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@login_required
 def new_document():
     return _publish(None)
 
 
 @bp.route("/<slug>/versions/new", methods=["GET", "POST"])
+@login_required
 def new_version(slug):
     return _publish(_load_document(slug))
 
