@@ -153,6 +153,17 @@ def get_document(slug: str) -> Document | None:
     return db.session.scalar(db.select(Document).where(Document.slug == slug))
 
 
+def redline_versions(document: Document, from_number: int | None, to_number: int | None):
+    """The (old, new) versions a redline compares, defaulting to previous → latest; None if either is missing."""
+    numbers = [v.number for v in document.versions]
+    if not numbers:
+        return None
+    to_number = to_number or numbers[-1]
+    from_number = from_number or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    old, new = get_version(document, from_number), get_version(document, to_number)
+    return (old, new) if old and new else None
+
+
 def get_version(document: Document, number: int) -> Version | None:
     """Version `number` of the document, or None."""
     return db.session.scalar(db.select(Version).where(Version.document_id == document.id, Version.number == number))

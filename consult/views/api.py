@@ -26,6 +26,15 @@ def document_json(document) -> dict:
             "versions": [version_json(v) for v in document.versions]}
 
 
+def _version(slug, number):
+    """A version the reader may see, or a JSON 404."""
+    document = _document(slug)
+    version = document_service.get_version(document, number)
+    if version is None or not permissions.can_view_version(current_user, version):
+        abort(404)
+    return document, version
+
+
 def _document(slug):
     document = document_service.get_document(slug)
     if document is None or not permissions.can_view_document(current_user, document):
@@ -46,10 +55,7 @@ def document(slug):
 
 @bp.get("/documents/<slug>/versions/<int:number>/clauses")
 def clauses(slug, number):
-    document = _document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
+    _, version = _version(slug, number)
     clauses = document_service.version_clauses(version)
     keys = {c.id: c.key for c in clauses}
     return jsonify(clauses=[
@@ -66,14 +72,11 @@ def _clause_ref(clause):
 @bp.get("/documents/<slug>/redline")
 def redline(slug):
     document = _document(slug)
-    from_number, to_number = request.args.get("from", type=int), request.args.get("to", type=int)
-    numbers = [v.number for v in document.versions]
-    to_number = to_number or (numbers[-1] if numbers else None)
-    from_number = from_number or (numbers[-2] if len(numbers) > 1 else to_number)
-    old = document_service.get_version(document, from_number) if from_number else None
-    new = document_service.get_version(document, to_number) if to_number else None
-    if old is None or new is None:
+    pair = document_service.redline_versions(document, request.args.get("from", type=int),
+                                             request.args.get("to", type=int))
+    if pair is None:
         return jsonify(error="both versions must exist (use ?from=N&to=M)"), 404
+    old, new = pair
     result = redline_service.build_redline(old, new)
     return jsonify(summary=result.summary, clauses=[
         {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "ops": [list(op) for op in e.ops]}
@@ -98,10 +101,7 @@ def comment_json(comment) -> dict:
 
 @bp.get("/documents/<slug>/versions/<int:number>/comments")
 def comments(slug, number):
-    document = _document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
+    _, version = _version(slug, number)
     page = max(request.args.get("page", 1, type=int), 1)
     items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
     return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)

@@ -95,16 +95,11 @@ def review(slug, number):
 
 def _redline_versions(document):
     """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    numbers = [v.number for v in document.versions]
-    if not numbers:
+    pair = document_service.redline_versions(document, request.args.get("from", type=int),
+                                             request.args.get("to", type=int))
+    if pair is None:
         abort(404)
-    to_number = request.args.get("to", type=int) or numbers[-1]
-    from_number = request.args.get("from", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
-    old = document_service.get_version(document, from_number)
-    new = document_service.get_version(document, to_number)
-    if old is None or new is None:
-        abort(404)
-    return old, new
+    return pair
 
 
 def _print_csp_policy() -> str:
