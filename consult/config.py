@@ -41,6 +41,22 @@ def secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+# Rate limits (consult/throttle.py): CONSULT_<NAME>_LIMIT attempts per CONSULT_<NAME>_WINDOW seconds, and
+# CONSULT_<NAME>_SLOW_AFTER; unset values keep the defaults written where each limit is used.
+RATE_LIMITS = ("SIGNIN_ACCOUNT", "SIGNIN_IP", "RESET_ACCOUNT", "RESET_IP", "COMMENT")
+
+
+def rate_limit_settings() -> dict:
+    """The rate-limit settings present in the environment, as integers."""
+    settings = {}
+    for name in RATE_LIMITS:
+        for suffix in ("LIMIT", "WINDOW", "SLOW_AFTER"):
+            key = f"CONSULT_{name}_{suffix}"
+            if os.environ.get(key, "").strip():
+                settings[key] = int(os.environ[key])
+    return settings
+
+
 def load_config() -> dict:
     """All settings as a dict for app.config."""
     instance_path = Path(os.environ.get("CONSULT_INSTANCE_PATH") or REPO_ROOT / "instance").resolve()
@@ -77,4 +93,5 @@ def load_config() -> dict:
         "CONSULT_SESSION_ABSOLUTE_HOURS": _int("CONSULT_SESSION_ABSOLUTE_HOURS", 12),
         "CONSULT_REMEMBER_DAYS": _int("CONSULT_REMEMBER_DAYS", 14),
         "CONSULT_RESET_TOKEN_MINUTES": _int("CONSULT_RESET_TOKEN_MINUTES", 60),
+        **rate_limit_settings(),
     }
