@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-postgres check-migrations translations bench clean
+.PHONY: install run test test-postgres check-migrations translations bench loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ test-postgres: install
 
 check-migrations: install
 	$(BIN)/python scripts/check_migrations.py
+
+# The benchmark suite (about 20 minutes; not part of make test). Figures go to bench/results/, summary.md collects them.
+bench: install
+	$(BIN)/python bench/bench_redline.py
+	$(BIN)/python bench/bench_search.py --comments $${BENCH_SEARCH_COMMENTS:-20000}
+	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_pages.py --sizes $${BENCH_SIZES:-small,medium,large}
+	$(BIN)/python bench/run_all.py
+
+# Deadline day: simulated participants against gunicorn on SQLite and on PostgreSQL (about 15 minutes).
+loadtest: install
+	$(BIN)/python bench/loadtest.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
