@@ -44,10 +44,16 @@ SEED = 20250710
 # --- the pipeline and the baseline ---------------------------------------------------
 
 
-def pipeline(old_text: str, new_text: str) -> dict:
-    """Parse both texts, match their clauses, and diff each matched pair word by word."""
+def pipeline(old_text: str, new_text: str, split: list | None = None) -> dict:
+    """Parse both texts, match their clauses, and diff each matched pair word by word.
+
+    When split is a list, the seconds spent parsing, matching and diffing are appended to it.
+    """
+    t0 = time.perf_counter()
     old, new = parse_draft(old_text), parse_draft(new_text)
+    t1 = time.perf_counter()
     pairs = match_clauses(old.clauses, new.clauses)
+    t2 = time.perf_counter()
     old_by_key = {c.key: c for c in old.clauses}
     new_by_key = {c.key: c for c in new.clauses}
     diffs = 0
@@ -56,6 +62,8 @@ def pipeline(old_text: str, new_text: str) -> dict:
             a, b = old_by_key[p.old_key], new_by_key[p.new_key]
             diff_words(f"{a.heading}\n\n{a.body}", f"{b.heading}\n\n{b.body}")
             diffs += 1
+    if split is not None:
+        split.append({"parse": t1 - t0, "match": t2 - t1, "diff": time.perf_counter() - t2})
     return {"old_clauses": len(old.clauses), "new_clauses": len(new.clauses), "diffed_pairs": diffs,
             "statuses": dict(sorted(Counter(p.status for p in pairs).items())), "pairs": pairs,
             "old": old, "new": new}
@@ -75,6 +83,11 @@ def median_seconds(fn, runs: int) -> tuple[float, list[float], object]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), times, first
+
+
+def median_split(splits: list[dict]) -> dict:
+    """Median seconds of each pipeline stage over the timed runs (the warm-up run left out)."""
+    return {stage: round(statistics.median(s[stage] for s in splits), 4) for stage in ("parse", "match", "diff")}
 
 
 def peak_bytes(fn) -> int:
@@ -206,7 +219,8 @@ def lineage_accuracy(result: dict, truth: tuple[list[int], list[int]]) -> float:
 
 def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None) -> dict:
     """Time and trace the pipeline and the baseline on one pair of texts (the baseline is slow on big moves)."""
-    t_pipe, pipe_runs, result = median_seconds(lambda: pipeline(old_text, new_text), runs)
+    splits: list[dict] = []
+    t_pipe, pipe_runs, result = median_seconds(lambda: pipeline(old_text, new_text, splits), runs)
     t_base, base_runs, opcodes = median_seconds(lambda: baseline(old_text, new_text), runs)
     row = {
         "case": name,
@@ -214,6 +228,7 @@ def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | No
         "old_clauses": result["old_clauses"], "new_clauses": result["new_clauses"],
         "diffed_pairs": result["diffed_pairs"], "statuses": result["statuses"],
         "pipeline_median_s": round(t_pipe, 4), "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
+        "pipeline_split_median_s": median_split(splits[1:]),
         "pipeline_peak_mib": round(peak_bytes(lambda: pipeline(old_text, new_text)) / 2**20, 2),
         "baseline_median_s": round(t_base, 4), "baseline_runs_s": [round(t, 4) for t in base_runs],
         "baseline_peak_mib": round(peak_bytes(lambda: baseline(old_text, new_text)) / 2**20, 2),
@@ -227,18 +242,22 @@ def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | No
 
 def markdown(rows: list[dict], runs: int) -> str:
     lines = [
-        f"Median of {runs} runs; peak memory from tracemalloc in a separate run. "
-        "Pipeline = parse both versions + match_clauses + diff_words of every matched pair. "
+        f"Median of {runs} runs after one warm-up run; peak memory from tracemalloc in a separate run. "
+        "Pipeline = parse both versions + match_clauses + diff_words of every matched pair; "
+        "the split is the median of each stage on its own. "
         "Baseline = one difflib.SequenceMatcher (autojunk on) over the tokens of the two whole texts.",
         "",
-        "| case | clauses (old → new) | diffed pairs | pipeline median | pipeline peak | "
+        "| case | clauses (old → new) | diffed pairs | pipeline median | parse / match / diff | pipeline peak | "
         "baseline median | baseline peak | pipeline / baseline |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        sp = r["pipeline_split_median_s"]
         lines.append(
             f"| {r['case']} | {r['old_clauses']} → {r['new_clauses']} | {r['diffed_pairs']} | "
-            f"{r['pipeline_median_s'] * 1000:.0f} ms | {r['pipeline_peak_mib']:.1f} MiB | "
+            f"{r['pipeline_median_s'] * 1000:.0f} ms | "
+            f"{sp['parse'] * 1000:.0f} / {sp['match'] * 1000:.0f} / {sp['diff'] * 1000:.0f} ms | "
+            f"{r['pipeline_peak_mib']:.1f} MiB | "
             f"{r['baseline_median_s'] * 1000:.0f} ms | {r['baseline_peak_mib']:.1f} MiB | "
             f"{r['ratio_to_baseline']}× |")
     lines.append("")

@@ -24,6 +24,25 @@ _WORD_RE = re.compile(_WORD)
 _BISECT_WORK = 1_000_000
 _TOTAL_WORK = 2_500_000
 
+# A section made of several sentences or lines first gets a smaller allowance, enough for an
+# edit distance of about (tokens / _SPAN), and all such attempts in one diff share twice that
+# for the whole input: Myers' work grows with the square of the edit distance, and text
+# rewritten more than that reads better sentence by sentence anyway. A section whose edit
+# distance is surely larger (tokens without a partner on the other side) skips the attempt.
+# Past it, identical sentences are aligned first, the remaining sentences are paired in order
+# by shared words (Dice on word sets at least _PAIR_SIMILARITY), each pair is diffed word
+# by word, and unpaired sentences are deleted or inserted whole. Pairing compares every
+# sentence with every other, so regions above _PAIR_CELLS comparisons are first cut on
+# anchors (tokens unique to both sides), and the pieces between go sentence by sentence again.
+_MIN_WORK = 20_000
+_SPAN = 8
+_PAIR_SIMILARITY = 0.5
+_PAIR_CELLS = 40_000
+_SENTENCE_END = frozenset(".;:?!")
+
+# How a section may be aligned: Myers then sentences; Myers then anchors; anchors only.
+_COARSE, _FINE, _ANCHORED = 0, 1, 2
+
 _GALLOP = 16
 
 
@@ -45,7 +64,7 @@ def diff_words(old: str, new: str) -> list[tuple[str, str]]:
     ids: dict[str, int] = {}
     a = [ids.setdefault(old_tokens[i], len(ids)) for i in old_pos]
     b = [ids.setdefault(new_tokens[i], len(ids)) for i in new_pos]
-    blocks = _match_ids(a, b)
+    blocks = _match_ids(a, b, _unit_starts(old_tokens, old_pos), _unit_starts(new_tokens, new_pos))
     ops = _Ops()
     pa = pb = 0
     for i, j, size in blocks:
@@ -191,13 +210,33 @@ def _absorbable(text: str) -> bool:
 # --- alignment on token ids -------------------------------------------------------
 
 
-def _match_ids(a: list[int], b: list[int]) -> list[tuple[int, int, int]]:
-    """Return sorted matching blocks (i, j, size) of a near-minimal alignment of a and b."""
+def _unit_starts(tokens: list[str], positions: list[int]) -> list[bool]:
+    """Flag the non-whitespace tokens that begin a sentence or a line."""
+    starts = [False] * len(positions)
+    for k in range(1, len(positions)):
+        i = positions[k]
+        gap = tokens[i - 1]
+        if gap.isspace() and ("\n" in gap or tokens[positions[k - 1]] in _SENTENCE_END):
+            starts[k] = True
+    return starts
+
+
+def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
+               starts_b: list[bool] | None = None, budget: list[int] | None = None) -> list[tuple[int, int, int]]:
+    """Return sorted matching blocks (i, j, size) of a near-minimal alignment of a and b.
+
+    With sentence starts, heavily rewritten sections are aligned sentence by sentence.
+    budget is [work left in all, work left for sections that may go by sentence], shared
+    with nested alignments; the second share grows with the square of the input size.
+    """
     blocks: list[tuple[int, int, int]] = []
-    budget = _TOTAL_WORK
-    stack = [(0, len(a), 0, len(b))]
+    units = starts_a is not None and starts_b is not None
+    if budget is None:
+        coarse = 2 * max(_MIN_WORK, ((len(a) + len(b)) // (2 * _SPAN)) ** 2) if units else _TOTAL_WORK
+        budget = [_TOTAL_WORK, coarse]
+    stack = [(0, len(a), 0, len(b), _COARSE if units else _FINE)]
     while stack:
-        a0, a1, b0, b1 = stack.pop()
+        a0, a1, b0, b1, mode = stack.pop()
         p = _run_forward(a, a0, b, b0, min(a1 - a0, b1 - b0))
         if p:
             blocks.append((a0, b0, p))
@@ -211,22 +250,35 @@ def _match_ids(a: list[int], b: list[int]) -> list[tuple[int, int, int]]:
         if a0 == a1 or b0 == b1:
             continue
         split = None
-        if budget > 0:
-            split, spent = _bisect(a, a0, a1, b, b0, b1, min(budget, _BISECT_WORK))
-            budget -= spent
+        if budget[0] > 0 and mode != _ANCHORED:
+            allowance = min(budget[0], _BISECT_WORK)
+            if mode == _COARSE:
+                allowance = min(allowance, budget[1], max(_MIN_WORK, ((a1 - a0 + b1 - b0) // (2 * _SPAN)) ** 2))
+                if allowance < (a1 - a0 + b1 - b0) ** 2 // 4 and _distance_floor(a, a0, a1, b, b0, b1) ** 2 > 4 * allowance:
+                    allowance = 0  # the middle snake lies beyond the allowance: go by sentence now
+            if allowance > 0:
+                split, spent = _bisect(a, a0, a1, b, b0, b1, allowance)
+                budget[0] -= spent
+                budget[1] -= spent
         if split is not None:
             x, y = split
-            stack.append((x, a1, y, b1))
-            stack.append((a0, x, b0, y))
+            stack.append((x, a1, y, b1, mode))
+            stack.append((a0, x, b0, y, mode))
             continue
+        if mode == _COARSE:
+            sections = _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget)
+            if sections is not None:
+                stack.extend(sections)
+                continue
         # Too costly (or nothing in common): split on tokens unique to both sides.
         anchors = _unique_anchors(a, a0, a1, b, b0, b1)
+        after = _COARSE if mode == _ANCHORED and units else _FINE if mode == _ANCHORED else mode
         for i, j in anchors:
             blocks.append((i, j, 1))
-            stack.append((a0, i, b0, j))
+            stack.append((a0, i, b0, j, after))
             a0, b0 = i + 1, j + 1
         if anchors:
-            stack.append((a0, a1, b0, b1))
+            stack.append((a0, a1, b0, b1, after))
     blocks.sort()
     merged: list[tuple[int, int, int]] = []
     for i, j, size in blocks:
@@ -237,6 +289,86 @@ def _match_ids(a: list[int], b: list[int]) -> list[tuple[int, int, int]]:
                 continue
         merged.append((i, j, size))
     return merged
+
+
+def _distance_floor(a, a0, a1, b, b0, b1) -> int:
+    """Return a lower bound of the edit distance: tokens that cannot all find a partner."""
+    common = Counter(a[a0:a1]) & Counter(b[b0:b1])
+    return a1 - a0 + b1 - b0 - 2 * sum(common.values())
+
+
+def _units(starts: list[bool], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Return the (start, end) token ranges of the sentences and lines within [lo, hi)."""
+    cuts = [lo] + [k for k in range(lo + 1, hi) if starts[k]] + [hi]
+    return list(zip(cuts, cuts[1:]))
+
+
+def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
+    """Align a section sentence by sentence; return the sections left to diff, or None if it cannot."""
+    units_a = _units(starts_a, a0, a1)
+    units_b = _units(starts_b, b0, b1)
+    if len(units_a) == 1 and len(units_b) == 1:
+        return None
+    # Identical sentences first, aligned by the same algorithm on sentence ids.
+    ids: dict[tuple[int, ...], int] = {}
+    ua = [ids.setdefault(tuple(a[s:e]), len(ids)) for s, e in units_a]
+    ub = [ids.setdefault(tuple(b[s:e]), len(ids)) for s, e in units_b]
+    # Sentences are few, so this costs little unless most of them differ; then skip it.
+    share = [min(budget[0], max(_MIN_WORK, ((len(ua) + len(ub)) // 4) ** 2)), 0]
+    if _distance_floor(ua, 0, len(ua), ub, 0, len(ub)) ** 2 > 4 * share[0]:
+        share[0] = 0
+    left = share[0]
+    same = _match_ids(ua, ub, budget=share)
+    budget[0] -= left - share[0]
+    sections = []
+    pi = pj = 0
+    for i, j, size in same + [(len(ua), len(ub), 0)]:
+        if i > pi and j > pj:
+            region = _pair_region(a, units_a[pi:i], b, units_b[pj:j])
+            if region is None:
+                sections.append((units_a[pi][0], units_a[i - 1][1], units_b[pj][0], units_b[j - 1][1], _ANCHORED))
+            else:
+                sections.extend(region)
+        if size:
+            start_a, start_b = units_a[i][0], units_b[j][0]
+            blocks.append((start_a, start_b, units_a[i + size - 1][1] - start_a))
+        pi, pj = i + size, j + size
+    return sections
+
+
+def _pair_region(a, units_a, b, units_b):
+    """Pair the differing sentences of one region in order by shared words; None if too many."""
+    p, q = len(units_a), len(units_b)
+    if p * q > _PAIR_CELLS:
+        return None
+    sets_a = [set(a[s:e]) for s, e in units_a]
+    sets_b = [set(b[s:e]) for s, e in units_b]
+    # score[i][j]: the most shared words over in-order pairings of the first i and j sentences.
+    score = [[0] * (q + 1) for _ in range(p + 1)]
+    for i in range(1, p + 1):
+        sa = sets_a[i - 1]
+        need = _PAIR_SIMILARITY * len(sa)
+        row, prev = score[i], score[i - 1]
+        for j in range(1, q + 1):
+            best = row[j - 1] if row[j - 1] > prev[j] else prev[j]
+            sb = sets_b[j - 1]
+            shared = len(sa & sb)
+            if shared and 2 * shared >= need + _PAIR_SIMILARITY * len(sb) and prev[j - 1] + shared > best:
+                best = prev[j - 1] + shared
+            row[j] = best
+    sections = []
+    i, j = p, q
+    while i and j:
+        if score[i][j] == score[i - 1][j]:
+            i -= 1
+        elif score[i][j] == score[i][j - 1]:
+            j -= 1
+        else:
+            (s, e), (t, f) = units_a[i - 1], units_b[j - 1]
+            sections.append((s, e, t, f, _FINE))
+            i -= 1
+            j -= 1
+    return sections
 
 
 def _run_forward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int:

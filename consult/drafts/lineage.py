@@ -167,6 +167,18 @@ class _Text:
         self.unigrams = frozenset(words)
         self.bigrams = frozenset(zip(words, words[1:]))
 
+    @classmethod
+    def joined(cls, first: "_Text", second: "_Text") -> "_Text":
+        """The text of first followed by second, reusing their word sets instead of rebuilding them."""
+        text = cls.__new__(cls)
+        text.words = first.words + second.words
+        text.norm = " ".join(text.words)
+        text.unigrams = first.unigrams | second.unigrams
+        text.bigrams = first.bigrams | second.bigrams
+        if first.words and second.words:
+            text.bigrams |= {(first.words[-1], second.words[0])}
+        return text
+
 
 def _dice(a: frozenset, b: frozenset) -> float:
     """Dice coefficient of two (multi)sets."""
@@ -181,6 +193,10 @@ def _text_similarity(a: _Text, b: _Text, floor: float = 0.0) -> float:
     if not a.norm or not b.norm:
         return 0.0
     if len(a.norm) <= SHORT_TEXT and len(b.norm) <= SHORT_TEXT:
+        # The length bound (real_quick_ratio) first, before building a matcher at all.
+        bound = _size_bound(len(a.norm), len(b.norm))
+        if bound < floor:
+            return bound
         sm = difflib.SequenceMatcher(None, a.norm, b.norm, autojunk=False)
         # The cheap upper bounds settle most hopeless pairs without the full comparison.
         bound = sm.real_quick_ratio()
@@ -188,9 +204,18 @@ def _text_similarity(a: _Text, b: _Text, floor: float = 0.0) -> float:
             bound = sm.quick_ratio()
         return sm.ratio() if bound >= floor else bound
     if not a.bigrams and not b.bigrams:
-        return _dice(a.unigrams, b.unigrams)
+        bound = _size_bound(len(a.unigrams), len(b.unigrams))
+        return _dice(a.unigrams, b.unigrams) if bound >= floor else bound
     # Words say what the text is about; word pairs say whether it still reads the same.
+    bound = (_size_bound(len(a.unigrams), len(b.unigrams)) + _size_bound(len(a.bigrams), len(b.bigrams))) / 2
+    if bound < floor:
+        return bound
     return (_dice(a.unigrams, b.unigrams) + _dice(a.bigrams, b.bigrams)) / 2
+
+
+def _size_bound(m: int, n: int) -> float:
+    """Upper bound of the Dice coefficient (and of difflib's ratio) of sets of sizes m and n."""
+    return 2 * min(m, n) / (m + n) if m + n else 1.0
 
 
 def text_similarity(a: str, b: str) -> float:
@@ -219,7 +244,7 @@ class _Clause:
         self.title_text = _Text(_words(self.title))
         self.title_norm = self.title_text.norm  # == strip_number(heading)
         self.body_text = _Text(_words(body))
-        self.all_text = _Text(self.title_text.words + self.body_text.words)
+        self.all_text = _Text.joined(self.title_text, self.body_text)
 
 
 def _clause_similarity(a: _Clause, b: _Clause, floor: float = 0.0) -> float:
@@ -232,8 +257,10 @@ def _clause_similarity(a: _Clause, b: _Clause, floor: float = 0.0) -> float:
         return _text_similarity(a.title_text, b.title_text, floor)
     if not has_title:
         return _text_similarity(a.body_text, b.body_text, floor)
-    body = _text_similarity(a.body_text, b.body_text)
+    body = _text_similarity(a.body_text, b.body_text, (floor - HEADING_WEIGHT) / (1 - HEADING_WEIGHT))
     rest = (1 - HEADING_WEIGHT) * body
+    if HEADING_WEIGHT + rest < floor:
+        return HEADING_WEIGHT + rest  # even an identical heading could not lift it to the floor
     title = _text_similarity(a.title_text, b.title_text, (floor - rest) / HEADING_WEIGHT)
     if title == 1.0 and body == 1.0:
         return 1.0
@@ -267,6 +294,15 @@ class _Matching:
         self.new_for_old: dict[str, str] = {}
         self.old_for_new: dict[str, str | None] = {}  # None: unlinked by a drafter
         self.method: dict[str, str] = {}
+        # Exact similarities already computed, (old key, new key) -> value, so none is computed twice.
+        self.similarity: dict[tuple[str, str], float] = {}
+
+    def pair_similarity(self, o: _Clause, n: _Clause) -> float:
+        """The exact similarity of a pair, computed once."""
+        sim = self.similarity.get((o.key, n.key))
+        if sim is None:
+            sim = self.similarity[(o.key, n.key)] = _clause_similarity(o, n)
+        return sim
 
     def pair(self, o: _Clause, n: _Clause, method: str) -> None:
         """Record that new clause `n` continues old clause `o`."""
@@ -399,6 +435,7 @@ def _match_similar(m: _Matching, threshold: float) -> None:
             continue
         bonus = (PARENT_BONUS if m.parents_correspond(o, n) else 0.0) + (
             NUMBER_BONUS if o.number and o.number == n.number else 0.0)
+        m.similarity[(o.key, n.key)] = sim  # exact: only values below the floor may be bounds
         # Ties resolve in document order so that the result never depends on set order.
         scored.append((-(sim + bonus), o.index, n.index, oi, ni))
     scored.sort()
@@ -570,7 +607,7 @@ def match_clauses(old: Sequence[Any], new: Sequence[Any], *, threshold: float = 
             continue
         o = m.old_by_key[old_key]
         by_new[n.key] = LineagePair(
-            o.key, n.key, _status(o, n, n.key in moved), _clause_similarity(o, n),
+            o.key, n.key, _status(o, n, n.key in moved), m.pair_similarity(o, n),
             m.method[n.key], merged_from=tuple(merges.get(n.key, ())))
 
     # Removed clauses follow the continuation of the nearest earlier old clause.

@@ -661,3 +661,35 @@ def test_real_drafts():
             assert strip_number(old_by_key[p.old_key].heading) == strip_number(new_by_key[p.new_key].heading)
 
     assert median_seconds(lambda: match_clauses(old, new)) < 1.0
+
+
+# --- bounds below the floor, and similarities computed once ----------------------------
+
+_words_text = st.lists(st.sampled_from(["risk", "model", "shall", "the", "report", "office", "weights", "of"]),
+                       max_size=40).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_words_text, _words_text, _words_text, _words_text, st.floats(0, 1))
+def test_a_floored_similarity_is_exact_above_the_floor_and_a_bound_below(h1, b1, h2, b2, floor):
+    from consult.drafts.lineage import _Clause, _clause_similarity
+
+    a = _Clause(Cl("a", "1", h1, b1), 0)
+    b = _Clause(Cl("b", "1", h2, b2), 0)
+    exact = _clause_similarity(a, b)
+    floored = _clause_similarity(a, b, floor)
+    if floored >= floor:
+        assert floored == exact
+    else:
+        assert exact <= floored + 1e-12
+
+
+def test_reported_similarity_is_the_clause_similarity():
+    old = base()
+    new = [replace(c, body=c.body.replace("shall", "must")) for c in renumbered(base())]
+    pairs = match_clauses(old, new)
+    olds = {c.key: c for c in old}
+    news = {c.key: c for c in new}
+    for p in pairs:
+        if p.old_key and p.new_key:
+            assert p.similarity == clause_similarity(olds[p.old_key], news[p.new_key])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from html.parser import HTMLParser
 from unittest import mock
 
@@ -348,3 +349,59 @@ def test_rendering_is_well_formed_and_loses_nothing(pair):
     old_html, new_html = render_side_by_side(ops)
     assert squash("".join(StructureChecker().check(old_html).text)) == squash(old)
     assert squash("".join(StructureChecker().check(new_html).text)) == squash(new)
+
+
+# --- heavily rewritten text goes sentence by sentence --------------------------------
+
+
+sentences_text = st.lists(
+    st.sampled_from(["shall", "may", "the", "operator", "café", "a", "1", " ", " ", "\n", "\n\n", ".", ";", ",", ". "]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(edited_pair(), st.tuples(sentences_text, sentences_text)))
+def test_sentence_path_is_always_correct(pair):
+    # No Myers allowance for sectioned text: every difference goes through sentence pairing.
+    old, new = pair
+    with mock.patch.object(redline, "_MIN_WORK", 0), mock.patch.object(redline, "_SPAN", 10**9):
+        check_ops(old, new, diff_words(old, new))
+    with mock.patch.object(redline, "_MIN_WORK", 0), mock.patch.object(redline, "_SPAN", 10**9), \
+            mock.patch.object(redline, "_PAIR_CELLS", 1):
+        check_ops(old, new, diff_words(old, new))
+
+
+def test_rewritten_clause_keeps_similar_sentences_word_by_word_and_replaces_the_rest():
+    kept = "The operator shall notify the authority within seven days of any change to the licence."
+    edited = "The operator shall notify the regulator within seven days of any change to the licence."
+    old_rest = " ".join(f"old{i} clause text about reporting number {i}." for i in range(60))
+    new_rest = " ".join(f"new{i} wording on disclosure item {i + 100};" for i in range(60))
+    old = f"{kept}\n\n{old_rest}"
+    new = f"{edited}\n\n{new_rest}"
+    ops = diff_words(old, new)
+    check_ops(old, new, ops)
+    assert ops[:4] == [("equal", "The operator shall notify the "), ("delete", "authority"),
+                       ("insert", "regulator"), ("equal", " within seven days of any change to the licence.\n\n")]
+    # The rewritten part is shown as whole text out and whole text in, not as word soup.
+    assert ops[4:] == [("delete", old_rest), ("insert", new_rest)]
+
+
+def test_heavily_rewritten_long_clause_is_fast():
+    old = prose(3_000, seed=5, vocabulary=300)
+    new = prose(3_000, seed=6, vocabulary=300)
+    diff_words(old, new)
+    start = time.perf_counter()
+    ops = diff_words(old, new)
+    elapsed = time.perf_counter() - start
+    check_ops(old, new, ops)
+    assert elapsed < 0.25
+
+
+def test_small_edits_in_many_sentences_stay_minimal():
+    # A modest edit rate keeps the word-level alignment, sentence boundaries or not.
+    old = boilerplate(60)
+    new, cost = apply_edits(old, 12, seed=3)
+    ops = diff_words(old, new)
+    check_ops(old, new, ops)
+    assert changed_token_count(ops) <= cost
