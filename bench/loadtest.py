@@ -1,7 +1,7 @@
 """Deadline day: simulated participants sign in, read clause pages and comment, against a real gunicorn server.
 
-    .venv/bin/python bench/loadtest.py [--databases sqlite,postgres] [--participants 60] [--comments 5000]
-                                       [--duration 360] [--workers 4]
+    .venv/bin/python bench/loadtest.py [--databases sqlite,postgres] [--participants 60] [--comments 2500]
+                                       [--duration 420] [--workers 4]
 
 For each database: a fresh instance folder and database (SQLite with WAL; PostgreSQL in its own database,
 LOADTEST_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/consult_loadtest, whose public schema is
@@ -441,8 +441,10 @@ def main(argv=None) -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--participants", type=int, default=60)
     parser.add_argument("--clients", type=int, default=3, help="client processes sharing the participants")
-    parser.add_argument("--comments", type=int, default=5000, help="stop once this many comments have receipts")
-    parser.add_argument("--duration", type=int, default=360, help="hard time limit per database, seconds")
+    parser.add_argument("--comments", type=int, default=2500,
+                        help="per database: stop once this many comments have receipts (default 2,500: 5,000 in "
+                             "total over SQLite and PostgreSQL)")
+    parser.add_argument("--duration", type=int, default=420, help="hard time limit per database, seconds")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--check", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
