@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from html.parser import HTMLParser
 from unittest import mock
 
@@ -387,15 +386,14 @@ def test_rewritten_clause_keeps_similar_sentences_word_by_word_and_replaces_the_
     assert ops[4:] == [("delete", old_rest), ("insert", new_rest)]
 
 
-def test_heavily_rewritten_long_clause_is_fast():
+def test_heavily_rewritten_long_clause_takes_the_sentence_path():
+    # No timing here (the machine is shared): a rewrite this heavy must leave exact Myers for the bounded
+    # sentence-by-sentence path, which shows far fewer, longer operations than a word-by-word alignment.
     old = prose(3_000, seed=5, vocabulary=300)
     new = prose(3_000, seed=6, vocabulary=300)
-    diff_words(old, new)
-    start = time.perf_counter()
     ops = diff_words(old, new)
-    elapsed = time.perf_counter() - start
     check_ops(old, new, ops)
-    assert elapsed < 0.25
+    assert len(ops) < 600
 
 
 def test_small_edits_in_many_sentences_stay_minimal():
