@@ -93,5 +93,6 @@ def load_config() -> dict:
         "CONSULT_SESSION_ABSOLUTE_HOURS": _int("CONSULT_SESSION_ABSOLUTE_HOURS", 12),
         "CONSULT_REMEMBER_DAYS": _int("CONSULT_REMEMBER_DAYS", 14),
         "CONSULT_RESET_TOKEN_MINUTES": _int("CONSULT_RESET_TOKEN_MINUTES", 60),
+        "CONSULT_SIGNIN_DELAY_SECONDS": float(os.environ.get("CONSULT_SIGNIN_DELAY_SECONDS", 1)),
         **rate_limit_settings(),
     }

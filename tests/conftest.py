@@ -67,7 +67,7 @@ def app(_schema, tmp_path):
     from consult.extensions import db
 
     app = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-                      "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
+                      "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "CONSULT_SIGNIN_DELAY_SECONDS": 0})
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app

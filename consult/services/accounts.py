@@ -6,6 +6,7 @@ import logging
 import math
 import re
 import secrets
+import time
 from datetime import timedelta
 
 from flask import current_app, url_for
@@ -191,12 +192,17 @@ def sign_in_refused(email: str, address: str | None):
     return None
 
 
-def sign_in_failed(email: str, address: str | None) -> None:
-    """Count a failed sign-in against the account and the address."""
+def sign_in_failed(email: str, address: str | None) -> bool:
+    """Count a failed sign-in against the account and the address; True once attempts are to be slowed."""
     account_limit, ip_limit = _limits("signin")
-    account_limit.hit(User.normalise_email(email))
-    ip_limit.hit(address or "unknown")
+    by_account = account_limit.hit(User.normalise_email(email))
+    by_address = ip_limit.hit(address or "unknown")
     log.warning("sign-in failed account=%s ip=%s", User.normalise_email(email), address)
+    slow = by_account.slow_down or by_address.slow_down
+    if slow:
+        # A short pause per attempt past the threshold makes guessing slow without locking anyone out yet.
+        time.sleep(current_app.config.get("CONSULT_SIGNIN_DELAY_SECONDS", 1))
+    return slow
 
 
 def sign_in_succeeded(user: User) -> None:

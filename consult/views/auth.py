@@ -56,8 +56,11 @@ def sign_in():
             login_user(user, remember=form.remember.data, fresh=True)
             flash(_("You are signed in."), "success")
             return redirect(safe_next(request.args.get("next"), url_for("public.home")))
-        account_service.sign_in_failed(form.email.data, request.remote_addr)
+        slowed = account_service.sign_in_failed(form.email.data, request.remote_addr)
         form.password.errors.append(_("The email address or password is not right."))
+        if slowed:
+            form.password.errors.append(_("After several failed attempts, sign-in is slowed down; a few more and "
+                                          "it will be refused for a while."))
     return _render("auth/sign_in.html", form=form)
 
 

@@ -254,11 +254,17 @@ def test_signin_wrong_password_and_unknown_email_answer_alike(client):
     assert "not the password at all" not in wrong.get_data(as_text=True)
 
 
-def test_signin_throttled_after_failures(client):
+def test_signin_throttled_after_failures(client, app, monkeypatch):
+    app.config["CONSULT_SIGNIN_DELAY_SECONDS"] = 0.01
+    pauses = []
+    monkeypatch.setattr("consult.services.accounts.time.sleep", pauses.append)
     make_user(email="target@example.org")
-    for _ in range(5):
+    for attempt in range(1, 6):
         response = post_form(client, "/auth/sign-in", {"email": "target@example.org", "password": "wrong guess 123"})
         assert response.status_code == 400
+        # Past the third failure each attempt is slowed, and the page says so.
+        assert ("sign-in is slowed down" in response.get_data(as_text=True)) == (attempt > 3)
+    assert pauses == [0.01, 0.01]
     response = post_form(client, "/auth/sign-in", {"email": "Target@example.org", "password": PASSWORD})
     html = response.get_data(as_text=True)
     assert response.status_code == 429
