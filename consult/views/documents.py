@@ -82,8 +82,10 @@ def _publish(document=None):
             field.errors = list(field.errors) + [message]
             preview = None
     failed = any(f.errors for f in form)
+    matching = document_service.match_previous(document, preview) if preview and document else None
     return render_template("documents/publish.html", form=form, document=document, preview=preview,
-                           tree=document_service.parsed_tree(preview) if preview else None), 400 if failed else 200
+                           tree=document_service.parsed_tree(preview) if preview else None,
+                           matching=matching), 400 if failed else 200
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -209,3 +209,16 @@ def test_hostile_markdown_never_reaches_a_page_unescaped(client):
     body = client.get("/documents/hostile/versions/1").get_data(as_text=True)
     assert 'href="https://ok.example" rel="nofollow noopener"' in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body  # the heading's text is shown, escaped
+
+
+def test_next_version_preview_shows_the_proposed_matching(client):
+    from tests.integration.test_publish_lineage import NEXT_DRAFT
+    publish()
+    drafter = make_user("drafter")
+    sign_in(client, drafter.email)
+    response = _publish_form(client, "/documents/sample-code/versions/new", markdown=NEXT_DRAFT, label="Second")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    table = html[html.index("How the clauses continue the previous version"):]
+    assert "Measure I.1.2. Retention" in table and "Nothing: a new clause" in table
+    assert db.session.scalar(db.select(db.func.count(Version.id))) == 1
