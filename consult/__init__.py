@@ -46,7 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_web_helpers(app)
     register_blueprints(app)
     register_cli(app)
-    from .search import install_drain_hook
+    if app.config["CONSULT_SEARCH_DRAIN_AFTER_REQUEST"]:
+        # Off on app servers when one index host runs `flask search drain` on its own.
+        from .search import install_drain_hook
 
-    install_drain_hook(app)
+        install_drain_hook(app)
     return app
