@@ -118,6 +118,11 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
         db.session.add(clause)
     db.session.flush()
     db.session.add_all(SearchOutbox(kind="clause", object_id=c.id) for c in by_key.values())
+    if number > 1:
+        from .review import mark_adoptions_addressed
+
+        previous = get_version(document, number - 1)
+        mark_adoptions_addressed(previous, version, actor)
     db.session.commit()
     return version
 

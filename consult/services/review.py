@@ -377,6 +377,20 @@ def adopted_by_clause(version: Version) -> dict[int, int]:
     return {clause_id: comment_id for clause_id, comment_id in rows}
 
 
+def mark_adoptions_addressed(previous: Version, new_version: Version, actor) -> int:
+    """When the next version is published, tie the wording adopted on the previous one to it; the caller commits."""
+    adopted = adopted_by_clause(previous)
+    if not adopted:
+        return 0
+    comments = db.session.scalars(db.select(Comment).where(Comment.id.in_(adopted.values()))
+                                  .options(db.joinedload(Comment.disposition))).unique().all()
+    for comment in comments:
+        disposition = comment.disposition
+        _apply(comment, actor or disposition.decided_by, disposition.status, disposition.response, new_version,
+               db.session.get(Comment, disposition.duplicate_of_id) if disposition.duplicate_of_id else None)
+    return len(comments)
+
+
 def next_draft_markdown(version: Version) -> tuple[str, int]:
     """The version's Markdown with adopted wording in place of those clauses' bodies, and how many were replaced."""
     adopted = adopted_by_clause(version)

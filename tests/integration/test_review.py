@@ -519,3 +519,20 @@ def test_query_counts_do_not_grow_with_comments(app):
     many = [count(p) for p in paths]
     assert many == few, (few, many)
     assert max(many) <= 20
+
+
+def test_publishing_the_next_draft_ties_adopted_wording_to_it(app, world):
+    version, comments = world
+    drafter, client = signed_in(app, "drafter")
+    path = f"{REVIEW}/comments/{comments['b'].id}"
+    client.post(path + "/adopt", data={"csrf_token": csrf_token(client, path), "adopt_response": ""})
+    text = client.get(REVIEW + "/next-draft.md").get_data(as_text=True)
+    new_version = publish(text=text, label="Second draft")
+    db.session.expire_all()
+    disposition = db.session.scalar(db.select(Disposition).where(Disposition.comment_id == comments["b"].id))
+    assert (disposition.status, disposition.addressed_in_version_id) == ("accepted", new_version.id)
+    history = db.session.scalars(db.select(DispositionHistory).where(
+        DispositionHistory.comment_id == comments["b"].id).order_by(DispositionHistory.id)).all()
+    assert [h.addressed_in_version_id for h in history] == [None, new_version.id]
+    # Once tied to a published version, the wording is no longer "adopted for the next draft".
+    assert review_service.adopted_by_clause(version) == {}
