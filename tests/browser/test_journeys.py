@@ -294,7 +294,7 @@ def test_journey_4_search_stems_and_respects_confidentiality(live_server, new_pa
 
 # --- journey 5: journey 1 with the keyboard alone -------------------------------------------------------------
 
-FOCUS_STYLE = """() => {
+FOCUS_STYLE = r"""() => {
   const el = document.activeElement, s = getComputedStyle(el);
   return {tag: el.tagName, text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim().slice(0, 80),
           id: el.id, outline: s.outlineStyle, outlineWidth: s.outlineWidth, shadow: s.boxShadow};
