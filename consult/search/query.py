@@ -16,6 +16,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.qparser import FieldAliasPlugin, QueryParser
 
 from .. import permissions
@@ -76,14 +77,14 @@ def _lower_fields(q):
         words = list(q.words)
         if len(words) == 1:
             return wq.Term("text", words[0], boost=q.boost)
-        pairs = [wq.Term("pairs", p) for p in pair_terms(words)]
-        if len(words) == 2:
-            return pairs[0]  # the pair is the phrase: no positions to read
-        # The pair terms narrow the candidates cheaply; positions are then checked only on those.
-        return wq.And(pairs + [q])
+        # The pair buckets narrow the candidates cheaply (a bucket may hold other pairs too); the phrase's own words
+        # narrow them further, and positions are then checked only on those, so no false hit gets through.
+        pairs = [wq.Term("pairs", p) for p in dict.fromkeys(pair_terms(words))]
+        return wq.And(pairs + [wq.Term("text", w) for w in dict.fromkeys(words)] + [q])
     if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname == "text":
-        # A stem is not a prefix of its word ("evaluation" is indexed as "evalu"): prefixes use unstemmed words.
-        return type(q)("words", q.text, boost=q.boost)
+        # A stem is not always a prefix of its word ("evaluation" is indexed as "evalu"): words that are their own
+        # stem are found among the stems, the others among the unstemmed words kept for that.
+        return wq.Or([type(q)("text", q.text, boost=q.boost), type(q)("words", q.text, boost=q.boost)])
     if isinstance(q, wq.FuzzyTerm) and q.fieldname == "text":
         return wq.Term("text", q.text)
     return q
@@ -236,13 +237,13 @@ def highlight_terms(q, reader) -> frozenset:
                     break
                 expanded += 1
                 text = term[1].decode("utf-8") if isinstance(term[1], bytes) else term[1]
-                words.update(t.text for t in analyzer(text))
+                if node.fieldname == "text":
+                    words.add(text)  # already a stem
+                else:
+                    words.update(t.text for t in analyzer(text))
             return
-        if isinstance(node, wq.Term):
-            if node.fieldname == "text":
-                words.add(str(node.text))
-            elif node.fieldname == "pairs":
-                words.update(str(node.text).split(" "))
+        if isinstance(node, wq.Term) and node.fieldname == "text":
+            words.add(str(node.text))  # pair buckets carry no words: the phrase beside them does
 
     walk(q)
     return frozenset(words)
@@ -259,13 +260,12 @@ def _split_phrases(q):
     return (rest[0] if len(rest) == 1 else wq.And(rest)), phrases
 
 
-def _phrase_misses(searcher, q, phrases) -> set[int]:
-    """Candidates of `q` (already narrowed by the pair terms) where a phrase's words are not in order.
+def _phrase_misses(searcher, candidates, phrases) -> set[int]:
+    """The candidates (already narrowed by the pair buckets and words) where a phrase's words are not in order.
 
     Whoosh's own phrase matcher reads positions for every document holding all the words; here they are read only
     for the few documents that hold every word pair, one cheap skip_to per word.
     """
-    candidates = sorted(searcher.docs_for_query(q))
     misses = set()
     for phrase in phrases:
         matchers = []
@@ -291,6 +291,38 @@ def _phrase_misses(searcher, q, phrases) -> set[int]:
     return misses
 
 
+class _Only(wq.Query):
+    """Matches exactly these document numbers (a phrase's verified hits), with no score of its own.
+
+    Put in an AND beside the phrase's other terms, the search then steps from hit to hit instead of walking, scoring
+    and masking every candidate the pair buckets and words let through.
+    """
+
+    def __init__(self, top_searcher, docnums):
+        self.docnums = sorted(docnums)
+        self._offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in top_searcher.leaf_searchers()}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.docnums == self.docnums
+
+    def __hash__(self):
+        return hash((type(self), len(self.docnums)))
+
+    def is_leaf(self):
+        return True
+
+    def estimate_size(self, ixreader):
+        return len(self.docnums)
+
+    def estimate_min_size(self, ixreader):
+        return len(self.docnums)
+
+    def matcher(self, searcher, context=None):
+        offset, count = self._offsets.get(id(searcher), (0, searcher.doc_count_all()))
+        ids = [d - offset for d in self.docnums if offset <= d < offset + count]
+        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+
+
 def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
               sort: str = "relevance", with_facets: bool = True) -> QueryResult:
     """One page of hits the reader may see, the exact total and facet counts over that same filtered set."""
@@ -309,7 +341,11 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     elif sort == "oldest":
         sortedby = sorting.FieldFacet("created_at")
     q, phrases = _split_phrases(q)
-    mask = _phrase_misses(searcher, q, phrases) if phrases else None
+    mask = None
+    if phrases:
+        candidates = sorted(searcher.docs_for_query(q))
+        misses = _phrase_misses(searcher, candidates, phrases)
+        q = wq.And([q, _Only(searcher, (d for d in candidates if d not in misses))])
     kwargs = dict(filter=_filters(user, filters), mask=mask or None, limit=page * per_page, sortedby=sortedby)
     if groupedby:
         kwargs.update(groupedby=groupedby, maptype=sorting.Count)

@@ -11,6 +11,7 @@ from consult import search
 from consult.extensions import db
 from consult.models import Comment, Disposition, SearchOutbox, utcnow
 from consult.search import index as search_index
+from consult.search import schema as search_schema
 from consult.services import comments as comment_service
 from tests.factories import csrf_token, make_user, publish, sign_in
 
@@ -132,6 +133,18 @@ def test_phrase_matches_words_in_order_only(corpus):
     assert clauses == {corpus["clause"].id}
 
 
+def test_phrases_stay_exact_when_every_pair_shares_one_bucket(corpus, monkeypatch):
+    # Pairs are hashed into buckets; with a single bucket every document is a candidate and positions alone decide.
+    monkeypatch.setattr(search_schema, "PAIR_BUCKETS", 1)
+    assert search.reindex() > 0
+    assert ids(search.search(None, '"copyright opt-out"')) == {corpus["pseudo"].id}
+    assert ids(search.search(None, '"outside experts"')) == {corpus["public"].id}
+    assert ids(search.search(None, '"experts outside"')) == set()
+    assert ids(search.search(None, '"red-teaming by outside experts"')) == {corpus["public"].id}
+    assert ids(search.search(None, '"outside experts red-teaming"')) == set()
+    assert search.search(None, '"experts outside"').total == 0
+
+
 def test_boolean_operators(corpus):
     public, pseudo = corpus["public"].id, corpus["pseudo"].id
     assert ids(search.search(None, "evaluations AND registry")) == {pseudo}
@@ -143,6 +156,13 @@ def test_prefix_search_uses_unstemmed_words(corpus):
     page = search.search(None, "evaluat*", filters={"kind": "comment"})
     assert {corpus["public"].id, corpus["pseudo"].id} <= ids(page)
     assert "<mark>" in str(page.items[0].snippet)
+
+
+def test_prefix_finds_words_that_are_their_own_stem_and_the_others(corpus):
+    # 'copyright' is its own stem (looked up among the stems); 'registry' is indexed as 'registri' (unstemmed words).
+    assert ids(search.search(None, "copyr*")) == ids(search.search(None, "copyright")) == {corpus["pseudo"].id}
+    assert ids(search.search(None, "registr*")) == ids(search.search(None, "registry")) == {corpus["pseudo"].id}
+    assert ids(search.search(None, "outsid*")) == {corpus["public"].id}
 
 
 def test_field_filters_in_the_query(corpus):
@@ -368,6 +388,19 @@ def test_reindex_gives_the_same_hits(app, corpus):
                  for i in search.search(drafter, q, per_page=50).items] for q in queries}
     assert {q: sorted(v) for q, v in before.items()} == {q: sorted(v) for q, v in after.items()}
     assert search.status().pending == 0
+
+
+def test_parallel_rebuild_gives_the_same_hits(app, corpus, monkeypatch):
+    drafter = make_user("drafter")
+    queries = ["evaluations", '"copyright opt-out"', '"red-teaming by outside experts"', "zebrafinch", "evaluat*"]
+    before = {q: sorted((i.kind, i.clause.id, i.comment.id if i.comment else None)
+                        for i in search.search(drafter, q, per_page=50).items) for q in queries}
+    monkeypatch.setattr(search_index, "PARALLEL_FROM", 1)  # the two-process writer even for this small corpus
+    count = search.reindex()
+    assert count == search.status().documents > 0
+    after = {q: sorted((i.kind, i.clause.id, i.comment.id if i.comment else None)
+                       for i in search.search(drafter, q, per_page=50).items) for q in queries}
+    assert before == after
 
 
 def test_missing_index_is_rebuilt_on_first_use(app, corpus):
