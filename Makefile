@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-postgres check-migrations translations bench loadtest clean
+.PHONY: install run test test-postgres check-migrations translations translations-update bench loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	@if ls consult/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile --quiet -d consult/translations; fi
+
+# After changing user-facing text: extract the messages again and merge them into each catalogue; then translate
+# the new and changed (fuzzy) entries in consult/translations/*/LC_MESSAGES/messages.po. The ignore list keeps
+# templates/_macros and templates/_partials in (by default Babel skips folders whose names start with "_").
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
+		--ignore-dirs ".* __pycache__ node_modules" --no-location --sort-output \
+		--project Consult --copyright-holder "Consult contributors" -o consult/translations/messages.pot .
+	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d consult/translations
 
 run: install
 	$(FLASK) db upgrade

@@ -35,6 +35,24 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped while CONSULT_REQUIRE_ALL=1: {report.longrepr}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """Compile each messages.po to its messages.mo (git-ignored) when missing or older, so `pytest` works on a clean clone."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[1] / "consult" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        partial = mo.with_name(f".{mo.stem}.{os.getpid()}.mo")  # written aside, then swapped in whole
+        with partial.open("wb") as fh:
+            write_mo(fh, catalog)
+        partial.replace(mo)
+
+
 @pytest.fixture(scope="session")
 def _schema():
     """Build the schema once through the migrations (which also proves they work)."""
