@@ -77,10 +77,11 @@ def _lower_fields(q):
         words = list(q.words)
         if len(words) == 1:
             return wq.Term("text", words[0], boost=q.boost)
-        # The pair buckets narrow the candidates cheaply (a bucket may hold other pairs too); the phrase's own words
-        # narrow them further, and positions are then checked only on those, so no false hit gets through.
-        pairs = [wq.Term("pairs", p) for p in dict.fromkeys(pair_terms(words))]
-        return wq.And(pairs + [wq.Term("text", w) for w in dict.fromkeys(words)] + [q])
+        pairs = [wq.Term("pairs", p) for p in pair_terms(words)]
+        if len(words) == 2:
+            return pairs[0]  # the pair is the phrase: no positions to read
+        # The pair terms narrow the candidates cheaply; positions are then checked only on those.
+        return wq.And(pairs + [q])
     if isinstance(q, (wq.Prefix, wq.Wildcard)) and q.fieldname == "text":
         # A stem is not always a prefix of its word ("evaluation" is indexed as "evalu"): words that are their own
         # stem are found among the stems, the others among the unstemmed words kept for that.
@@ -243,7 +244,9 @@ def highlight_terms(q, reader) -> frozenset:
                     words.update(t.text for t in analyzer(text))
             return
         if isinstance(node, wq.Term) and node.fieldname == "text":
-            words.add(str(node.text))  # pair buckets carry no words: the phrase beside them does
+            words.add(str(node.text))
+        elif isinstance(node, wq.Term) and node.fieldname == "pairs":
+            words.update(str(node.text).split(" "))
 
     walk(q)
     return frozenset(words)
@@ -277,16 +280,18 @@ def _phrase_misses(searcher, candidates, phrases) -> set[int]:
         for doc in candidates:
             if doc in misses:
                 continue
-            positions = []
-            for m in matchers:
-                if m.is_active():
+            starts = None  # the positions where the phrase could start, narrowed word by word
+            for i, m in enumerate(matchers):
+                if m.is_active() and m.id() < doc:
                     m.skip_to(doc)
                 if not m.is_active() or m.id() != doc:
-                    positions = None
+                    starts = None
                     break
-                positions.append(set(m.value_as("positions")))
-            if positions is None or not any(all(p + i in positions[i] for i in range(1, len(positions)))
-                                            for p in positions[0]):
+                shifted = {p - i for p in m.value_as("positions")}
+                starts = shifted if starts is None else starts & shifted
+                if not starts:
+                    break
+            if not starts:
                 misses.add(doc)
     return misses
 
@@ -345,7 +350,8 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     if phrases:
         candidates = sorted(searcher.docs_for_query(q))
         misses = _phrase_misses(searcher, candidates, phrases)
-        q = wq.And([q, _Only(searcher, (d for d in candidates if d not in misses))])
+        # The hits are known now: the search steps from hit to hit instead of walking and masking every candidate.
+        q = wq.And([_Only(searcher, (d for d in candidates if d not in misses)), q])
     kwargs = dict(filter=_filters(user, filters), mask=mask or None, limit=page * per_page, sortedby=sortedby)
     if groupedby:
         kwargs.update(groupedby=groupedby, maptype=sorting.Count)

@@ -7,7 +7,7 @@ from whoosh import query as wq
 from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
 from whoosh.fields import TEXT
 
-from consult.search.schema import PAIR_BUCKETS, build_schema, pair_term, pair_terms
+from consult.search.schema import build_schema, pair_terms
 
 ANON = None
 STAFF = SimpleNamespace(is_authenticated=True, status="active", role="drafter", id=1)
@@ -21,12 +21,9 @@ def test_accents_fold_before_stemming():
     assert tokens("text", "Évaluations règlement") == tokens("text", "evaluation reglement")
 
 
-def test_pairs_are_buckets_of_adjacent_stems():
-    assert tokens("pairs", "copyright opt-out of the model") == [pair_term("copyright", "opt"),
-                                                                  pair_term("opt", "out"), pair_term("out", "model")]
-    assert pair_terms(["a", "b", "c"]) == [pair_term("a", "b"), pair_term("b", "c")]
-    assert pair_term("a", "b") == pair_term("a", "b") != pair_term("b", "a")
-    assert all(int(pair_term(a, b), 16) < PAIR_BUCKETS for a in "abcdef" for b in "uvwxyz")
+def test_pairs_follow_the_text_tokens():
+    assert tokens("pairs", "copyright opt-out of the model") == ["copyright opt", "opt out", "out model"]
+    assert pair_terms(["a", "b", "c"]) == ["a b", "b c"]
 
 
 def test_unstemmed_words_keep_only_what_the_stems_cannot_answer():
@@ -46,14 +43,11 @@ def test_indexing_fast_path_gives_the_analysers_postings(field):
         assert sorted(schema[field].index(text)) == sorted(TEXT.index(schema[field], text)), text
 
 
-def test_phrases_use_pair_buckets_words_and_positions():
-    words = ["copyright", "opt", "out"]
-    assert parse('"copyright opt-out"', ANON).query == wq.And(
-        [wq.Term("pairs", pair_term("copyright", "opt")), wq.Term("pairs", pair_term("opt", "out"))]
-        + [wq.Term("text", w) for w in words] + [wq.Phrase("text", words)])
-    assert parse('"outside experts"', ANON).query == wq.And(
-        [wq.Term("pairs", pair_term("outsid", "expert")), wq.Term("text", "outsid"), wq.Term("text", "expert"),
-         wq.Phrase("text", ["outsid", "expert"])])
+def test_two_word_phrase_is_one_pair_lookup_and_longer_ones_keep_positions():
+    assert parse('"copyright opt-out"', ANON).query == wq.And([wq.Term("pairs", "copyright opt"),
+                                                              wq.Term("pairs", "opt out"),
+                                                              wq.Phrase("text", ["copyright", "opt", "out"])])
+    assert parse('"outside experts"', ANON).query == wq.Term("pairs", "outsid expert")
 
 
 def test_prefixes_look_in_stems_and_unstemmed_words():
