@@ -19,7 +19,7 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	@if ls consult/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile --quiet -d consult/translations; fi
+		$(BIN)/pybabel --quiet compile -d consult/translations; fi
 
 # After changing user-facing text: extract the messages again and merge them into each catalogue; then translate
 # the new and changed (fuzzy) entries in consult/translations/*/LC_MESSAGES/messages.po. The ignore list keeps
