@@ -5,6 +5,7 @@ import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -43,8 +44,8 @@ def _validate(type_: str, body: str, visibility: str, stance: str | None, propos
     if not body or not body.strip():
         raise ServiceError(_("Write your comment."), field="body")
     if len(body) > BODY_MAX:
-        raise ServiceError(_("A comment can be at most %(n)s characters; yours has %(m)s.", n="10,000",
-                             m=f"{len(body):,}"), field="body")
+        raise ServiceError(_("A comment can be at most %(n)s characters; yours has %(m)s.", n=format_number(BODY_MAX),
+                             m=format_number(len(body))), field="body")
     if proposed_wording and len(proposed_wording) > 50_000:
         raise ServiceError(_("Proposed wording can be at most 50,000 characters."), field="proposed_wording")
     if visibility not in VISIBILITIES:
