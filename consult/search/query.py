@@ -169,6 +169,17 @@ def _filters(user, filters: dict, *, without: str | None = None) -> wq.Query | N
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def _restricted(q: wq.Query, restriction: wq.Query | None) -> wq.Query:
+    """The query limited to what the restriction allows, as one intersection.
+
+    Whoosh turns a `filter=` into the full set of documents it matches, which costs time in proportion to the
+    whole index; inside an And, the query's own (usually short) posting lists drive the work instead."""
+    if restriction is None:
+        return q
+    # Require scores by the query alone (a constant-score wrapper would list every matching document first).
+    return wq.Require(q, restriction)
+
+
 # --- searching ---------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -352,7 +363,9 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
         misses = _phrase_misses(searcher, candidates, phrases)
         # The hits are known now: the search steps from hit to hit instead of walking and masking every candidate.
         q = wq.And([_Only(searcher, (d for d in candidates if d not in misses)), q])
-    kwargs = dict(filter=_filters(user, filters), mask=mask or None, limit=page * per_page, sortedby=sortedby)
+    base = q
+    q = _restricted(base, _filters(user, filters))
+    kwargs = dict(mask=mask or None, limit=page * per_page, sortedby=sortedby)
     if groupedby:
         kwargs.update(groupedby=groupedby, maptype=sorting.Count)
     results = searcher.search(q, **kwargs)
@@ -365,7 +378,7 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     facets = _facet_counts(results, names) if groupedby else {}
     if groupedby and (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
-        both = searcher.search(q, filter=_filters(user, filters, without="kind"), mask=mask or None, limit=1,
+        both = searcher.search(_restricted(base, _filters(user, filters, without="kind")), mask=mask or None, limit=1,
                                groupedby={"kind": sorting.FieldFacet("kind")}, maptype=sorting.Count)
         facets["kind"] = _facet_counts(both, ["kind"])["kind"]
     hits = []
