@@ -176,8 +176,10 @@ def _restricted(q: wq.Query, restriction: wq.Query | None) -> wq.Query:
     whole index; inside an And, the query's own (usually short) posting lists drive the work instead."""
     if restriction is None:
         return q
-    # Require scores by the query alone (a constant-score wrapper would list every matching document first).
-    return wq.Require(q, restriction)
+    # A plain intersection: a constant-score wrapper would list every matching document first, and Require gave
+    # wrong hits with the negated visibility term. The restriction terms are in nearly every document, so they
+    # add next to nothing to the scores.
+    return wq.And([q, restriction])
 
 
 # --- searching ---------------------------------------------------------------------------------------------------
