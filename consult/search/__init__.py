@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 
 from .index import IndexUnavailable, Status, drain, open_index, reindex, status
-from .service import Result, SearchPage, search, similar_comments
+from .service import Result, SearchPage, matching_comment_ids, search, similar_comments
 
 log = logging.getLogger(__name__)
 
-__all__ = ["IndexUnavailable", "Result", "SearchPage", "Status", "drain", "install_drain_hook", "open_index",
+__all__ = ["IndexUnavailable", "Result", "SearchPage", "Status", "drain", "install_drain_hook", "matching_comment_ids", "open_index",
            "reindex", "search", "similar_comments", "status"]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

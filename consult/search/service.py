@@ -153,3 +153,21 @@ def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]
     hits, terms = _with_index(lambda s: run_similar(s, comment.id, text, user, limit=limit))
     items, _dropped = _load([h for h in hits if h.object_id != comment.id], user, terms)
     return items
+
+
+def matching_comment_ids(user, qstring: str, *, document: str, version: int, limit: int = 100_000) -> list[int]:
+    """Ids of the comments of one version that match a query, as far as the reader may see (no rows loaded)."""
+    from whoosh import query as wq
+
+    from .query import _filters, _restricted
+
+    parsed = parse(qstring, user)
+    if parsed.query is None:
+        return []
+    restriction = _filters(user, {"kind": "comment", "document": document, "version": str(version)})
+
+    def ids(searcher):
+        hits = searcher.search(_restricted(parsed.query, restriction), limit=limit)
+        return [int(hit["object_id"]) for hit in hits]
+
+    return _with_index(ids)

@@ -53,7 +53,7 @@ class ReviewFilters:
     assigned: str = ""      # "me"
     state: str = "visible"  # comment state: visible, hidden, withdrawn or all
     sort: str = "clause"
-    q: str = ""             # full-text: kept in the URL, applied once search exists
+    q: str = ""             # full-text, through the search index (same query language as /search)
 
     @classmethod
     def from_args(cls, args) -> "ReviewFilters":
@@ -132,8 +132,11 @@ def _filtered(stmt, version: Version, f: ReviewFilters, user):
             Assignment.assignee_id == user.id, Assignment.version_id == version.id,
             db.or_(Assignment.comment_id == Comment.id, Assignment.clause_id == Comment.clause_id))
         stmt = stmt.where(mine.exists())
-    # f.q: full-text search is not wired yet; the search engineer's query function plugs in here
-    # (restrict to the comment ids it returns). Until then the view tells the user the text was ignored.
+    if f.q:
+        from ..search import matching_comment_ids
+
+        ids = matching_comment_ids(user, f.q, document=version.document.slug, version=version.number)
+        stmt = stmt.where(Comment.id.in_(ids or [-1]))
     return stmt
 
 

@@ -155,13 +155,18 @@ def test_filters_combine(app, world):
     assert shown("?group=nonsense") == {"a", "b", "c", "d"}  # unknown values are ignored
 
 
-def test_full_text_parameter_is_kept_but_not_applied_yet(app, world):
+def test_full_text_filter_goes_through_search(app, world):
+    from consult.search import reindex
     _, comments = world
+    reindex()  # the world's comments were written straight to the database, without outbox rows
     _, client = signed_in(app, "drafter")
-    html = html_of(client.get(REVIEW + "?q=retention"))
-    assert receipts_in(html, comments) == {"a", "b", "c", "d"}
-    assert "not available yet" in html and 'value="retention"' in html
-    assert "q=retention" in html  # kept in the export links
+    html = html_of(client.get(REVIEW + "?q=bravo+OR+charlie"))
+    assert receipts_in(html, comments) == {"b", "c"}  # drafters' search includes the confidential one
+    assert 'value="bravo OR charlie"' in html and "q=bravo" in html  # kept in the form and the export links
+    assert receipts_in(html_of(client.get(REVIEW + "?q=delta&type=remark")), comments) == set()
+    assert receipts_in(html_of(client.get(REVIEW + "?q=nothingmatches")), comments) == set()
+    csv_text = client.get(REVIEW + "/export.csv?q=alpha").get_data(as_text=True)
+    assert comments["a"].receipt in csv_text and comments["b"].receipt not in csv_text
 
 
 def test_sorts(app, world):
