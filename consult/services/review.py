@@ -565,15 +565,17 @@ def feedback_statement(version: Version, clause_key: str = ""):
 
 def feedback_counts(version: Version) -> list[tuple[Clause, int, int, int]]:
     """Per clause with comments: (clause, public comments, with a response, confidential comments counted only)."""
+    # Grouped by the plain column: PostgreSQL does not treat two bound copies of `visibility = 'confidential'`
+    # as the same expression in SELECT and GROUP BY.
+    answered_col = Disposition.id.is_not(None)
     rows = db.session.execute(
-        db.select(Comment.clause_id, Comment.visibility == "confidential", Disposition.id.is_not(None),
-                  db.func.count(Comment.id))
+        db.select(Comment.clause_id, Comment.visibility, answered_col, db.func.count(Comment.id))
         .outerjoin(Disposition, Disposition.comment_id == Comment.id)
         .where(Comment.version_id == version.id, Comment.status == "visible")
-        .group_by(Comment.clause_id, Comment.visibility == "confidential", Disposition.id.is_not(None))).all()
+        .group_by(Comment.clause_id, Comment.visibility, answered_col)).all()
     per: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for clause_id, confidential, answered, n in rows:
-        if confidential:
+    for clause_id, visibility, answered, n in rows:
+        if visibility == "confidential":
             per[clause_id][2] += n
         else:
             per[clause_id][0] += n
