@@ -283,10 +283,17 @@ def earlier_comments(clause: Clause, user) -> list[Comment]:
     """Comments made on earlier versions of the same lineage, newest version first."""
     if clause.lineage_id is None:
         return []
+    # The lineage's earlier clauses first (a few rows, by index), so the comments are read by clause_id alone:
+    # joining through every comment made the query cost grow with the whole comment table.
+    earlier_ids = db.session.scalars(
+        db.select(Clause.id).join(Version, Clause.version_id == Version.id)
+        .where(Clause.lineage_id == clause.lineage_id, Version.document_id == clause.version.document_id,
+               Version.number < clause.version.number)).all()
+    if not earlier_ids:
+        return []
     return db.session.scalars(
-        db.select(Comment).join(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
-        .where(Clause.lineage_id == clause.lineage_id, Comment.version_id != clause.version_id,
-               Version.number < clause.version.number, Comment.parent_id.is_(None), visible_filter(user))
+        db.select(Comment).join(Version, Comment.version_id == Version.id)
+        .where(Comment.clause_id.in_(earlier_ids), Comment.parent_id.is_(None), visible_filter(user))
         .options(db.joinedload(Comment.author), db.joinedload(Comment.disposition),
                  db.joinedload(Comment.version), db.joinedload(Comment.clause))
         .order_by(Version.number.desc(), Comment.created_at)
