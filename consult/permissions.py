@@ -44,11 +44,6 @@ def can_publish_version(user, document=None) -> bool:
     return is_active_staff(user, Role.DRAFTER)
 
 
-def can_use_staff_pages(user) -> bool:
-    """Drafters, moderators and admins see the staff links."""
-    return is_active_staff(user, Role.DRAFTER, Role.MODERATOR)
-
-
 def can_comment(user) -> bool:
     """Only approved (active) accounts take part; pending ones may read only."""
     return _signed_in(user) and user.status == "active"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app
 from flask_babel import format_datetime, get_locale
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import permissions, vocabulary
 from .extensions import login_manager

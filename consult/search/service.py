@@ -157,8 +157,6 @@ def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]
 
 def matching_comment_ids(user, qstring: str, *, document: str, version: int, limit: int = 100_000) -> list[int]:
     """Ids of the comments of one version that match a query, as far as the reader may see (no rows loaded)."""
-    from whoosh import query as wq
-
     from .query import _filters, _restricted
 
     parsed = parse(qstring, user)

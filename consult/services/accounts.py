@@ -278,13 +278,6 @@ def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
     return ended
 
 
-def end_all_sessions(user: User) -> int:
-    """End every server-side session of the user (every device, every remember-me cookie)."""
-    ended = _end_sessions(user)
-    db.session.commit()
-    return ended
-
-
 # --- invitations ------------------------------------------------------------------------------------------
 
 def find_invitation(token: str) -> Invitation | None:

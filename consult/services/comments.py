@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import permissions
 from ..extensions import db
 from ..markup import render_markdown
-from ..models import (Clause, Comment, CommentRevision, Disposition, Endorsement, OpenQuestion, Report, SearchOutbox,
+from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
 from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
 from . import ServiceError
@@ -346,11 +346,6 @@ def question_for(clause: Clause, question_id) -> OpenQuestion | None:
         return None
     question = db.session.get(OpenQuestion, int(question_id))
     return question if question and question.clause_id == clause.id else None
-
-
-def disposition_of(comment: Comment) -> Disposition | None:
-    """The drafters' current decision on a comment, if any."""
-    return comment.disposition
 
 
 def has_endorsed(comment: Comment, user) -> bool:

@@ -142,11 +142,6 @@ def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Cl
             for pair in match_clauses(old_view, draft.clauses) if pair.new_key and pair.old_key}
 
 
-def latest_version(document: Document) -> Version | None:
-    """The document's highest-numbered version."""
-    return document.versions[-1] if document.versions else None
-
-
 def documents_with_versions() -> list[Document]:
     """Every document, by title, with its versions loaded (two queries)."""
     return db.session.scalars(db.select(Document).order_by(Document.title)

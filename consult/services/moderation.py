@@ -342,11 +342,6 @@ def audit_targets(entries) -> dict[tuple[str, int], object]:
     return found
 
 
-def organisation_members(organisation: Organisation) -> int:
-    """How many accounts speak for this organisation."""
-    return db.session.scalar(db.select(db.func.count(User.id)).where(User.organisation_id == organisation.id)) or 0
-
-
 # --- reports on comments ----------------------------------------------------------------------------------
 
 def report_queue(status: str, page: int, per_page: int) -> Page:

@@ -3,7 +3,7 @@ and no visible text in the templates that bypasses the catalogue."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 

@@ -9,7 +9,7 @@ import pytest
 
 from consult import search
 from consult.extensions import db
-from consult.models import Comment, Disposition, SearchOutbox, utcnow
+from consult.models import Disposition, SearchOutbox, utcnow
 from consult.search import index as search_index
 from consult.services import comments as comment_service
 from tests.factories import csrf_token, make_user, publish, sign_in
