@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
+from ..pagination import Page
 from ..models import Clause, Comment, Version
 from .index import open_index
 from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
@@ -36,37 +37,13 @@ class Result:
 
 
 @dataclass
-class SearchPage:
-    """A page of results with the exact total, facet counts and an optional message about the query."""
+class SearchPage(Page):
+    """A page of results (see Page) with the query, facet counts and an optional message about the query."""
 
-    query: str
-    items: list[Result]
-    total: int
-    page: int
-    per_page: int
+    query: str = ""
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str | None = None
     dropped: int = 0
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self):
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self):
-        return self.page + 1 if self.has_next else None
 
     @property
     def first(self) -> int:
@@ -143,8 +120,9 @@ def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, pe
     result: QueryResult = _with_index(
         lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort))
     items, dropped = _load(result.hits, user, result.terms)
-    return SearchPage((qstring or "").strip(), items, max(0, result.total - dropped), result.page, per_page,
-                      result.facets, result.message, dropped)
+    return SearchPage(query=(qstring or "").strip(), items=items, total=max(0, result.total - dropped),
+                      page=result.page, per_page=per_page,
+                      facets=result.facets, message=result.message, dropped=dropped)
 
 
 def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]:
