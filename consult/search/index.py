@@ -33,6 +33,13 @@ DRAIN_LOCK = "DRAIN.lock"
 BATCH = 500
 _cache_lock = threading.Lock()
 _open_indexes: dict[str, whoosh_index.Index] = {}
+# One open searcher per thread: opening a reader costs tens of milliseconds on a large index, refreshing an
+# unchanged one costs a directory listing, and a changed one reopens only its new segments.
+_local = threading.local()
+
+
+class OutdatedIndex(Exception):
+    """The index on disk was built by an earlier release with other fields: it is rebuilt, not read."""
 
 
 class IndexUnavailable(Exception):
@@ -47,8 +54,17 @@ def clause_document(row) -> dict:
     return {
         "uid": f"clause:{row['id']}", "kind": "clause", "object_id": row["id"], "clause_id": row["id"],
         "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
-        "created_at": row["published_at"], "text": text, "words": text, "pairs": text,
+        "created_at": row["published_at"], "audience": "public", "text": text, "words": text, "pairs": text,
     }
+
+
+def audience(status: str, visibility: str) -> str:
+    """'public' for what anyone may find (visible, not confidential); 'restricted' for the rest.
+
+    One term for the common case keeps the reader's filter a single short intersection instead of a negation
+    over every comment.
+    """
+    return "public" if status == "visible" and visibility != "confidential" else "restricted"
 
 
 def comment_document(row) -> dict:
@@ -59,7 +75,7 @@ def comment_document(row) -> dict:
         "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
         "group": row["author_group"], "type": row["type"], "visibility": row["visibility"],
         "status": row["status"], "author_id": str(row["author_id"]), "created_at": row["created_at"],
-        "text": text, "words": text, "pairs": text,
+        "audience": audience(row["status"], row["visibility"]), "text": text, "words": text, "pairs": text,
     }
     if row.get("disposition"):
         doc["disposition"] = row["disposition"]
@@ -125,6 +141,8 @@ def _open(path: Path) -> whoosh_index.Index:
         if ix is None:
             ix = whoosh_index.open_dir(key)
             ix.doc_count()  # reads the table of contents: a corrupt one fails here, not mid-search
+            if set(ix.schema.names()) != set(build_schema().names()):
+                raise OutdatedIndex(f"{key} was built with another schema")
             _open_indexes[key] = ix
         return ix
 
@@ -133,6 +151,39 @@ def _forget(path: Path | None) -> None:
     with _cache_lock:
         if path is not None:
             _open_indexes.pop(str(path), None)
+    cached = getattr(_local, "searcher", None)
+    if cached is not None and (path is None or cached[0] == path):
+        _local.searcher = None
+        _close_quietly(cached[1])
+
+
+def _close_quietly(searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # noqa: BLE001  (its files may be gone already; nothing is lost by not closing them)
+        log.debug("closing a stale searcher failed", exc_info=True)
+
+
+def live_searcher():
+    """A searcher on the live index, kept open for this thread and brought up to date with each call.
+
+    Callers must not close it; `_forget` does when the generation is replaced or found unreadable.
+    """
+    ix, gen = open_index()
+    cached = getattr(_local, "searcher", None)
+    searcher = None
+    if cached is not None and cached[0] == gen:
+        try:
+            searcher = cached[1].refresh()
+        except Exception:  # noqa: BLE001  (a segment merged away under us: open afresh below)
+            log.debug("refreshing the searcher failed; opening a new one", exc_info=True)
+            cached = None
+    if searcher is None:
+        if cached is not None:
+            _close_quietly(cached[1])
+        searcher = ix.searcher()
+    _local.searcher = (gen, searcher)
+    return searcher, gen
 
 
 def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
@@ -143,6 +194,9 @@ def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
         if gen is not None and gen.is_dir():
             try:
                 return _open(gen), gen
+            except OutdatedIndex:
+                log.warning("search index at %s has an earlier schema; rebuilding it from the database", gen)
+                _forget(gen)
             except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
                 if current_generation(root) != gen:
                     continue  # a rebuild swapped generations under us: read the pointer again

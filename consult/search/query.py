@@ -136,17 +136,16 @@ def parse(qstring: str, user) -> Parsed:
 def visibility_filter(user) -> wq.Query | None:
     """What the reader may find, as an index query: None (everything) for staff.
 
-    Everyone: clauses, and visible comments that are not confidential. A signed-in reader also finds their own
-    visible confidential comments. Hidden and withdrawn comments are found by staff only.
+    Everyone: clauses, and visible comments that are not confidential (the 'public' audience). A signed-in reader
+    also finds their own visible confidential comments. Hidden and withdrawn comments are found by staff only.
     """
     if permissions.is_staff(user):
         return None
-    visible_comment = [wq.Term("kind", "comment"), wq.Term("status", "visible")]
-    branches = [wq.Term("kind", "clause"),
-                wq.And(visible_comment + [wq.Not(wq.Term("visibility", "confidential"))])]
+    public = wq.Term("audience", "public")
     if getattr(user, "is_authenticated", False) and getattr(user, "id", None) is not None:
-        branches.append(wq.And(visible_comment + [wq.Term("author_id", str(user.id))]))
-    return wq.Or(branches)
+        own = wq.And([wq.Term("author_id", str(user.id)), wq.Term("kind", "comment"), wq.Term("status", "visible")])
+        return wq.Or([public, own])
+    return public
 
 
 def allowed_facets(user) -> tuple[str, ...]:

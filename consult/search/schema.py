@@ -192,6 +192,7 @@ def build_schema() -> Schema:
         visibility=ID(stored=True),
         status=ID(stored=True),
         author_id=ID(stored=True),
+        audience=ID(),  # "public" or "restricted": see index.audience
         created_at=DATETIME(stored=True, sortable=True),
         # The text itself is not stored: snippets are drawn from the database row, after the permission check.
         text=StemmedText(analyzer=text_analyzer()),

@@ -11,7 +11,7 @@ from .. import permissions
 from ..extensions import db
 from ..pagination import Page
 from ..models import Clause, Comment, Version
-from .index import open_index
+from .index import _forget, live_searcher, reindex
 from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
 
 log = logging.getLogger(__name__)
@@ -62,17 +62,14 @@ class SearchPage(Page):
 def _with_index(fn):
     """Run fn(searcher); if the index turns out unreadable mid-way, rebuild it once and try again."""
     for attempt in range(2):
-        ix, gen = open_index()
+        searcher, gen = live_searcher()
         try:
-            with ix.searcher() as searcher:
-                return fn(searcher)
+            return fn(searcher)
         except (OSError, EOFError, struct.error) as exc:
+            _forget(gen)
             if attempt:
                 raise
             log.warning("search index at %s failed while reading (%s); rebuilding it", gen, exc)
-            from .index import _forget, reindex
-
-            _forget(gen)
             reindex(wait=30.0)
 
 

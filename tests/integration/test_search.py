@@ -415,6 +415,31 @@ def test_corrupt_index_is_rebuilt_on_first_use(app, corpus):
     assert corpus["public"].id in ids(search.search(None, "experts"))
 
 
+def test_index_from_an_earlier_schema_is_rebuilt(app, corpus):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    old = root / "gen-earlier"
+    old.mkdir()
+    whoosh_index.create_in(str(old), Schema(uid=ID(unique=True, stored=True)))
+    search_index.swap_generation(root, old)
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+    assert search.status().path != str(old)
+
+
+def test_the_kept_searcher_sees_each_drained_change(app):
+    version = open_version()
+    search.drain()
+    assert search.search(None, "sandpiper").total == 0  # the thread's searcher is now open
+    searcher, gen = search_index.live_searcher()
+    comment = post(make_user("participant"), clause_of(version), "Sandpiper counts.")
+    search.drain()
+    assert ids(search.search(None, "sandpiper")) == {comment.id}
+    refreshed, same_gen = search_index.live_searcher()
+    assert same_gen == gen and refreshed is not searcher  # the same generation, reopened on its new segment
+
+
 def test_a_busy_index_leaves_rows_for_the_next_drain(app):
     version = open_version()
     search.drain()
