@@ -415,6 +415,36 @@ def test_corrupt_index_is_rebuilt_on_first_use(app, corpus):
     assert corpus["public"].id in ids(search.search(None, "experts"))
 
 
+@pytest.mark.parametrize("role", ["anonymous", "participant", "drafter"])
+def test_stepping_and_reading_whole_lists_find_the_same_documents(app, corpus, role):
+    from whoosh import query as wq
+
+    from consult.search import query as search_query
+
+    user = {"anonymous": None, "participant": corpus["author"], "drafter": make_user("drafter")}[role]
+    searcher, _gen = search_index.live_searcher()
+    for text in ["evaluations", "zebrafinch", '"copyright opt-out"', "evaluat*", "experts OR narwhal"]:
+        base = search_query.parse(text, user).query
+        q = search_query._restricted(base, search_query._filters(user, {}))
+        stepped = search_query.matching_docs(searcher, q, wq.NullQuery)  # estimated small: stepped through
+        whole = search_query.matching_docs(searcher, q, wq.Every())  # estimated large: lists read whole
+        assert stepped == whole == set(searcher.docs_for_query(q)), text
+    assert search_query.matching_docs(searcher, search_query.parse("nosuchword", user).query, wq.NullQuery) == set()
+
+
+def test_facet_counts_follow_new_segments_and_deletions(app, corpus):
+    drafter = make_user("drafter")
+    before = dict(search.search(drafter, "evaluations").facets["group"])
+    comment = post(corpus["other"], corpus["clause"], "More evaluations from civil society.")
+    search.drain()
+    after = dict(search.search(drafter, "evaluations").facets["group"])
+    assert after["civil-society"] == before["civil-society"] + 1
+    set_status(comment, "withdrawn")
+    search.drain()
+    anonymous = dict(search.search(None, "evaluations").facets["group"])
+    assert anonymous.get("civil-society", 0) == before["civil-society"] - 1  # neither the hidden nor the withdrawn one counts
+
+
 def test_index_from_an_earlier_schema_is_rebuilt(app, corpus):
     from whoosh import index as whoosh_index
     from whoosh.fields import ID, Schema
