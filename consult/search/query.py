@@ -10,6 +10,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate
+from pickle import loads
 from datetime import datetime
 from functools import lru_cache
 from html import escape
@@ -22,6 +24,7 @@ from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE
 from whoosh.qparser import FieldAliasPlugin, QueryParser
 
 from .. import permissions
@@ -327,36 +330,58 @@ def _split_phrases(q):
     return (rest[0] if len(rest) == 1 else wq.And(rest)), phrases
 
 
+def positions(value: bytes) -> set[int]:
+    """The word positions in a text-field posting's stored value.
+
+    Whoosh 2.7's Positions format stores a count, then the pickled gaps between positions; decoding it here with
+    C-speed pickle and accumulate is several times faster than the format's own loop, which dominated long
+    phrases of common words. tests/unit/test_search_analysis.py checks it against the format's decoder.
+    """
+    if not value.endswith(b"."):
+        value += b"."
+    return set(accumulate(loads(value[_INT_SIZE:])))
+
+
 def _phrase_misses(searcher, candidates, phrases) -> set[int]:
-    """The candidates (already narrowed by the pair buckets and words) where a phrase's words are not in order.
+    """The candidates (already holding every word pair) where a phrase's words are not in order.
 
     Whoosh's own phrase matcher reads positions for every document holding all the words; here they are read only
-    for the few documents that hold every word pair, one cheap skip_to per word.
+    for the candidates, segment by segment, each distinct word once per document.
     """
     misses = set()
     for phrase in phrases:
-        matchers = []
-        for word in phrase.words:
-            try:
-                matchers.append(searcher.postings("text", word))
-            except Exception:  # noqa: BLE001  (a word absent from the index: no document has the phrase)
-                return set(candidates)
-        for doc in candidates:
-            if doc in misses:
+        words = list(phrase.words)
+        offsets = {}  # word -> its places in the phrase ("model model evaluation": model at 0 and 1)
+        for i, word in enumerate(words):
+            offsets.setdefault(word, []).append(i)
+        for sub, base in searcher.leaf_searchers():
+            end = base + sub.doc_count_all()
+            local = [d - base for d in candidates if base <= d < end and d not in misses]
+            if not local:
                 continue
-            starts = None  # the positions where the phrase could start, narrowed word by word
-            for i, m in enumerate(matchers):
-                if m.is_active() and m.id() < doc:
-                    m.skip_to(doc)
-                if not m.is_active() or m.id() != doc:
-                    starts = None
-                    break
-                shifted = {p - i for p in m.value_as("positions")}
-                starts = shifted if starts is None else starts & shifted
+            reader = sub.reader()
+            try:
+                matchers = {word: reader.postings("text", word) for word in offsets}
+            except TermNotFound:  # a word absent from this segment: no candidate in it has the phrase
+                misses.update(d + base for d in local)
+                continue
+            for doc in local:
+                starts = None  # the positions where the phrase could start, narrowed word by word
+                for word, places in offsets.items():
+                    m = matchers[word]
+                    if m.is_active() and m.id() < doc:
+                        m.skip_to(doc)
+                    if not m.is_active() or m.id() != doc:
+                        starts = None
+                        break
+                    found = positions(m.value())
+                    for i in places:
+                        shifted = {p - i for p in found}
+                        starts = shifted if starts is None else starts & shifted
+                    if not starts:
+                        break
                 if not starts:
-                    break
-            if not starts:
-                misses.add(doc)
+                    misses.add(doc + base)
     return misses
 
 

@@ -83,3 +83,13 @@ def test_snippets_escape_everything_but_mark():
     assert out.count("<mark>") == 2 and "<b>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert str(snippet("<i>plain</i>", frozenset())) == "&lt;i&gt;plain&lt;/i&gt;"
     assert MarkFormatter()._text('"<') == "&quot;&lt;"
+
+
+@pytest.mark.parametrize("poslist", [[0], [3, 4, 9], list(range(0, 3000, 7)), [5, 70000, 70001]])
+def test_positions_decoder_agrees_with_the_format(poslist):
+    from consult.search.query import positions
+
+    field = build_schema()["text"]
+    value = field.format.encode(poslist)
+    assert positions(value) == set(field.format.decode_positions(value)) == set(poslist)
+    assert positions(value.rstrip(b".")) == set(poslist)  # stored values may lose pickle's final stop byte
