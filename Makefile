@@ -48,10 +48,10 @@ test-postgres: install
 check-migrations: install
 	$(BIN)/python scripts/check_migrations.py
 
-# The benchmark suite (about 20 minutes; not part of make test). Figures go to bench/results/, summary.md collects them.
+# The benchmark suite (about 30 minutes; not part of make test). Figures go to bench/results/, summary.md collects them.
 bench: install
 	$(BIN)/python bench/bench_redline.py
-	$(BIN)/python bench/bench_search.py --comments $${BENCH_SEARCH_COMMENTS:-20000}
+	$(BIN)/python bench/bench_search.py --comments $${BENCH_SEARCH_COMMENTS:-100000}
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_pages.py --sizes $${BENCH_SIZES:-small,medium,large}
 	$(BIN)/python bench/run_all.py
