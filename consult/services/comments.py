@@ -293,7 +293,10 @@ def earlier_comments(clause: Clause, user) -> list[Comment]:
         return []
     return db.session.scalars(
         db.select(Comment).join(Version, Comment.version_id == Version.id)
-        .where(Comment.clause_id.in_(earlier_ids), Comment.parent_id.is_(None), visible_filter(user))
+        # coalesce() keeps SQLite, which has no statistics, from choosing the parent_id index ("IS NULL" is true
+        # of nearly every comment) over the clause_id one: 21 ms instead of 0.1 ms at 100,000 comments.
+        .where(Comment.clause_id.in_(earlier_ids), db.func.coalesce(Comment.parent_id, 0) == 0,
+               visible_filter(user))
         .options(db.joinedload(Comment.author), db.joinedload(Comment.disposition),
                  db.joinedload(Comment.version), db.joinedload(Comment.clause))
         .order_by(Version.number.desc(), Comment.created_at)

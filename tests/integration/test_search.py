@@ -422,14 +422,22 @@ def test_stepping_and_reading_whole_lists_find_the_same_documents(app, corpus, r
     from consult.search import query as search_query
 
     user = {"anonymous": None, "participant": corpus["author"], "drafter": make_user("drafter")}[role]
-    searcher, _gen = search_index.live_searcher()
-    for text in ["evaluations", "zebrafinch", '"copyright opt-out"', "evaluat*", "experts OR narwhal"]:
-        base = search_query.parse(text, user).query
-        q = search_query._restricted(base, search_query._filters(user, {}))
-        stepped = search_query.matching_docs(searcher, q, wq.NullQuery)  # estimated small: stepped through
-        whole = search_query.matching_docs(searcher, q, wq.Every())  # estimated large: lists read whole
-        assert stepped == whole == set(searcher.docs_for_query(q)), text
-    assert search_query.matching_docs(searcher, search_query.parse("nosuchword", user).query, wq.NullQuery) == set()
+    for round_ in ("as indexed", "after updates"):
+        searcher, _gen = search_index.live_searcher()
+        if round_ == "after updates":  # an update deletes the old document: segments now have deletions
+            assert any(sub.reader().has_deletions() for sub, _offset in searcher.leaf_searchers())
+        for text in ["evaluations", "zebrafinch", '"copyright opt-out"', "evaluat*", "experts OR narwhal",
+                     "evaluations group:academia"]:
+            base = search_query.parse(text, user).query
+            q = search_query._restricted(base, search_query._filters(user, {"kind": "comment"}))
+            stepped = search_query.matching_docs(searcher, q, wq.NullQuery)  # estimated small: stepped through
+            whole = search_query.matching_docs(searcher, q, wq.Every())  # estimated large: lists read whole
+            assert stepped == whole == set(searcher.docs_for_query(q)), (round_, text)
+        nothing = search_query.parse("nosuchword", user).query
+        assert search_query.matching_docs(searcher, nothing, wq.Every()) == set()
+        set_status(corpus["public"], "hidden")
+        set_status(corpus["pseudo"], "hidden")
+        search.drain()
 
 
 def test_facet_counts_follow_new_segments_and_deletions(app, corpus):
