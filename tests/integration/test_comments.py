@@ -363,12 +363,15 @@ def test_clause_filters_sorts_and_pages(app):
 def test_earlier_draft_comments_carry_over(app):
     version = open_version()
     user, _ = participant_client(app)
-    comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="concern",
-                                 body="Ten years is short", visibility="public")
+    top = comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="concern",
+                                       body="Ten years is short", visibility="public")
+    comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="remark",
+                                 body="A reply about retention", visibility="public", parent=top)
     publish(text=NEXT_DRAFT, opens_at=utcnow(), closes_at=utcnow() + timedelta(days=3))
     html = app.test_client().get("/documents/sample-code/versions/2/clauses/measure-1-1-1").get_data(as_text=True)
     earlier = html[html.index("On earlier drafts"):]
     assert "Ten years is short" in earlier and "Version 1" in earlier
+    assert earlier.count("Ten years is short") == 1 and "A reply about retention" not in earlier  # top level only
 
 
 def test_clause_page_query_count_does_not_grow_with_comments(app):
