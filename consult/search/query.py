@@ -343,13 +343,47 @@ def positions(value: bytes) -> set[int]:
     return set(accumulate(loads(value[_INT_SIZE:])))
 
 
-def _phrase_misses(searcher, candidates, phrases) -> set[int]:
-    """The candidates (already holding every word pair) where a phrase's words are not in order.
+class _Cursor:
+    """A term's postings in one segment, looked up by ascending document number.
+
+    Whoosh's skip_to steps through a block one Python call per posting, which on a word found in every document
+    cost more than the phrase check itself; here each block's ids are searched with bisect.
+    """
+
+    def __init__(self, matcher):
+        if isinstance(matcher, FilterMatcher):
+            matcher = matcher.child  # candidates are never deleted documents
+        self.m = matcher
+        self.fast = isinstance(matcher, W3LeafMatcher)
+
+    def value(self, doc: int) -> bytes | None:
+        m = self.m
+        if not self.fast:
+            if m.is_active() and m.id() < doc:
+                m.skip_to(doc)
+            return m.value() if m.is_active() and m.id() == doc else None
+        while not m._atend and m._maxid < doc:
+            m._next_block()
+        if m._atend:
+            return None
+        if m._ids is None:
+            m._read_ids()
+        i = bisect_left(m._ids, doc, m._i)
+        if i == len(m._ids) or m._ids[i] != doc:
+            return None
+        m._i = i
+        if m._values is None:
+            m._read_values()
+        return m._values[i]
+
+
+def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
+    """Of the candidates (which hold every word pair), those with every phrase's words in order, and how often.
 
     Whoosh's own phrase matcher reads positions for every document holding all the words; here they are read only
     for the candidates, segment by segment, each distinct word once per document.
     """
-    misses = set()
+    counts = dict.fromkeys(candidates, 0)
     for phrase in phrases:
         words = list(phrase.words)
         offsets = {}  # word -> its places in the phrase ("model model evaluation": model at 0 and 1)
@@ -357,44 +391,48 @@ def _phrase_misses(searcher, candidates, phrases) -> set[int]:
             offsets.setdefault(word, []).append(i)
         for sub, base in searcher.leaf_searchers():
             end = base + sub.doc_count_all()
-            local = [d - base for d in candidates if base <= d < end and d not in misses]
+            local = [d - base for d in sorted(counts) if base <= d < end]
             if not local:
                 continue
             reader = sub.reader()
             try:
-                matchers = {word: reader.postings("text", word) for word in offsets}
+                cursors = [(_Cursor(reader.postings("text", word)), places) for word, places in offsets.items()]
             except TermNotFound:  # a word absent from this segment: no candidate in it has the phrase
-                misses.update(d + base for d in local)
+                for doc in local:
+                    del counts[doc + base]
                 continue
             for doc in local:
                 starts = None  # the positions where the phrase could start, narrowed word by word
-                for word, places in offsets.items():
-                    m = matchers[word]
-                    if m.is_active() and m.id() < doc:
-                        m.skip_to(doc)
-                    if not m.is_active() or m.id() != doc:
+                for cursor, places in cursors:
+                    value = cursor.value(doc)
+                    if value is None:
                         starts = None
                         break
-                    found = positions(m.value())
+                    found = positions(value)
                     for i in places:
-                        shifted = {p - i for p in found}
-                        starts = shifted if starts is None else starts & shifted
+                        if starts is None:
+                            starts = found if i == 0 else {p - i for p in found}
+                        else:
+                            starts = {start for start in starts if start + i in found}
                     if not starts:
                         break
-                if not starts:
-                    misses.add(doc + base)
-    return misses
+                if starts:
+                    counts[doc + base] += len(starts)
+                else:
+                    del counts[doc + base]
+    return counts
 
 
 class _Only(wq.Query):
-    """Matches exactly these document numbers (a phrase's verified hits), with no score of its own.
+    """Matches exactly these document numbers (a phrase's verified hits), scored by the given weights.
 
-    Put in an AND beside the phrase's other terms, the search then steps from hit to hit instead of walking, scoring
-    and masking every candidate the pair buckets and words let through.
+    The search then steps from hit to hit instead of walking, scoring and masking every candidate; a phrase's hits
+    are ranked by how often the phrase occurs in them.
     """
 
-    def __init__(self, top_searcher, docnums):
-        self.docnums = sorted(docnums)
+    def __init__(self, top_searcher, weights: dict[int, float]):
+        self.docnums = sorted(weights)
+        self.weights = weights
         self._offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in top_searcher.leaf_searchers()}
 
     def __eq__(self, other):
@@ -415,7 +453,9 @@ class _Only(wq.Query):
     def matcher(self, searcher, context=None):
         offset, count = self._offsets.get(id(searcher), (0, searcher.doc_count_all()))
         ids = [d - offset for d in self.docnums if offset <= d < offset + count]
-        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+        if not ids:
+            return NullMatcher()
+        return ListMatcher(ids, weights=[float(self.weights[d + offset]) for d in ids])
 
 
 # --- the set of hits ------------------------------------------------------------------------------------------
@@ -526,22 +566,31 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
         q = wq.Every()
     names = allowed_facets(user) if with_facets else ()
     q, phrases = _split_phrases(q)
+    restriction = _filters(user, filters)
     if phrases:
-        candidates = sorted(searcher.docs_for_query(q))
-        misses = _phrase_misses(searcher, candidates, phrases)
-        # The hits are known now: the search steps from hit to hit instead of walking and masking every candidate.
-        q = wq.And([_Only(searcher, (d for d in candidates if d not in misses)), q])
-    base = q
-    q = _restricted(base, _filters(user, filters))
-    # The total and the facets come from the set of hits (no scoring); only the page's hits are ranked.
-    docnums = matching_docs(searcher, q, base)
+        counts = _phrase_counts(searcher, sorted(matching_docs(searcher, q, q)), phrases)
+        # The hits are known now: they are restricted as a set, and ranked by how often the phrase occurs.
+        base = unrestricted = _Only(searcher, counts)
+        docnums = set(counts)
+        if restriction is not None:
+            allowed = _set_of_hits(searcher, restriction)
+            docnums = docnums & allowed if allowed is not None else \
+                matching_docs(searcher, _restricted(base, restriction), base)
+            base = _Only(searcher, {d: counts[d] for d in docnums})
+        q = base
+    else:
+        base = unrestricted = q
+        q = _restricted(base, restriction)
+        # The total and the facets come from the set of hits (no scoring); only the page's hits are ranked.
+        docnums = matching_docs(searcher, q, base)
     total = len(docnums)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)  # a page past the end shows the last page
     facets = facet_counts(searcher, docnums, names)
     if names and (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
-        both = matching_docs(searcher, _restricted(base, _filters(user, filters, without="kind")), base)
+        both = matching_docs(searcher, _restricted(unrestricted, _filters(user, filters, without="kind")),
+                             unrestricted)
         facets["kind"] = facet_counts(searcher, both, ["kind"])["kind"]
     hits = []
     if total:
@@ -550,7 +599,8 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
             sortedby = sorting.FieldFacet("created_at", reverse=True)
         elif sort == "oldest":
             sortedby = sorting.FieldFacet("created_at")
-        results = searcher.search(q, limit=page * per_page, sortedby=sortedby)
+        # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
+        results = searcher.search(q, limit=page * per_page, sortedby=sortedby, optimize=not phrases)
         for hit in results[(page - 1) * per_page: page * per_page]:
             stored = hit.fields()
             hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),

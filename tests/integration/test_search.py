@@ -140,6 +140,22 @@ def test_long_phrases_are_checked_by_position_among_many_candidates(corpus):
     assert search.search(None, '"red-teaming by outside experts" registry').total == 0
 
 
+def test_phrase_hits_rank_by_how_often_the_phrase_occurs_and_keep_every_reader_rule(corpus):
+    once = post(corpus["author"], corpus["clause"], "Shared incident registers help. Nothing else to add.")
+    twice = post(corpus["other"], corpus["clause"], "Shared incident registers first; shared incident registers "
+                                                    "again, and incident shared registers in another order.")
+    secret = post(corpus["author"], corpus["clause"], "Shared incident registers, in confidence.",
+                  visibility="confidential")
+    search.drain()
+    phrase = '"shared incident registers"'
+    ranked = [r.comment.id for r in search.search(make_user("drafter"), phrase).items]
+    assert ranked[0] == twice.id and sorted(ranked) == sorted([once.id, twice.id, secret.id])
+    assert ids(search.search(None, phrase)) == {once.id, twice.id}  # the confidential one is not anyone's
+    assert ids(search.search(corpus["author"], phrase)) == {once.id, twice.id, secret.id}  # but its author's
+    tabs = dict(search.search(None, phrase, filters={"kind": "clause"}).facets["kind"])
+    assert tabs == {"comment": 2}  # the kind tabs count both kinds whichever is chosen
+
+
 def test_boolean_operators(corpus):
     public, pseudo = corpus["public"].id, corpus["pseudo"].id
     assert ids(search.search(None, "evaluations AND registry")) == {pseudo}
