@@ -4,11 +4,12 @@
 """
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from array import array
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate
 from pickle import loads
@@ -25,6 +26,7 @@ from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher
 from whoosh.reading import TermNotFound
+from whoosh.scoring import bm25
 from whoosh.system import _INT_SIZE
 from whoosh.qparser import FieldAliasPlugin, QueryParser
 
@@ -343,38 +345,84 @@ def positions(value: bytes) -> set[int]:
     return set(accumulate(loads(value[_INT_SIZE:])))
 
 
+# Decoding a block of postings (zlib, then pickle, positions included) costs about 70 microseconds, against 2 for
+# passing over it by its header; a search reads the same blocks more than once (the set of hits, then the ranking)
+# and popular words recur from search to search. Decoded blocks are kept, least recently used dropped first.
+_BLOCKS: OrderedDict = OrderedDict()
+_BLOCKS_MAX = 8000  # blocks of up to 128 postings: some tens of MB at most
+_blocks_lock = threading.Lock()
+
+
+def _block_ids(m: W3LeafMatcher, segment: str):
+    """The current block's document numbers, from the decoded-block cache when it has them.
+
+    Whoosh decodes ids with a Python generator, one call per posting; they are stored as gaps, so accumulate()
+    gives the same numbers at C speed.
+    """
+    if m._ids is None:
+        key = (segment, m._dataoffset)
+        with _blocks_lock:
+            found = _BLOCKS.get(key)
+            if found is not None:
+                _BLOCKS.move_to_end(key)
+        if found is None:
+            if m._data is None:
+                m._read_data()
+            found = (tuple(accumulate(m._data[0])), m._data)
+            with _blocks_lock:
+                _BLOCKS[key] = found
+                if len(_BLOCKS) > _BLOCKS_MAX:
+                    _BLOCKS.popitem(last=False)
+        m._ids, m._data = found
+    return m._ids
+
+
 class _Cursor:
     """A term's postings in one segment, looked up by ascending document number.
 
-    Whoosh's skip_to steps through a block one Python call per posting, which on a word found in every document
-    cost more than the phrase check itself; here each block's ids are searched with bisect.
+    Whoosh's skip_to steps through a block one Python call per posting, which on a word found in most documents
+    cost more than the work it served; here blocks before the wanted document are passed over by their headers
+    (never decoded) and each block's ids are searched with bisect.
     """
 
-    def __init__(self, matcher):
+    def __init__(self, reader, fieldname: str, text):
+        matcher = reader.postings(fieldname, text)  # raises TermNotFound
         if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child  # candidates are never deleted documents
+            matcher = matcher.child  # only hits or candidates are looked up, and those are never deleted
+        self.segment = reader.segment().segment_id()
         self.m = matcher
         self.fast = isinstance(matcher, W3LeafMatcher)
+        self.i = None
 
-    def value(self, doc: int) -> bytes | None:
+    def find(self, doc: int) -> bool:
+        """Whether the term is in `doc`; documents must be asked for in ascending order."""
         m = self.m
         if not self.fast:
             if m.is_active() and m.id() < doc:
                 m.skip_to(doc)
-            return m.value() if m.is_active() and m.id() == doc else None
+            return m.is_active() and m.id() == doc
         while not m._atend and m._maxid < doc:
             m._next_block()
         if m._atend:
-            return None
-        if m._ids is None:
-            m._read_ids()
-        i = bisect_left(m._ids, doc, m._i)
-        if i == len(m._ids) or m._ids[i] != doc:
-            return None
-        m._i = i
-        if m._values is None:
+            return False
+        ids = _block_ids(m, self.segment)
+        i = bisect_left(ids, doc, m._i)
+        m._i = min(i, len(ids) - 1)
+        return i < len(ids) and ids[i] == doc
+
+    def value(self) -> bytes:
+        """The stored value (positions) at the document last found."""
+        m = self.m
+        if self.fast and m._values is None:
             m._read_values()
-        return m._values[i]
+        return m._values[m._i] if self.fast else m.value()
+
+    def weight(self) -> float:
+        """The term's frequency in the document last found."""
+        m = self.m
+        if self.fast and m._weights is None:
+            m._read_weights()
+        return m._weights[m._i] if self.fast else m.weight()
 
 
 def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
@@ -396,7 +444,7 @@ def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
                 continue
             reader = sub.reader()
             try:
-                cursors = [(_Cursor(reader.postings("text", word)), places) for word, places in offsets.items()]
+                cursors = [(_Cursor(reader, "text", word), places) for word, places in offsets.items()]
             except TermNotFound:  # a word absent from this segment: no candidate in it has the phrase
                 for doc in local:
                     del counts[doc + base]
@@ -404,11 +452,10 @@ def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
             for doc in local:
                 starts = None  # the positions where the phrase could start, narrowed word by word
                 for cursor, places in cursors:
-                    value = cursor.value(doc)
-                    if value is None:
+                    if not cursor.find(doc):
                         starts = None
                         break
-                    found = positions(value)
+                    found = positions(cursor.value())
                     for i in places:
                         if starts is None:
                             starts = found if i == 0 else {p - i for p in found}
@@ -479,11 +526,10 @@ def _term_ids(reader, fieldname: str, text) -> list[int]:
         matcher = matcher.child  # the deletion filter: removed once for the whole set instead
     if not isinstance(matcher, W3LeafMatcher):
         return list(matcher.all_ids())
+    segment = reader.segment().segment_id()
     ids: list[int] = []
-    while matcher.is_active():  # a block at a time: the ids of a block are one array
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i:])
+    while matcher.is_active():  # a block at a time
+        ids.extend(_block_ids(matcher, segment)[matcher._i:])
         matcher._next_block()
     return ids
 
@@ -509,15 +555,44 @@ def _segment_set(reader, q):
         return _term_set(reader, q)
     if isinstance(q, wq.Every) and not q.fieldname:
         return set(range(reader.doc_count_all()))
-    if isinstance(q, (wq.And, wq.Or)) and q.subqueries:
+    if isinstance(q, wq.And) and q.subqueries:
+        return _segment_intersection(reader, q.subqueries)
+    if isinstance(q, wq.Or) and q.subqueries:
         parts = [_segment_set(reader, sub) for sub in q.subqueries]
-        if any(part is None for part in parts):
-            return None
-        if isinstance(q, wq.And):
-            parts.sort(key=len)
-            return set(parts[0]).intersection(*parts[1:])
-        return set().union(*parts)
+        return None if any(part is None for part in parts) else set().union(*parts)
     return None
+
+
+def _segment_intersection(reader, subqueries):
+    """AND in one segment: the other parts first, then the terms from the rarest up.
+
+    A term much more frequent than the documents left is not read whole: each remaining document is looked up
+    in it, and its blocks that hold none of them are never decoded.
+    """
+    terms = sorted((sub for sub in subqueries if isinstance(sub, wq.Term)),
+                   key=lambda t: reader.doc_frequency(t.fieldname, t.text))
+    current = None
+    for sub in subqueries:
+        if not isinstance(sub, wq.Term):
+            part = _segment_set(reader, sub)
+            if part is None:
+                return None
+            current = set(part) if current is None else current & part
+    for term in terms:
+        if current is None:
+            current = set(_term_set(reader, term))
+        elif term.fieldname in _CACHED_TERM_FIELDS or \
+                reader.doc_frequency(term.fieldname, term.text) <= 8 * len(current):
+            current &= _term_set(reader, term)
+        else:
+            try:
+                cursor = _Cursor(reader, term.fieldname, term.text)
+            except TermNotFound:
+                return set()
+            current = {doc for doc in sorted(current) if cursor.find(doc)}
+        if not current:
+            return set()
+    return current
 
 
 def _set_of_hits(searcher, q) -> set[int] | None:
@@ -533,15 +608,93 @@ def _set_of_hits(searcher, q) -> set[int] | None:
     return docs
 
 
+_SCORED_FIELDS = {"text", "pairs", "words"}
+
+
+def _scoring_terms(q) -> list[wq.Term] | None:
+    """The text terms that rank q's hits when q is terms under AND and OR, or None for another shape."""
+    if isinstance(q, wq.Term):
+        return [q] if q.fieldname in _SCORED_FIELDS else []
+    if isinstance(q, (wq.And, wq.Or)) and q.subqueries:
+        terms = []
+        for sub in q.subqueries:
+            found = _scoring_terms(sub)
+            if found is None:
+                return None
+            terms.extend(found)
+        return terms
+    return None
+
+
+def rank_by_terms(searcher, terms: list[wq.Term], docnums: set[int], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best of these hits by BM25F over the terms, as Whoosh's default weighting scores them.
+
+    Whoosh's scoring walks the intersection one posting at a time (a word in most documents made two-word
+    searches cost 150 ms); here each term's postings are read a block at a time and only the hits are scored.
+    """
+    weighting = searcher.weighting
+    b, k1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
+    scores = dict.fromkeys(docnums, 0.0)
+    ordered = sorted(docnums)
+    lengths: dict[tuple[str, int], dict[int, int]] = {}  # a document's field length, read once for all its terms
+    for term in terms:
+        idf = searcher.idf(term.fieldname, term.text)
+        avgfl = searcher.avg_field_length(term.fieldname) or 1
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            try:
+                matcher = reader.postings(term.fieldname, term.text)
+            except TermNotFound:
+                continue
+            end = offset + reader.doc_count_all()
+            local = sorted(d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)])
+            if not local:
+                continue
+            if reader.doc_frequency(term.fieldname, term.text) > 4 * len(local):
+                # Few hits in a long list: look each one up.
+                cursor = _Cursor(reader, term.fieldname, term.text)
+                pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
+            else:
+                pairs = _ids_and_weights(matcher, reader.segment().segment_id())
+            known = lengths.setdefault((term.fieldname, offset), {})
+            for docnum, tf in pairs:
+                hit = docnum + offset
+                if hit in scores:
+                    length = known.get(docnum)
+                    if length is None:
+                        length = known[docnum] = reader.doc_field_length(docnum, term.fieldname, 1)
+                    scores[hit] += term.boost * bm25(idf, tf, length, avgfl, b, k1)
+    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+
+
+def _ids_and_weights(matcher, segment: str):
+    """Every (document, frequency) of a term in one segment, a block at a time."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # deleted documents are not hits
+    if not isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            yield matcher.id(), matcher.weight()
+            matcher.next()
+        return
+    while matcher.is_active():
+        ids = _block_ids(matcher, segment)
+        if matcher._weights is None:
+            matcher._read_weights()
+        yield from zip(ids, matcher._weights)
+        matcher._next_block()
+
+
 def matching_docs(searcher, q: wq.Query, driver: wq.Query) -> set[int]:
     """The documents `q` matches, unscored; `driver` is the part of it that decides how many there are.
 
-    When the driving query is small its hits are stepped through (each step skips ahead in the long lists, such
-    as the visibility filter's); when it is large, the lists are read whole and intersected.
+    Terms under AND and OR are evaluated as sets (above). Other shapes go through Whoosh's matchers: stepped
+    through when the driving query is small (each step skips ahead in the long lists), listed whole when large.
     """
+    found = _set_of_hits(searcher, q)
+    if found is not None:
+        return found
     if driver.estimate_size(searcher.reader()) * 8 >= searcher.doc_count_all():
-        found = _set_of_hits(searcher, q)
-        return found if found is not None else set(searcher.docs_for_query(q))
+        return set(searcher.docs_for_query(q))
     docs = set()
     context = searcher.boolean_context()
     for sub, offset in searcher.leaf_searchers():
@@ -599,14 +752,19 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
             sortedby = sorting.FieldFacet("created_at", reverse=True)
         elif sort == "oldest":
             sortedby = sorting.FieldFacet("created_at")
-        # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
-        results = searcher.search(q, limit=page * per_page, sortedby=sortedby, optimize=not phrases)
-        for hit in results[(page - 1) * per_page: page * per_page]:
-            stored = hit.fields()
+        terms = _scoring_terms(q) if sortedby is None and not phrases else None
+        if terms:
+            ranked = rank_by_terms(searcher, terms, docnums, page * per_page)
+        else:
+            # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
+            results = searcher.search(q, limit=page * per_page, sortedby=sortedby, optimize=not phrases)
+            ranked = [(hit.docnum, hit.score) for hit in results]
+        for docnum, score in ranked[(page - 1) * per_page: page * per_page]:
+            stored = searcher.stored_fields(docnum)
             hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
                                  stored.get("document", ""), stored.get("version", ""), stored.get("clause_key", ""),
                                  stored.get("group"), stored.get("type"), stored.get("disposition"),
-                                 stored.get("created_at"), hit.score))
+                                 stored.get("created_at"), score))
     terms = highlight_terms(parsed.query, searcher.reader()) if parsed.query is not None else frozenset()
     return QueryResult(hits, total, page, per_page, facets, terms, parsed.message)
 
