@@ -377,6 +377,12 @@ def _block_ids(m: W3LeafMatcher, segment: str):
     return m._ids
 
 
+def clear_block_cache() -> None:
+    """Forget every decoded block (the search benchmark measures searches that start without them too)."""
+    with _blocks_lock:
+        _BLOCKS.clear()
+
+
 class _Cursor:
     """A term's postings in one segment, looked up by ascending document number.
 
