@@ -1,6 +1,9 @@
 """Reading the index: parsing a reader's query, the visibility filter, facets, paging, snippets and similar comments.
 
 `run_query` works on a Whoosh searcher alone (no database), so the benchmark measures exactly what a page runs.
+
+For speed, the set of hits, the phrase check and the ranking of term queries read Whoosh 2.7.4's posting blocks
+directly (the version is pinned in requirements.txt); tests compare each with Whoosh's own answer.
 """
 from __future__ import annotations
 
@@ -398,7 +401,6 @@ class _Cursor:
         self.segment = reader.segment().segment_id()
         self.m = matcher
         self.fast = isinstance(matcher, W3LeafMatcher)
-        self.i = None
 
     def find(self, doc: int) -> bool:
         """Whether the term is in `doc`; documents must be asked for in ascending order."""
