@@ -26,7 +26,9 @@ class Version(db.Model):
     document_id = db.Column(db.Integer, db.ForeignKey("document.id"), nullable=False, index=True)
     number = db.Column(db.Integer, nullable=False)
     label = db.Column(db.String(200), nullable=False)
-    source_markdown = db.Column(db.Text, nullable=False)
+    # The draft as published: the largest column, read only when a service asks for it (lists, clause pages and
+    # search results join versions often, and would otherwise carry the whole draft with every row).
+    source_markdown = db.deferred(db.Column(db.Text, nullable=False))
     published_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     published_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     opens_at = db.Column(UTCDateTime)

@@ -148,6 +148,11 @@ def documents_with_versions() -> list[Document]:
                               .options(db.selectinload(Document.versions))).all()
 
 
+def document_titles() -> dict[str, str]:
+    """Every document's title by its slug (one query, no versions)."""
+    return dict(db.session.execute(db.select(Document.slug, Document.title)).all())
+
+
 def get_document(slug: str) -> Document | None:
     """The document with this slug, or None."""
     return db.session.scalar(db.select(Document).where(Document.slug == slug))

@@ -54,7 +54,7 @@ def results():
     searched = bool(results.query or any(filters.values()))
     return render_template("search/results.html", results=results, filters=filters, sort=sort, searched=searched,
                            result_url=result_url, search_url=search_url,
-                           document_titles={d.slug: d.title for d in document_service.documents_with_versions()},
+                           document_titles=document_service.document_titles(),
                            facet_order=[f for f in ("document", "version", "group", "type", "disposition")
                                         if f in results.facets])
 

@@ -663,3 +663,17 @@ def test_cli_reindex_drain_status(app, corpus):
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0 and '"indexed": ' in result.output
     assert search.search(None, "gannet").total == 1
+
+
+def test_results_page_reads_document_titles_without_version_sources(app, client, corpus):
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        html = client.get("/search?q=evaluations").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert "Sample code" in html or "sample-code" in html
+    assert not [s for s in statements if "source_markdown" in s]  # the drafts' Markdown is the largest column
