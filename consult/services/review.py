@@ -331,6 +331,19 @@ def assign(version: Version, actor, assignee: User, *, clause: Clause | None = N
     return assignment
 
 
+def unassign(version: Version, actor, assignment_id: int, comment: Comment) -> User:
+    """Take back an assignment shown on this comment's page (its own, or its clause's); returns the assignee."""
+    if not permissions.can_dispose(actor):
+        raise ServiceError(_("Only drafters can assign work."), status=403)
+    assignment = next((a for a, _user in assignments_for(version, comment) if a.id == assignment_id), None)
+    if assignment is None:
+        raise ServiceError(_("This assignment no longer exists."), status=404)
+    assignee = db.session.get(User, assignment.assignee_id)
+    db.session.delete(assignment)
+    db.session.commit()
+    return assignee
+
+
 def assignments_for(version: Version, comment: Comment) -> list[tuple[Assignment, User]]:
     """Who the comment, or its clause, is assigned to."""
     return list(db.session.execute(

@@ -234,6 +234,23 @@ def _assign(slug, number, *, comment_id=None, key=None):
     return redirect(_workspace_url(document, version, clause=clause.key, subtree="1"))
 
 
+@bp.post(BASE + "/review/comments/<int:comment_id>/assignments/<int:assignment_id>/remove")
+def unassign(slug, number, comment_id, assignment_id):
+    _document, version, redirect_ = _load_for_review(slug, number)
+    if redirect_:
+        return redirect_
+    _require_dispose()
+    comment = _review_comment(version, comment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        assignee = review_service.unassign(version, current_user, assignment_id, comment)
+        flash(_("%(name)s is no longer assigned.", name=assignee.display_name), "success")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
+
+
 @bp.post(BASE + "/review/comments/<int:comment_id>/adopt")
 def adopt(slug, number, comment_id):
     document, version, redirect_ = _load_for_review(slug, number)

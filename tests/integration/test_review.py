@@ -308,6 +308,41 @@ def test_assign_comment_and_clause_then_filter_assigned_to_me(app, world):
     assert receipts_in(html_of(cleo_client.get(REVIEW + "?assigned=me")), comments) == {"a"}
 
 
+def test_unassign_from_the_comment_page(app, world):
+    version, comments = world
+    drafter, client = signed_in(app, "drafter")
+    colleague = make_user("drafter", name="Colleague Cleo")
+    own = review_service.assign(version, drafter, colleague, comment=comments["a"])
+    whole_clause = review_service.assign(version, drafter, drafter, clause=clause_of(version, "measure-i-1-1"))
+    elsewhere = review_service.assign(version, drafter, colleague, comment=comments["b"])
+    own_id, clause_id, elsewhere_id = own.id, whole_clause.id, elsewhere.id
+    path = f"{REVIEW}/comments/{comments['a'].id}"
+    page = html_of(client.get(path))
+    assert f"{path}/assignments/{own_id}/remove" in page and f"{path}/assignments/{clause_id}/remove" in page
+    token = csrf_token(client, path)
+
+    assert client.post(f"{path}/assignments/{own_id}/remove").status_code == 400  # no CSRF token
+    response = client.post(f"{path}/assignments/{own_id}/remove", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "Colleague Cleo is no longer assigned." in html_of(response)
+    # An assignment that this page does not show is not removed through it.
+    stray = client.post(f"{path}/assignments/{elsewhere_id}/remove", data={"csrf_token": token},
+                        follow_redirects=True)
+    assert "This assignment no longer exists." in html_of(stray)
+    assert client.post(f"{path}/assignments/{clause_id}/remove", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert set(db.session.scalars(db.select(Assignment.id))) == {elsewhere_id}
+    assert "Nobody yet" in html_of(client.get(path))
+
+    participant, other = signed_in(app, "participant")
+    refused = other.post(f"{REVIEW}/comments/{comments['b'].id}/assignments/{elsewhere_id}/remove",
+                         data={"csrf_token": csrf_token(other, "/")})
+    assert refused.status_code == 403
+    with pytest.raises(ServiceError):
+        review_service.unassign(version, participant, elsewhere_id, comments["b"])
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 1
+
+
 # --- adopted wording ----------------------------------------------------------------------------------------
 
 def test_adopting_wording_produces_the_next_draft_and_accepts_the_comment(app, world):

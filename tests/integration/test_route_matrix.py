@@ -81,6 +81,7 @@ POST_REFUSED = {
     "review.bulk_dispose": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.dispose": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.publish": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "review.unassign": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
 }
 
 
@@ -107,7 +108,7 @@ def world(app):
     db.session.commit()
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
-              "token": "not-a-real-token", "filename": "css/consult.css"}
+              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1}
     return app, clients, values
 
 
