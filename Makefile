@@ -28,7 +28,7 @@ translations-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
 		--ignore-dirs ".* __pycache__ node_modules" --no-location --sort-output \
 		--project Consult --copyright-holder "Consult contributors" -o consult/translations/messages.pot .
-	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations --ignore-obsolete
+	$(BIN)/pybabel update --width 120 -i consult/translations/messages.pot -d consult/translations --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d consult/translations
 
 run: install

@@ -68,3 +68,47 @@ LINEAGE_STATUSES = {
     "added": _l("New in this version"),
     "removed": _l("Removed"),
 }
+
+# The audit log: what each action and target is called, and the labels of the fields and values it records.
+AUDIT_ACTIONS = {
+    "approve": _l("Registration approved"),
+    "reject": _l("Registration rejected"),
+    "role": _l("Role changed"),
+    "suspend": _l("Account suspended"),
+    "reactivate": _l("Account reactivated"),
+    "verify-organisation": _l("Organisation verified"),
+    "invitation": _l("Invitation created"),
+    "hide": _l("Comment hidden"),
+    "restore": _l("Comment restored"),
+    "dismiss": _l("Report dismissed"),
+    "adopt-wording": _l("Proposed wording adopted"),
+}
+
+AUDIT_TARGET_TYPES = {
+    "user": _l("Account"),
+    "organisation": _l("Organisation"),
+    "invitation": _l("Invitation"),
+    "comment": _l("Comment"),
+    "report": _l("Report"),
+}
+
+AUDIT_FIELDS = {
+    "status": _l("Status"),
+    "role": _l("Role"),
+    "verified": _l("Verified"),
+    "email": _l("Email address"),
+    "expires_at": _l("Expires (UTC)"),
+    "clause_id": _l("Clause"),
+    "version_id": _l("Version"),
+    "next_version": _l("Next version"),
+}
+
+AUDIT_VALUES = {
+    **ROLES,
+    **ACCOUNT_STATUSES,
+    "visible": _l("Visible"),
+    "hidden": _l("Hidden by a moderator"),
+    "open": _l("Open"),
+    "actioned": _l("Acted on"),
+    "dismissed": _l("Dismissed"),
+}

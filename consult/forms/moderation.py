@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Form, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..vocabulary import ACCOUNT_STATUSES, ROLES, STAKEHOLDER_GROUPS
+from ..vocabulary import ACCOUNT_STATUSES, AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES, STAKEHOLDER_GROUPS
 
 _REASON_MAX = 2000
 _ANY = ("", _l("Any"))
@@ -80,8 +80,8 @@ class AuditFilterForm(Form):
 
     def __init__(self, *args, actions=(), target_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.action.choices = [_ANY] + [(a, a) for a in actions]
-        self.target_type.choices = [_ANY] + [(t, t) for t in target_types]
+        self.action.choices = [_ANY] + [(a, AUDIT_ACTIONS.get(a, a)) for a in actions]
+        self.target_type.choices = [_ANY] + [(t, AUDIT_TARGET_TYPES.get(t, t)) for t in target_types]
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:

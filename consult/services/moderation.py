@@ -15,30 +15,13 @@ from ..mail import send_mail
 from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
+from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
 from . import ServiceError
-
-try:  # the accounts service owns the token scheme; the fallback gives the same result
-    from .accounts import hash_token, new_token
-except ImportError:  # pragma: no cover
-    import hashlib
-    import secrets
-
-    def new_token() -> str:
-        """A fresh URL-safe random token."""
-        return secrets.token_urlsafe(32)
-
-    def hash_token(token: str) -> str:
-        """The sha256 hex digest under which a token is stored."""
-        return hashlib.sha256((token or "").encode()).hexdigest()
-
+from .accounts import hash_token, new_token
 
 log = logging.getLogger("consult.moderation")
 
 INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MAX = 14, 90
-# Actions and target types the log knows even before any row uses them (the filters offer these).
-AUDIT_ACTIONS = ("approve", "reject", "role", "suspend", "reactivate", "verify-organisation", "invitation", "hide",
-                 "restore", "dismiss")
-AUDIT_TARGET_TYPES = ("user", "organisation", "invitation", "comment", "report")
 
 
 def _refused(message: str | None = None) -> ServiceError:
@@ -320,11 +303,20 @@ def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_
     return paginate(stmt, page, per_page)
 
 
+def _audit_value(value):
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, str) and value in AUDIT_VALUES:
+        return AUDIT_VALUES[value]
+    return value
+
+
 def audit_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
-    """The fields an audit row changed, as (field, before, after)."""
+    """The fields an audit row changed, as (field, before, after), labelled for people where the words are known."""
     before = json.loads(entry.before) if entry.before else {}
     after = json.loads(entry.after) if entry.after else {}
-    return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
+    return [(AUDIT_FIELDS.get(key, key), _audit_value(before.get(key)), _audit_value(after.get(key)))
+            for key in sorted(set(before) | set(after))]
 
 
 def audit_targets(entries) -> dict[tuple[str, int], object]:

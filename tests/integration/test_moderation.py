@@ -291,6 +291,8 @@ def test_moderators_grant_participant_and_drafter_only(app):
     assert entry.actor_id == moderator.id and entry.target_id == member.id
     assert entry.before == '{"role": "participant"}' and entry.after == '{"role": "drafter"}'
     assert entry.reason == "Joins the drafting team."
+    audit = client.get("/moderation/audit").get_data(as_text=True)
+    assert "<td>Role changed</td>" in audit and "Role:</span> Participant → Drafter" in audit
 
     admin = make_user("admin")
     assert _role_change(client, admin.id, "participant").status_code == 403  # nor touch an admin's role
@@ -378,6 +380,8 @@ def test_verify_organisation(app):
     assert entry.before == '{"verified": false}' and entry.after == '{"verified": true}'
     html = client.get(path).get_data(as_text=True)
     assert "verify-organisation" not in html and ">verified<" in html
+    audit = client.get("/moderation/audit").get_data(as_text=True)
+    assert "<td>Organisation verified</td>" in audit and "Verified:</span> No → Yes" in audit
 
 
 # --- invitations ------------------------------------------------------------------------------------------
@@ -452,7 +456,11 @@ def test_audit_log_filters_and_order(app):
     html = client.get("/moderation/audit").get_data(as_text=True)
     assert "3 entries, newest first" in html
     assert html.index("<td>third</td>") < html.index("<td>second</td>") < html.index("<td>first</td>")
-    assert "status:</span> a → b" in html and "UTC</time>" in html
+    assert "Status:</span> a → b" in html and "UTC</time>" in html
+    # Actions, targets and filter choices are shown in words, not as the stored values.
+    assert "<td>Account suspended</td>" in html and "<td>Organisation verified</td>" in html
+    assert "<td>suspend</td>" not in html and "<td>Organisation #1" in html
+    assert '<option value="verify-organisation">Organisation verified</option>' in html
 
     def shown(query):
         text = client.get("/moderation/audit?" + query).get_data(as_text=True)
