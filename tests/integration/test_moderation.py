@@ -461,6 +461,10 @@ def test_audit_log_filters_and_order(app):
     assert "<td>Account suspended</td>" in html and "<td>Organisation verified</td>" in html
     assert "<td>suspend</td>" not in html and "<td>Organisation #1" in html
     assert '<option value="verify-organisation">Organisation verified</option>' in html
+    moderation_service.record(moderator, "hide", "comment", 7, {"status": "visible"}, {"status": "hidden"}, "spam")
+    db.session.commit()
+    html = client.get("/moderation/audit?action=hide").get_data(as_text=True)
+    assert "Status:</span> Visible → Hidden by a moderator" in html and 'href="/comments/7"' in html
 
     def shown(query):
         text = client.get("/moderation/audit?" + query).get_data(as_text=True)
