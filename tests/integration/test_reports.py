@@ -61,6 +61,8 @@ def test_queue_lists_open_reports_and_hide_goes_through_confirmation(app, report
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "hide"))
     assert (entry.actor_id, entry.target_id, entry.reason) == (moderator.id, comment.id, "Insults")
     assert '"hidden"' in entry.after and '"visible"' in entry.before
+    again = mclient.get(path).get_data(as_text=True)  # no second confirmation for a hidden comment
+    assert "already hidden by a moderator" in again and "Hide the comment</button>" not in again
     # The hidden state reached the index: the public no longer finds the comment, moderators still do.
     from flask_login import AnonymousUserMixin
 
