@@ -257,6 +257,11 @@ def create_invitation(actor, *, email: str | None, role: str, days: int = INVITA
     return invitation, token
 
 
+def get_invitation(invitation_id: int) -> Invitation | None:
+    """An invitation by id, or None."""
+    return db.session.get(Invitation, invitation_id)
+
+
 def list_invitations(page: int, per_page: int) -> Page:
     """Invitations, newest first."""
     return paginate(db.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()),

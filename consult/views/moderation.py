@@ -1,5 +1,5 @@
 """The moderation console: registrations, users, reports, invitations and the audit log."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -252,6 +252,9 @@ def invitation_url(token: str) -> str:
     return request.host_url + "auth/invite/" + token
 
 
+_NEW_INVITATION = "new_invitation"  # session key: the link of the invitation just created, until it is shown
+
+
 @bp.route("/invitations", methods=["GET", "POST"])
 def invitations():
     roles = service.invitable_roles(current_user)
@@ -265,16 +268,28 @@ def invitations():
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            # The token exists only in this response: it is stored as a hash, so the link cannot be shown again.
-            response = current_app.make_response(render_template(
-                "moderation/invitation_created.html", invitation=invitation, link=invitation_url(token)))
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            # The token is stored only as a hash. It passes once through the signed session to the page that shows
+            # it, so reloading that page cannot post the form again and create a second invitation.
+            session[_NEW_INVITATION] = {"id": invitation.id, "link": invitation_url(token)}
+            return redirect(url_for("moderation.invitation_created", invitation_id=invitation.id))
     page = service.list_invitations(_page_number(), _page_size())
     people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/invitations.html", form=form, page=page, people=people,
                            now=utcnow()), status
+
+
+@bp.get("/invitations/<int:invitation_id>/created")
+def invitation_created(invitation_id):
+    invitation = service.get_invitation(invitation_id)
+    if invitation is None:
+        abort(404)
+    pending = session.get(_NEW_INVITATION)
+    link = session.pop(_NEW_INVITATION)["link"] if pending and pending.get("id") == invitation.id else None
+    response = current_app.make_response(render_template(
+        "moderation/invitation_created.html", invitation=invitation, link=link))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- the audit log (read-only: no route edits or deletes a row) ----------------------------------------------

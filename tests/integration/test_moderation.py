@@ -395,8 +395,11 @@ def _invite(client, **fields):
 def test_invitation_link_is_shown_once_and_audited(app):
     client, moderator = signed_in(app)
     response = _invite(client, email="Invitee@Example.org", role="drafter", days="30")
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 302  # so that reloading the page cannot create a second invitation
+    created = response.headers["Location"]
+    shown = client.get(created)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     match = re.search(r"http://localhost/auth/invite/([A-Za-z0-9_-]{20,})", html)
     assert match, html
     token = match.group(1)
@@ -408,6 +411,12 @@ def test_invitation_link_is_shown_once_and_audited(app):
     assert (entry.actor_id, entry.target_type, entry.target_id) == (moderator.id, "invitation", invitation.id)
     assert '"role": "drafter"' in entry.after and '"email": "invitee@example.org"' in entry.after
 
+    reloaded = client.get(created).get_data(as_text=True)
+    assert token not in reloaded and "cannot be shown again" in reloaded
+    other_client, _other = signed_in(app)
+    assert token not in other_client.get(created).get_data(as_text=True)
+    assert client.get("/moderation/invitations/999999/created").status_code == 404
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 1
     listing = client.get("/moderation/invitations").get_data(as_text=True)
     assert token not in listing  # never shown again
     assert "invitee@example.org" in listing and "1 invitation, newest first" in listing
@@ -428,10 +437,10 @@ def test_invitation_roles_days_and_existing_accounts(app):
     assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0 and audit_rows() == []
 
     admin_client, _admin = signed_in(app, "admin")
-    assert _invite(admin_client, role="moderator").status_code == 200
+    assert _invite(admin_client, role="moderator").status_code == 302
     assert db.session.scalar(db.select(Invitation.role)) == "moderator"
     default_days = _invite(admin_client)
-    assert default_days.status_code == 200
+    assert default_days.status_code == 302
     newest = db.session.scalar(db.select(Invitation).order_by(Invitation.id.desc()))
     assert timedelta(days=13, hours=23) < newest.expires_at - utcnow() <= timedelta(days=14)
 

@@ -10,6 +10,7 @@ import pytest
 from consult.extensions import db
 from consult.models import Report, utcnow
 from consult.services import comments as comment_service
+from consult.services import moderation as moderation_service
 from tests.factories import csrf_token, make_user, publish, sign_in
 from tests.integration.test_publish_lineage import NEXT_DRAFT
 
@@ -50,6 +51,7 @@ GET = {
     "comments.contributions": SIGNED_IN,
     "moderation.home": MODERATORS, "moderation.registrations": MODERATORS, "moderation.users": MODERATORS,
     "moderation.user": MODERATORS, "moderation.invitations": MODERATORS, "moderation.audit": MODERATORS,
+    "moderation.invitation_created": MODERATORS,
     "moderation.reports": MODERATORS, "moderation.suspend": MODERATORS,
     # The target account is active, so there is nothing to reject: moderators are sent back to its page.
     "moderation.reject": row(OUT, 403, 403, 403, 403, ELSEWHERE, ELSEWHERE),
@@ -99,6 +101,7 @@ def world(app):
     comment = comment_service.post_comment(author=users["author"], clause=clause, type_="concern",
                                            body="Twelve years is long.", visibility="public")
     db.session.add(Report(comment_id=comment.id, reporter_id=users["participant"].id, reason="Test"))
+    invitation, _token = moderation_service.create_invitation(users["moderator"], email=None, role="participant")
     db.session.commit()
     clients = {"anonymous": app.test_client()}
     for role, user in users.items():
@@ -108,7 +111,7 @@ def world(app):
     db.session.commit()
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
-              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1}
+              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id}
     return app, clients, values
 
 
