@@ -565,6 +565,44 @@ def test_concurrent_writers_lose_nothing(app):
     assert ids(page) == set(made)
 
 
+def _write_from_another_process(index_dir, clause_id, author_id, n, results):
+    """A worker process, as a gunicorn worker is: its own app, database connections and index writer."""
+    from consult import create_app
+    from consult.models import Clause, User
+
+    app = create_app({"TESTING": True, "SEARCH_INDEX_DIR": index_dir})
+    with app.app_context():
+        author, clause = db.session.get(User, author_id), db.session.get(Clause, clause_id)
+        made = []
+        for i in range(6):
+            made.append(post(author, clause, f"Process heron note {n}-{i}.").id)
+            search.drain(timeout=0.2)  # like the request hook: a busy lock leaves the rows for a later drain
+        results.put(made)
+
+
+def test_concurrent_writer_processes_lose_nothing(app):
+    import multiprocessing
+
+    version = open_version()
+    search.drain()
+    authors = [make_user("participant").id for _ in range(3)]
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=_write_from_another_process,
+                               args=(app.config["SEARCH_INDEX_DIR"], clause_of(version).id, a, n, results))
+               for n, a in enumerate(authors)]
+    for w in workers:
+        w.start()
+    made = [comment_id for _ in workers for comment_id in results.get(timeout=120)]
+    for w in workers:
+        w.join(timeout=30)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    search.drain()
+    assert search.status().pending == 0
+    page = search.search(None, "heron", per_page=100)
+    assert page.total == len(made) == 18 and ids(page) == set(made)
+
+
 # --- the API and escaping ------------------------------------------------------------------------------------------
 
 def test_api_shape_and_escaped_snippets(app, client):
