@@ -147,7 +147,8 @@ def _open(path: Path) -> whoosh_index.Index:
         return ix
 
 
-def _forget(path: Path | None) -> None:
+def forget(path: Path | None) -> None:
+    """Drop the open index of this generation (None: this thread's searcher of any) so the next use opens it anew."""
     with _cache_lock:
         if path is not None:
             _open_indexes.pop(str(path), None)
@@ -167,7 +168,7 @@ def _close_quietly(searcher) -> None:
 def live_searcher():
     """A searcher on the live index, kept open for this thread and brought up to date with each call.
 
-    Callers must not close it; `_forget` does when the generation is replaced or found unreadable.
+    Callers must not close it; `forget` does when the generation is replaced or found unreadable.
     """
     ix, gen = open_index()
     cached = getattr(_local, "searcher", None)
@@ -196,12 +197,12 @@ def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
                 return _open(gen), gen
             except OutdatedIndex:
                 log.warning("search index at %s has an earlier schema; rebuilding it from the database", gen)
-                _forget(gen)
+                forget(gen)
             except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
                 if current_generation(root) != gen:
                     continue  # a rebuild swapped generations under us: read the pointer again
                 log.warning("search index at %s is unreadable; rebuilding it from the database", gen, exc_info=True)
-                _forget(gen)
+                forget(gen)
         if not rebuild:
             raise IndexUnavailable(str(root))
         reindex(wait=30.0)
@@ -228,7 +229,7 @@ def swap_generation(root: Path, gen: Path) -> None:
 def _remove_old_generations(root: Path, keep: Path) -> None:
     for path in root.glob("gen-*"):
         if path.is_dir() and path != keep:
-            _forget(path)
+            forget(path)
             shutil.rmtree(path, ignore_errors=True)  # open readers keep their files until they close (POSIX)
 
 
@@ -249,12 +250,12 @@ def _writer(timeout: float):
         except whoosh_index.LockError:
             return None
         except FileNotFoundError:
-            _forget(gen)
+            forget(gen)
             continue
         if current_generation(root) == gen:
             return writer
         writer.cancel()
-        _forget(gen)
+        forget(gen)
 
 
 def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None) -> int:
@@ -389,7 +390,7 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
                 if try_for(candidate.acquire, timeout=wait, delay=0.1):
                     old_lock = candidate
             except Exception:  # noqa: BLE001  (an unreadable old index is simply replaced)
-                _forget(old)
+                forget(old)
         with Session(db.engine) as session:
             covered = list(session.scalars(db.select(SearchOutbox.id)))
             ix, gen = create_generation(root)

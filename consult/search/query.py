@@ -650,20 +650,17 @@ def rank_by_terms(searcher, terms: list[wq.Term], docnums: set[int], limit: int)
         avgfl = searcher.avg_field_length(term.fieldname) or 1
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
-            try:
-                matcher = reader.postings(term.fieldname, term.text)
-            except TermNotFound:
-                continue
+            frequency = reader.doc_frequency(term.fieldname, term.text)
             end = offset + reader.doc_count_all()
-            local = sorted(d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)])
-            if not local:
+            local = [d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]]
+            if not frequency or not local:
                 continue
-            if reader.doc_frequency(term.fieldname, term.text) > 4 * len(local):
+            if frequency > 4 * len(local):
                 # Few hits in a long list: look each one up.
                 cursor = _Cursor(reader, term.fieldname, term.text)
                 pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
             else:
-                pairs = _ids_and_weights(matcher, reader.segment().segment_id())
+                pairs = _ids_and_weights(reader.postings(term.fieldname, term.text), reader.segment().segment_id())
             known = lengths.setdefault((term.fieldname, offset), {})
             for docnum, tf in pairs:
                 hit = docnum + offset

@@ -11,7 +11,7 @@ from .. import permissions
 from ..extensions import db
 from ..pagination import Page
 from ..models import Clause, Comment, Version
-from .index import _forget, live_searcher, reindex
+from .index import forget, live_searcher, reindex
 from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _with_index(fn):
         try:
             return fn(searcher)
         except (OSError, EOFError, struct.error) as exc:
-            _forget(gen)
+            forget(gen)
             if attempt:
                 raise
             log.warning("search index at %s failed while reading (%s); rebuilding it", gen, exc)

@@ -422,7 +422,7 @@ def test_missing_index_is_rebuilt_on_first_use(app, corpus):
 
 def test_corrupt_index_is_rebuilt_on_first_use(app, corpus):
     gen = Path(search.status().path)
-    search_index._forget(gen)
+    search_index.forget(gen)
     for f in gen.iterdir():
         f.write_bytes(b"not an index")
     assert corpus["public"].id in ids(search.search(None, "experts"))
