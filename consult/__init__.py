@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .database import configure_engine
+    from .params import install as install_converters
     from .views import register_blueprints
     from .web import register_web_helpers
     from .cli import register_cli
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     register_web_helpers(app)
+    install_converters(app)
     register_blueprints(app)
     register_cli(app)
     if app.config["CONSULT_SEARCH_DRAIN_AFTER_REQUEST"]:

@@ -16,6 +16,7 @@ from zxcvbn import zxcvbn
 
 from ..extensions import db
 from ..mail import send_mail
+from ..params import parse_id
 from ..models import Invitation, OneTimeToken, Organisation, User, UserSession, utcnow
 from ..permissions import Role
 from ..vocabulary import STAKEHOLDER_GROUPS
@@ -246,7 +247,7 @@ def _session_expired(row: UserSession, now) -> bool:
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the user of a live, unexpired session row, else None."""
     user_id, _sep, token = (session_id or "").partition(":")
-    if not token or not user_id.isdigit():
+    if not token or parse_id(user_id) is None:
         return None
     row = db.session.get(UserSession, hash_token(token))
     now = utcnow()

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..extensions import db
-from ..markup import render_markdown
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
+from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
-from . import ServiceError
+from . import ServiceError, rendered
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_MAX = 10_000
@@ -65,6 +65,7 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
                  stance: str | None = None, proposed_wording: str | None = None, parent: Comment | None = None,
                  question: OpenQuestion | None = None, submission_token: str | None = None) -> Comment:
     """Record a comment (or reply, or answer) with a receipt; a replayed form returns the comment it made first."""
+    submission_token = submission_token or None  # an empty token is no token (it would collide with the next)
     earlier = find_by_submission_token(submission_token)
     if earlier is not None:
         if earlier.author_id != author.id:
@@ -93,7 +94,7 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
     if question is not None and question.clause_id != clause.id:
         raise ServiceError(_("This question belongs to another clause."))
     comment = Comment(clause_id=clause.id, version_id=version.id, author_id=author.id, type=type_, stance=stance,
-                      visibility=visibility, body=body, body_html=str(render_markdown(body)),
+                      visibility=visibility, body=body, body_html=rendered(body, "body"),
                       proposed_wording=proposed_wording, parent_id=parent.id if parent else None,
                       question_id=question.id if question else None, depth=depth,
                       author_group=author.stakeholder_group,
@@ -122,11 +123,12 @@ def edit_comment(comment: Comment, editor: User, *, type_: str, body: str, visib
     stance = stance or None
     proposed_wording = (proposed_wording or "").strip() or None
     _validate(type_, body, visibility, stance, proposed_wording)
+    body_html = rendered(body, "body")  # before any change: it may refuse the text
     db.session.add(CommentRevision(comment_id=comment.id, type=comment.type, stance=comment.stance,
                                    visibility=comment.visibility, body=comment.body,
                                    proposed_wording=comment.proposed_wording))
     comment.type, comment.stance, comment.visibility = type_, stance, visibility
-    comment.body, comment.body_html = body, str(render_markdown(body))
+    comment.body, comment.body_html = body, body_html
     comment.proposed_wording = proposed_wording
     comment.edited_at = utcnow()
     queue_for_search("comment", comment.id)
@@ -347,7 +349,8 @@ def question_for(clause: Clause, question_id) -> OpenQuestion | None:
     """An open question of this clause by id, or None."""
     if not question_id:
         return None
-    question = db.session.get(OpenQuestion, int(question_id))
+    question_id = parse_id(question_id)
+    question = db.session.get(OpenQuestion, question_id) if question_id is not None else None
     return question if question and question.clause_id == clause.id else None
 
 

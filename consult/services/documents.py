@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..drafts.lineage import LineagePair, match_clauses
 from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
 from ..extensions import db
-from ..markup import render_markdown
+from ..markup import RenderError, check_markdown, render_markdown
 from ..models import Clause, Document, Lineage, SearchOutbox, Version, utcnow
 from . import ServiceError
 
@@ -46,9 +46,16 @@ def read_draft(data: bytes | str) -> ParsedDraft:
     """Decode and parse a draft; DraftError becomes a ServiceError naming the line."""
     try:
         text = decode_draft(data) if isinstance(data, bytes) else decode_draft(data.encode("utf-8"))
-        return parse_draft(text)
+        draft = parse_draft(text)
     except DraftError as exc:
         raise ServiceError(exc.message, line=exc.line, field="markdown") from None
+    for clause in draft.clauses:  # refused here, before the preview, rather than failing at publication
+        try:
+            check_markdown(clause.body)
+        except RenderError:
+            raise ServiceError(_("this clause nests quotes or lists too deeply to be shown; make it flatter"),
+                               line=clause.line, field="markdown") from None
+    return draft
 
 
 def check_slug(slug: str) -> str:

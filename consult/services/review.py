@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..drafts.parse import PREAMBLE_KEY, DraftError, parse_draft
 from ..extensions import db
-from ..markup import render_markdown
 from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
                       utcnow)
 from ..pagination import Page, paginate
+from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
-from . import ServiceError
+from . import ServiceError, rendered
 from .comments import queue_for_search
 from .moderation import record
 
@@ -221,8 +221,11 @@ def _check_disposition(comment: Comment, status: str, response: str, addressed_i
     return response
 
 
-def _apply(comment: Comment, actor, status: str, response: str, addressed_in_version, duplicate_of) -> Disposition:
+def _apply(comment: Comment, actor, status: str, response: str, addressed_in_version, duplicate_of,
+           response_html: str | None = None) -> Disposition:
     """Upsert the disposition and append its history row; the caller commits."""
+    if response_html is None:  # rendered before any change, as it may refuse the text
+        response_html = rendered(response, "response") if response else ""
     now = utcnow()
     disposition = comment.disposition
     if disposition is None:
@@ -231,7 +234,7 @@ def _apply(comment: Comment, actor, status: str, response: str, addressed_in_ver
         comment.disposition = disposition
     disposition.status = status
     disposition.response = response
-    disposition.response_html = str(render_markdown(response)) if response else ""
+    disposition.response_html = response_html
     disposition.addressed_in_version_id = addressed_in_version.id if addressed_in_version is not None else None
     disposition.duplicate_of_id = duplicate_of.id if duplicate_of is not None else None
     disposition.decided_by_id = actor.id
@@ -266,15 +269,16 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
     cleaned = ""
     for comment in comments:
         cleaned = _check_disposition(comment, status, response, None, None)
+    html = rendered(cleaned, "response") if cleaned else ""  # once for all of them
     for comment in comments:
-        _apply(comment, actor, status, cleaned, None, None)
+        _apply(comment, actor, status, cleaned, None, None, response_html=html)
     db.session.commit()
     return len(comments)
 
 
 def comments_by_ids(version: Version, ids) -> list[Comment]:
     """The comments of this version with these ids, dispositions loaded (ids of other versions are ignored)."""
-    wanted = {int(i) for i in ids if str(i).isdigit()}
+    wanted = {i for i in map(parse_id, ids) if i is not None}
     if not wanted:
         return []
     return list(db.session.scalars(db.select(Comment).where(Comment.version_id == version.id, Comment.id.in_(wanted))
@@ -290,7 +294,8 @@ def find_comment_for_duplicate(version: Version, reference: str) -> Comment | No
     stmt = db.select(Comment).join(Version, Comment.version_id == Version.id).where(
         Version.document_id == version.document_id)
     if reference.isdigit():
-        return db.session.scalar(stmt.where(Comment.id == int(reference)))
+        comment_id = parse_id(reference)
+        return db.session.scalar(stmt.where(Comment.id == comment_id)) if comment_id is not None else None
     return db.session.scalar(stmt.where(Comment.receipt == reference.upper()))
 
 

@@ -6,6 +6,7 @@ from .. import permissions
 from ..services import documents as document_service
 from ..services import comments as comment_service
 from ..services import redlines as redline_service
+from ..params import int_arg, page_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -72,8 +73,8 @@ def _clause_ref(clause):
 @bp.get("/documents/<slug>/redline")
 def redline(slug):
     document = _document(slug)
-    pair = document_service.redline_versions(document, request.args.get("from", type=int),
-                                             request.args.get("to", type=int))
+    pair = document_service.redline_versions(document, int_arg("from"),
+                                             int_arg("to"))
     if pair is None:
         return jsonify(error="both versions must exist (use ?from=N&to=M)"), 404
     old, new = pair
@@ -102,6 +103,6 @@ def comment_json(comment) -> dict:
 @bp.get("/documents/<slug>/versions/<int:number>/comments")
 def comments(slug, number):
     _, version = _version(slug, number)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
     return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)

@@ -9,6 +9,8 @@ from ..services import ServiceError
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
+from ..params import parse_id
+from ..params import page_arg
 
 bp = Blueprint("comments", __name__)
 
@@ -42,7 +44,7 @@ def new_comment_form(**kwargs) -> CommentForm:
 def clause_page(document, version, clause, *, form=None, status=200):
     """Render a clause with its comments; shared by the clause view and a comment form that failed."""
     outline = document_service.version_outline(version)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     sort = request.args.get("sort", "newest")
     comments = comment_service.clause_comments(
         clause, current_user, type_=request.args.get("type") or None, group=request.args.get("group") or None,
@@ -54,13 +56,32 @@ def clause_page(document, version, clause, *, form=None, status=200):
         **document_service.clause_context(outline, clause)), status
 
 
+def _comment_attempt_refused() -> str | None:
+    """Count one comment attempt (post or edit) of the current user; the message to show when it is one too many."""
+    decision = limit_from_config("comment", 30, 60).hit(str(current_user.id))
+    if decision.allowed:
+        return None
+    return _("You have posted many comments in a short time. Please wait %(n)d seconds and send again; your text "
+             "is kept below.", n=decision.retry_after)
+
+
 def _posted_parent(form, clause):
     if not form.parent_id.data:
         return None
-    parent = comment_service.get_comment(int(form.parent_id.data)) if form.parent_id.data.isdigit() else None
+    parent_id = parse_id(form.parent_id.data)
+    parent = comment_service.get_comment(parent_id) if parent_id is not None else None
     if parent is None or not permissions.can_see_comment(current_user, parent):
         abort(404)
     return parent
+
+
+def _posted_question(form, clause):
+    if not form.question_id.data:
+        return None
+    question = comment_service.question_for(clause, parse_id(form.question_id.data))
+    if question is None:
+        abort(404)
+    return question
 
 
 @bp.post("/documents/<slug>/versions/<int:number>/clauses/<key>/comments")
@@ -71,24 +92,22 @@ def post(slug, number, key):
     earlier = comment_service.find_by_submission_token(form.submission_token.data)
     if earlier is not None and earlier.author_id == current_user.id:
         return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
+    # Every attempt counts, the failed ones too (a 400 or a 500 costs the server as much as a success).
+    refused = _comment_attempt_refused()
+    if refused is not None:
+        form.body.errors = list(form.body.errors) + [refused]
+        return clause_page(document, version, clause, form=form, status=429)
     if not form.validate_on_submit():
         return clause_page(document, version, clause, form=form, status=400)
-    limit = limit_from_config("comment", 30, 60)
-    decision = limit.check(str(current_user.id))
-    if not decision.allowed:
-        form.body.errors.append(_("You have posted many comments in a short time. Please wait %(n)d seconds and "
-                                  "send again; your text is kept below.", n=decision.retry_after))
-        return clause_page(document, version, clause, form=form, status=429)
     try:
         comment = comment_service.post_comment(
             author=current_user, clause=clause, type_=form.type.data, body=form.body.data,
             visibility=form.visibility.data, stance=form.stance.data, proposed_wording=form.proposed_wording.data,
-            parent=_posted_parent(form, clause), question=comment_service.question_for(clause, form.question_id.data),
-            submission_token=form.submission_token.data)
+            parent=_posted_parent(form, clause), question=_posted_question(form, clause),
+            submission_token=form.submission_token.data or None)
     except ServiceError as exc:
         getattr(form, exc.field or "body", form.body).errors.append(exc.message)
         return clause_page(document, version, clause, form=form, status=exc.status)
-    limit.hit(str(current_user.id))
     flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
     return redirect(url_for("comments.receipt", receipt=comment.receipt))
 
@@ -130,6 +149,10 @@ def edit(comment_id):
     form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
     if request.method == "GET":
         form.stance.data = comment.stance or ""
+    refused = _comment_attempt_refused() if request.method == "POST" else None
+    if refused is not None:
+        form.body.errors = list(form.body.errors) + [refused]
+        return render_template("comments/edit.html", comment=comment, form=form), 429
     if form.validate_on_submit():
         try:
             comment_service.edit_comment(comment, current_user, type_=form.type.data, body=form.body.data,
@@ -204,7 +227,7 @@ def receipt(receipt):
 @bp.get("/my/contributions")
 @login_required
 def contributions():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     per_page = current_app.config["CONSULT_PAGE_SIZE"]
     items, total = comment_service.user_contributions(current_user, page=page, per_page=per_page)
     return render_template("comments/contributions.html", items=items, total=total, page=page,

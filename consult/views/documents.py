@@ -11,6 +11,7 @@ from ..services import documents as document_service
 from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from .. import redline as redline_render
+from ..params import int_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -102,8 +103,8 @@ def new_version(slug):
 
 def _redline_versions(document):
     """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    pair = document_service.redline_versions(document, request.args.get("from", type=int),
-                                             request.args.get("to", type=int))
+    pair = document_service.redline_versions(document, int_arg("from"),
+                                             int_arg("to"))
     if pair is None:
         abort(404)
     return pair

@@ -15,6 +15,7 @@ from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
 from ..web import clause_label, csp_policy
+from ..params import int_arg
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
 
@@ -95,8 +96,8 @@ def review(slug, number):
 
 def _redline_versions(document):
     """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    pair = document_service.redline_versions(document, request.args.get("from", type=int),
-                                             request.args.get("to", type=int))
+    pair = document_service.redline_versions(document, int_arg("from"),
+                                             int_arg("to"))
     if pair is None:
         abort(404)
     return pair

@@ -12,6 +12,7 @@ from ..services import ServiceError
 from ..models import utcnow
 from ..services import moderation as service
 from ..vocabulary import ROLES
+from ..params import page_arg
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -30,7 +31,7 @@ def _page_size() -> int:
 
 
 def _page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg()
 
 
 def _load_user(user_id: int):

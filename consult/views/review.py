@@ -19,6 +19,7 @@ from ..services import review as review_service
 from ..services.review import ReviewFilters
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
+from ..params import page_arg, parse_id
 
 bp = Blueprint("review", __name__)
 
@@ -64,14 +65,14 @@ def _workspace_url(document, version, **args):
 
 def _workspace(document, version, *, bulk_form=None, status=200):
     filters = ReviewFilters.from_args(request.args)
-    page = review_service.review_page(version, filters, current_user, page=request.args.get("page", 1, type=int),
+    page = review_service.review_page(version, filters, current_user, page=page_arg(),
                                       per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
     return render_template(
         "review/workspace.html", document=document, version=version, filters=filters, result=page,
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
         bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
-        selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
+        selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None},
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
         export_args=filters.as_args()), status
 
@@ -217,7 +218,8 @@ def _assign(slug, number, *, comment_id=None, key=None):
         abort(404)
     form = _assign_form()
     if form.validate_on_submit():
-        assignee = review_service.get_user(int(form.assignee.data)) if form.assignee.data.isdigit() else None
+        assignee_id = parse_id(form.assignee.data)
+        assignee = review_service.get_user(assignee_id) if assignee_id is not None else None
         try:
             if assignee is None:
                 raise ServiceError(_("Choose a drafter."), field="assignee")
@@ -305,7 +307,7 @@ def feedback(slug, number):
     clause_key = (request.args.get("clause") or "").strip()[:80]
     from ..pagination import paginate
 
-    page = paginate(review_service.feedback_statement(version, clause_key), request.args.get("page", 1, type=int),
+    page = paginate(review_service.feedback_statement(version, clause_key), page_arg(),
                     current_app.config.get("CONSULT_PAGE_SIZE", 50))
     return render_template("review/feedback.html", document=document, version=version, page=page,
                            counts=review_service.feedback_counts(version), clause_key=clause_key,

@@ -7,6 +7,7 @@ from .. import search as search_service
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..search.query import FILTER_FIELDS, SORTS
+from ..params import page_arg
 
 bp = Blueprint("search", __name__)
 
@@ -21,7 +22,7 @@ def _run():
     sort = request.args.get("sort", "relevance")
     if sort not in SORTS:
         sort = "relevance"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     q = (request.args.get("q") or "").strip()
     filters = _filters()
     results = search_service.search(current_user, q, filters=filters, page=page, per_page=PER_PAGE, sort=sort)
