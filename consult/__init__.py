@@ -27,6 +27,13 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.instance_path = app.config["INSTANCE_PATH"]
+    proxies = int(app.config.get("CONSULT_TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # Only that many X-Forwarded-* hops are believed (the ones our own proxies add); with 0 they are ignored,
+        # so a client cannot choose the address its rate limits are counted under.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,16 +36,42 @@ def secret_key(instance_path: Path) -> str:
         return key
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        make_private_dir(instance_path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
+def base_url() -> str:
+    """CONSULT_BASE_URL without a trailing slash: where the site is served; every link in a mail starts with it."""
+    url = (os.environ.get("CONSULT_BASE_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"CONSULT_BASE_URL must be an http(s) URL like https://consult.example.eu, not {url!r}")
+    return url
+
+
+def trusted_hosts(base: str) -> list[str]:
+    """CONSULT_TRUSTED_HOSTS (comma-separated), else the base URL's host, localhost and 127.0.0.1."""
+    configured = [h.strip() for h in os.environ.get("CONSULT_TRUSTED_HOSTS", "").split(",") if h.strip()]
+    if configured:
+        return configured
+    return list(dict.fromkeys([urlsplit(base).hostname, "localhost", "127.0.0.1"]))
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create a folder readable only by its owner (0700); tighten one that this app created with looser modes."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
 # Rate limits (consult/throttle.py): CONSULT_<NAME>_LIMIT attempts per CONSULT_<NAME>_WINDOW seconds, and
 # CONSULT_<NAME>_SLOW_AFTER; unset values keep the defaults written where each limit is used.
-RATE_LIMITS = ("SIGNIN_ACCOUNT", "SIGNIN_IP", "RESET_ACCOUNT", "RESET_IP", "COMMENT")
+RATE_LIMITS = ("SIGNIN_ACCOUNT", "SIGNIN_IP", "RESET_ACCOUNT", "RESET_IP", "COMMENT", "REGISTER_ACCOUNT",
+               "REGISTER_IP", "REPORT", "PASSWORD_CHECK")
 
 
 def rate_limit_settings() -> dict:
@@ -60,7 +88,9 @@ def rate_limit_settings() -> dict:
 def load_config() -> dict:
     """All settings as a dict for app.config."""
     instance_path = Path(os.environ.get("CONSULT_INSTANCE_PATH") or REPO_ROOT / "instance").resolve()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_dir(instance_path)
+    base = base_url()
+    remember_days = _int("CONSULT_REMEMBER_DAYS", 14)
     return {
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key(instance_path),
@@ -80,6 +110,12 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        # The cookie lives as long as the server keeps a remembered session (it ended them after 14 days while
+        # the cookie, at Flask-Login's default, lived 365).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=remember_days),
+        "CONSULT_BASE_URL": base,
+        "TRUSTED_HOSTS": trusted_hosts(base),
+        "CONSULT_TRUSTED_PROXIES": _int("CONSULT_TRUSTED_PROXIES", 0),
         "PREFER_HTTPS": _flag("PREFER_HTTPS"),
         # A draft may be up to 5 MB; a form carries it twice at most (preview, then confirm).
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
@@ -91,7 +127,7 @@ def load_config() -> dict:
         "CONSULT_PAGE_SIZE": _int("CONSULT_PAGE_SIZE", 50),
         "CONSULT_SESSION_IDLE_MINUTES": _int("CONSULT_SESSION_IDLE_MINUTES", 60),
         "CONSULT_SESSION_ABSOLUTE_HOURS": _int("CONSULT_SESSION_ABSOLUTE_HOURS", 12),
-        "CONSULT_REMEMBER_DAYS": _int("CONSULT_REMEMBER_DAYS", 14),
+        "CONSULT_REMEMBER_DAYS": remember_days,
         "CONSULT_RESET_TOKEN_MINUTES": _int("CONSULT_RESET_TOKEN_MINUTES", 60),
         "CONSULT_SEARCH_DRAIN_AFTER_REQUEST": _flag("CONSULT_SEARCH_DRAIN_AFTER_REQUEST", "1"),
         "CONSULT_SIGNIN_DELAY_SECONDS": float(os.environ.get("CONSULT_SIGNIN_DELAY_SECONDS", 1)),

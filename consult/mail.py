@@ -1,7 +1,7 @@
 """Outgoing mail: SMTP when MAIL_SERVER is set, otherwise .eml files under instance/outbox/."""
 from __future__ import annotations
 
-import logging
+import os
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -11,8 +11,10 @@ from pathlib import Path
 from flask import current_app
 
 from .models import utcnow
+from .config import make_private_dir
+from .logs import get_logger
 
-log = logging.getLogger("consult.mail")
+log = get_logger("consult.mail")
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -32,10 +34,12 @@ def send_mail(to: str, subject: str, body: str) -> None:
             if cfg.get("MAIL_USERNAME"):
                 smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
             smtp.send_message(message)
-        log.info("mail sent to=%s subject=%r", to, subject)
+        log.info("mail sent to=%r subject=%r", to, subject)
         return
     outbox = Path(cfg["MAIL_OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
+    make_private_dir(outbox)
     path = outbox / f"{utcnow().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
-    log.info("mail written to %s (to=%s subject=%r)", path, to, subject)
+    # Owner-only: a mail may carry a reset link.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+        fh.write(bytes(message))
+    log.info("mail written to %s (to=%r subject=%r)", path, to, subject)

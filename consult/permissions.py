@@ -93,6 +93,14 @@ def can_view_comment_text(user, comment) -> bool:
     return comment.status == "visible" and comment.visibility != "confidential"
 
 
+def can_view_revision(user, comment, revision) -> bool:
+    """An earlier text of a comment, only to those who could read the comment with that revision's visibility:
+    a text written as confidential stays with the author and staff after the comment is made public."""
+    if not can_view_comment_text(user, comment):
+        return False
+    return revision.visibility != "confidential" or _is_author(user, comment) or is_staff(user)
+
+
 def can_see_comment(user, comment) -> bool:
     """Whether the comment appears at all (as text or placeholder): confidential ones only to the author and staff."""
     return comment.visibility != "confidential" or _is_author(user, comment) or is_staff(user)

@@ -34,7 +34,6 @@ to :class:`RateLimit`, so that tests can move time forward without sleeping.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import re
 import secrets
@@ -49,8 +48,9 @@ from sqlalchemy import delete, func, insert, select, text
 
 from .extensions import db
 from .models.moderation import ThrottleEvent
+from .logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 BUCKET_MAX = 200                  # ThrottleEvent.bucket is a String(200)
 HASH_PREFIX = "sha256:"           # marks a key replaced by its digest

@@ -1,7 +1,9 @@
 """Request-wide helpers: the session loader, security headers and template globals."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from flask_babel import format_datetime, get_locale
@@ -25,7 +27,22 @@ def set_security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if current_app.config.get("PREFER_HTTPS"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if _private_response():
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
     return response
+
+
+def _private_response() -> bool:
+    """Whether a response may hold private data, so that no browser or proxy cache keeps it: everything a
+    signed-in reader gets (their confidential comments, the review and its exports, My contributions, moderation,
+    the account page) and the auth pages (links with tokens), but not static files."""
+    from flask import request
+    from flask_login import current_user
+
+    if request.endpoint == "static":
+        return False
+    return request.blueprint == "auth" or bool(getattr(current_user, "is_authenticated", False))
 
 
 def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
@@ -76,12 +93,31 @@ def register_web_helpers(app: Flask) -> None:
     app.jinja_env.globals["proposed_redline"] = proposed_redline
 
 
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for a link that leaves the site (mail, a link to pass on), built from CONSULT_BASE_URL.
+
+    Never from the request: its Host header is the sender's to choose (a reset mail once carried
+    http://evil.example/auth/reset/<token>). Works outside requests too (the CLI, a mail worker)."""
+    parts = urlsplit(current_app.config["CONSULT_BASE_URL"])
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+# What a browser ignores or rewrites when it reads a URL (WHATWG URL standard): it strips leading and trailing
+# C0 controls and spaces, removes every tab and newline, and reads "\" as "/". "/\t/evil.example" is therefore
+# "//evil.example" to it, another site. A target holding any of these is refused outright.
+_URL_TRICKS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """A redirect target only if it is a path on this site; otherwise `default`."""
-    target = (target or "").strip()
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target and "\r" not in target:
-        return target
-    return default
+    """A redirect target only if a browser would read it as a path on this site; otherwise `default`."""
+    target = target or ""
+    if _URL_TRICKS.search(target) or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def renew_session() -> None:

@@ -10,12 +10,12 @@ Public API:
 """
 from __future__ import annotations
 
-import logging
 
 from .index import IndexUnavailable, Status, drain, open_index, reindex, status
 from .service import Result, SearchPage, matching_comment_ids, search, similar_comments
+from ..logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 __all__ = ["IndexUnavailable", "Result", "SearchPage", "Status", "drain", "install_drain_hook", "matching_comment_ids", "open_index",
            "reindex", "search", "similar_comments", "status"]

@@ -7,7 +7,6 @@ Layout of SEARCH_INDEX_DIR:
 """
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import shutil
@@ -24,8 +23,9 @@ from whoosh.util.filelock import FileLock, try_for
 from ..extensions import db
 from ..models import Clause, Comment, Disposition, Document, SearchOutbox, Version
 from .schema import build_schema
+from ..logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 POINTER = "CURRENT"
 REINDEX_LOCK = "REINDEX.lock"
@@ -213,9 +213,9 @@ def create_generation(root: Path) -> tuple[whoosh_index.Index, Path]:
     """A new, empty index directory beside the live one."""
     if root.exists() and not root.is_dir():
         root.rename(root.with_name(root.name + f".corrupt-{int(time.time())}"))
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     gen = root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
-    gen.mkdir()
+    gen.mkdir(mode=0o700)
     return whoosh_index.create_in(str(gen), build_schema()), gen
 
 
@@ -268,7 +268,7 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
     """
     applied, batches = 0, 0
     root = index_root()
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     # The drain lock spans the index commit AND the outbox delete. Whoosh releases its own lock at commit; without
     # this one a second drain could re-apply rows not yet deleted, and, since SQLite reuses the highest row id
     # once it is deleted, the first drain's delete could then remove a newer row that nobody applied.
@@ -370,7 +370,7 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
     root = index_root()
     if root.exists() and not root.is_dir():
         root.rename(root.with_name(root.name + f".corrupt-{int(time.time())}"))
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     rebuild_lock = FileLock(str(root / REINDEX_LOCK))
     if not try_for(rebuild_lock.acquire, timeout=wait, delay=0.2):
         raise IndexUnavailable("another rebuild is running")

@@ -1,7 +1,6 @@
 """Search as the pages and the API use it: the index query, then the rows from the database, checked again."""
 from __future__ import annotations
 
-import logging
 import struct
 from dataclasses import dataclass, field
 
@@ -13,8 +12,9 @@ from ..pagination import Page
 from ..models import Clause, Comment, Version
 from .index import forget, live_searcher, reindex
 from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
+from ..logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass

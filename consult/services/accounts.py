@@ -2,27 +2,28 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import re
 import secrets
 import time
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..extensions import db
+from ..web import external_url
 from ..mail import send_mail
 from ..params import parse_id
 from ..models import Invitation, OneTimeToken, Organisation, User, UserSession, utcnow
 from ..permissions import Role
 from ..vocabulary import STAKEHOLDER_GROUPS
 from . import ServiceError
+from ..logs import get_logger
 
-log = logging.getLogger("consult.auth")
+log = get_logger("consult.auth")
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 # Checked against when an email is unknown, so a sign-in takes as long either way.
@@ -122,11 +123,16 @@ def register(*, email: str, password: str, display_name: str, stakeholder_group:
         # Answer as for a new account, so the form does not reveal who is registered; hash anyway for equal timing.
         generate_password_hash(password, method="scrypt")
         log.info("register refused: email already registered user=%s", existing.id)
+        account_limit, _ip_limit = _limits("register")
+        if not account_limit.hit(email).allowed:
+            # The owner was told already; the same answer, without one more mail in their inbox.
+            log.warning("register warning mail withheld (too many) user=%s", existing.id)
+            return None
         send_mail(existing.email, _("Someone tried to register with your email address"), _(
             "Someone tried to create a new Consult account with this email address, which already has an account.\n\n"
             "If it was you, sign in instead, or reset your password here: %(url)s\n\n"
             "If it was not you, you can ignore this message; your account has not changed.",
-            url=url_for("auth.reset", _external=True)))
+            url=external_url("auth.reset")))
         return None
     status = "active" if current_app.config.get("CONSULT_AUTO_APPROVE") else "pending"
     user = _build_user(email, password, role=Role.PARTICIPANT.value, display_name=display_name, status=status,
@@ -136,10 +142,10 @@ def register(*, email: str, password: str, display_name: str, stakeholder_group:
     log.info("register user=%s status=%s", user.id, status)
     if status == "pending":
         body = _("Your Consult account has been created. A moderator will review it soon; until then you can "
-                 "sign in and read, but not comment.\n\nSign in: %(url)s", url=url_for("auth.sign_in", _external=True))
+                 "sign in and read, but not comment.\n\nSign in: %(url)s", url=external_url("auth.sign_in"))
     else:
         body = _("Your Consult account has been created and you can take part at once.\n\nSign in: %(url)s",
-                 url=url_for("auth.sign_in", _external=True))
+                 url=external_url("auth.sign_in"))
     send_mail(user.email, _("Your Consult account"), body)
     return user
 
@@ -174,6 +180,8 @@ def _limits(kind: str):
     if kind == "signin":
         return (limit_from_config("signin_account", 5, 900, default_slow=3),
                 limit_from_config("signin_ip", 20, 900, default_slow=10))
+    if kind == "register":
+        return limit_from_config("register_account", 3, 3600), limit_from_config("register_ip", 10, 3600)
     return limit_from_config("reset_account", 3, 3600), limit_from_config("reset_ip", 5, 3600)
 
 
@@ -188,7 +196,7 @@ def sign_in_refused(email: str, address: str | None):
     for limit, key in ((account_limit, User.normalise_email(email)), (ip_limit, address or "unknown")):
         decision = limit.check(key)
         if not decision.allowed:
-            log.warning("sign-in locked out account=%s ip=%s", User.normalise_email(email), address)
+            log.warning("sign-in locked out account=%r ip=%r", User.normalise_email(email), address)
             return decision
     return None
 
@@ -198,7 +206,7 @@ def sign_in_failed(email: str, address: str | None) -> bool:
     account_limit, ip_limit = _limits("signin")
     by_account = account_limit.hit(User.normalise_email(email))
     by_address = ip_limit.hit(address or "unknown")
-    log.warning("sign-in failed account=%s ip=%s", User.normalise_email(email), address)
+    log.warning("sign-in failed account=%r ip=%r", User.normalise_email(email), address)
     slow = by_account.slow_down or by_address.slow_down
     if slow:
         # A short pause per attempt past the threshold makes guessing slow without locking anyone out yet.
@@ -317,6 +325,16 @@ def accept_invitation(token: str, *, email: str, password: str, display_name: st
     return user
 
 
+def register_refused_for_address(address: str | None):
+    """Count a registration attempt from an address; the refusing throttle decision past the limit, else None."""
+    _account_limit, ip_limit = _limits("register")
+    decision = ip_limit.hit(address or "unknown")
+    if not decision.allowed:
+        log.warning("registration locked out ip=%r", address)
+        return decision
+    return None
+
+
 # --- password reset ---------------------------------------------------------------------------------------
 
 def reset_refused_for_address(address: str | None):
@@ -324,7 +342,7 @@ def reset_refused_for_address(address: str | None):
     _account_limit, ip_limit = _limits("reset")
     decision = ip_limit.check(address or "unknown")
     if not decision.allowed:
-        log.warning("reset locked out ip=%s", address)
+        log.warning("reset locked out ip=%r", address)
         return decision
     ip_limit.hit(address or "unknown")
     return None
@@ -336,7 +354,7 @@ def request_password_reset(email: str) -> None:
     account_limit, _ip_limit = _limits("reset")
     decision = account_limit.check(email)
     if not decision.allowed:
-        log.warning("reset locked out account=%s", email)
+        log.warning("reset locked out account=%r", email)
         return
     account_limit.hit(email)
     user = db.session.scalar(db.select(User).where(User.email == email))
@@ -353,7 +371,13 @@ def request_password_reset(email: str) -> None:
         "Someone (probably you) asked to reset the password of your Consult account.\n\n"
         "Choose a new password here within %(n)d minutes: %(url)s\n\n"
         "If you did not ask for this, ignore this message; your password stays as it is.",
-        n=minutes, url=url_for("auth.reset_with_token", token=token, _external=True)))
+        n=minutes, url=external_url("auth.reset_with_token", token=token)))
+
+
+def _void_reset_links(user: User) -> None:
+    """Mark every outstanding reset link of the account used; the caller commits."""
+    db.session.execute(db.update(OneTimeToken).where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "reset",
+                                                     OneTimeToken.used_at.is_(None)).values(used_at=utcnow()))
 
 
 def find_reset_token(token: str) -> OneTimeToken | None:
@@ -380,26 +404,43 @@ def reset_password(token: str, password: str) -> User:
     if claimed.rowcount != 1:
         db.session.rollback()
         raise ServiceError(_("This password reset link is not valid or has expired."))
-    # Any other reset link still in the mail becomes useless too.
-    db.session.execute(db.update(OneTimeToken).where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "reset",
-                                                     OneTimeToken.used_at.is_(None)).values(used_at=now))
+    _void_reset_links(user)  # any other reset link still in the mail becomes useless too
     user.set_password(password)
     ended = _end_sessions(user)
     db.session.commit()
+    # The rightful owner proved control of the mailbox: a lock-out that someone else caused with wrong
+    # passwords must not keep them out (ASVS 6.3), so the account's failed sign-ins are forgotten.
+    sign_in_succeeded(user)
     log.info("password reset user=%s sessions_ended=%s", user.id, ended)
     return user
 
 
 # --- the account page -------------------------------------------------------------------------------------
 
+def _check_own_password(user: User, password: str, field: str, message: str) -> None:
+    """Check a signed-in user's password, throttled like sign-in: past the limit even the right one is refused."""
+    from ..throttle import limit_from_config
+
+    limit = limit_from_config("password_check", 5, 900)
+    decision = limit.check(str(user.id))
+    if not decision.allowed:
+        log.warning("password checks locked out user=%s", user.id)
+        raise ServiceError(_("Too many wrong passwords. Try again in %(n)d minutes.", n=minutes_left(decision)),
+                           field=field, status=429)
+    if not user.check_password(password):
+        limit.hit(str(user.id))
+        raise ServiceError(message, field=field)
+    limit.clear(str(user.id))
+
+
 def change_password(user: User, current_password: str, new_password: str) -> User:
-    """Change a password after checking the current one; ends every other session of the account."""
-    if not user.check_password(current_password):
-        raise ServiceError(_("Your current password is not right."), field="current_password")
+    """Change a password after checking the current one; ends every other session and every reset link."""
+    _check_own_password(user, current_password, "current_password", _("Your current password is not right."))
     problem = password_problem(new_password, user_inputs=[user.email, user.display_name])
     if problem:
         raise ServiceError(problem, field="new_password")
     user.set_password(new_password)
+    _void_reset_links(user)
     ended = _end_sessions(user, keep_token=getattr(user, "current_session_token", None))
     db.session.commit()
     log.info("password changed user=%s other_sessions_ended=%s", user.id, ended)
@@ -407,18 +448,20 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 
 def change_email(user: User, new_email: str, password: str) -> User:
-    """Change the sign-in address after checking the password; the old address is told."""
-    if not user.check_password(password):
-        raise ServiceError(_("Your password is not right."), field="password")
+    """Change the sign-in address after checking the password; the old address is told. Ends every other
+    session and every reset link (one sent to the old address must not work any more)."""
+    _check_own_password(user, password, "password", _("Your password is not right."))
     new_email = User.normalise_email(new_email)
     if "@" not in new_email or new_email == user.email or email_taken(new_email):
         raise ServiceError(_("This email cannot be used."), field="email")
     old_email = user.email
     user.email = new_email
+    _void_reset_links(user)
+    _end_sessions(user, keep_token=getattr(user, "current_session_token", None))
     db.session.commit()
     log.info("email changed user=%s", user.id)
     send_mail(old_email, _("The email address of your Consult account changed"), _(
         "The email address of your Consult account was changed to another address.\n\n"
         "If you did not do this, reset your password at %(url)s and tell the moderators.",
-        url=url_for("auth.reset", _external=True)))
+        url=external_url("auth.reset")))
     return user

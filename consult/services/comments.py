@@ -54,6 +54,11 @@ def _validate(type_: str, body: str, visibility: str, stance: str | None, propos
         raise ServiceError(_("Choose a stance from the list, or none."), field="stance")
 
 
+def reply_visibility(parent: Comment, visibility: str) -> str:
+    """A reply to a confidential comment is confidential, whatever was asked: it would otherwise show the thread."""
+    return "confidential" if parent.visibility == "confidential" else visibility
+
+
 def find_by_submission_token(token: str | None) -> Comment | None:
     """The comment an earlier submission of the same form created, if any."""
     if not token:
@@ -91,6 +96,7 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
         if parent.depth >= MAX_DEPTH:
             raise ServiceError(_("Replies go at most three levels deep; reply to an earlier comment instead."))
         depth = parent.depth + 1
+        visibility = reply_visibility(parent, visibility)
     if question is not None and question.clause_id != clause.id:
         raise ServiceError(_("This question belongs to another clause."))
     comment = Comment(clause_id=clause.id, version_id=version.id, author_id=author.id, type=type_, stance=stance,
@@ -122,6 +128,8 @@ def edit_comment(comment: Comment, editor: User, *, type_: str, body: str, visib
         raise ServiceError(_("This comment can no longer be edited."))
     stance = stance or None
     proposed_wording = (proposed_wording or "").strip() or None
+    if comment.parent is not None:
+        visibility = reply_visibility(comment.parent, visibility)
     _validate(type_, body, visibility, stance, proposed_wording)
     body_html = rendered(body, "body")  # before any change: it may refuse the text
     db.session.add(CommentRevision(comment_id=comment.id, type=comment.type, stance=comment.stance,
@@ -192,6 +200,18 @@ def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
     reason = (reason or "").strip()
     if not reason or len(reason) > 2000:
         raise ServiceError(_("Say why you report this comment (at most 2,000 characters)."), field="reason")
+    already = db.session.scalar(db.select(Report.id).where(Report.comment_id == comment.id,
+                                                           Report.reporter_id == reporter.id,
+                                                           Report.status == "open"))
+    if already is not None:
+        raise ServiceError(_("You have already reported this comment; the moderators will look at it."),
+                           field="reason", status=409)
+    from ..throttle import limit_from_config
+
+    decision = limit_from_config("report", 10, 3600).hit(str(reporter.id))
+    if not decision.allowed:
+        raise ServiceError(_("You have sent many reports in a short time. Please wait %(n)d minutes; your text is "
+                             "kept below.", n=max(1, -(-decision.retry_after // 60))), field="reason", status=429)
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason)
     db.session.add(report)
     db.session.commit()
@@ -369,8 +389,9 @@ def replies_to(comment: Comment, user) -> list[Comment]:
 
 
 def revisions_of(comment: Comment, user) -> list[CommentRevision]:
-    """Earlier texts of an edited comment, for those who may read its text."""
+    """Earlier texts of an edited comment that the user could read with the visibility each had at the time."""
     if not permissions.can_view_comment_text(user, comment):
         return []
-    return db.session.scalars(db.select(CommentRevision).where(CommentRevision.comment_id == comment.id)
-                              .order_by(CommentRevision.created_at.desc())).all()
+    revisions = db.session.scalars(db.select(CommentRevision).where(CommentRevision.comment_id == comment.id)
+                                   .order_by(CommentRevision.created_at.desc())).all()
+    return [r for r in revisions if permissions.can_view_revision(user, comment, r)]

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from .. import permissions
 from ..extensions import db
+from ..web import external_url
 from ..mail import send_mail
 from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
 from ..pagination import Page, paginate
@@ -18,8 +17,9 @@ from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
 from . import ServiceError
 from .accounts import hash_token, new_token
+from ..logs import get_logger
 
-log = logging.getLogger("consult.moderation")
+log = get_logger("consult.moderation")
 
 INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MAX = 14, 90
 
@@ -103,7 +103,7 @@ def approve_registration(actor, user: User) -> bool:
     log.info("registration approved user=%s by=%s", user.id, actor.id)
     return _mail(user.email, _("Your Consult account is approved"), _(
         "A moderator has approved your Consult account. You can now comment on the documents under "
-        "consultation.\n\nSign in: %(url)s", url=url_for("auth.sign_in", _external=True)))
+        "consultation.\n\nSign in: %(url)s", url=external_url("auth.sign_in")))
 
 
 def reject_registration(actor, user: User, reason: str) -> bool:

@@ -45,8 +45,8 @@ def sign_in():
         refused = account_service.sign_in_refused(form.email.data, request.remote_addr)
         if refused is not None:
             form.email.errors = list(form.email.errors) + [_(
-                "Too many failed sign-in attempts. Try again in %(n)d minutes.",
-                n=account_service.minutes_left(refused))]
+                "Too many failed sign-in attempts. Try again in %(n)d minutes, or reset your password now: a reset "
+                "link also lifts this wait for your account.", n=account_service.minutes_left(refused))]
             return _render("auth/sign_in.html", 429, form=form)
         user = account_service.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -87,6 +87,12 @@ def register():
         return render_template("auth/register_sent.html")
     form = RegisterForm()
     if form.validate_on_submit():
+        refused = account_service.register_refused_for_address(request.remote_addr)
+        if refused is not None:
+            form.email.errors = list(form.email.errors) + [_(
+                "Too many registrations from your network. Try again in %(n)d minutes.",
+                n=account_service.minutes_left(refused))]
+            return _render("auth/register.html", 429, form=form)
         try:
             account_service.register(email=form.email.data, **_account_fields(form))
         except ServiceError as exc:
@@ -195,6 +201,7 @@ def change_password():
                                             password_form.new_password.data)
         except ServiceError as exc:
             _show_error(password_form, exc)
+            return _render("auth/account.html", exc.status, password_form=password_form, email_form=email_form)
         else:
             flash(_("Your password has been changed. Other devices signed in to your account have been signed out."),
                   "success")
@@ -211,6 +218,7 @@ def change_email():
             account_service.change_email(current_user, email_form.email.data, email_form.password.data)
         except ServiceError as exc:
             _show_error(email_form, exc)
+            return _render("auth/account.html", exc.status, password_form=password_form, email_form=email_form)
         else:
             flash(_("Your email address has been changed. Use the new one to sign in."), "success")
             return redirect(url_for("auth.account"))

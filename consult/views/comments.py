@@ -10,6 +10,7 @@ from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
 from ..params import parse_id
+from ..web import safe_next
 from ..params import page_arg
 
 bp = Blueprint("comments", __name__)
@@ -193,8 +194,7 @@ def endorse(comment_id):
         flash(exc.message, "error")
         return redirect(url_for("comments.show", comment_id=comment.id)), 303
     flash(_("You endorse this comment.") if endorse else _("Your endorsement was withdrawn."), "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/comments/")
-                    else url_for("comments.show", comment_id=comment.id))
+    return redirect(safe_next(request.form.get("next"), url_for("comments.show", comment_id=comment.id)))
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
@@ -211,6 +211,7 @@ def report(comment_id):
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
             form.reason.errors.append(exc.message)
+            return render_template("comments/report.html", comment=comment, form=form), exc.status
     return render_template("comments/report.html", comment=comment, form=form), \
         400 if request.method == "POST" else 200
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from .. import permissions
+from ..web import external_url
 from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
                                 UserFilterForm)
 from ..services import ServiceError
@@ -247,7 +248,7 @@ def invitation_url(token: str) -> str:
     for endpoint in ("auth.invitation", "auth.invite"):
         if endpoint in current_app.view_functions:
             try:
-                return url_for(endpoint, token=token, _external=True)
+                return external_url(endpoint, token=token)
             except BuildError:
                 continue
     return request.host_url + "auth/invite/" + token

@@ -400,7 +400,7 @@ def test_invitation_link_is_shown_once_and_audited(app):
     shown = client.get(created)
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
-    match = re.search(r"http://localhost/auth/invite/([A-Za-z0-9_-]{20,})", html)
+    match = re.search(re.escape(app.config["CONSULT_BASE_URL"]) + r"/auth/invite/([A-Za-z0-9_-]{20,})", html)
     assert match, html
     token = match.group(1)
     invitation = db.session.scalar(db.select(Invitation))
