@@ -1,6 +1,6 @@
 """Forms for signing in, registering, resetting a password and managing one's account."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
@@ -30,7 +30,7 @@ def _new_password_fields():
     return password, confirm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")),
                                                         Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
@@ -38,7 +38,7 @@ class SignInForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = _email_field()
     display_name = StringField(_l("Your name"), filters=[_strip], description=_l("Shown with your public comments."), validators=[
         DataRequired(_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters."))])
@@ -68,15 +68,15 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("Enter the name of your organisation."))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password, password_confirm = _new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[
         DataRequired(_l("Enter your current password.")), Length(max=_PASSWORD_FIELD_MAX)])
     new_password = PasswordField(_l("New password"), description=_l("At least 12 characters."), validators=[
@@ -86,7 +86,7 @@ class ChangePasswordForm(FlaskForm):
         EqualTo("new_password", _l("The two passwords are not the same."))])
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     email = _email_field(_l("New email address"))
     password = PasswordField(_l("Your password"), validators=[
         DataRequired(_l("Enter your password to confirm.")), Length(max=_PASSWORD_FIELD_MAX)])

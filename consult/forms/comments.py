@@ -1,13 +1,13 @@
 """Forms for commenting on clauses."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """A comment, reply or answer. The body limit is checked here and again in the service."""
 
     type = SelectField(_l("Kind of contribution"), choices=list(COMMENT_TYPES.items()), default="remark",
@@ -33,15 +33,15 @@ class EditCommentForm(CommentForm):
     pass
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     text = TextAreaField(_l("Open question for stakeholders"),
                          validators=[DataRequired(_l("Write the question.")), Length(max=2000)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = TextAreaField(_l("Why should moderators look at this comment?"),
                            validators=[DataRequired(_l("Say why you report this comment.")), Length(max=2000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A POST with only the CSRF token: for confirmations and one-click actions."""

@@ -1,12 +1,12 @@
 """Forms for publishing drafts."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import Form
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """Publish a draft: paste or upload Markdown, preview the clause tree, then confirm."""
 
     slug = StringField(_l("Document slug (used in addresses)"), validators=[Optional(), Length(max=80)])

@@ -1,6 +1,6 @@
 """Forms for the moderation console."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import DateField, EmailField, Form, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -10,11 +10,11 @@ _REASON_MAX = 2000
 _ANY = ("", _l("Any"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only carries the CSRF token (approve, verify)."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """A decision that needs a reason: reject, suspend, reactivate."""
 
     reason = TextAreaField(_l("Reason"), description=_l("Recorded in the audit log and shown to the account holder."),
@@ -22,7 +22,7 @@ class ReasonForm(FlaskForm):
                                        Length(max=_REASON_MAX, message=_l("Use at most 2000 characters."))])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("New role"), choices=[], validate_choice=False,
                        validators=[DataRequired(_l("Choose a role."))])
     reason = TextAreaField(_l("Reason (optional)"), description=_l("Recorded in the audit log."),
@@ -38,7 +38,7 @@ class RoleForm(FlaskForm):
             raise ValidationError(_l("Choose a role."))
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     email = EmailField(_l("Email address (optional)"), description=_l(
         "When given, only this address can use the invitation."), validators=[
         Optional(), Length(max=254, message=_l("Use at most 254 characters.")),

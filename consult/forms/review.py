@@ -1,6 +1,6 @@
 """Forms for the drafters' review: dispositions (one or many), assignments and adopted wording."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -9,7 +9,7 @@ from ..vocabulary import DISPOSITIONS
 RESPONSE_HINT = _l("Markdown is allowed. Up to 20,000 characters. Shown to the public once the review is published.")
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(Form):
     """One comment's disposition. The service checks the rules again (duplicate on the same document…)."""
 
     status = SelectField(_l("Disposition"), choices=[("", _l("Choose…"))] + list(DISPOSITIONS.items()),
@@ -22,7 +22,7 @@ class DispositionForm(FlaskForm):
                                description=_l("For example CP-7KQ2-9XMD."), validators=[Optional(), Length(max=20)])
 
 
-class BulkDispositionForm(FlaskForm):
+class BulkDispositionForm(Form):
     """The same disposition and response for every selected comment; the ids come as repeated `ids` values."""
 
     bulk_status = SelectField(_l("Disposition for the selected comments"),
@@ -33,11 +33,11 @@ class BulkDispositionForm(FlaskForm):
                                   validators=[Optional(), Length(max=20_000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     assignee = SelectField(_l("Assign to"), choices=[], validators=[InputRequired(_l("Choose a drafter."))])
 
 
-class AdoptForm(FlaskForm):
+class AdoptForm(Form):
     adopt_response = TextAreaField(_l("Response (optional)"),
                                    description=_l("Left empty, a standard response says the wording was adopted."),
                                    validators=[Optional(), Length(max=20_000)])

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from ..forms.base import Form
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
@@ -27,7 +27,7 @@ METHODS = {
 }
 
 
-class LineageForm(FlaskForm):
+class LineageForm(Form):
     """One correction: link, unlink or relink a clause of the version."""
 
     action = HiddenField(validators=[InputRequired(), AnyOf(["link", "unlink", "relink"])])

@@ -1,0 +1,48 @@
+"""The base of every form: control characters never get in through a text field.
+
+A NUL byte or an escape sequence in a name, a reason or a comment ends up in pages, exports, mail and logs. Every
+form derives from :class:`Form`, whose Meta adds one filter in front of each field's own filters:
+
+- multi-line fields (``TextAreaField``) keep newlines and tabs; ``\\r\\n`` and lone ``\\r`` become ``\\n``; other
+  control characters (C0, DEL, C1) are removed;
+- every other text field loses all control characters (a run of tabs and line breaks becomes one space);
+- password and file fields are left as sent (a password is hashed, never shown; a file is read as a file).
+"""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import PasswordField, TextAreaField
+from wtforms import FileField as PlainFileField
+
+_LINE_BREAKS = re.compile(r"[\t\n\r]+")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps \t (09) and \n (0a)
+
+
+def clean_line(value):
+    """A one-line value without any control character (tabs and line breaks become a space)."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL_IN_LINE.sub("", _LINE_BREAKS.sub(" ", value))
+
+
+def clean_text(value):
+    """A multi-line value with \\n line ends, keeping tabs, without other control characters."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL_IN_TEXT.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class Form(FlaskForm):
+    """FlaskForm (CSRF included) whose text fields are cleaned of control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if not issubclass(field_class, (PasswordField, FileField, PlainFileField)):
+                cleaner = clean_text if issubclass(field_class, TextAreaField) else clean_line
+                options = dict(options, filters=[cleaner, *unbound_field.kwargs.get("filters", ())])
+            return unbound_field.bind(form=form, **options)
