@@ -1,8 +1,8 @@
 """Error pages: HTML for pages, JSON under /api/."""
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 def _wants_json() -> bool:
@@ -18,6 +18,12 @@ def register(app) -> None:
         if _wants_json():
             return jsonify(error=message), 400
         return render_template("errors/error.html", code=400, title=_("Form not accepted"), message=message), 400
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc):
+        # Raised before routing (the Host header is not one of ours), so no URL can be built for a page.
+        return Response("Bad request: this site does not answer to that host name.\n", status=400,
+                        mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
