@@ -6,7 +6,8 @@ Run from the repository root:  .venv/bin/python bench/bench_render.py [--quick]
 Each input is a short pattern repeated to a length: the ones the red-team trial used ('[' * 10000, '![' * 5000,
 a list nested 1,400 deep) and the ones fuzzing found (tests/unit/test_markup.py), such as 'a-a.' repeated, which
 made bleach's own URL regex backtrack. For each it reports the seconds to render 10,000 characters (the comment
-limit) and the cost per 10,000 characters at 40,000, which shows whether the cost grows faster than the text.
+limit, in CPU seconds of the rendering process: on a shared machine wall time mostly measures the neighbours)
+and the cost per 10,000 characters at 40,000, which shows whether the cost grows faster than the text.
 "before" needs the Markdown package, no longer in requirements.txt; without it only "after" is measured. A
 "before" run is cut off after --budget seconds (reported as "> budget").
 --quick measures 10,000 characters only, once, and skips "before" for inputs known to take more than a minute.
@@ -78,13 +79,13 @@ def render_before(text: str) -> None:
 
 def _timed(which: str, text: str, queue) -> None:
     fn = render_before if which == "before" else render_after
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: on a shared machine, wall time mostly measures the neighbours
     fn(text)
-    queue.put(time.perf_counter() - started)
+    queue.put(time.process_time() - started)
 
 
 def measure(which: str, text: str, budget: float) -> float | str | None:
-    """Seconds to render `text` in a fresh process; None past the budget (the process is stopped), "crashed" if
+    """CPU seconds to render `text` in a fresh process; None past the budget (wall time) (the process is stopped), "crashed" if
     the process died (Python-Markdown can exhaust the C stack on deep nesting)."""
     queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=_timed, args=(which, text, queue))
@@ -141,7 +142,7 @@ def main() -> None:
     lines = [
         "# Rendering the worst inputs (bench/bench_render.py)", "",
         f"{meta['when']}, Python {meta['python']}, {meta['cpus']} CPUs (shared){', quick mode' if args.quick else ''}.",
-        "Seconds to render 10,000 characters (the comment limit) of each pattern, each in a fresh process; "
+        "CPU seconds to render 10,000 characters (the comment limit) of each pattern, each in a fresh process; "
         "\"per 10k at 40k\" is a quarter of the time for 40,000 characters: close to the 10k figure means linear.",
         f"Before: Python-Markdown 3 + bleach's default linkify, cut off at {args.budget:.0f} s. "
         "After: markdown-it-py (CommonMark, tables, strike-through, no raw HTML, maxNesting "

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -425,7 +426,8 @@ def _check_own_password(user: User, password: str, field: str, message: str) -> 
     decision = limit.check(str(user.id))
     if not decision.allowed:
         log.warning("password checks locked out user=%s", user.id)
-        raise ServiceError(_("Too many wrong passwords. Try again in %(n)d minutes.", n=minutes_left(decision)),
+        raise ServiceError(ngettext("Too many wrong passwords. Try again in %(num)d minute.",
+                                    "Too many wrong passwords. Try again in %(num)d minutes.", minutes_left(decision)),
                            field=field, status=429)
     if not user.check_password(password):
         limit.hit(str(user.id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_number
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
@@ -210,8 +211,11 @@ def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
 
     decision = limit_from_config("report", 10, 3600).hit(str(reporter.id))
     if not decision.allowed:
-        raise ServiceError(_("You have sent many reports in a short time. Please wait %(n)d minutes; your text is "
-                             "kept below.", n=max(1, -(-decision.retry_after // 60))), field="reason", status=429)
+        raise ServiceError(ngettext("You have sent many reports in a short time. Please wait %(num)d minute; your "
+                                    "text is kept below.",
+                                    "You have sent many reports in a short time. Please wait %(num)d minutes; your "
+                                    "text is kept below.", max(1, -(-decision.retry_after // 60))),
+                           field="reason", status=429)
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason)
     db.session.add(report)
     db.session.commit()

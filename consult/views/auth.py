@@ -1,6 +1,7 @@
 """Sign-in, sign-out, registration, invitations, password reset and the account page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms.auth import (ChangeEmailForm, ChangePasswordForm, RegisterForm, ResetPasswordForm, ResetRequestForm,
@@ -44,9 +45,11 @@ def sign_in():
     if form.validate_on_submit():
         refused = account_service.sign_in_refused(form.email.data, request.remote_addr)
         if refused is not None:
-            form.email.errors = list(form.email.errors) + [_(
-                "Too many failed sign-in attempts. Try again in %(n)d minutes, or reset your password now: a reset "
-                "link also lifts this wait for your account.", n=account_service.minutes_left(refused))]
+            form.email.errors = list(form.email.errors) + [ngettext(
+                "Too many failed sign-in attempts. Try again in %(num)d minute, or reset your password now: a reset "
+                "link also lifts this wait for your account.",
+                "Too many failed sign-in attempts. Try again in %(num)d minutes, or reset your password now: a reset "
+                "link also lifts this wait for your account.", account_service.minutes_left(refused))]
             return _render("auth/sign_in.html", 429, form=form)
         user = account_service.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -89,9 +92,10 @@ def register():
     if form.validate_on_submit():
         refused = account_service.register_refused_for_address(request.remote_addr)
         if refused is not None:
-            form.email.errors = list(form.email.errors) + [_(
-                "Too many registrations from your network. Try again in %(n)d minutes.",
-                n=account_service.minutes_left(refused))]
+            form.email.errors = list(form.email.errors) + [ngettext(
+                "Too many registrations from your network. Try again in %(num)d minute.",
+                "Too many registrations from your network. Try again in %(num)d minutes.",
+                account_service.minutes_left(refused))]
             return _render("auth/register.html", 429, form=form)
         try:
             account_service.register(email=form.email.data, **_account_fields(form))
