@@ -1,7 +1,7 @@
 """The base of every form: control characters never get in through a text field.
 
 A NUL byte or an escape sequence in a name, a reason or a comment ends up in pages, exports, mail and logs. Every
-form derives from :class:`Form`, whose Meta adds one filter in front of each field's own filters:
+form derives from :class:`Form` (or :class:`QueryForm` for GET filters), whose Meta adds one filter in front of each field's own filters:
 
 - multi-line fields (``TextAreaField``) keep newlines and tabs; ``\\r\\n`` and lone ``\\r`` become ``\\n``; other
   control characters (C0, DEL, C1) are removed;
@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField, TextAreaField
 from wtforms import FileField as PlainFileField
+from wtforms import Form as WTForm
 
 _LINE_BREAKS = re.compile(r"[\t\n\r]+")
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -36,13 +37,26 @@ def clean_text(value):
     return _CONTROL_IN_TEXT.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+class CleaningMeta:
+    """Form Meta that puts the cleaning filter in front of each text field's own filters."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if not issubclass(field_class, (PasswordField, FileField, PlainFileField)):
+            cleaner = clean_text if issubclass(field_class, TextAreaField) else clean_line
+            options = dict(options, filters=[cleaner, *unbound_field.kwargs.get("filters", ())])
+        return unbound_field.bind(form=form, **options)
+
+
 class Form(FlaskForm):
     """FlaskForm (CSRF included) whose text fields are cleaned of control characters."""
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            field_class = unbound_field.field_class
-            if not issubclass(field_class, (PasswordField, FileField, PlainFileField)):
-                cleaner = clean_text if issubclass(field_class, TextAreaField) else clean_line
-                options = dict(options, filters=[cleaner, *unbound_field.kwargs.get("filters", ())])
-            return unbound_field.bind(form=form, **options)
+    class Meta(CleaningMeta):
+        pass
+
+
+class QueryForm(WTForm):
+    """A GET filter form (no CSRF: it changes nothing) whose text fields are cleaned the same way."""
+
+    class Meta(CleaningMeta):
+        pass

@@ -1,9 +1,9 @@
 """Forms for the moderation console."""
 from flask_babel import lazy_gettext as _l
-from .base import Form
-from wtforms import DateField, EmailField, Form, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .base import Form, QueryForm
 from ..vocabulary import ACCOUNT_STATUSES, AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES, STAKEHOLDER_GROUPS
 
 _REASON_MAX = 2000
@@ -60,7 +60,7 @@ class InvitationForm(Form):
 
 # --- GET filter forms: their state lives in the URL, so they carry no CSRF token --------------------------------
 
-class UserFilterForm(Form):
+class UserFilterForm(QueryForm):
     q = SearchField(_l("Search"), description=_l("Part of a name, email address or organisation."),
                     validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[_ANY] + list(ROLES.items()), validators=[Optional()])
@@ -70,7 +70,7 @@ class UserFilterForm(Form):
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(QueryForm):
     action = SelectField(_l("Action"), choices=[], validators=[Optional()])
     actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=254)])
     target_type = SelectField(_l("Target type"), choices=[], validators=[Optional()])
