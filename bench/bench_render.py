@@ -144,7 +144,9 @@ def main() -> None:
         f"{meta['when']}, Python {meta['python']}, {meta['cpus']} CPUs (shared){', quick mode' if args.quick else ''}.",
         "CPU seconds to render 10,000 characters (the comment limit) of each pattern, each in a fresh process; "
         "\"per 10k at 40k\" is a quarter of the time for 40,000 characters: close to the 10k figure means linear.",
-        f"Before: Python-Markdown 3 + bleach's default linkify, cut off at {args.budget:.0f} s. "
+        f"Before: Python-Markdown 3 + bleach's default linkify, cut off at {args.budget:.0f} s (wall time), with "
+        "Python's recursion limit raised so that nested inputs can be timed (at the default limit the nested list "
+        "raised RecursionError: a 500). "
         "After: markdown-it-py (CommonMark, tables, strike-through, no raw HTML, maxNesting "
         f"{markup.MAX_NESTING}) + bleach with Consult's URL pattern. Nested inputs are refused (a 400) after.", "",
         "| input | before, 10k | after, 10k | after, per 10k at 40k |", "|---|---:|---:|---:|"]
