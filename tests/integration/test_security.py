@@ -536,3 +536,31 @@ def test_every_form_derives_from_the_cleaning_base():
             assert issubclass(cls, (Form, QueryForm)), \
                 f"{cls.__module__}.{cls.__name__} must derive from consult.forms.base.Form or QueryForm"
     assert len(found) > 15
+
+
+def _sources(*folders):
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "consult")
+    for folder in folders:
+        for base, _dirs, files in os.walk(os.path.join(root, folder)):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(base, name), encoding="utf-8") as fh:
+                        yield os.path.relpath(os.path.join(base, name), root), fh.read()
+
+
+def test_numbers_from_requests_go_through_the_one_parser():
+    """type=int and int() on request values bypass the bounds (a 500 on 99999999999999999999, or on '²')."""
+    offenders = [name for name, text in _sources("views")
+                 if "type=int" in text or re.search(r"int\((request|form)\.", text)]
+    assert offenders == []
+
+
+def test_links_for_mail_are_built_from_the_base_url_not_the_request():
+    """url_for(..., _external=True) takes the host from the request; services and mail use external_url."""
+    offenders = [name for name, text in _sources("services") if "_external=True" in text]
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "consult")
+    for single in ("mail.py", "cli.py"):
+        with open(os.path.join(root, single), encoding="utf-8") as fh:
+            if "_external=True" in fh.read():
+                offenders.append(single)
+    assert offenders == []
