@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from .. import redline
-from ..drafts.lineage import match_clauses
+from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
-from ..models import AuditEntry, Clause, Lineage, SearchOutbox, Version
+from ..models import AuditEntry, Clause, ClauseLink, Lineage, SearchOutbox, Version
 from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
-from .redlines import clause_text
+from .redlines import clause_text, stored_links
 
 
 def _views(clauses: list[Clause]) -> list[ClauseView]:
@@ -129,6 +129,17 @@ def lineage_review(version: Version) -> LineageReview:
 # --- correction ---------------------------------------------------------------
 
 
+def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) -> None:
+    """Replace the stored links into `new_clauses` by the linked pairs given."""
+    old_by_key = {c.key: c for c in old_clauses}
+    new_by_key = {c.key: c for c in new_clauses}
+    db.session.execute(db.delete(ClauseLink).where(ClauseLink.new_clause_id.in_([c.id for c in new_clauses])))
+    db.session.add_all(
+        ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=new_by_key[p.new_key].id,
+                   relation=p.status, method=p.method, confidence=p.confidence, primary=p.primary)
+        for p in pairs if p.old_key and p.new_key)
+
+
 def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
     return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
                        "lineage_status": status, "lineage_method": method}, sort_keys=True)
@@ -188,14 +199,23 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         changed.extend(later)
         clause.lineage_id = new_lineage_id
 
-    # The stored links are the truth; the matcher only restates the statuses (moves depend on every link).
-    lineage_of = {c.key: c.lineage_id for c in new_clauses}
-    manual = {key: old_by_lineage[lid].key if lid in old_by_lineage else None for key, lid in lineage_of.items()}
-    pairs = {p.new_key: p for p in match_clauses(_views(old_clauses), _views(new_clauses), manual=manual)
-             if p.new_key}
+    # The stored links are the truth: this clause's links become the drafter's one link (or none), and the
+    # relations of every link are restated (moves, splits and merges depend on all of them).
+    links, unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    links = [lk for lk in links if lk.new_key != clause.key]
+    if target is not None:
+        links.append(Link(target.key, clause.key, "manual", 1.0, True))
+        unlinked.discard(clause.key)
+    else:
+        unlinked.add(clause.key)
+    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    _store_links(old_clauses, new_clauses, pairs)
+    relation: dict[str, str] = {}
+    for p in pairs:
+        if p.new_key and (p.primary or p.new_key not in relation):
+            relation[p.new_key] = p.status
     for c in new_clauses:
-        pair = pairs[c.key]
-        c.lineage_status = pair.status
+        c.lineage_status = relation[c.key]
         if c.id == clause.id:
             c.lineage_method = "manual"  # the other clauses keep how they were matched
     after = _clause_json(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
