@@ -46,10 +46,14 @@ def clause_label(clause) -> str:
 
 
 def proposed_redline(comment) -> str:
-    """The comment's proposed wording as a word-level redline against the clause's text (escaped by redline.py)."""
-    from .redline import diff_words, render_html
+    """The comment's proposed wording as a redline of the rendered text against the clause's body (escaped by
+    redline.py); the same renderer as the version redline and the clause history."""
+    from flask_babel import gettext
 
-    return render_html(diff_words(comment.clause.body, comment.proposed_wording or ""))
+    from .redline import render_markdown_redline
+
+    return render_markdown_redline(comment.clause.body, comment.proposed_wording or "",
+                                   format_note=gettext("formatting changed"))
 
 
 def register_web_helpers(app: Flask) -> None:

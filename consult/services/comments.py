@@ -78,6 +78,8 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
                              "Your text is shown below so that you can keep a copy."), field="body", status=403)
     stance = stance or None
     proposed_wording = (proposed_wording or "").strip() or None
+    if proposed_wording is not None and proposed_wording.split() == clause.body.split():
+        proposed_wording = None  # the form starts with the clause's text: left as it is, it proposes nothing
     _validate(type_, body, visibility, stance, proposed_wording)
     depth = 0
     if parent is not None:
