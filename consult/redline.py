@@ -5,6 +5,7 @@ import html
 import re
 from bisect import bisect_left
 from collections import Counter
+from functools import lru_cache
 
 EQUAL = "equal"
 INSERT = "insert"
@@ -571,6 +572,10 @@ def _wrap(tag: str | None, run: list[str]) -> str:
 _BLOCK_TAGS = {"paragraph_open": "p", "heading_open": "h", "th_open": "th", "td_open": "td"}
 _CONTAINERS = {"blockquote_open": "blockquote", "bullet_list_open": "ul", "ordered_list_open": "ol",
                "list_item_open": "li", "table_open": "table", "tr_open": "tr"}
+# In a compact redline, a deleted block shows this many of its words.
+_DELETED_WORDS_SHOWN = 20
+# ... and an unchanged stretch inside a changed block keeps this many words at each end.
+_CONTEXT_WORDS = 8
 # Blocks of one kind pair up when they share at least this much of their words (Dice), else one is deleted and
 # the other inserted whole.
 _BLOCK_PAIRING = 0.4
@@ -617,8 +622,13 @@ def _inline_text(children) -> str:
     return "".join(out)
 
 
-def markdown_blocks(text: str) -> list[_Block]:
-    """The leaf blocks of a Markdown text in reading order."""
+def markdown_blocks(text: str) -> tuple[_Block, ...]:
+    """The leaf blocks of a Markdown text in reading order (cached: clause texts never change once published)."""
+    return _markdown_blocks(text or "")
+
+
+@lru_cache(maxsize=4096)
+def _markdown_blocks(text: str) -> tuple[_Block, ...]:
     global _PARSER
     if _PARSER is None:
         _PARSER = _markdown_parser()
@@ -635,14 +645,16 @@ def markdown_blocks(text: str) -> list[_Block]:
         elif t.type in _BLOCK_TAGS:
             tag = _BLOCK_TAGS[t.type]
         elif t.type == "inline":
-            rendered = _clean(md.renderer.renderInline(t.children or [], md.options, {}))
+            rendered = md.renderer.renderInline(t.children or [], md.options, {})
+            if "<" in rendered:  # plain escaped text needs no cleaning; most blocks are just that
+                rendered = _clean(rendered)
             blocks.append(_Block(tuple(path), tag or "p", _inline_text(t.children), t.content, rendered))
             tag = None
         elif t.type in ("fence", "code_block"):
             blocks.append(_Block(tuple(path), "pre", t.content, t.content, html.escape(t.content)))
         elif t.type == "hr":
             blocks.append(_Block(tuple(path), "hr", "", "---", ""))
-    return blocks
+    return tuple(blocks)
 
 
 def _word_set(text: str) -> set[str]:
@@ -706,6 +718,24 @@ def _words_html(ops, side: str | None = None) -> str:
     return "".join(parts)
 
 
+def _shorten_equal(ops):
+    """Long unchanged stretches inside a changed block cut to their first and last few words, and long deletions
+    to their opening words (compact view)."""
+    out = []
+    for kind, text in ops:
+        if kind == DELETE:
+            ends = [m.end() for m in _WORD_RE.finditer(text)]
+            if len(ends) > _DELETED_WORDS_SHOWN + 10:
+                text = text[: ends[_DELETED_WORDS_SHOWN - 1]] + " …"
+        if kind == EQUAL:
+            ends = [m.end() for m in _WORD_RE.finditer(text)]
+            starts = [m.start() for m in _WORD_RE.finditer(text)]
+            if len(ends) > 2 * _CONTEXT_WORDS + 10:
+                text = text[: ends[_CONTEXT_WORDS - 1]] + " … " + text[starts[-_CONTEXT_WORDS]:]
+        out.append((kind, text))
+    return out
+
+
 def _open(tag: str) -> str:
     return {"table": '<table class="redline-table">', "li": "<li>"}.get(tag, f"<{tag}>")
 
@@ -716,12 +746,49 @@ def render_markdown_redline(old: str, new: str, *, side: str | None = None,
 
     `side` "old" or "new" renders one side only (for side-by-side views). Every word is escaped; rendered
     unchanged blocks went through the Markdown renderer and the markup allowlist."""
+    return markdown_redline(old, new, side=side, format_note=format_note)[0]
+
+
+def markdown_redline(old: str, new: str, *, side: str | None = None, format_note: str = "Formatting changed",
+                     compact: bool = False, max_blocks: int | None = None, skip_note: str = "…",
+                     rest_note: str = "…") -> tuple[str, int, int]:
+    """`render_markdown_redline` with the words it shows inserted and deleted: (html, inserted, deleted).
+
+    `compact` leaves out unchanged blocks (each run becomes one `skip_note`) and shortens long deletions;
+    `max_blocks` shows at most that many blocks, then `rest_note` (the word counts still cover everything)."""
     out: list[str] = []
+    inserted = deleted = 0
     stack: list[tuple[str, int, str]] = []  # open containers: (tag, token index, side they came from)
+    shown = 0
+    skipped = False
+
+    def skip(note: str) -> None:
+        # The note stands outside every list, quote and table, where a paragraph may stand.
+        nonlocal stack
+        for tag, _, _ in reversed(stack):
+            out.append(f"</{tag}>")
+        stack = []
+        out.append(f'<p class="redline-skip">{html.escape(note)}</p>')
+
     for a, b in _align_blocks(markdown_blocks(old), markdown_blocks(new)):
         if side == "old" and a is None or side == "new" and b is None:
             continue
         block = b if b is not None and side != "old" else a
+        unchanged = a is not None and b is not None and a.source == b.source and a.tag == b.tag
+        if max_blocks is not None and shown >= max_blocks or compact and unchanged:
+            if a is None:
+                inserted += len(_WORD_RE.findall(block.text))
+            elif b is None:
+                deleted += len(_WORD_RE.findall(block.text))
+            elif not unchanged:
+                words_in, words_out = word_counts(diff_words(a.text, b.text))
+                inserted, deleted = inserted + words_in, deleted + words_out
+            skipped = True
+            continue
+        if skipped:
+            skip(skip_note)
+            skipped = False
+        shown += 1
         origin = "new" if block is b else "old"
         # Lists, quotes and tables continue across the two sides; each item and row is its own.
         path = [(tag, idx if tag in ("li", "tr") else 0, origin if tag in ("li", "tr") else "")
@@ -741,12 +808,21 @@ def render_markdown_redline(old: str, new: str, *, side: str | None = None,
             continue
         if a is None or b is None:
             kind = "ins" if a is None else "del"
-            body = f"<{kind}>{html.escape(block.text, quote=True)}</{kind}>" if block.text.strip() else ""
+            if a is None:
+                inserted += len(_WORD_RE.findall(block.text))
+            else:
+                deleted += len(_WORD_RE.findall(block.text))
+            text = block.text
+            if compact and b is None:
+                # Changes only: a deleted block shows its opening words; the whole text is in the full redline.
+                cut = [m.end() for m in _WORD_RE.finditer(text)]
+                if len(cut) > _DELETED_WORDS_SHOWN + 10:
+                    text = text[: cut[_DELETED_WORDS_SHOWN - 1]] + " …"
+            body = f"<{kind}>{html.escape(text, quote=True)}</{kind}>" if text.strip() else ""
             if block.tag == "pre":
                 out.append(f"<pre><{kind}>{block.html}</{kind}></pre>")
             else:
-                out.append(f'<{tag} class="redline-block redline-block--{"inserted" if a is None else "deleted"}'
-                           f'{" redline-heading" if block.tag == "h" else ""}">{body}</{tag}>')
+                out.append(f"<{tag}{cls}>{body}</{tag}>")
             continue
         if a.text == b.text:
             note = ""
@@ -754,11 +830,16 @@ def render_markdown_redline(old: str, new: str, *, side: str | None = None,
                 note = f' <span class="redline-format">({html.escape(format_note)})</span>'
             out.append(f"<{tag}{cls}>{block.html}{note}</{tag}>")
             continue
-        words = _words_html(diff_words(a.text, b.text), side)
+        ops = diff_words(a.text, b.text)
+        words_in, words_out = word_counts(ops)
+        inserted, deleted = inserted + words_in, deleted + words_out
+        words = _words_html(_shorten_equal(ops) if compact else ops, side)
         out.append(f"<pre>{words}</pre>" if block.tag == "pre" else f"<{tag}{cls}>{words}</{tag}>")
+    if skipped:
+        skip(rest_note if max_blocks is not None and shown >= max_blocks else skip_note)
     for tag, _, _ in reversed(stack):
         out.append(f"</{tag}>")
-    return "".join(out)
+    return "".join(out), inserted, deleted
 
 
 def has_changes(old: str, new: str) -> bool:
@@ -769,9 +850,20 @@ def has_changes(old: str, new: str) -> bool:
 def render_clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed") -> str:
     """HTML redline of two clauses (objects with `heading` and `body`, or None): the heading's words, then the
     rendered body."""
+    return clause_redline(old, new, side=side, format_note=format_note)[0]
+
+
+def clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed",
+                   **options) -> tuple[str, int, int]:
+    """`render_clause_redline` with the words it shows inserted and deleted: (html, inserted, deleted)."""
     old_heading, new_heading = (old.heading if old else ""), (new.heading if new else "")
     title = ""
-    if old_heading != new_heading:
-        title = f'<p class="redline-title">{_words_html(diff_words(old_heading, new_heading), side)}</p>'
-    return title + render_markdown_redline(old.body if old else "", new.body if new else "", side=side,
-                                           format_note=format_note)
+    inserted = deleted = 0
+    if old_heading != new_heading and not (options.get("compact") and (old is None or new is None)):
+        # (A compact view of a whole clause added or removed leaves its heading to the page's own.)
+        ops = diff_words(old_heading, new_heading)
+        inserted, deleted = word_counts(ops)
+        title = f'<p class="redline-title">{_words_html(ops, side)}</p>'
+    body, words_in, words_out = markdown_redline(old.body if old else "", new.body if new else "", side=side,
+                                                 format_note=format_note, **options)
+    return title + body, inserted + words_in, deleted + words_out

@@ -19,9 +19,11 @@ class RedlineEntry:
     status: str
     old: Clause | None
     new: Clause | None
-    ops: list[tuple[str, str]]
+    ops: list[tuple[str, str]]                         # source-text operations (when asked for)
     confidence: float = 1.0
+    similarity: float = 1.0
     primary: bool = True
+    html: str = ""                                     # the rendered-text redline (when asked for)
     anchor: str = ""                                   # the entry's id on the page
     parts: list[Clause] = field(default_factory=list)  # the other clauses of a split or a merge
     moved_from: Clause | None = None                   # a moved clause's old parent
@@ -115,7 +117,8 @@ def _entries(old_version: Version, new_version: Version) -> tuple[list[RedlineEn
     for i, p in enumerate(pairs):
         old, new = old_by_key.get(p.old_key), new_by_key.get(p.new_key)
         status = "unchanged" if same else p.status
-        entry = RedlineEntry(status, old, new, [], p.confidence, p.primary, anchor=f"change-{i + 1}")
+        entry = RedlineEntry(status, old, new, [], p.confidence, 1.0 if same else p.similarity, p.primary,
+                             anchor=f"change-{i + 1}")
         if status == "split":
             entry.parts = [c for c in news_of[old.key] if c is not new]
         elif status == "merged":
@@ -134,9 +137,28 @@ def _group_of(clause: Clause | None, by_id: dict[int, Clause]) -> Clause | None:
     return node
 
 
-def build_redline(old_version: Version, new_version: Version) -> Redline:
-    """Pair the clauses of two versions along their stored links, diff each pair word by word, and build the
-    contents of changes and the links from change to change."""
+# Below this clause similarity two linked texts share too little for a word diff to help a reader (a split part
+# against the whole clause it came from, say): their operations are the old text deleted and the new inserted,
+# which still rebuild both exactly, and cost nothing where a word diff of unrelated texts costs up to half a second.
+WORD_DIFF_SIMILARITY = 0.25
+
+
+def source_ops(entry: RedlineEntry) -> list[tuple[str, str]]:
+    """The word operations turning the old clause's source text into the new one's."""
+    old, new = clause_text(entry.old), clause_text(entry.new)
+    if entry.old and entry.new and entry.similarity < WORD_DIFF_SIMILARITY:
+        return [op for op in ((redline.DELETE, old), (redline.INSERT, new)) if op[1]]
+    return redline.diff_words(old, new)
+
+
+def build_redline(old_version: Version, new_version: Version, *, ops: bool = True, html: bool = False,
+                  format_note: str = "formatting changed", compact: bool = False, skip_note: str = "…",
+                  rest_note: str = "…") -> Redline:
+    """Pair the clauses of two versions along their stored links, build the contents of changes and the links
+    from change to change, and diff each pair: the source text's word operations when `ops`, the rendered-text
+    redline (which the word counts then follow) when `html`. A further link of a split or a merge shows only the
+    text that went or came along it (the whole comparison is on the clause's lineage link). `compact` (changes
+    only) leaves out unchanged blocks and shows the start of a removed clause."""
     entries, new_clauses = _entries(old_version, new_version)
     old_ids = {e.old.id: e.old for e in entries if e.old}
     new_ids = {c.id: c for c in new_clauses}
@@ -145,8 +167,20 @@ def build_redline(old_version: Version, new_version: Version) -> Redline:
     groups: dict[tuple[str, int], ContentsGroup] = {}
     previous = None
     for e in entries:
-        e.ops = redline.diff_words(clause_text(e.old), clause_text(e.new))
-        words_in, words_out = redline.word_counts(e.ops)
+        if ops:
+            e.ops = source_ops(e)
+        if html:
+            old, new = e.old, e.new
+            if not e.primary and e.status == "split":
+                old = None  # this part's text, as inserted; the old clause is compared with its continuation
+            elif not e.primary and e.status == "merged":
+                new = None  # this source's text, as deleted; the new clause is compared with its lineage
+            options = {"compact": compact, "skip_note": skip_note, "rest_note": rest_note}
+            if compact and new is None:
+                options["max_blocks"] = 1
+            e.html, words_in, words_out = redline.clause_redline(old, new, format_note=format_note, **options)
+        else:
+            words_in, words_out = redline.word_counts(e.ops)
         inserted, deleted = inserted + words_in, deleted + words_out
         summary[e.status] += 1
         e.group = _group_of(e.new, new_ids) if e.new else _group_of(e.old, old_ids)
@@ -174,3 +208,24 @@ def public_comment_counts(version: Version) -> dict[int, int]:
         .where(Comment.version_id == version.id, Comment.status == "visible", Comment.visibility != "confidential")
         .group_by(Comment.clause_id))
     return dict(rows.all())
+
+
+@dataclass
+class CollapsedRun:
+    """Unchanged entries left out of a "changes only" redline: how many, and where the first one is."""
+
+    count: int
+    first: RedlineEntry
+
+
+def changes_only(entries: list[RedlineEntry]) -> list[RedlineEntry | CollapsedRun]:
+    """The changed entries, each run of unchanged ones between them folded into one CollapsedRun."""
+    out: list[RedlineEntry | CollapsedRun] = []
+    for e in entries:
+        if e.changed:
+            out.append(e)
+        elif out and isinstance(out[-1], CollapsedRun):
+            out[-1].count += 1
+        else:
+            out.append(CollapsedRun(1, e))
+    return out

@@ -115,7 +115,7 @@ def print_redline(slug):
     if document is None or not permissions.can_view_document(current_user, document):
         abort(404)
     old, new = _redline_versions(document)
-    result = redline_service.build_redline(old, new)
+    result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"))
     show_all = request.args.get("all") == "1"
     entries = [e for e in result.entries if show_all or e.status != "unchanged"]
     response = make_response(render_template("lineage/print.html", document=document, result=result,
