@@ -68,6 +68,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from itertools import chain
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -399,44 +400,30 @@ class _Vectors:
         clauses = old + new
         titles = [_features(c.title_text.words) for c in clauses]
         bodies = [_features(c.body_text.words) for c in clauses]
-        vocab: dict[str, int] = {}
-        df: Counter = Counter()
-        for t, b in zip(titles, bodies):
-            df.update(set(t) | set(b))
-        for f in sorted(df):
-            vocab[f] = len(vocab)
+        df = Counter(chain.from_iterable((t.keys() | b.keys()) for t, b in zip(titles, bodies)))
+        vocab = {f: j for j, f in enumerate(sorted(df))}
         n = len(clauses)
-        idf = [0.0] * len(vocab)
-        for f, d in df.items():
-            idf[vocab[f]] = math.log((n + 1) / (d + 1)) + 1.0
-        self.idf = np.array(idf)
+        self.idf = np.log((n + 1) / (np.fromiter((df[f] for f in vocab), dtype=float, count=len(vocab)) + 1)) + 1.0
         self.vocab = vocab
-        whole = [t + b for t, b in zip(titles, bodies)]
-        self.title = self._matrix(titles)
-        self.body = self._matrix(bodies)
-        self.all = self._matrix(whole)
+        title = self._weights(titles)
+        body = self._weights(bodies)
+        whole = (title + body).tocsr()  # a word in heading and body counts in both
+        self.title, self.body, self.all = _normalise(title), _normalise(body), _normalise(whole)
         # Distinctive vocabulary as sets, IDF-weighted, for containment.
-        self.sets = self._matrix(whole, binary=True)
+        self.sets = whole.copy()
+        self.sets.data = self.idf[self.sets.indices]
         self.mass = np.asarray(self.sets.sum(axis=1)).ravel()
-        self.size = np.array([len(w) for w in whole])
+        self.size = np.diff(whole.indptr)
         self.has_body = np.array([bool(c.body_text.words) for c in clauses])
         self.n_old = len(old)
 
-    def _matrix(self, rows: list[Counter], binary: bool = False) -> csr_matrix:
-        vocab = self.vocab
-        cols = np.fromiter((vocab[f] for feats in rows for f in feats), dtype=np.int64)
+    def _weights(self, rows: list[Counter]) -> csr_matrix:
+        """Sublinear TF-IDF weights, one row per clause, not yet normalised."""
+        cols = np.fromiter(map(self.vocab.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
         ptr = np.cumsum([0] + [len(feats) for feats in rows])
-        if binary:
-            data = self.idf[cols]
-        else:
-            counts = np.fromiter((c for feats in rows for c in feats.values()), dtype=float, count=len(cols))
-            data = (1.0 + np.log(counts)) * self.idf[cols]
-        m = csr_matrix((data, cols, ptr), shape=(len(rows), len(vocab)))
-        if not binary:
-            norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-            norms[norms == 0] = 1.0
-            m = csr_matrix(m.multiply(1.0 / norms[:, None]))
-        return m
+        counts = np.fromiter(chain.from_iterable(feats.values() for feats in rows), dtype=float, count=len(cols))
+        data = (1.0 + np.log(counts)) * self.idf[cols]
+        return csr_matrix((data, cols, ptr), shape=(len(rows), len(self.vocab)))
 
     def scores(self, olds: list[int], news: list[int]) -> np.ndarray:
         """Score matrix (old rows x new columns): heading and body cosines, or whole texts where a body is empty."""
@@ -477,6 +464,13 @@ class _Vectors:
         also = shared & set(self.sets[oz].indices)
         return (float(self.idf[list(shared)].sum()) if shared else 0.0,
                 float(self.idf[list(also)].sum()) if also else 0.0)
+
+
+def _normalise(m: csr_matrix) -> csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty)."""
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return csr_matrix(m.multiply(1.0 / norms[:, None]))
 
 
 # --- matching steps ---------------------------------------------------------
@@ -683,9 +677,10 @@ def _find(olds: list[_Clause], news: list[_Clause], threshold: float,
         _apply_manual(m, manual)
     _match_explicit_keys(m)
     _match_headings(m)
-    vectors = _Vectors(olds, news)
-    _match_similar(m, vectors, threshold)
-    _find_splits_and_merges(m, vectors)
+    if m.free_old() or m.free_new():  # else nothing is left to weigh: most new versions of a long draft
+        vectors = _Vectors(olds, news)
+        _match_similar(m, vectors, threshold)
+        _find_splits_and_merges(m, vectors)
     links = [Link(o_key, n.key, m.method[n.key], m.confidence.get(n.key, 1.0))
              for n in news if (o_key := m.old_for_new.get(n.key))]
     return links + m.extra, m
