@@ -55,7 +55,7 @@ def test_history_shows_every_version_and_the_redline_between_them(client):
     assert "Version 1" in html and "Version 2" in html
     assert "Records are kept for ten years." in html and "Records are kept for twelve years." in html
     assert "<del>ten</del>" in html and "<ins>twelve</ins>" in html
-    assert "Changes from version 1 to version 2" in html and "was I.1.2" in html
+    assert "Changes from version 1 to version 2" in html and "was Measure I.1.2" in html
     assert 'href="/documents/sample-code/versions/1/clauses/measure-i-1-2"' in html
     assert 'href="/documents/sample-code/versions/2/clauses/measure-1-1-1"' in html
     # The same history from the old end of the lineage.

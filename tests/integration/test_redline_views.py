@@ -49,7 +49,7 @@ def test_redline_page_defaults_to_previous_and_latest_with_views(client):
     publish(text=NEXT_DRAFT)
     html = client.get("/documents/sample-code/redline").get_data(as_text=True)
     assert "<ins>twelve</ins>" in html and "<del>ten</del>" in html
-    assert "was I.1.2" in html
+    assert "was Measure I.1.2" in html
     assert "Summary of changes" in html
     changes = client.get("/documents/sample-code/redline?changes=1").get_data(as_text=True)
     assert changes.count('class="redline-clause ') == 6  # the unchanged preamble is left out
