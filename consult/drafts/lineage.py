@@ -850,16 +850,22 @@ def match_clauses(old: Sequence[Any], new: Sequence[Any], *, threshold: float = 
     return _relate(olds, news, links, unlinked)
 
 
-def candidates(old: Sequence[Any], new: Sequence[Any], new_key: str, k: int = 3) -> list[tuple[str, float]]:
-    """The k old clauses most like new clause `new_key` by the matcher's score, best first: [(old key, score)]."""
+def candidates(old: Sequence[Any], new: Sequence[Any], new_keys: Iterable[str] | None = None,
+               k: int = 3) -> dict[str, list[tuple[str, float]]]:
+    """For each new clause (all, or those named), the k old clauses the matcher finds most like it, best first:
+    {new key: [(old key, score 0..1)]}. The same heading scores 1; else the TF-IDF score of step 3."""
     olds, news = _prepare(old, "old"), _prepare(new, "new")
-    target = next((n for n in news if n.key == new_key), None)
-    if target is None or not olds:
-        return []
+    wanted = [n for n in news if new_keys is None or n.key in set(new_keys)]
+    if not olds or not wanted:
+        return {n.key: [] for n in wanted}
     vectors = _Vectors(olds, news)
-    score = vectors.scores([o.index for o in olds], [target.index])[:, 0]
-    for i, o in enumerate(olds):
-        if o.title_norm and o.title_norm == target.title_norm:
-            score[i] = max(score[i], 1.0)
-    order = np.argsort(-score, kind="stable")[:k]
-    return [(olds[i].key, round(float(min(1.0, score[i])), 3)) for i in order if score[i] > 0]
+    score = vectors.scores([o.index for o in olds], [n.index for n in wanted])
+    out: dict[str, list[tuple[str, float]]] = {}
+    for j, n in enumerate(wanted):
+        column = score[:, j].copy()
+        for i, o in enumerate(olds):
+            if o.title_norm and o.title_norm == n.title_norm or o.all_text.norm == n.all_text.norm:
+                column[i] = max(column[i], 1.0)
+        order = np.argsort(-column, kind="stable")[:k]
+        out[n.key] = [(olds[i].key, round(float(min(1.0, column[i])), 3)) for i in order if column[i] > 0]
+    return out

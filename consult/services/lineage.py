@@ -85,20 +85,45 @@ def clause_history(clause: Clause) -> History:
 
 
 @dataclass
-class ReviewPair:
+class ReviewLink:
+    """One stored link into a clause of the version under review."""
+
     old: Clause
+    relation: str
+    method: str
+    confidence: float
+    primary: bool
+
+
+@dataclass
+class ReviewRow:
+    """A clause of the version under review: its links, how sure the weakest is, and the likeliest earlier
+    clauses."""
+
     new: Clause
+    links: list[ReviewLink] = field(default_factory=list)
+    candidates: list[tuple[Clause, float]] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        return min((lk.confidence for lk in self.links), default=0.0)
+
+    @property
+    def current(self) -> Clause | None:
+        """The earlier clause it continues (its lineage link), if any."""
+        return next((lk.old for lk in self.links if lk.primary), self.links[0].old if self.links else None)
 
 
 @dataclass
 class LineageReview:
-    """The stored links between a version and the one before it."""
+    """The stored links between a version and the one before it, least confident first."""
 
     version: Version
     previous: Version | None
-    pairs: list[ReviewPair] = field(default_factory=list)
-    removed: list[Clause] = field(default_factory=list)  # old clauses that no new clause continues
-    added: list[Clause] = field(default_factory=list)    # new clauses that continue no old clause
+    rows: list[ReviewRow] = field(default_factory=list)      # linked clauses, least confident first
+    added: list[ReviewRow] = field(default_factory=list)     # new clauses that continue no earlier clause
+    removed: list[Clause] = field(default_factory=list)      # old clauses no link continues
+    old_clauses: list[Clause] = field(default_factory=list)  # every clause of the previous version, in order
 
 
 def previous_version(version: Version) -> Version | None:
@@ -107,22 +132,32 @@ def previous_version(version: Version) -> Version | None:
 
 
 def lineage_review(version: Version) -> LineageReview:
-    """The stored matching of `version` against the previous version: pairs, removed and added clauses."""
+    """The stored links of `version` against the previous version, the least confident first, with the three
+    likeliest earlier clauses for each clause; and the earlier clauses no link continues."""
     previous = previous_version(version)
     review = LineageReview(version, previous)
     if previous is None:
         return review
     old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
-    old_by_lineage = {c.lineage_id: c for c in old_clauses}
+    review.old_clauses = old_clauses
+    links, unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    old_by_key = {c.key: c for c in old_clauses}
+    rows = {c.key: ReviewRow(c) for c in new_clauses}
     continued = set()
-    for c in new_clauses:
-        old = old_by_lineage.get(c.lineage_id)
-        if old is None:
-            review.added.append(c)
-        else:
-            review.pairs.append(ReviewPair(old, c))
-            continued.add(old.id)
-    review.removed = [c for c in old_clauses if c.id not in continued]
+    for p in pairs:
+        if p.old_key and p.new_key:
+            rows[p.new_key].links.append(ReviewLink(old_by_key[p.old_key], p.status, p.method, p.confidence,
+                                                    p.primary))
+            continued.add(p.old_key)
+    likely = candidates(_views(old_clauses), _views(new_clauses))
+    for key, row in rows.items():
+        row.candidates = [(old_by_key[k], score) for k, score in likely.get(key, [])]
+    position = {c.key: i for i, c in enumerate(new_clauses)}
+    linked = [r for r in rows.values() if r.links]
+    review.rows = sorted(linked, key=lambda r: (r.confidence, position[r.new.key]))
+    review.added = [r for r in rows.values() if not r.links]
+    review.removed = [c for c in old_clauses if c.key not in continued]
     return review
 
 
@@ -143,6 +178,37 @@ def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) ->
 def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
     return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
                        "lineage_status": status, "lineage_method": method}, sort_keys=True)
+
+
+@dataclass
+class ProposedRelink:
+    """What a correction would change, for the drafter to confirm."""
+
+    clause: Clause
+    current: list[Clause]       # the earlier clauses it is linked to now
+    target: Clause | None       # the earlier clause it would continue (None: no earlier clause)
+
+
+def proposed_relink(version: Version, new_key: str, old_key: str | None) -> ProposedRelink:
+    """Check a correction without making it, and say what it would change."""
+    previous = previous_version(version)
+    if previous is None:
+        raise ServiceError(_("The first version has no earlier version to match against."), field="old_key")
+    old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
+    clause = next((c for c in new_clauses if c.key == new_key), None)
+    if clause is None:
+        raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
+                           field="new_key", status=404)
+    target = None
+    if old_key:
+        target = next((c for c in old_clauses if c.key == old_key), None)
+        if target is None:
+            raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label),
+                               field="old_key")
+    links, _unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    old_by_key = {c.key: c for c in old_clauses}
+    current = [old_by_key[lk.old_key] for lk in links if lk.new_key == new_key]
+    return ProposedRelink(clause, current, target)
 
 
 def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause:

@@ -23,6 +23,8 @@ METHODS = {
     "heading": _l("Same heading"),
     "similarity": _l("Similar text"),
     "manual": _l("Set by a drafter"),
+    "split": _l("Part of a split"),
+    "merge": _l("Merged text"),
 }
 
 
@@ -32,6 +34,8 @@ class LineageForm(FlaskForm):
     action = HiddenField(validators=[InputRequired(), AnyOf(["link", "unlink", "relink"])])
     new_key = HiddenField(validators=[InputRequired()])
     old_key = HiddenField(validators=[Optional()])
+    other_key = HiddenField(validators=[Optional()])  # "another earlier clause", chosen from the full list
+    confirm = HiddenField(validators=[Optional()])
 
 
 def _load_version(slug, number):
@@ -67,10 +71,16 @@ def review(slug, number):
     if request.method == "POST":
         if form.validate_on_submit():
             action, new_key = form.action.data, form.new_key.data
-            old_key = None if action == "unlink" else (form.old_key.data or "").strip() or None
+            chosen = (form.other_key.data or "").strip() or (form.old_key.data or "").strip()
+            old_key = None if action == "unlink" or chosen == "-" else chosen or None
             try:
-                if action != "unlink" and old_key is None:
+                if action != "unlink" and old_key is None and chosen != "-":
                     raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+                if form.confirm.data != "1":
+                    # Changing a link moves comments and the redline: say what will happen, then ask again.
+                    change = lineage_service.proposed_relink(version, new_key, old_key)
+                    return render_template("lineage/confirm.html", document=document, version=version,
+                                           change=change, form=form, old_key=old_key or "-")
                 clause = lineage_service.relink(version, new_key, old_key, current_user)
             except ServiceError as exc:
                 if exc.status == 404:
