@@ -290,6 +290,41 @@ def markdown(rows: list[dict], runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def page_figures(runs: int) -> dict:
+    """Server time and weight of the real pair's redline page (full, changes only) and of its API, through
+    the Flask app on a throwaway SQLite database: median of `runs` requests after one warm-up request."""
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bench-redline-")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    from consult import create_app
+    from consult.extensions import db
+    from consult.services.documents import publish_version
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+                      "SEARCH_INDEX_DIR": f"{folder}/index", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        publish_version(slug="real", data=REAL_OLD.read_bytes(), label="Third draft")
+        publish_version(slug="real", data=REAL_NEW.read_bytes(), label="Final")
+    client = app.test_client()
+    figures = {}
+    for name, path in (("redline", "/documents/real/redline?from=1&to=2"),
+                       ("redline_changes_only", "/documents/real/redline?from=1&to=2&changes=1"),
+                       ("api_redline", "/api/documents/real/redline?from=1&to=2")):
+        start = time.perf_counter()
+        size = len(client.get(path).data)
+        first = time.perf_counter() - start
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            client.get(path)
+            times.append(time.perf_counter() - start)
+        figures[name] = {"first_s": round(first, 4), "median_s": round(statistics.median(times), 4), "bytes": size}
+    return figures
+
+
 def quick_markdown(rows: list[dict], runs: int) -> str:
     lines = [
         f"Quick mode: median of {runs} run(s) after one warm-up run. Pipeline = parse both versions + "
@@ -316,6 +351,11 @@ def quick_markdown(rows: list[dict], runs: int) -> str:
                      f"{d['continuing'][0]}/{d['continuing'][1]}, split/merged/removed tied to a true counterpart "
                      f"{d['split_merged_removed'][0]}/{d['split_merged_removed'][1]}")
         lines.append(note)
+        if "pages" in r:
+            for name, f in r["pages"].items():
+                lines.append(f"- {r['case']}: page {name}: first request {f['first_s'] * 1000:.0f} ms, then "
+                             f"{f['median_s'] * 1000:.0f} ms (median, server time in-process), "
+                             f"{f['bytes'] / 1000:.0f} KB")
     return "\n".join(lines) + "\n"
 
 
@@ -333,6 +373,10 @@ def main(argv=None) -> int:
                             REAL_OLD.read_text(encoding="utf-8"), REAL_NEW.read_text(encoding="utf-8"), runs,
                             {"dev_sample": {"continuing": [same, n_same], "split_merged_removed": [other, n_other]}},
                             quick=args.quick))
+        try:
+            rows[-1]["pages"] = page_figures(max(runs, 3))
+        except Exception as exc:  # the page figures need the app; the pure figures stand without them
+            print(f"page figures skipped: {exc}", file=sys.stderr)
     else:
         print(f"skipping the real pair: {DATA} is not present", file=sys.stderr)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import redline
 from ..drafts.lineage import Link, relate
@@ -148,7 +149,13 @@ def source_ops(entry: RedlineEntry) -> list[tuple[str, str]]:
     old, new = clause_text(entry.old), clause_text(entry.new)
     if entry.old and entry.new and entry.similarity < WORD_DIFF_SIMILARITY:
         return [op for op in ((redline.DELETE, old), (redline.INSERT, new)) if op[1]]
-    return redline.diff_words(old, new)
+    return list(_diff_words(old, new))
+
+
+@lru_cache(maxsize=2048)
+def _diff_words(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """diff_words, cached: published texts never change, and each redline compares the same pairs again."""
+    return tuple(redline.diff_words(old, new))
 
 
 def build_redline(old_version: Version, new_version: Version, *, ops: bool = True, html: bool = False,
