@@ -1,11 +1,15 @@
 """Benchmark the redline pipeline: parse two versions, match their clauses, diff every matched pair.
 
-Run from the repository root:  .venv/bin/python bench/bench_redline.py [--runs 7]
+Run from the repository root:  .venv/bin/python bench/bench_redline.py [--runs 7] [--quick]
 
-Two cases:
-  real       the third draft -> final Safety and Security chapter (../shared/data/gpai-cop)
+Cases:
+  real       the third draft -> final Safety and Security chapter (../shared/data/gpai-cop), with the matcher's
+             accuracy on the development sample of the expert mapping (lineage-dev-mapping.json)
   synthetic  a generated 500-clause draft and a next version in which 10% of the clauses
              were changed, moved or renumbered (fixed seed, so every run sees the same text)
+  large      the same with 2,000 clauses
+
+--quick times one run of each case after a warm-up, without the baseline and the memory trace.
 
 For each case it reports the median wall time over several runs and the peak traced memory
 (tracemalloc, measured in a separate run because tracing slows Python down), next to a
@@ -32,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from consult.drafts.lineage import match_clauses  # noqa: E402
 from consult.drafts.parse import parse_draft  # noqa: E402
-from consult.redline import diff_words, tokenize  # noqa: E402
+from consult.redline import DELETE, INSERT, clause_redline, diff_words, tokenize  # noqa: E402
+from consult.services.redlines import WORD_DIFF_SIMILARITY  # noqa: E402
+from tests.integration.test_real_redline import dev_accuracy  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "gpai-cop"
 RESULTS = ROOT / "bench" / "results"
@@ -45,7 +51,8 @@ SEED = 20250710
 
 
 def pipeline(old_text: str, new_text: str, split: list | None = None) -> dict:
-    """Parse both texts, match their clauses, and diff each matched pair word by word.
+    """Parse both texts, match their clauses, and diff each link as the redline page and the API do: the
+    rendered-text redline (HTML) and the source-text word operations.
 
     When split is a list, the seconds spent parsing, matching and diffing are appended to it.
     """
@@ -58,9 +65,11 @@ def pipeline(old_text: str, new_text: str, split: list | None = None) -> dict:
     new_by_key = {c.key: c for c in new.clauses}
     diffs = 0
     for p in pairs:
-        if p.old_key and p.new_key:
-            a, b = old_by_key[p.old_key], new_by_key[p.new_key]
-            diff_words(f"{a.heading}\n\n{a.body}", f"{b.heading}\n\n{b.body}")
+        a, b = old_by_key.get(p.old_key), new_by_key.get(p.new_key)
+        clause_redline(a, b)
+        if a and b:
+            if p.similarity >= WORD_DIFF_SIMILARITY:
+                diff_words(f"{a.heading}\n\n{a.body}", f"{b.heading}\n\n{b.body}")
             diffs += 1
     if split is not None:
         split.append({"parse": t1 - t0, "match": t2 - t1, "diff": time.perf_counter() - t2})
@@ -217,10 +226,19 @@ def lineage_accuracy(result: dict, truth: tuple[list[int], list[int]]) -> float:
 # --- reporting -------------------------------------------------------------------------
 
 
-def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None) -> dict:
+def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None,
+            quick: bool = False) -> dict:
     """Time and trace the pipeline and the baseline on one pair of texts (the baseline is slow on big moves)."""
     splits: list[dict] = []
     t_pipe, pipe_runs, result = median_seconds(lambda: pipeline(old_text, new_text, splits), runs)
+    if quick:
+        row = {"case": name, "old_bytes": len(old_text.encode()), "new_bytes": len(new_text.encode()),
+               "old_clauses": result["old_clauses"], "new_clauses": result["new_clauses"],
+               "diffed_pairs": result["diffed_pairs"], "statuses": result["statuses"],
+               "pipeline_median_s": round(t_pipe, 4), "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
+               "pipeline_split_median_s": median_split(splits[1:])}
+        row.update(extra or {})
+        return row
     t_base, base_runs, opcodes = median_seconds(lambda: baseline(old_text, new_text), runs)
     row = {
         "case": name,
@@ -241,6 +259,8 @@ def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | No
 
 
 def markdown(rows: list[dict], runs: int) -> str:
+    if "baseline_median_s" not in rows[0]:
+        return quick_markdown(rows, runs)
     lines = [
         f"Median of {runs} runs after one warm-up run; peak memory from tracemalloc in a separate run. "
         "Pipeline = parse both versions + match_clauses + diff_words of every matched pair; "
@@ -270,31 +290,111 @@ def markdown(rows: list[dict], runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def page_figures(runs: int) -> dict:
+    """Server time and weight of the real pair's redline page (full, changes only) and of its API, through
+    the Flask app on a throwaway SQLite database: median of `runs` requests after one warm-up request."""
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bench-redline-")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    from consult import create_app
+    from consult.extensions import db
+    from consult.services.documents import publish_version
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+                      "SEARCH_INDEX_DIR": f"{folder}/index", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        db.create_all()
+        publish_version(slug="real", data=REAL_OLD.read_bytes(), label="Third draft")
+        publish_version(slug="real", data=REAL_NEW.read_bytes(), label="Final")
+    client = app.test_client()
+    figures = {}
+    for name, path in (("redline", "/documents/real/redline?from=1&to=2"),
+                       ("redline_changes_only", "/documents/real/redline?from=1&to=2&changes=1"),
+                       ("api_redline", "/api/documents/real/redline?from=1&to=2")):
+        start = time.perf_counter()
+        size = len(client.get(path).data)
+        first = time.perf_counter() - start
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            client.get(path)
+            times.append(time.perf_counter() - start)
+        figures[name] = {"first_s": round(first, 4), "median_s": round(statistics.median(times), 4), "bytes": size}
+    return figures
+
+
+def quick_markdown(rows: list[dict], runs: int) -> str:
+    lines = [
+        f"Quick mode: median of {runs} run(s) after one warm-up run. Pipeline = parse both versions + "
+        "match_clauses + the rendered-text redline (HTML) of every link + the source-text word diff of every "
+        "continuing link whose texts are alike (what the redline page and the API compute).",
+        "",
+        "| case | clauses (old → new) | links diffed | pipeline median | parse / match / diff |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        sp = r["pipeline_split_median_s"]
+        lines.append(f"| {r['case']} | {r['old_clauses']} → {r['new_clauses']} | {r['diffed_pairs']} | "
+                     f"{r['pipeline_median_s'] * 1000:.0f} ms | "
+                     f"{sp['parse'] * 1000:.0f} / {sp['match'] * 1000:.0f} / {sp['diff'] * 1000:.0f} ms |")
+    lines.append("")
+    for r in rows:
+        statuses = ", ".join(f"{k} {v}" for k, v in r["statuses"].items())
+        note = f"- {r['case']}: relations {statuses}"
+        if "lineage_accuracy" in r:
+            note += f"; edits made {r['edits']}; true continuations found {r['lineage_accuracy']:.1%}"
+        if "dev_sample" in r:
+            d = r["dev_sample"]
+            note += (f"; development sample of the expert mapping: continuing provisions matched "
+                     f"{d['continuing'][0]}/{d['continuing'][1]}, split/merged/removed tied to a true counterpart "
+                     f"{d['split_merged_removed'][0]}/{d['split_merged_removed'][1]}")
+        lines.append(note)
+        if "pages" in r:
+            for name, f in r["pages"].items():
+                lines.append(f"- {r['case']}: page {name}: first request {f['first_s'] * 1000:.0f} ms, then "
+                             f"{f['median_s'] * 1000:.0f} ms (median, server time in-process), "
+                             f"{f['bytes'] / 1000:.0f} KB")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--quick", action="store_true", help="one timed run, no baseline and no memory trace")
     args = parser.parse_args(argv)
+    runs = 1 if args.quick else args.runs
 
     rows = []
     if REAL_OLD.is_file() and REAL_NEW.is_file():
+        (same, n_same), (other, n_other) = dev_accuracy(DATA.parent)
         rows.append(measure("real: third draft → final (Safety and Security)",
-                            REAL_OLD.read_text(encoding="utf-8"), REAL_NEW.read_text(encoding="utf-8"), args.runs))
+                            REAL_OLD.read_text(encoding="utf-8"), REAL_NEW.read_text(encoding="utf-8"), runs,
+                            {"dev_sample": {"continuing": [same, n_same], "split_merged_removed": [other, n_other]}},
+                            quick=args.quick))
+        try:
+            rows[-1]["pages"] = page_figures(max(runs, 3))
+        except Exception as exc:  # the page figures need the app; the pure figures stand without them
+            print(f"page figures skipped: {exc}", file=sys.stderr)
     else:
         print(f"skipping the real pair: {DATA} is not present", file=sys.stderr)
 
-    old_text, new_text, info = synthetic_pair()
-    row = measure(f"synthetic: {info['clauses']} clauses, 10% changed/moved/renumbered", old_text, new_text,
-                  args.runs, {"edits": info["edits"], "seed": SEED})
-    row["lineage_accuracy"] = round(lineage_accuracy(pipeline(old_text, new_text), info["truth"]), 4)
-    rows.append(row)
+    for name, shape in (("synthetic", (5, 9, 10)), ("large", (4, 10, 49))):
+        old_text, new_text, info = synthetic_pair(*shape)
+        row = measure(f"{name}: {info['clauses']} clauses, 10% changed/moved/renumbered", old_text, new_text,
+                      runs, {"edits": info["edits"], "seed": SEED}, quick=args.quick)
+        row["lineage_accuracy"] = round(lineage_accuracy(pipeline(old_text, new_text), info["truth"]), 4)
+        rows.append(row)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": args.runs,
+    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": runs,
             "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform()}
-    (RESULTS / "redline.json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False)
+    name = "redline-quick" if args.quick else "redline"
+    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False)
                                           + "\n", encoding="utf-8")
-    table = markdown(rows, args.runs)
-    (RESULTS / "redline.md").write_text(f"# Redline benchmark\n\n{meta['when']}, Python {meta['python']}, "
+    table = markdown(rows, runs)
+    (RESULTS / f"{name}.md").write_text(f"# Redline benchmark\n\n{meta['when']}, Python {meta['python']}, "
                                         f"{meta['platform']}\n\n{table}", encoding="utf-8")
     print(table)
     return 0

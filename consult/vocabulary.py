@@ -65,6 +65,8 @@ LINEAGE_STATUSES = {
     "modified": _l("Changed since the previous version"),
     "renumbered": _l("Renumbered"),
     "moved": _l("Moved"),
+    "split": _l("Split"),
+    "merged": _l("Merged"),
     "added": _l("New in this version"),
     "removed": _l("Removed"),
 }

@@ -62,11 +62,25 @@ def clause_label(clause) -> str:
     return f"{number} {heading}"
 
 
-def proposed_redline(comment) -> str:
-    """The comment's proposed wording as a word-level redline against the clause's text (escaped by redline.py)."""
-    from .redline import diff_words, render_html
+def clause_number(clause) -> str:
+    """The clause's number as its heading writes it, with its label word ("Appendix 1.2", "Measure 3.4"), or ""
+    when the heading has no number: "1.2" alone would read like another kind of provision."""
+    number, heading = clause.number or "", clause.heading or ""
+    at = heading.find(number) if number else -1
+    if at < 0:
+        return number
+    return heading[: at + len(number)].strip()
 
-    return render_html(diff_words(comment.clause.body, comment.proposed_wording or ""))
+
+def proposed_redline(comment) -> str:
+    """The comment's proposed wording as a redline of the rendered text against the clause's body (escaped by
+    redline.py); the same renderer as the version redline and the clause history."""
+    from flask_babel import gettext
+
+    from .redline import render_markdown_redline
+
+    return render_markdown_redline(comment.clause.body, comment.proposed_wording or "",
+                                   format_note=gettext("formatting changed"))
 
 
 def register_web_helpers(app: Flask) -> None:
@@ -90,6 +104,7 @@ def register_web_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["clause_label"] = clause_label
+    app.jinja_env.filters["clause_number"] = clause_number
     app.jinja_env.globals["proposed_redline"] = proposed_redline
 
 

@@ -10,8 +10,11 @@ The format, in short:
   clause heading, kept verbatim except that leading and trailing blank lines
   are dropped.
 * Non-blank text before the first clause heading becomes a "Preamble" clause
-  (number "0", key "preamble"). It stands outside the tree: it is nobody's
-  parent and is not counted in positional numbers.
+  (key "preamble", no number). It stands outside the tree: it is nobody's
+  parent.
+* A clause has a number only when its heading starts with one ("Measure
+  II.4.12.", "Appendix 1.2", "II."); other clauses have the number "". Numbers
+  are never invented from positions: readers would take them for the draft's own.
 * `{#some-key}` at the end of a heading pins the clause's key.
 """
 from __future__ import annotations
@@ -35,7 +38,7 @@ class DraftError(ValueError):
 @dataclass(frozen=True)
 class ParsedClause:
     key: str              # unique in the draft, [a-z0-9-]+
-    number: str           # "II.4.12", "3.2", "" never (positional when the heading has none)
+    number: str           # "II.4.12" as the heading says it, "" when the heading has no number
     heading: str          # heading text as written, without #'s and without {#key}
     body: str             # exact Markdown after the heading, up to the next clause
     level: int            # heading level 2..6 (the preamble has level 2)
@@ -43,6 +46,7 @@ class ParsedClause:
     position: int         # 0-based through the whole draft
     explicit_key: bool    # True only when the heading carried {#key}
     line: int             # 1-based line of the heading in the source (1 for a preamble)
+    preamble: bool = False  # the text before the first heading, under a made-up "Preamble" heading
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class ParsedDraft:
 
 
 PREAMBLE_KEY = "preamble"
-PREAMBLE_NUMBER = "0"
+PREAMBLE_NUMBER = ""
 MAX_KEY_LENGTH = 60
 
 _ATX = re.compile(r"(#{1,6})[ \t](.*)")
@@ -76,12 +80,11 @@ class _Clause:
     level: int
     heading: str
     body: str
-    number: str | None = None       # from the heading; None when positional
+    number: str | None = None       # from the heading; None when it has none
     key_base: str = ""              # what the key is derived from when not explicit
     explicit_key: str | None = None
     key: str = ""
     parent: _Clause | None = None
-    path: str = ""                  # 1-based index path in the tree, e.g. "3.2"
     children: int = 0
     is_preamble: bool = False
 
@@ -126,7 +129,7 @@ def parse_draft(text: str) -> ParsedDraft:
         clauses=[
             ParsedClause(
                 key=c.key,
-                number=c.number or c.path,
+                number=c.number or "",
                 heading=c.heading,
                 body=c.body,
                 level=c.level,
@@ -134,6 +137,7 @@ def parse_draft(text: str) -> ParsedDraft:
                 position=position,
                 explicit_key=c.explicit_key is not None,
                 line=c.line,
+                preamble=c.is_preamble,
             )
             for position, c in enumerate(clauses)
         ],
@@ -216,9 +220,8 @@ def _heading_clause(line: int, level: int, raw: str, body: str) -> _Clause:
 
 
 def _build_tree(clauses: list[_Clause]) -> None:
-    """Set each clause's parent and index path from the heading levels."""
+    """Set each clause's parent from the heading levels."""
     stack: list[_Clause] = []
-    top_level = 0
     for clause in clauses:
         if clause.is_preamble:
             continue
@@ -227,10 +230,6 @@ def _build_tree(clauses: list[_Clause]) -> None:
         if stack:
             clause.parent = stack[-1]
             clause.parent.children += 1
-            clause.path = f"{clause.parent.path}.{clause.parent.children}"
-        else:
-            top_level += 1
-            clause.path = str(top_level)
         stack.append(clause)
 
 

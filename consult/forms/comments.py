@@ -16,8 +16,9 @@ class CommentForm(Form):
                          validators=[DataRequired(_l("Write your comment.")),
                                      Length(max=10_000, message=_l("A comment can be at most 10,000 characters."))])
     proposed_wording = TextAreaField(_l("Proposed wording (optional)"),
-                                     description=_l("The text you would put in place of this clause. "
-                                                    "It is shown as a redline against the current text."),
+                                     description=_l("It starts as the clause's current text: edit it into the text you "
+                                                    "would put in its place. It is shown as a redline against the "
+                                                    "current text; left unchanged, it proposes nothing."),
                                      validators=[Optional(), Length(max=50_000)])
     stance = SelectField(_l("Your stance on this clause (optional)"),
                          choices=[("", _l("No stance"))] + list(STANCES.items()), default="",

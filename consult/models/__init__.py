@@ -2,9 +2,9 @@
 from .accounts import Organisation, User, UserSession
 from .consultation import (Assignment, Comment, CommentRevision, Disposition, DispositionHistory, Endorsement,
                            OpenQuestion, Report, SearchOutbox)
-from .documents import Clause, Document, Lineage, Version
+from .documents import Clause, ClauseLink, Document, Lineage, Version
 from .moderation import AuditEntry, Invitation, OneTimeToken, ThrottleEvent
 from .types import UTCDateTime, utcnow
 
 __all__ = ["Assignment", "Comment", "CommentRevision", "Disposition", "DispositionHistory", "Endorsement",
-           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]
+           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "ClauseLink", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]

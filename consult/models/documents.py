@@ -92,3 +92,25 @@ class Clause(db.Model):
     @property
     def parent_key(self) -> str | None:
         return self.parent.key if self.parent_id else None
+
+
+class ClauseLink(db.Model):
+    """One lineage link between a clause and a clause of the next version: where its text went or came from.
+
+    The links with `primary` set are the lineage proper (they agree with `Clause.lineage_id`); the others record
+    the further parts of a split and the further sources of a merge. `relation` is one of drafts/lineage.RELATIONS
+    except "added" and "removed", which are clauses without links.
+    """
+
+    __table_args__ = (db.UniqueConstraint("old_clause_id", "new_clause_id", name="uq_clause_link_pair"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    old_clause_id = db.Column(db.Integer, db.ForeignKey("clause.id"), nullable=False, index=True)
+    new_clause_id = db.Column(db.Integer, db.ForeignKey("clause.id"), nullable=False, index=True)
+    relation = db.Column(db.String(20), nullable=False)
+    method = db.Column(db.String(20), nullable=False)
+    confidence = db.Column(db.Float, nullable=False, default=1.0)
+    primary = db.Column(db.Boolean, nullable=False, default=True)
+
+    old = db.relationship(Clause, foreign_keys=[old_clause_id], lazy="select")
+    new = db.relationship(Clause, foreign_keys=[new_clause_id], lazy="select")

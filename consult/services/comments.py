@@ -85,6 +85,8 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
                              "Your text is shown below so that you can keep a copy."), field="body", status=403)
     stance = stance or None
     proposed_wording = (proposed_wording or "").strip() or None
+    if proposed_wording is not None and proposed_wording.split() == clause.body.split():
+        proposed_wording = None  # the form starts with the clause's text: left as it is, it proposes nothing
     _validate(type_, body, visibility, stance, proposed_wording)
     depth = 0
     if parent is not None:
@@ -305,16 +307,32 @@ def clause_comments(clause: Clause, user, *, type_: str | None = None, group: st
                           answers, stance_counts)
 
 
+def earlier_clause_ids(clause: Clause) -> list[int]:
+    """Ids of the clauses of earlier versions that this clause continues: its lineage, and every clause whose text
+    came to it along a stored link (each part of a split carries the comments of the clause it came from, a merged
+    clause those of all its sources), back through every version."""
+    from ..models import ClauseLink
+
+    found: set[int] = set()
+    if clause.lineage_id is not None:
+        # The lineage's earlier clauses first (a few rows, by index), so the comments are read by clause_id alone:
+        # joining through every comment made the query cost grow with the whole comment table.
+        found.update(db.session.scalars(
+            db.select(Clause.id).join(Version, Clause.version_id == Version.id)
+            .where(Clause.lineage_id == clause.lineage_id, Version.document_id == clause.version.document_id,
+                   Version.number < clause.version.number)).all())
+    frontier = {clause.id} | found
+    while frontier:
+        step = set(db.session.scalars(
+            db.select(ClauseLink.old_clause_id).where(ClauseLink.new_clause_id.in_(list(frontier)))).all())
+        frontier = step - found - {clause.id}
+        found |= frontier
+    return sorted(found)
+
+
 def earlier_comments(clause: Clause, user) -> list[Comment]:
-    """Comments made on earlier versions of the same lineage, newest version first."""
-    if clause.lineage_id is None:
-        return []
-    # The lineage's earlier clauses first (a few rows, by index), so the comments are read by clause_id alone:
-    # joining through every comment made the query cost grow with the whole comment table.
-    earlier_ids = db.session.scalars(
-        db.select(Clause.id).join(Version, Clause.version_id == Version.id)
-        .where(Clause.lineage_id == clause.lineage_id, Version.document_id == clause.version.document_id,
-               Version.number < clause.version.number)).all()
+    """Comments carried over from earlier versions along the clause's links, newest version first."""
+    earlier_ids = earlier_clause_ids(clause)
     if not earlier_ids:
         return []
     return db.session.scalars(

@@ -12,7 +12,7 @@ from ..drafts.lineage import LineagePair, match_clauses
 from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
 from ..extensions import db
 from ..markup import RenderError, check_markdown, render_markdown
-from ..models import Clause, Document, Lineage, SearchOutbox, Version, utcnow
+from ..models import Clause, ClauseLink, Document, Lineage, SearchOutbox, Version, utcnow
 from . import ServiceError
 
 # What lineage matching needs of a stored clause, with parent_key resolved without a query per clause.
@@ -104,7 +104,13 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
         document.title = title.strip()[:300]
     number = next_version_number(document if document.id else None)
     # Match before the new version joins the session, so autoflush cannot make it look like the latest.
-    matches = match_previous(document, draft) if number > 1 else {}
+    old_by_key, pairs = _match_latest(document, draft) if number > 1 else ({}, [])
+    matches = {p.new_key: (old_by_key[p.old_key], p) for p in pairs if p.primary}
+    # A new clause's relation: its primary link's, or that of its only link (a part of a split, say).
+    relation = {}
+    for p in pairs:
+        if p.new_key and (p.primary or p.new_key not in relation):
+            relation[p.new_key] = p
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     version = Version(document=document, number=number,
                       label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
@@ -119,11 +125,16 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
                         level=parsed.level, position=parsed.position,
                         parent=by_key.get(parsed.parent_key) if parsed.parent_key else None,
                         **({"lineage_id": old.lineage_id} if old else {"lineage": Lineage(document=document)}),
-                        lineage_status=pair.status if pair else ("added" if number > 1 else None),
-                        lineage_method=pair.method if pair else None)
+                        lineage_status=relation[parsed.key].status if parsed.key in relation else (
+                            "added" if number > 1 else None),
+                        lineage_method=relation[parsed.key].method if parsed.key in relation else None)
         by_key[parsed.key] = clause
         db.session.add(clause)
     db.session.flush()
+    db.session.add_all(
+        ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=by_key[p.new_key].id, relation=p.status,
+                   method=p.method, confidence=p.confidence, primary=p.primary)
+        for p in pairs if p.old_key and p.new_key)
     db.session.add_all(SearchOutbox(kind="clause", object_id=c.id) for c in by_key.values())
     if number > 1:
         from .review import mark_adoptions_addressed
@@ -134,19 +145,28 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     return version
 
 
-def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Clause, LineagePair]]:
-    """Match a new draft's clauses to the document's latest version: {new key: (old clause, pair)}."""
+def _match_latest(document: Document, draft: ParsedDraft) -> tuple[dict[str, Clause], list[LineagePair]]:
+    """Match a new draft's clauses to the document's latest version: (old clauses by key, every link)."""
     previous = db.session.scalar(db.select(Version).where(Version.document_id == document.id)
                                  .order_by(Version.number.desc()).limit(1))
     if previous is None:
-        return {}
+        return {}, []
     old_clauses = version_clauses(previous)
-    old_by_key = {c.key: c for c in old_clauses}
     keys = {c.id: c.key for c in old_clauses}
     old_view = [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
                 for c in old_clauses]
-    return {pair.new_key: (old_by_key[pair.old_key], pair)
-            for pair in match_clauses(old_view, draft.clauses) if pair.new_key and pair.old_key}
+    return {c.key: c for c in old_clauses}, match_clauses(old_view, draft.clauses)
+
+
+def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Clause, LineagePair]]:
+    """Match a new draft's clauses to the document's latest version: {new key: (old clause, its link)}, the
+    lineage link where a clause has several."""
+    old_by_key, pairs = _match_latest(document, draft)
+    found: dict[str, tuple[Clause, LineagePair]] = {}
+    for p in pairs:
+        if p.old_key and p.new_key and (p.primary or p.new_key not in found):
+            found[p.new_key] = (old_by_key[p.old_key], p)
+    return found
 
 
 def documents_with_versions() -> list[Document]:

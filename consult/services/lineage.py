@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from .. import redline
-from ..drafts.lineage import match_clauses
+from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
-from ..models import AuditEntry, Clause, Lineage, SearchOutbox, Version
+from ..models import AuditEntry, Clause, ClauseLink, Lineage, SearchOutbox, Version
 from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
-from .redlines import clause_text
+from .redlines import clause_text, stored_links
 
 
 def _views(clauses: list[Clause]) -> list[ClauseView]:
@@ -85,20 +85,45 @@ def clause_history(clause: Clause) -> History:
 
 
 @dataclass
-class ReviewPair:
+class ReviewLink:
+    """One stored link into a clause of the version under review."""
+
     old: Clause
+    relation: str
+    method: str
+    confidence: float
+    primary: bool
+
+
+@dataclass
+class ReviewRow:
+    """A clause of the version under review: its links, how sure the weakest is, and the likeliest earlier
+    clauses."""
+
     new: Clause
+    links: list[ReviewLink] = field(default_factory=list)
+    candidates: list[tuple[Clause, float]] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        return min((lk.confidence for lk in self.links), default=0.0)
+
+    @property
+    def current(self) -> Clause | None:
+        """The earlier clause it continues (its lineage link), if any."""
+        return next((lk.old for lk in self.links if lk.primary), self.links[0].old if self.links else None)
 
 
 @dataclass
 class LineageReview:
-    """The stored links between a version and the one before it."""
+    """The stored links between a version and the one before it, least confident first."""
 
     version: Version
     previous: Version | None
-    pairs: list[ReviewPair] = field(default_factory=list)
-    removed: list[Clause] = field(default_factory=list)  # old clauses that no new clause continues
-    added: list[Clause] = field(default_factory=list)    # new clauses that continue no old clause
+    rows: list[ReviewRow] = field(default_factory=list)      # linked clauses, least confident first
+    added: list[ReviewRow] = field(default_factory=list)     # new clauses that continue no earlier clause
+    removed: list[Clause] = field(default_factory=list)      # old clauses no link continues
+    old_clauses: list[Clause] = field(default_factory=list)  # every clause of the previous version, in order
 
 
 def previous_version(version: Version) -> Version | None:
@@ -107,31 +132,83 @@ def previous_version(version: Version) -> Version | None:
 
 
 def lineage_review(version: Version) -> LineageReview:
-    """The stored matching of `version` against the previous version: pairs, removed and added clauses."""
+    """The stored links of `version` against the previous version, the least confident first, with the three
+    likeliest earlier clauses for each clause; and the earlier clauses no link continues."""
     previous = previous_version(version)
     review = LineageReview(version, previous)
     if previous is None:
         return review
     old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
-    old_by_lineage = {c.lineage_id: c for c in old_clauses}
+    review.old_clauses = old_clauses
+    links, unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    old_by_key = {c.key: c for c in old_clauses}
+    rows = {c.key: ReviewRow(c) for c in new_clauses}
     continued = set()
-    for c in new_clauses:
-        old = old_by_lineage.get(c.lineage_id)
-        if old is None:
-            review.added.append(c)
-        else:
-            review.pairs.append(ReviewPair(old, c))
-            continued.add(old.id)
-    review.removed = [c for c in old_clauses if c.id not in continued]
+    for p in pairs:
+        if p.old_key and p.new_key:
+            rows[p.new_key].links.append(ReviewLink(old_by_key[p.old_key], p.status, p.method, p.confidence,
+                                                    p.primary))
+            continued.add(p.old_key)
+    likely = candidates(_views(old_clauses), _views(new_clauses))
+    for key, row in rows.items():
+        row.candidates = [(old_by_key[k], score) for k, score in likely.get(key, [])]
+    position = {c.key: i for i, c in enumerate(new_clauses)}
+    linked = [r for r in rows.values() if r.links]
+    review.rows = sorted(linked, key=lambda r: (r.confidence, position[r.new.key]))
+    review.added = [r for r in rows.values() if not r.links]
+    review.removed = [c for c in old_clauses if c.key not in continued]
     return review
 
 
 # --- correction ---------------------------------------------------------------
 
 
+def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) -> None:
+    """Replace the stored links into `new_clauses` by the linked pairs given."""
+    old_by_key = {c.key: c for c in old_clauses}
+    new_by_key = {c.key: c for c in new_clauses}
+    db.session.execute(db.delete(ClauseLink).where(ClauseLink.new_clause_id.in_([c.id for c in new_clauses])))
+    db.session.add_all(
+        ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=new_by_key[p.new_key].id,
+                   relation=p.status, method=p.method, confidence=p.confidence, primary=p.primary)
+        for p in pairs if p.old_key and p.new_key)
+
+
 def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
     return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
                        "lineage_status": status, "lineage_method": method}, sort_keys=True)
+
+
+@dataclass
+class ProposedRelink:
+    """What a correction would change, for the drafter to confirm."""
+
+    clause: Clause
+    current: list[Clause]       # the earlier clauses it is linked to now
+    target: Clause | None       # the earlier clause it would continue (None: no earlier clause)
+
+
+def proposed_relink(version: Version, new_key: str, old_key: str | None) -> ProposedRelink:
+    """Check a correction without making it, and say what it would change."""
+    previous = previous_version(version)
+    if previous is None:
+        raise ServiceError(_("The first version has no earlier version to match against."), field="old_key")
+    old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
+    clause = next((c for c in new_clauses if c.key == new_key), None)
+    if clause is None:
+        raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
+                           field="new_key", status=404)
+    target = None
+    if old_key:
+        target = next((c for c in old_clauses if c.key == old_key), None)
+        if target is None:
+            raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label),
+                               field="old_key")
+    links, _unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    old_by_key = {c.key: c for c in old_clauses}
+    current = [old_by_key[lk.old_key] for lk in links if lk.new_key == new_key]
+    return ProposedRelink(clause, current, target)
 
 
 def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause:
@@ -188,14 +265,23 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         changed.extend(later)
         clause.lineage_id = new_lineage_id
 
-    # The stored links are the truth; the matcher only restates the statuses (moves depend on every link).
-    lineage_of = {c.key: c.lineage_id for c in new_clauses}
-    manual = {key: old_by_lineage[lid].key if lid in old_by_lineage else None for key, lid in lineage_of.items()}
-    pairs = {p.new_key: p for p in match_clauses(_views(old_clauses), _views(new_clauses), manual=manual)
-             if p.new_key}
+    # The stored links are the truth: this clause's links become the drafter's one link (or none), and the
+    # relations of every link are restated (moves, splits and merges depend on all of them).
+    links, unlinked = stored_links(previous, version, old_clauses, new_clauses)
+    links = [lk for lk in links if lk.new_key != clause.key]
+    if target is not None:
+        links.append(Link(target.key, clause.key, "manual", 1.0, True))
+        unlinked.discard(clause.key)
+    else:
+        unlinked.add(clause.key)
+    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    _store_links(old_clauses, new_clauses, pairs)
+    relation: dict[str, str] = {}
+    for p in pairs:
+        if p.new_key and (p.primary or p.new_key not in relation):
+            relation[p.new_key] = p.status
     for c in new_clauses:
-        pair = pairs[c.key]
-        c.lineage_status = pair.status
+        c.lineage_status = relation[c.key]
         if c.id == clause.id:
             c.lineage_method = "manual"  # the other clauses keep how they were matched
     after = _clause_json(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)

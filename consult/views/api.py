@@ -80,7 +80,8 @@ def redline(slug):
     old, new = pair
     result = redline_service.build_redline(old, new)
     return jsonify(summary=result.summary, clauses=[
-        {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "ops": [list(op) for op in e.ops]}
+        {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "confidence": e.confidence,
+         "ops": [list(op) for op in e.ops]}
         for e in result.entries
     ])
 

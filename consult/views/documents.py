@@ -114,9 +114,12 @@ def _redline_versions(document):
 def redline(slug):
     document = _load_document(slug)
     old, new = _redline_versions(document)
-    result = redline_service.build_redline(old, new)
     view = "side" if request.args.get("view") == "side" else "inline"
     changes_only = request.args.get("changes") == "1"
-    entries = [e for e in result.entries if not changes_only or e.status != "unchanged"]
+    result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"),
+                                           compact=changes_only, skip_note=_("[unchanged text left out]"),
+                                           rest_note=_("[the rest is in the full redline]"))
+    entries = redline_service.changes_only(result.entries) if changes_only else result.entries
     return render_template("documents/redline.html", document=document, result=result, entries=entries, view=view,
-                           changes_only=changes_only, render=redline_render)
+                           changes_only=changes_only, render=redline_render,
+                           summary_keys=redline_service.SUMMARY_KEYS)

@@ -24,6 +24,8 @@ METHODS = {
     "heading": _l("Same heading"),
     "similarity": _l("Similar text"),
     "manual": _l("Set by a drafter"),
+    "split": _l("Part of a split"),
+    "merge": _l("Merged text"),
 }
 
 
@@ -33,6 +35,8 @@ class LineageForm(Form):
     action = HiddenField(validators=[InputRequired(), AnyOf(["link", "unlink", "relink"])])
     new_key = HiddenField(validators=[InputRequired()])
     old_key = HiddenField(validators=[Optional()])
+    other_key = HiddenField(validators=[Optional()])  # "another earlier clause", chosen from the full list
+    confirm = HiddenField(validators=[Optional()])
 
 
 def _load_version(slug, number):
@@ -68,10 +72,16 @@ def review(slug, number):
     if request.method == "POST":
         if form.validate_on_submit():
             action, new_key = form.action.data, form.new_key.data
-            old_key = None if action == "unlink" else (form.old_key.data or "").strip() or None
+            chosen = (form.other_key.data or "").strip() or (form.old_key.data or "").strip()
+            old_key = None if action == "unlink" or chosen == "-" else chosen or None
             try:
-                if action != "unlink" and old_key is None:
+                if action != "unlink" and old_key is None and chosen != "-":
                     raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+                if form.confirm.data != "1":
+                    # Changing a link moves comments and the redline: say what will happen, then ask again.
+                    change = lineage_service.proposed_relink(version, new_key, old_key)
+                    return render_template("lineage/confirm.html", document=document, version=version,
+                                           change=change, form=form, old_key=old_key or "-")
                 clause = lineage_service.relink(version, new_key, old_key, current_user)
             except ServiceError as exc:
                 if exc.status == 404:
@@ -116,7 +126,7 @@ def print_redline(slug):
     if document is None or not permissions.can_view_document(current_user, document):
         abort(404)
     old, new = _redline_versions(document)
-    result = redline_service.build_redline(old, new)
+    result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"))
     show_all = request.args.get("all") == "1"
     entries = [e for e in result.entries if show_all or e.status != "unchanged"]
     response = make_response(render_template("lineage/print.html", document=document, result=result,

@@ -31,7 +31,7 @@ def as_drafter(client):
 
 def post(client, data, token=None):
     token = token or csrf_token(client, LINEAGE)
-    return client.post(LINEAGE, data={"csrf_token": token, **data})
+    return client.post(LINEAGE, data={"csrf_token": token, "confirm": "1", **data})
 
 
 def api_status(client, new_key=None, old_key=None):
@@ -55,7 +55,7 @@ def test_history_shows_every_version_and_the_redline_between_them(client):
     assert "Version 1" in html and "Version 2" in html
     assert "Records are kept for ten years." in html and "Records are kept for twelve years." in html
     assert "<del>ten</del>" in html and "<ins>twelve</ins>" in html
-    assert "Changes from version 1 to version 2" in html and "was I.1.2" in html
+    assert "Changes from version 1 to version 2" in html and "was Measure I.1.2" in html
     assert 'href="/documents/sample-code/versions/1/clauses/measure-i-1-2"' in html
     assert 'href="/documents/sample-code/versions/2/clauses/measure-1-1-1"' in html
     # The same history from the old end of the lineage.
@@ -106,7 +106,8 @@ def test_lineage_page_lists_pairs_removed_and_added_with_links(client):
     two_versions()
     as_drafter(client)
     html = client.get(LINEAGE).get_data(as_text=True)
-    assert "6 matched clauses" not in html and "5 matched clauses" in html
+    assert "5 linked clauses, least confident first" in html
+    assert html.count('type="radio"') >= 6 and "score 1.00" in html  # the likeliest earlier clauses, scored
     assert "Removed: in Version 1, not continued (1)" in html and "Added: new in Version 2 (1)" in html
     assert "Changed since the previous version" in html and "Same heading" in html
     assert "/documents/sample-code/versions/2/clauses/measure-1-1-1/history" in html
@@ -116,6 +117,20 @@ def test_lineage_page_lists_pairs_removed_and_added_with_links(client):
     first = client.get("/documents/sample-code/versions/1/lineage").get_data(as_text=True)
     assert "nothing to match" in first
     assert client.get("/documents/sample-code/versions/9/lineage").status_code == 404
+
+
+def test_a_correction_asks_for_confirmation_first(client):
+    two_versions()
+    as_drafter(client)
+    token = csrf_token(client, LINEAGE)
+    response = client.post(LINEAGE, data={"csrf_token": token, "action": "link", "new_key": "measure-1-1-2",
+                                          "old_key": "-", "other_key": "measure-i-1-1"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Change the link" in html and 'name="confirm" value="1"' in html
+    assert "After the change: continues" in html
+    # Nothing changed yet: the clause is still new.
+    page = client.get(LINEAGE).get_data(as_text=True)
+    assert "Added: new in Version 2 (1)" in page
 
 
 # --- corrections -------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_drafter_previews_then_confirms(client):
     preview = _publish_form(client, "/documents/new", slug="pasted", label="First draft", markdown=text)
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "Preview: 2 clauses" in html and "part-one" in html and "1.1" in html
+    assert "Preview: 2 clauses" in html and "part-one" in html and "Sub" in html  # no invented number (it was "1.1")
     assert db.session.scalar(db.select(db.func.count(Document.id))) == 0  # nothing saved before confirming
     done = _publish_form(client, "/documents/new", slug="pasted", label="First draft", markdown=text, confirm="y")
     assert done.status_code == 302 and done.headers["Location"].endswith("/documents/pasted/versions/1")

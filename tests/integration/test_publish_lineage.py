@@ -79,3 +79,54 @@ def test_version_page_marks_changed_and_new_clauses(client):
     assert html.count("change-note--added") == 1
     assert html.count("change-note--modified") == 1
     assert "New in this version" in html and "Changed since the previous version" in html
+
+
+SPLIT_V1 = """# Split Code
+
+## Measure 1. Security and incidents
+
+Model weights shall be stored encrypted at rest, every access shall be logged, and staff with access shall be
+vetted and trained at least once a year.
+
+Serious incidents shall be reported to the office within fifteen days, with a description of their causes, their
+effects and the corrective actions taken.
+"""
+
+SPLIT_V2 = """# Split Code
+
+## Measure 1. Security
+
+Model weights shall be stored encrypted at rest, every access shall be logged, and staff with access shall be
+vetted and trained at least once a year.
+
+## Measure 2. Incident reporting
+
+Serious incidents shall be reported to the office within fifteen days, with a description of their causes, their
+effects and the corrective actions taken.
+"""
+
+
+def test_a_split_is_stored_as_links_and_comments_carry_over_to_every_part(client):
+    from consult.models import ClauseLink, Comment
+    from consult.services import comments as comment_service
+    from tests.factories import make_user
+
+    v1 = publish(slug="split", text=SPLIT_V1, closes_at=None)
+    old = next(iter(clauses_of(v1).values()))
+    author = make_user("participant")
+    comment_service.post_comment(author=author, clause=old, type_="remark", body="Keep these together.",
+                                 visibility="public")
+    v2 = publish(slug="split", text=SPLIT_V2)
+    parts = clauses_of(v2)
+    links = db.session.scalars(db.select(ClauseLink).where(ClauseLink.old_clause_id == old.id)).all()
+    assert sorted(parts[k].id for k in ("measure-1", "measure-2")) == sorted(lk.new_clause_id for lk in links)
+    assert {lk.relation for lk in links} == {"split"} and sum(lk.primary for lk in links) == 1
+    assert {c.lineage_status for c in parts.values()} == {"split"}
+    for key in ("measure-1", "measure-2"):
+        assert [c.body for c in comment_service.earlier_comments(parts[key], None)] == ["Keep these together."]
+        page = client.get(f"/documents/split/versions/2/clauses/{key}").get_data(as_text=True)
+        assert "Carried over" in page and "Keep these together." in page
+    api = client.get("/api/documents/split/redline?from=1&to=2").get_json()
+    assert [(c["old"]["key"], c["new"]["key"], c["status"]) for c in api["clauses"]] == [
+        ("measure-1", "measure-1", "split"), ("measure-1", "measure-2", "split")]
+    assert db.session.scalar(db.select(db.func.count(Comment.id))) == 1

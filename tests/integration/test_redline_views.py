@@ -14,7 +14,8 @@ def test_api_redline_summary_and_ops_rebuild_both_texts(client):
     data = client.get("/api/documents/sample-code/redline?from=1&to=2").get_json()
     summary = data["summary"]
     assert (summary["added"], summary["removed"], summary["modified"]) == (1, 1, 1)
-    assert summary["renumbered"] == 3 and summary["unchanged"] == 1
+    # Renumbered counts every continuing clause whose number changed, the modified one included.
+    assert summary["renumbered"] == 4 and summary["unchanged"] == 1
     assert summary["words_inserted"] > 0 and summary["words_deleted"] > 0
     modified = next(c for c in data["clauses"] if c["status"] == "modified")
     assert (modified["old"]["number"], modified["new"]["number"]) == ("I.1.2", "1.1.1")
@@ -48,7 +49,7 @@ def test_redline_page_defaults_to_previous_and_latest_with_views(client):
     publish(text=NEXT_DRAFT)
     html = client.get("/documents/sample-code/redline").get_data(as_text=True)
     assert "<ins>twelve</ins>" in html and "<del>ten</del>" in html
-    assert "was I.1.2" in html
+    assert "was Measure I.1.2" in html
     assert "Summary of changes" in html
     changes = client.get("/documents/sample-code/redline?changes=1").get_data(as_text=True)
     assert changes.count('class="redline-clause ') == 6  # the unchanged preamble is left out

@@ -20,7 +20,7 @@ from consult.drafts.lineage import (
 )
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gpai-cop"
-METHODS = {"key", "heading", "similarity", "manual", ""}
+METHODS = {"key", "heading", "similarity", "split", "merge", "manual", ""}
 
 
 @dataclass(frozen=True)
@@ -93,44 +93,68 @@ def renumbered(clauses: list[Cl]) -> list[Cl]:
 
 
 def by_new(pairs: list[LineagePair]) -> dict[str, LineagePair]:
-    """Pairs by new key."""
-    return {p.new_key: p for p in pairs if p.new_key is not None}
+    """Pairs by new key (the primary link when a new clause has several)."""
+    out: dict[str, LineagePair] = {}
+    for p in pairs:
+        if p.new_key is not None and (p.new_key not in out or p.primary):
+            out[p.new_key] = p
+    return out
 
 
 def by_old(pairs: list[LineagePair]) -> dict[str, LineagePair]:
-    """Pairs by old key."""
-    return {p.old_key: p for p in pairs if p.old_key is not None}
+    """Pairs by old key (the primary link when an old clause has several)."""
+    out: dict[str, LineagePair] = {}
+    for p in pairs:
+        if p.old_key is not None and (p.old_key not in out or p.primary):
+            out[p.old_key] = p
+    return out
+
+
+def links_of(pairs, old_key=None, new_key=None) -> list[LineagePair]:
+    """Every link of an old or a new clause."""
+    return [p for p in pairs if p.old_key and p.new_key and (old_key is None or p.old_key == old_key)
+            and (new_key is None or p.new_key == new_key)]
 
 
 def check_contract(old, new, pairs: list[LineagePair], manual=None) -> None:
     """Assert the documented contract of match_clauses."""
+    order = [c.key for c in sorted(new, key=lambda c: c.position)]
     new_keys = [p.new_key for p in pairs if p.new_key is not None]
-    assert new_keys == [c.key for c in sorted(new, key=lambda c: c.position)]
-    old_seen = [p.old_key for p in pairs if p.old_key is not None]
-    old_seen += [k for p in pairs for k in p.merged_from]
-    assert sorted(old_seen) == sorted(c.key for c in old)
-    old_keys = {c.key for c in old}
+    assert [k for i, k in enumerate(new_keys) if i == 0 or new_keys[i - 1] != k] == order  # in order, grouped
+    assert {p.old_key for p in pairs if p.old_key is not None} == {c.key for c in old}
+    primary_old = [p.old_key for p in pairs if p.primary]
+    primary_new = [p.new_key for p in pairs if p.primary]
+    assert len(set(primary_old)) == len(primary_old) and len(set(primary_new)) == len(primary_new)
+    links = [(p.old_key, p.new_key) for p in pairs if p.old_key and p.new_key]
+    assert len(set(links)) == len(links)
+    n_old = {k: sum(1 for o, _ in links if o == k) for k, _ in links}
+    n_new = {k: sum(1 for _, n in links if n == k) for _, k in links}
     for p in pairs:
         assert p.status in STATUSES
         assert p.method in METHODS
-        assert 0.0 <= p.similarity <= 1.0
+        assert 0.0 <= p.similarity <= 1.0 and 0.0 <= p.confidence <= 1.0
         assert (p.old_key is None) == (p.status == "added")
         assert (p.new_key is None) == (p.status == "removed")
         if p.status in ("added", "removed"):
-            assert p.similarity == 0.0
+            assert p.similarity == 0.0 and not p.primary
             assert p.method == ("manual" if p.status == "added" and manual
                                 and manual.get(p.new_key, "?") is None else "")
+            if p.status == "added":
+                assert p.new_key not in n_new
+            else:
+                assert p.old_key not in n_old
         else:
             assert p.method
-        if p.split_from is not None:
-            assert p.status == "added" and p.split_from in old_keys
-        if p.merged_from:
-            assert p.old_key is not None and p.new_key is not None
+            assert (p.status == "split") == (n_old[p.old_key] > 1)
+            if p.status == "merged":
+                assert n_new[p.new_key] > 1
         if p.status in ("unchanged", "renumbered", "moved"):
             assert p.similarity == 1.0
     for new_key, old_key in (manual or {}).items():
         pair = by_new(pairs)[new_key]
         assert pair.old_key == old_key and pair.method == "manual"
+        if old_key:
+            assert links_of(pairs, new_key=new_key) == [pair]
 
 
 # --- normalisation and similarity -------------------------------------------------
@@ -351,8 +375,9 @@ def test_split_clause():
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
     got = by_new(pairs)
-    assert (got["m"].old_key, got["m"].status) == ("m", "modified")
-    assert (got["n"].status, got["n"].split_from) == ("added", "m")
+    assert (got["m"].old_key, got["m"].status, got["m"].primary) == ("m", "split", True)
+    assert (got["n"].old_key, got["n"].status, got["n"].method) == ("m", "split", "split")
+    assert [p.new_key for p in links_of(pairs, old_key="m")] == ["m", "n"]  # once per part
 
 
 def test_copied_text_is_not_a_split():
@@ -362,7 +387,7 @@ def test_copied_text_is_not_a_split():
         ("n", "2", "Measure 2. Security again", TEXT["security"] + " Also for contractors.", None),
     )
     got = by_new(match_clauses(old, new))
-    assert got["n"].status == "added" and got["n"].split_from is None
+    assert got["n"].status == "added" and got["m"].status == "unchanged"
 
 
 def test_clause_split_in_two_halves_names_its_source():
@@ -374,8 +399,9 @@ def test_clause_split_in_two_halves_names_its_source():
     pairs = match_clauses(old, new, threshold=0.9)  # neither half is similar enough to continue it
     check_contract(old, new, pairs)
     got = by_new(pairs)
-    assert got["s"].split_from == "m" and got["i"].split_from == "m"
-    assert by_old(pairs)["m"].status == "removed"
+    assert (got["s"].old_key, got["s"].status) == ("m", "split")
+    assert (got["i"].old_key, got["i"].status) == ("m", "split")
+    assert sum(p.primary for p in links_of(pairs, old_key="m")) == 1  # the lineage goes on in one part
 
 
 def test_merged_clauses():
@@ -393,8 +419,8 @@ def test_merged_clauses():
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
     got = by_new(pairs)
-    assert (got["m1"].old_key, got["m1"].status, got["m1"].merged_from) == ("m1", "modified", ("m2",))
-    assert "m2" not in by_old(pairs)
+    assert [(p.old_key, p.status, p.primary) for p in links_of(pairs, new_key="m1")] == [
+        ("m1", "merged", True), ("m2", "merged", False)]
     assert got["m3"].status == "renumbered"
 
 
@@ -406,8 +432,8 @@ def test_dropped_duplicate_is_not_a_merge():
     new = version(("a", "1", "Measure 1. Security", both, None))
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
-    assert [(p.old_key, p.new_key, p.status, p.merged_from) for p in pairs] == [
-        ("a", "a", "unchanged", ()), ("b", None, "removed", ())]
+    assert [(p.old_key, p.new_key, p.status) for p in pairs] == [
+        ("a", "a", "unchanged"), ("b", None, "removed")]
 
 
 def test_numbers_and_parents_only_break_near_ties():
@@ -643,7 +669,7 @@ def test_real_drafts():
     new_by_key = {c.key: c for c in new}
     for p in pairs:
         if p.method == "similarity":
-            assert p.similarity >= 0.5
+            assert p.confidence > 0
         if p.method == "heading":
             assert strip_number(old_by_key[p.old_key].heading) == strip_number(new_by_key[p.new_key].heading)
 

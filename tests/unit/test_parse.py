@@ -137,21 +137,21 @@ def test_numbers_read_from_headings(heading, number, key):
         ("ii. lower-case numerals are words", "ii-lower-case-numerals-are-words"),
     ],
 )
-def test_headings_without_a_number_get_positional_numbers(heading, key):
+def test_headings_without_a_number_have_none(heading, key):
     clause = only_clause(f"## {heading}\nbody")
-    assert (clause.number, clause.key) == ("1", key)
+    assert (clause.number, clause.key) == ("", key)
 
 
-def test_positional_numbers_follow_the_tree():
+def test_numbers_are_never_invented_from_positions():
     draft = parse_draft(
         "## One\n## Two\n## Three\n### Three one\n### Three two\n#### Deep\n## Measure 7.1 Numbered\n### Child"
     )
-    assert [c.number for c in draft.clauses] == ["1", "2", "3", "3.1", "3.2", "3.2.1", "7.1", "4.1"]
+    assert [c.number for c in draft.clauses] == ["", "", "", "", "", "", "7.1", ""]
 
 
-def test_numbered_and_positional_siblings_share_the_count():
+def test_numbered_and_unnumbered_siblings():
     draft = parse_draft("## Intro\n## Commitment II.1 x\n## Glossary")
-    assert [c.number for c in draft.clauses] == ["1", "II.1", "3"]
+    assert [c.number for c in draft.clauses] == ["", "II.1", ""]
 
 
 # --- title ----------------------------------------------------------------------
@@ -198,20 +198,20 @@ def test_text_before_the_first_heading_becomes_the_preamble():
     draft = parse_draft("# Title\n\nIntroductory words.\n\nMore.\n\n## A\nbody\n### B")
     preamble, a, b = draft.clauses
     assert preamble.key == "preamble"
-    assert preamble.number == "0"
+    assert preamble.number == ""
     assert preamble.heading == "Preamble"
     assert preamble.body == "Introductory words.\n\nMore."
     assert (preamble.level, preamble.parent_key, preamble.position, preamble.line) == (2, None, 0, 1)
     assert preamble.explicit_key is False
-    # The preamble is outside the tree: it is nobody's parent and is not counted.
-    assert (a.number, a.position, a.parent_key) == ("1", 1, None)
-    assert (b.number, b.parent_key) == ("1.1", "a")
+    # The preamble is outside the tree: it is nobody's parent.
+    assert (a.number, a.position, a.parent_key) == ("", 1, None)
+    assert (b.number, b.parent_key) == ("", "a")
 
 
 def test_deeper_heading_after_a_preamble_is_top_level():
     draft = parse_draft("Intro.\n#### Deep")
     assert draft.clauses[1].parent_key is None
-    assert draft.clauses[1].number == "1"
+    assert draft.clauses[1].number == ""
 
 
 def test_blank_text_before_the_first_heading_is_no_preamble():
@@ -239,12 +239,11 @@ def test_parents_follow_heading_levels_including_skipped_levels():
         "A": None, "B": "a", "C": "b", "D": "a", "E": None, "F": "e", "G": "e", "H": "g", "I": "g",
     }
     assert [c.level for c in draft.clauses] == [2, 3, 4, 3, 2, 4, 3, 6, 5]
-    assert [c.number for c in draft.clauses] == ["1", "1.1", "1.1.1", "1.2", "2", "2.1", "2.2", "2.2.1", "2.2.2"]
 
 
 def test_a_shallower_heading_after_a_deep_first_one_is_also_top_level():
     draft = parse_draft("### A\n## B\n### C")
-    assert [(c.parent_key, c.number) for c in draft.clauses] == [(None, "1"), (None, "2"), ("b", "2.1")]
+    assert [(c.parent_key, c.number) for c in draft.clauses] == [(None, ""), (None, ""), ("b", "")]
 
 
 def test_positions_and_lines():
@@ -408,8 +407,7 @@ def source_words(text: str) -> list[str]:
 
 
 def is_preamble(clause) -> bool:
-    # No heading from the source can be "Preamble" and be numbered "0".
-    return clause.heading == "Preamble" and clause.number == "0"
+    return clause.preamble
 
 
 def parsed_words(draft: ParsedDraft) -> list[str]:
@@ -426,7 +424,7 @@ def check_well_formed(draft: ParsedDraft) -> None:
     assert [c.position for c in draft.clauses] == list(range(len(draft.clauses)))
     assert len(set(keys)) == len(keys)
     assert all(re.fullmatch(r"[a-z0-9-]+", key) for key in keys)
-    assert all(c.number for c in draft.clauses)
+    assert all(c.number == "" or c.number in c.heading for c in draft.clauses)  # only the heading's own
     earlier: set[str] = set()
     for clause in draft.clauses:
         assert clause.parent_key is None or clause.parent_key in earlier
@@ -479,7 +477,7 @@ def test_real_v4_draft_structure():
     clauses = by_key(draft)
     assert len(draft.clauses) == 71
     assert [(c.number, c.key) for c in draft.clauses[:4]] == [
-        ("1", "objectives"), ("2", "recitals"), ("1", "commitment-1"), ("1.1", "measure-1-1"),
+        ("", "objectives"), ("", "recitals"), ("1", "commitment-1"), ("1.1", "measure-1-1"),
     ]
     assert clauses["appendix-1-2-1"].parent_key == "appendix-1-2"
     assert clauses["appendix-1-2-1"].level == 5
