@@ -1,0 +1,51 @@
+"""What a first-time user meets, in Chromium at a phone's 375 px and a laptop's 1280 px: the public comments of a
+version and their open data, the header and breadcrumb on a phone, counts and open questions, endorsing, bulk
+dispositions and wide tables. Each page is checked by axe (0 violations) and pictured in tests/browser/screenshots/.
+"""
+import pytest
+
+from tests.browser.conftest import DOC, OPEN_VERSION, follow, sign_in
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"375px": {"width": 375, "height": 812}, "1280px": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def width(request):
+    return request.param
+
+
+def open_page(new_page, live_server, width, who=None):
+    page = new_page(viewport=WIDTHS[width])
+    if who:
+        sign_in(page, live_server, *live_server.accounts[who])
+    return page
+
+
+def test_17_a_visitor_reads_every_public_comment_filters_and_downloads(live_server, new_page, check_page, width):
+    page = open_page(new_page, live_server, width)
+    page.goto(live_server.url + DOC + "/versions/1")
+    follow(page.get_by_role("link", name="All public comments on this version"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Public comments")
+    lead = page.locator("#public-count").inner_text()
+    assert "public comment" in lead and "confidential comment" in lead and "counted but not shown" in lead
+    cards = page.locator("ol.public-comments > li")
+    total = cards.count()
+    assert total > 0
+    assert page.locator("ol.public-comments").get_by_text("Can a provider share the confidential parts").count() == 0
+    check_page(page, f"firstuse-17-public-comments-{width}")
+    # Filter by a stakeholder group through the GET form: the URL keeps the choice, the count follows it.
+    option = page.locator("#f-group option").filter(has_text="Civil society")
+    page.locator("#f-group").select_option(option.get_attribute("value"))
+    follow(page.get_by_role("button", name="Apply"))
+    assert "group=civil-society" in page.url
+    expected = int(option.inner_text().rsplit("(", 1)[1].rstrip(")"))
+    assert page.locator("ol.public-comments > li").count() == min(expected, 50)
+    assert "match" in page.locator("#public-count").inner_text()
+    check_page(page, f"firstuse-17-public-comments-filtered-{width}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert text.splitlines()[0].startswith("id,url,clause_key") and len(text.splitlines()) > 1
+    assert page.get_by_role("link", name="Creative Commons Attribution 4.0 International").is_visible()
