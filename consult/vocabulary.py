@@ -41,8 +41,21 @@ STANCES = {
 
 VISIBILITIES = {
     "public": _l("Public, with my name and organisation"),
-    "pseudonymous": _l("Public, with only my stakeholder group and organisation type"),
+    "pseudonymous": _l("Public, with only my stakeholder group"),
     "confidential": _l("Drafters only (confidential)"),
+}
+
+# The same values in the drafters' and moderators' words (filters, tables, exports).
+VISIBILITY_NAMES = {
+    "public": _l("Public with name"),
+    "pseudonymous": _l("Pseudonymous"),
+    "confidential": _l("Confidential"),
+}
+
+COMMENT_STATUSES = {
+    "visible": _l("Received and shown as you chose"),
+    "hidden": _l("Hidden from the public by a moderator"),
+    "withdrawn": _l("Withdrawn by its author"),
 }
 
 DISPOSITIONS = {

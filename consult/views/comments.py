@@ -9,6 +9,7 @@ from ..services import ServiceError
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
+from ..web import safe_next
 
 bp = Blueprint("comments", __name__)
 
@@ -50,7 +51,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
-        form=form or new_comment_form(), question_form=QuestionForm(), confirm_form=ConfirmForm(),
+        form=form or new_comment_form(question_id=request.args.get("question", type=int) or ""), question_form=QuestionForm(), confirm_form=ConfirmForm(),
         **document_service.clause_context(outline, clause)), status
 
 
@@ -164,14 +165,16 @@ def endorse(comment_id):
     if not form.validate_on_submit():
         abort(400)
     endorse = request.form.get("endorse", "1") == "1"
+    # Back where the reader pressed the button (the clause page, its filters and page), at the comment itself.
+    back = safe_next(request.form.get("next"), url_for("comments.show", comment_id=comment.id)).split("#")[0]
+    back += f"#comment-{comment.id}"
     try:
         comment_service.set_endorsement(comment, current_user, endorse)
     except ServiceError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("comments.show", comment_id=comment.id)), 303
+        return redirect(back, 303)
     flash(_("You endorse this comment.") if endorse else _("Your endorsement was withdrawn."), "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/comments/")
-                    else url_for("comments.show", comment_id=comment.id))
+    return redirect(back, 303)
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])

@@ -42,7 +42,8 @@ def version(slug, number):
     clauses = document_service.version_clauses(version)
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
-                           counts=comment_service.version_comment_counts(version, current_user))
+                           counts=comment_service.version_comment_counts(version, current_user),
+                           questions=comment_service.version_questions(version, current_user))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")

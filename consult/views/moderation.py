@@ -197,8 +197,9 @@ def suspend(user_id):
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            flash(_("%(name)s's account is suspended; %(n)d open sessions were ended.", name=target.display_name,
-                    n=ended), "success")
+            flash(ngettext("%(name)s's account is suspended; %(num)d open session was ended.",
+                           "%(name)s's account is suspended; %(num)d open sessions were ended.", ended,
+                           name=target.display_name), "success")
             return redirect(url_for("moderation.user", user_id=target.id))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/suspend.html", user=target, form=form), status

@@ -49,3 +49,42 @@ def test_17_a_visitor_reads_every_public_comment_filters_and_downloads(live_serv
     text = open(download.value.path(), encoding="utf-8-sig").read()
     assert text.splitlines()[0].startswith("id,url,clause_key") and len(text.splitlines()) > 1
     assert page.get_by_role("link", name="Creative Commons Attribution 4.0 International").is_visible()
+
+
+CLAUSE = OPEN_VERSION + "/clauses/measure-ii-2-2"
+
+
+def test_1_and_18_header_register_link_folded_menu_and_clause_heading_on_the_first_screen(live_server, new_page,
+                                                                                           check_page, width):
+    page = open_page(new_page, live_server, width)
+    page.goto(live_server.url + CLAUSE)
+    check_page(page, f"firstuse-18-clause-anonymous-{width}")
+    register = page.locator("header").get_by_role("link", name="Register", include_hidden=True)
+    if width == "375px":
+        assert not register.is_visible()  # folded in the menu
+        page.locator(".site-menu__toggle").click()
+        assert register.is_visible() and page.get_by_role("searchbox").is_visible()
+        page.locator(".site-menu__toggle").click()
+        heading = page.locator("h1").bounding_box()
+        assert heading["y"] + heading["height"] <= 812 * 0.5, heading  # the heading in the top half of the phone
+        crumbs = page.get_by_role("navigation", name="Breadcrumb").bounding_box()
+        assert crumbs["height"] < 40, crumbs  # one line: only the way up
+    else:
+        assert register.is_visible() and not page.locator(".site-menu__toggle").is_visible()
+    follow(register) if register.is_visible() else page.goto(live_server.url + "/auth/register")
+    assert page.get_by_role("heading", level=1).inner_text() == "Register to take part"
+
+
+def test_18_staff_header_stays_on_one_line_in_english_and_french(live_server, new_page, check_page, width):
+    page = open_page(new_page, live_server, width, who="admin")
+    page.goto(live_server.url + OPEN_VERSION)
+    one_line = page.locator(".site-name").bounding_box()["height"] + 30
+    if width == "1280px":
+        assert page.locator(".site-header").bounding_box()["height"] <= one_line
+        follow(page.get_by_role("button", name="Français"))
+        assert page.locator(".site-header").bounding_box()["height"] <= one_line
+        check_page(page, f"firstuse-18-header-admin-french-{width}")
+        follow(page.get_by_role("button", name="English"))
+    else:
+        assert page.locator(".site-header").bounding_box()["height"] <= one_line  # folded
+        check_page(page, f"firstuse-18-header-admin-{width}")
