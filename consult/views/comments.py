@@ -51,7 +51,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
-        form=form or new_comment_form(question_id=request.args.get("question", type=int) or ""), question_form=QuestionForm(), confirm_form=ConfirmForm(),
+        form=form or new_comment_form(question_id=str(request.args.get("question", type=int) or "")), question_form=QuestionForm(), confirm_form=ConfirmForm(),
         **document_service.clause_context(outline, clause)), status
 
 

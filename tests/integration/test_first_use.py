@@ -1,0 +1,183 @@
+"""What a first-time user trips over (issue #21), through the pages with CSRF on: one test per rough edge."""
+import re
+from datetime import timedelta
+
+import pytest
+
+from consult.extensions import db
+from consult.models import Organisation, utcnow
+from consult.services import comments as comment_service
+from consult.services import moderation as moderation_service
+from tests.factories import PASSWORD, csrf_token, make_user, publish, sign_in
+from tests.integration.test_auth import post_form, registration
+
+VERSION = "/documents/sample-code/versions/1"
+CLAUSE = VERSION + "/clauses/measure-i-1-1"
+
+
+@pytest.fixture
+def version(app):
+    return publish(label="First draft", opens_at=utcnow() - timedelta(days=1))
+
+
+def _clause(version, key="measure-i-1-1"):
+    return next(c for c in version.clauses if c.key == key)
+
+
+def _main(html):
+    return html[html.index("<main"):html.index("</main>")]
+
+
+def test_1_anonymous_header_offers_register(client, version):
+    html = client.get("/").get_data(as_text=True)
+    header = html[html.index("<header"):html.index("</header>")]
+    assert 'href="/auth/register"' in header and 'href="/auth/sign-in"' in header
+
+
+def test_2_registration_shows_every_error_at_once(client):
+    response = post_form(client, "/auth/register", registration(password="abc", password_confirm="abc",
+                                                                 organisation=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Use at least 12 characters." in html and "Enter the name of your organisation." in html
+    summary = html[html.index('role="alert"'):]
+    summary = summary[:summary.index("</div>")]
+    assert "#password" in summary and "#organisation" in summary
+
+
+def test_2_a_good_password_is_asked_again_when_other_fields_are_wrong(client):
+    html = post_form(client, "/auth/register", registration(organisation="")).get_data(as_text=True)
+    assert "Your password was fine" in html and PASSWORD not in html
+
+
+def test_3_counts_agree_between_version_and_clause_and_name_answers(client, version):
+    clause = _clause(version)
+    drafter, author = make_user("drafter"), make_user()
+    question = comment_service.add_question(clause, drafter, "Is ten years right?")
+    for n in range(2):
+        comment_service.post_comment(author=author, clause=clause, type_="remark", visibility="public",
+                                     body=f"Answer {n}", question=question)
+    version_html = _main(client.get(VERSION).get_data(as_text=True))
+    assert "2 answers to the drafters' questions" in version_html
+    section = version_html[version_html.index('id="measure-i-1-1"'):]
+    section = section[:section.index("</section>")]
+    assert "no comments yet" in section and "2 comments" not in section
+    clause_html = client.get(CLAUSE).get_data(as_text=True)
+    assert re.search(r"Comments <span class=\"muted\">\(0\)", clause_html) and "2 answers" in clause_html
+    # A comment (and a reply, which sits in its thread) then make one comment in both places.
+    top = comment_service.post_comment(author=author, clause=clause, type_="remark", visibility="public", body="Top")
+    comment_service.post_comment(author=make_user(), clause=clause, type_="remark", visibility="public",
+                                 body="Reply", parent=top)
+    version_html = client.get(VERSION).get_data(as_text=True)
+    assert ">1 comment<" in version_html
+    assert re.search(r"Comments <span class=\"muted\">\(1\)", client.get(CLAUSE).get_data(as_text=True))
+
+
+def test_4_open_questions_are_flagged_with_an_answer_button(app, client, version):
+    clause = _clause(version)
+    question = comment_service.add_question(clause, make_user("drafter"), "Is ten years right?")
+    html = client.get(VERSION).get_data(as_text=True)
+    toc = html[html.index('id="toc-title"'):html.index("</nav>", html.index('id="toc-title"'))]
+    assert "open question" in toc
+    assert "Question from the drafters:" in html and "Is ten years right?" in html
+    assert f"question={question.id}" in html and "Answer this question" in html
+    participant = make_user()
+    sign_in(client, participant.email)
+    html = client.get(CLAUSE).get_data(as_text=True)
+    assert 'class="button button--secondary button--small"' in html and "Answer this question" in html
+    html = client.get(CLAUSE + f"?question={question.id}").get_data(as_text=True)
+    assert re.search(rf'<option value="{question.id}"\s+selected>', html)
+
+
+def test_5_receipt_repeats_the_submission_in_words(client, version):
+    author = make_user()
+    comment = comment_service.post_comment(author=author, clause=_clause(version), type_="suggestion",
+                                           visibility="pseudonymous", stance="oppose", body="Keep *five* years.",
+                                           proposed_wording="Records are kept for five years.")
+    sign_in(client, author.email)
+    html = _main(client.get(f"/receipts/{comment.receipt}").get_data(as_text=True))
+    assert "<em>five</em>" in html and "Records are kept for five years." in html
+    assert "Public, with only my stakeholder group" in html and "Received and shown as you chose" in html
+    assert ">visible<" not in html and "Oppose" in html and "print" in html
+
+
+def test_6_endorsing_returns_to_the_clause_at_the_comment(client, version):
+    comment = comment_service.post_comment(author=make_user(), clause=_clause(version), type_="remark",
+                                           visibility="public", body="Worth endorsing.")
+    sign_in(client, make_user().email)
+    page = client.get(CLAUSE + "?sort=oldest").get_data(as_text=True)
+    assert f'name="next" value="{CLAUSE}?sort=oldest"' in page
+    token = csrf_token(client, CLAUSE)
+    response = client.post(f"/comments/{comment.id}/endorse",
+                           data={"csrf_token": token, "endorse": "1", "next": CLAUSE + "?sort=oldest"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{CLAUSE}?sort=oldest#comment-{comment.id}"
+    response = client.post(f"/comments/{comment.id}/endorse",
+                           data={"csrf_token": token, "endorse": "0", "next": "https://evil.example/"})
+    assert response.headers["Location"] == f"/comments/{comment.id}#comment-{comment.id}"
+
+
+def test_7_pseudonymous_comment_names_its_group_once(client, version):
+    author = make_user(group="civil-society", name="Masked Person")
+    comment_service.post_comment(author=author, clause=_clause(version), type_="remark", visibility="pseudonymous",
+                                 body="Pseudonymous words.")
+    html = _main(client.get(CLAUSE).get_data(as_text=True))
+    head = html[html.index('class="comment__head"'):html.index("</header>", html.index('class="comment__head"'))]
+    assert head.count("Civil society") == 1 and "Masked Person" not in head
+
+
+def test_9_no_space_before_the_comma_and_plural_sessions(app, client, version):
+    author = make_user(group="civil-society", name="Jane Doe")
+    author.organisation = Organisation(name="AI Safety Watch")
+    db.session.commit()
+    comment_service.post_comment(author=author, clause=_clause(version), type_="remark", visibility="public",
+                                 body="Named words.")
+    version.closes_at = utcnow() - timedelta(minutes=1)
+    version.review_published_at = utcnow()
+    db.session.commit()
+    for path in (CLAUSE, VERSION + "/feedback", VERSION + "/comments"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Jane Doe, AI Safety Watch</span>" in html, path
+    moderator, target = make_user("moderator"), make_user()
+    sign_in(app.test_client(), target.email)
+    sign_in(client, moderator.email)
+    path = f"/moderation/users/{target.id}/suspend"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "reason": "Spam"},
+                           follow_redirects=True)
+    assert "1 open session was ended." in response.get_data(as_text=True)
+
+
+def test_14_review_filters_use_the_drafters_words(client, version):
+    sign_in(client, make_user("drafter").email)
+    html = client.get(VERSION + "/review").get_data(as_text=True)
+    select = html[html.index('id="f-visibility"'):html.index("</select>", html.index('id="f-visibility"'))]
+    assert "Public with name" in select and "Pseudonymous" in select and ">Confidential<" in select
+    assert "my name" not in select
+
+
+DEEP = """# Deep
+
+## Chapter A
+
+### Commitment A.1
+
+#### Measure A.1.1
+
+Text.
+
+###### Deep note
+
+Five levels down in Markdown, one level down in the tree.
+
+## Chapter B
+
+Text.
+"""
+
+
+def test_20_heading_levels_follow_the_clause_tree(client, app):
+    publish(slug="deep", text=DEEP)
+    html = client.get("/documents/deep/versions/1").get_data(as_text=True)
+    levels = re.findall(r'<h(\d) id="h-[^"]+" class="clause__heading">([^<]+)</h\1>', html)
+    assert levels == [("3", "Chapter A"), ("4", "Commitment A.1"), ("5", "Measure A.1.1"), ("6", "Deep note"),
+                      ("3", "Chapter B")]
