@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -44,9 +45,9 @@ def _personal_words(inputs: list[str]) -> list[str]:
 def password_problem(password: str, *, user_inputs: list[str] | None = None) -> str | None:
     """Why a password is refused, or None: 12 to 128 characters, and zxcvbn score of at least 3."""
     if len(password) < PASSWORD_MIN:
-        return _("Use at least %(n)d characters.", n=PASSWORD_MIN)
+        return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        return _("Use at most %(n)d characters.", n=PASSWORD_MAX)
+        return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", PASSWORD_MAX)
     # zxcvbn refuses anything past its max_length (72 by default), so raise it to the longest password allowed;
     # at 128 characters it still takes well under a tenth of a second.
     result = zxcvbn(password, user_inputs=_personal_words(user_inputs or []), max_length=PASSWORD_MAX)

@@ -1,6 +1,7 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -77,8 +78,10 @@ def post(slug, number, key):
     limit = limit_from_config("comment", 30, 60)
     decision = limit.check(str(current_user.id))
     if not decision.allowed:
-        form.body.errors.append(_("You have posted many comments in a short time. Please wait %(n)d seconds and "
-                                  "send again; your text is kept below.", n=decision.retry_after))
+        form.body.errors.append(ngettext(
+            "You have posted many comments in a short time. Please wait %(num)d second and send again; your text is "
+            "kept below.", "You have posted many comments in a short time. Please wait %(num)d seconds and send "
+            "again; your text is kept below.", decision.retry_after))
         return clause_page(document, version, clause, form=form, status=429)
     try:
         comment = comment_service.post_comment(

@@ -1,6 +1,7 @@
 """Documents, versions and clauses; publishing a version."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -74,7 +75,8 @@ def _publish(document=None):
                 version = document_service.publish_version(
                     slug=slug, data=data, title=form.title.data, label=form.label.data,
                     opens_at=opens_at, closes_at=closes_at, actor=current_user)
-                flash(_("Published %(label)s with %(n)d clauses.", label=version.label, n=version.clause_count),
+                flash(ngettext("Published %(label)s with %(num)d clause.", "Published %(label)s with %(num)d clauses.",
+                               version.clause_count, label=version.label),
                       "success")
                 return redirect(url_for("documents.version", slug=slug, number=version.number))
         except ServiceError as exc:

@@ -8,6 +8,7 @@ import json
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.comments import ConfirmForm
@@ -95,8 +96,8 @@ def bulk_dispose(slug, number):
     if form.validate_on_submit():
         try:
             n = review_service.bulk_dispose(comments, current_user, form.bulk_status.data, form.bulk_response.data)
-            flash(_("%(n)d comments marked “%(status)s”.", n=n, status=DISPOSITIONS[form.bulk_status.data]),
-                  "success")
+            flash(ngettext("%(num)d comment marked “%(status)s”.", "%(num)d comments marked “%(status)s”.", n,
+                           status=DISPOSITIONS[form.bulk_status.data]), "success")
             return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
         except ServiceError as exc:
             field = form.bulk_status if exc.field == "status" else form.bulk_response
