@@ -181,3 +181,26 @@ def test_20_heading_levels_follow_the_clause_tree(client, app):
     levels = re.findall(r'<h(\d) id="h-[^"]+" class="clause__heading">([^<]+)</h\1>', html)
     assert levels == [("3", "Chapter A"), ("4", "Commitment A.1"), ("5", "Measure A.1.1"), ("6", "Deep note"),
                       ("3", "Chapter B")]
+
+
+def test_15_publish_form_accepts_typed_dates_and_never_shows_field_names(client):
+    from consult.models import Version
+    from tests.integration.test_pages import _publish_form
+
+    sign_in(client, make_user("drafter").email)
+    text = "## One\n\nA\n"
+    response = _publish_form(client, "/documents/new", slug="typed", markdown=text, closes_at="31/03/2027",
+                             confirm="y")
+    assert response.status_code == 302
+    version = db.session.scalar(db.select(Version))
+    assert version.closes_at.isoformat() == "2027-03-31T23:59:59+00:00"  # a closing date means its end
+    response = _publish_form(client, "/documents/typed/versions/new", markdown=text, opens_at="1.4.2027 9h30",
+                             closes_at="2027-05-01 17:00", confirm="y")
+    assert response.status_code == 302
+    second = db.session.scalar(db.select(Version).where(Version.number == 2))
+    assert second.opens_at.isoformat() == "2027-04-01T09:30:00+00:00"
+    assert second.closes_at.isoformat() == "2027-05-01T17:00:00+00:00"
+    html = _publish_form(client, "/documents/typed/versions/new", markdown=text, closes_at="31/13/2027",
+                         confirm="y").get_data(as_text=True)
+    assert "Consultation closes: enter a date like 31/03/2027" in html
+    assert "closes_at:" not in html and "ISO 8601" not in html
