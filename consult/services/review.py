@@ -599,15 +599,18 @@ def feedback_counts(version: Version) -> list[tuple[Clause, int, int, int]]:
 
 # --- exports ----------------------------------------------------------------------------------------------
 
+# New columns go at the end, so that spreadsheets and scripts built on the earlier ones keep working.
 EXPORT_COLUMNS = ("clause_number", "clause_heading", "receipt", "stakeholder_group", "organisation", "type",
-                  "comment", "proposed_wording", "disposition", "response", "addressed_in_version")
+                  "comment", "proposed_wording", "disposition", "response", "addressed_in_version",
+                  "author", "stance", "received_at", "visibility", "endorsements")
 
 
 def export_headers() -> list[str]:
     """Column titles of the comment–response table, for people."""
     return [_("Clause number"), _("Clause heading"), _("Comment receipt"), _("Stakeholder group"),
             _("Organisation"), _("Type"), _("Comment"), _("Proposed wording"), _("Disposition"), _("Response"),
-            _("Addressed in version")]
+            _("Addressed in version"), _("Name"), _("Stance"), _("Received (UTC)"), _("Visibility"),
+            _("Endorsements")]
 
 
 def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
@@ -627,6 +630,9 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
             "type": row.type, "comment": row.body, "proposed_wording": row.proposed_wording or "",
             "disposition": row.status or "", "response": row.response or "", "addressed_in_version": addressed,
+            "author": (row.display_name or "") if show_organisation(row.visibility) else "",
+            "stance": row.stance or "", "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "visibility": row.visibility, "endorsements": row.endorsement_count,
         }
 
 
@@ -634,8 +640,9 @@ def _export_select():
     return (db.select(Comment.id, Clause.number, Clause.heading, Comment.receipt, Comment.author_group,
                       Comment.author_organisation, Comment.visibility, Comment.type, Comment.body,
                       Comment.proposed_wording, Disposition.status, Disposition.response,
-                      Disposition.addressed_in_version_id)
-            .join(Clause, Comment.clause_id == Clause.id)
+                      Disposition.addressed_in_version_id, User.display_name, Comment.stance, Comment.created_at,
+                      Comment.endorsement_count)
+            .join(Clause, Comment.clause_id == Clause.id).join(User, Comment.author_id == User.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id))
 
 

@@ -19,7 +19,7 @@ from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
-from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
+from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
 
 bp = Blueprint("review", __name__)
 
@@ -331,6 +331,8 @@ def _labelled(row: dict) -> dict:
     row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
     row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
     row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
+    row["stance"] = str(STANCES.get(row["stance"], row["stance"]))
+    row["visibility"] = str(VISIBILITY_NAMES.get(row["visibility"], row["visibility"]))
     return row
 
 

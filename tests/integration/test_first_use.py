@@ -204,3 +204,32 @@ def test_15_publish_form_accepts_typed_dates_and_never_shows_field_names(client)
                          confirm="y").get_data(as_text=True)
     assert "Consultation closes: enter a date like 31/03/2027" in html
     assert "closes_at:" not in html and "ISO 8601" not in html
+
+
+def test_13_comment_response_csv_has_name_stance_date_visibility_and_endorsements(app, client, version):
+    import csv
+    import io
+
+    named = make_user(group="civil-society", name="Jane Doe")
+    masked = make_user(group="industry", name="Masked Person")
+    public = comment_service.post_comment(author=named, clause=_clause(version), type_="concern", stance="oppose",
+                                          visibility="public", body="Named.")
+    comment_service.post_comment(author=masked, clause=_clause(version), type_="remark", visibility="pseudonymous",
+                                 body="Masked.")
+    comment_service.set_endorsement(public, make_user(), True)
+    version.closes_at = utcnow() - timedelta(minutes=1)
+    version.review_published_at = utcnow()
+    db.session.commit()
+
+    def rows(c, path):
+        return list(csv.DictReader(io.StringIO(c.get(path).get_data(as_text=True).lstrip("\ufeff"))))
+
+    public_rows = {r["Comment"]: r for r in rows(client, VERSION + "/feedback/export.csv")}
+    assert public_rows["Named."]["Name"] == "Jane Doe" and public_rows["Named."]["Stance"] == "Oppose"
+    assert public_rows["Named."]["Endorsements"] == "1" and public_rows["Named."]["Visibility"] == "Public with name"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", public_rows["Named."]["Received (UTC)"])
+    assert public_rows["Masked."]["Name"] == "" and public_rows["Masked."]["Visibility"] == "Pseudonymous"
+    drafter = app.test_client()
+    sign_in(drafter, make_user("drafter").email)
+    staff_rows = {r["Comment"]: r for r in rows(drafter, VERSION + "/review/export.csv")}
+    assert staff_rows["Masked."]["Name"] == "Masked Person"  # the drafters may see who wrote it
