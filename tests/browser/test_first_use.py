@@ -2,9 +2,11 @@
 version and their open data, the header and breadcrumb on a phone, counts and open questions, endorsing, bulk
 dispositions and wide tables. Each page is checked by axe (0 violations) and pictured in tests/browser/screenshots/.
 """
+import re
+
 import pytest
 
-from tests.browser.conftest import DOC, OPEN_VERSION, follow, sign_in
+from tests.browser.conftest import DOC, OPEN_VERSION, create_participant, follow, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +90,63 @@ def test_18_staff_header_stays_on_one_line_in_english_and_french(live_server, ne
     else:
         assert page.locator(".site-header").bounding_box()["height"] <= one_line  # folded
         check_page(page, f"firstuse-18-header-admin-{width}")
+
+
+def test_3_and_4_counts_agree_and_open_questions_are_flagged_and_answerable(live_server, new_page, check_page,
+                                                                            width):
+    page = open_page(new_page, live_server, width, who="academic@demo.consult.example")
+    page.goto(live_server.url + OPEN_VERSION)
+    contents = page.locator("nav.toc-panel")
+    assert contents.locator("li", has=page.locator("a[href='#measure-ii-1-3']")).first.get_by_text(
+        "open question").is_visible()
+    section = page.locator("section#measure-ii-1-3")
+    assert section.get_by_text("Question from the drafters:").is_visible()
+    answers_link = section.get_by_role("link", name=re.compile(r"\d+ answers? to the drafters' questions?"))
+    answers = int(answers_link.inner_text().split()[0])
+    comments_text = section.locator(".clause__links").inner_text()
+    listed = int(re.search(r"(\d+) comments?", comments_text).group(1)) if "no comments yet" not in comments_text else 0
+    check_page(page, f"firstuse-04-version-open-question-{width}")
+    follow(section.get_by_role("link", name=re.compile("Answer this question")))
+    assert page.locator(".question").first.get_by_text(f"{answers} answer").is_visible()
+    assert page.locator("#comments-title").inner_text().endswith(f"({listed})")
+    follow(page.locator(".question").first.get_by_role("link", name="Answer this question"))
+    assert page.locator("#question_id").input_value() != ""  # the question is chosen in the form
+    check_page(page, f"firstuse-04-clause-answer-{width}")
+
+
+def test_6_endorsing_returns_to_the_comment_on_the_clause_page(live_server, new_page, check_page, width):
+    email, password = create_participant(live_server)
+    page = new_page(viewport=WIDTHS[width])
+    sign_in(page, live_server, email, password)
+    page.goto(live_server.url + CLAUSE + "?sort=oldest")
+    card = page.locator("article.comment", has=page.get_by_role("button", name="Endorse")).first
+    comment_id = card.get_attribute("id")
+    follow(card.get_by_role("button", name="Endorse"))
+    assert page.url.endswith(f"{CLAUSE}?sort=oldest#{comment_id}")
+    assert page.locator(f"#{comment_id}").get_by_role("button", name="Withdraw my endorsement").is_visible()
+    check_page(page, f"firstuse-06-endorsed-{width}")
+    follow(page.locator(f"#{comment_id}").get_by_role("button", name="Withdraw my endorsement"))
+    assert page.url.endswith(f"#{comment_id}")
+
+
+def _inside(page, locator) -> bool:
+    return all(box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"] + 1
+               for box in (locator.nth(i).bounding_box() for i in range(locator.count())))
+
+
+def test_19_wide_tables_become_cards_on_phones(live_server, new_page, check_page, width):
+    page = open_page(new_page, live_server, width, who="civil@demo.consult.example")
+    page.goto(live_server.url + "/my/contributions")
+    cells = page.locator("table.table--stack td")
+    assert cells.count() > 0 and _inside(page, cells)
+    status = page.locator("table.table--stack tbody tr").first.locator("td").nth(2)
+    assert status.is_visible()
+    check_page(page, f"firstuse-19-contributions-{width}")
+    page.goto(live_server.url + DOC + "/redline?from=1&to=2")
+    cells = page.locator("table.summary-table td")
+    assert cells.count() == 8 and _inside(page, cells)
+    if width == "375px":
+        assert "Removed" in cells.nth(1).inner_text() or cells.nth(1).evaluate(
+            "e => getComputedStyle(e, '::before').content").strip('"') == "Removed"
+    screenshot_name = f"firstuse-19-redline-summary-{width}"
+    check_page(page, screenshot_name)
