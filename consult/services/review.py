@@ -272,6 +272,13 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
     return len(comments)
 
 
+def matching_ids(version: Version, f: ReviewFilters, user) -> list[int]:
+    """The ids of every comment the review filters match (for "apply to all N matching")."""
+    stmt = (db.select(Comment.id).join(Clause, Comment.clause_id == Clause.id)
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id))
+    return list(db.session.scalars(_filtered(stmt, version, f, user)))
+
+
 def comments_by_ids(version: Version, ids) -> list[Comment]:
     """The comments of this version with these ids, dispositions loaded (ids of other versions are ignored)."""
     wanted = {int(i) for i in ids if str(i).isdigit()}

@@ -72,7 +72,8 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
         bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
-        selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
+        selected={int(i) for i in request.form.getlist("ids") if i.isdigit()}
+        | ({c.id for c in page.page.items} if request.args.get("select") == "page" else set()),
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
         export_args=filters.as_args()), status
 
@@ -86,13 +87,17 @@ def workspace(slug, number):
 
 
 @bp.post(BASE + "/review/bulk")
+@bp.post(BASE + "/review")  # the form posts to the list's own address, so an error keeps the URL and filters
 def bulk_dispose(slug, number):
     document, version, redirect_ = _load_for_review(slug, number)
     if redirect_:
         return redirect_
     _require_dispose()
     form = BulkDispositionForm()
-    comments = review_service.comments_by_ids(version, request.form.getlist("ids"))
+    filters = ReviewFilters.from_args(request.args)
+    ids = (review_service.matching_ids(version, filters, current_user) if form.bulk_scope.data == "matching"
+           else request.form.getlist("ids"))
+    comments = review_service.comments_by_ids(version, ids)
     if form.validate_on_submit():
         try:
             n = review_service.bulk_dispose(comments, current_user, form.bulk_status.data, form.bulk_response.data)

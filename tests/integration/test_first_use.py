@@ -233,3 +233,48 @@ def test_13_comment_response_csv_has_name_stance_date_visibility_and_endorsement
     sign_in(drafter, make_user("drafter").email)
     staff_rows = {r["Comment"]: r for r in rows(drafter, VERSION + "/review/export.csv")}
     assert staff_rows["Masked."]["Name"] == "Masked Person"  # the drafters may see who wrote it
+
+
+def _review_world(app, version):
+    from consult.models import Disposition
+
+    for n, group in enumerate(("civil-society", "civil-society", "industry")):
+        comment_service.post_comment(author=make_user(group=group), clause=_clause(version), type_="concern",
+                                     visibility="public", body=f"Review me {n}.")
+    drafter = app.test_client()
+    sign_in(drafter, make_user("drafter").email)
+    return drafter, Disposition
+
+
+def test_10_bulk_error_at_the_top_on_the_list_address_with_filters_and_select_all(app, version):
+    client, Disposition = _review_world(app, version)
+    review = VERSION + "/review"
+    html = client.get(review + "?group=civil-society").get_data(as_text=True)
+    form_action = re.search(r'<form method="post" action="([^"]+)" id="bulk"', html).group(1)
+    assert form_action == review + "?group=civil-society"  # posting keeps the list's address and its filters
+    token = csrf_token(client, review)
+    response = client.post(form_action, data={"csrf_token": token, "bulk_status": "noted",
+                                              "bulk_response": "Kept response", "bulk_scope": "selected"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Select at least one comment." in html
+    assert html.index('role="alert"') < html.index('class="filters-panel"')  # the summary opens the page
+    assert "Kept response" in html and "Review me 2." not in html  # the filter still applies
+    # Select all on this page: every row ticked; "every comment matching the filters" acts on all pages.
+    html = client.get(review + "?group=civil-society&select=page").get_data(as_text=True)
+    assert len(re.findall(r'name="ids" value="\d+" id="sel-\d+" checked', html)) == 2
+    app.config["CONSULT_PAGE_SIZE"] = 1
+    response = client.post(form_action, data={"csrf_token": token, "bulk_status": "noted", "bulk_response": "",
+                                              "bulk_scope": "matching"})
+    assert response.status_code == 302 and "group=civil-society" in response.headers["Location"]
+    assert db.session.scalar(db.select(db.func.count(Disposition.id))) == 2
+
+
+def test_12_review_list_shows_clause_labels_and_filters_as_removable_chips(app, version):
+    client, _ = _review_world(app, version)
+    html = client.get(VERSION + "/review?group=industry&type=concern").get_data(as_text=True)
+    assert ">I.1.1 Measure I.1.1. Content of records<" in html or ">Measure I.1.1. Content of records<" in html
+    chips = html[html.index('class="chips"'):html.index("</ul>", html.index('class="chips"'))]
+    assert "Stakeholder group: Downstream providers and industry" in chips and "Type: Concern" in chips
+    assert f'href="{VERSION}/review?type=concern"' in chips  # removing the group keeps the type
+    assert html.index('class="filters-panel"') < html.index('class="table review-table"')
+    assert "<details class=\"filters-panel\">" in html  # folded: the results are on the first screen
