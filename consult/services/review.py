@@ -272,6 +272,18 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
     return len(comments)
 
 
+def next_without_disposition(version: Version, after: Comment) -> Comment | None:
+    """The next visible comment of the version, in clause order, that has no disposition yet (wrapping round)."""
+    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+            .where(Comment.version_id == version.id, Comment.status == "visible", Disposition.id.is_(None),
+                   Comment.id != after.id)
+            .order_by(Clause.position, Comment.created_at, Comment.id))
+    key = (after.clause.position, after.created_at, after.id)
+    later = stmt.where(db.tuple_(Clause.position, Comment.created_at, Comment.id) > key)
+    return db.session.scalars(later.limit(1)).first() or db.session.scalars(stmt.limit(1)).first()
+
+
 def matching_ids(version: Version, f: ReviewFilters, user) -> list[int]:
     """The ids of every comment the review filters match (for "apply to all N matching")."""
     stmt = (db.select(Comment.id).join(Clause, Comment.clause_id == Clause.id)

@@ -134,7 +134,10 @@ def publish(slug, number):
 
 def _disposition_form(document, version, comment, form=None):
     form = form or DispositionForm()
-    form.addressed_in.choices = [("", _("Not yet"))] + [(str(v.id), v.label) for v in document.versions]
+    # A comment is addressed by a later version than the one it was made on; the next appears once published.
+    form.addressed_in.choices = [("", _("Not yet"))] + [
+        (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
+        for v in document.versions if v.number > version.number]
     return form
 
 
@@ -195,6 +198,12 @@ def dispose(slug, number, comment_id):
             review_service.set_disposition(comment, current_user, form.status.data, form.response.data,
                                            addressed_in_version=addressed, duplicate_of=duplicate)
             flash(_("Disposition saved for %(receipt)s.", receipt=comment.receipt), "success")
+            if request.form.get("then") == "next":
+                following = review_service.next_without_disposition(version, comment)
+                if following is None:
+                    flash(_("Every comment on this version has a disposition."), "success")
+                    return redirect(_workspace_url(document, version))
+                return redirect(url_for("review.comment", slug=slug, number=number, comment_id=following.id))
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
             field = getattr(form, {"addressed_in": "addressed_in"}.get(exc.field, exc.field or "status"), form.status)

@@ -278,3 +278,32 @@ def test_12_review_list_shows_clause_labels_and_filters_as_removable_chips(app, 
     assert f'href="{VERSION}/review?type=concern"' in chips  # removing the group keeps the type
     assert html.index('class="filters-panel"') < html.index('class="table review-table"')
     assert "<details class=\"filters-panel\">" in html  # folded: the results are on the first screen
+
+
+def test_11_save_and_next_and_addressed_in_offers_later_versions(app, version):
+    from tests.integration.test_publish_lineage import NEXT_DRAFT
+
+    client, Disposition = _review_world(app, version)
+    comments = db.session.scalars(db.select(comment_service.Comment).order_by(comment_service.Comment.id)).all()
+    page = f"{VERSION}/review/comments/{comments[0].id}"
+    html = client.get(page).get_data(as_text=True)
+    options = html[html.index('id="addressed_in"'):html.index("</select>", html.index('id="addressed_in"'))]
+    assert "First draft" not in options and "The next version can be chosen here once it is published." in html
+    response = client.post(page + "/disposition", data={"csrf_token": csrf_token(client, page), "status": "noted",
+                                                        "response": "", "addressed_in": "", "duplicate_of": "",
+                                                        "then": "next"})
+    assert response.headers["Location"] == f"{VERSION}/review/comments/{comments[1].id}"
+    from consult.services import review as review_service
+
+    assert review_service.next_without_disposition(version, comments[1]).id == comments[2].id  # onwards, not back
+    assert review_service.next_without_disposition(version, comments[2]).id == comments[1].id  # then round
+    second = publish(text=NEXT_DRAFT, label="Second draft")
+    html = client.get(page).get_data(as_text=True)
+    options = html[html.index('id="addressed_in"'):html.index("</select>", html.index('id="addressed_in"'))]
+    assert f'value="{second.id}"' in options and "Version 2: Second draft" in options and "First draft" not in options
+    for c in comments[1:]:
+        db.session.add(Disposition(comment_id=c.id, status="noted"))
+    db.session.commit()
+    response = client.post(page + "/disposition", data={"csrf_token": csrf_token(client, page), "status": "noted",
+                                                        "then": "next"})
+    assert response.headers["Location"] == f"{VERSION}/review"  # nothing left: back to the list
