@@ -45,6 +45,14 @@ VISIBILITIES = {
     "confidential": _l("Drafters only (confidential)"),
 }
 
+REPORT_CATEGORIES = {
+    "off-topic": _l("Off-topic: not about this clause or the code"),
+    "abusive": _l("Abusive, hateful or threatening"),
+    "personal-data": _l("Reveals someone's personal data"),
+    "spam": _l("Spam or advertising"),
+    "other": _l("Something else"),
+}
+
 # The same values in the drafters' and moderators' words (filters, tables, exports).
 VISIBILITY_NAMES = {
     "public": _l("Public with name"),

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..markup import render_markdown
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
-from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
+from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -183,14 +183,16 @@ def add_question(clause: Clause, author: User, text: str) -> OpenQuestion:
     return question
 
 
-def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
-    """A signed-in user reports a comment to the moderators."""
+def report_comment(comment: Comment, reporter: User, reason: str, category: str = "other") -> Report:
+    """A signed-in user reports a comment to the moderators, with a category and (for "other", required) words."""
     if not permissions.can_report(reporter, comment):
         raise ServiceError(_("You cannot report this comment."))
+    if category not in REPORT_CATEGORIES:
+        raise ServiceError(_("Choose what is wrong with this comment."), field="category")
     reason = (reason or "").strip()
-    if not reason or len(reason) > 2000:
+    if (category == "other" and not reason) or len(reason) > 2000:
         raise ServiceError(_("Say why you report this comment (at most 2,000 characters)."), field="reason")
-    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason)
+    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, category=category)
     db.session.add(report)
     db.session.commit()
     return report

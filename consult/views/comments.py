@@ -189,11 +189,12 @@ def report(comment_id):
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            comment_service.report_comment(comment, current_user, form.reason.data)
+            comment_service.report_comment(comment, current_user, form.reason.data,
+                                           form.category.data or "other")
             flash(_("Thank you. The moderators will look at this comment."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            form.reason.errors.append(exc.message)
+            getattr(form, exc.field or "reason", form.reason).errors.append(exc.message)
     return render_template("comments/report.html", comment=comment, form=form), \
         400 if request.method == "POST" else 200
 

@@ -307,3 +307,24 @@ def test_11_save_and_next_and_addressed_in_offers_later_versions(app, version):
     response = client.post(page + "/disposition", data={"csrf_token": csrf_token(client, page), "status": "noted",
                                                         "then": "next"})
     assert response.headers["Location"] == f"{VERSION}/review"  # nothing left: back to the list
+
+
+def test_8_report_form_shows_the_comment_and_offers_categories_seen_by_moderators(app, client, version):
+    author = make_user(name="Reported Author")
+    comment = comment_service.post_comment(author=author, clause=_clause(version), type_="remark",
+                                           visibility="public", body="BUY CHEAP WEIGHTS here.")
+    sign_in(client, make_user().email)
+    path = f"/comments/{comment.id}/report"
+    html = client.get(path).get_data(as_text=True)
+    assert "BUY CHEAP WEIGHTS here." in html and "Spam or advertising" in html and 'value="personal-data"' in html
+    token = csrf_token(client, path)
+    refused = client.post(path, data={"csrf_token": token, "category": "other", "reason": " "})
+    assert refused.status_code == 400 and "Say why you report this comment" in refused.get_data(as_text=True)
+    assert client.post(path, data={"csrf_token": token, "category": "nonsense"}).status_code == 400
+    assert client.post(path, data={"csrf_token": token, "category": "spam"}).status_code == 302  # no words needed
+    moderator = app.test_client()
+    sign_in(moderator, make_user("moderator").email)
+    queue = moderator.get("/moderation/reports").get_data(as_text=True)
+    assert "<strong>Spam or advertising</strong>" in queue
+    assert "Reported Author" in queue and "Written by" in queue  # item 16: the comment's author
+    assert 'class="actions-cell"' in queue
