@@ -284,7 +284,8 @@ def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
 def find_invitation(token: str) -> Invitation | None:
     """The unused, unexpired invitation a link's token names, else None."""
     invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+    if (invitation is None or invitation.used_at is not None or invitation.revoked_at is not None
+            or invitation.expires_at <= utcnow()):
         return None
     return invitation
 

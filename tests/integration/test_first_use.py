@@ -328,3 +328,44 @@ def test_8_report_form_shows_the_comment_and_offers_categories_seen_by_moderator
     assert "<strong>Spam or advertising</strong>" in queue
     assert "Reported Author" in queue and "Written by" in queue  # item 16: the comment's author
     assert 'class="actions-cell"' in queue
+
+
+def test_16_invitations_are_mailed_and_revocable_registrations_approved_together_audit_readable(app, client):
+    from consult.models import AuditEntry, Invitation, User
+    from consult.services import accounts as account_service
+    from tests.integration.test_auth import mails
+
+    sign_in(client, make_user("moderator").email)
+    path = "/moderation/invitations"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "email": "guest@example.org",
+                                       "role": "participant", "days": "7"})
+    assert response.status_code == 302
+    sent = mails(app)
+    assert sent and sent[-1]["To"] == "guest@example.org" and "/auth/invite/" in sent[-1].get_content()
+    token = re.search(r"/auth/invite/(\S+)", sent[-1].get_content()).group(1)
+    invitation = db.session.scalar(db.select(Invitation))
+    assert account_service.find_invitation(token) is not None
+    revoke = f"/moderation/invitations/{invitation.id}/revoke"
+    assert "Revoke this invitation?" in client.get(revoke).get_data(as_text=True)  # a confirmation step first
+    assert client.post(revoke, data={"csrf_token": csrf_token(client, revoke), "reason": "Sent by mistake"}
+                       ).status_code == 302
+    db.session.expire_all()
+    assert account_service.find_invitation(token) is None
+    assert client.get(f"/auth/invite/{token}").status_code == 404
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "revoke-invitation"))
+    assert entry.target_id == invitation.id and entry.reason == "Sent by mistake"
+    # Registrations: approve several at once.
+    pending = [make_user(status="pending") for _ in range(3)]
+    page = "/moderation/registrations"
+    assert 'form="approve-selected"' in client.get(page).get_data(as_text=True)
+    response = client.post("/moderation/registrations/approve", data={
+        "csrf_token": csrf_token(client, page), "ids": [pending[0].id, pending[2].id]}, follow_redirects=True)
+    assert "2 accounts are approved" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [db.session.get(User, u.id).status for u in pending] == ["active", "pending", "active"]
+    # The audit log shows times as people read them, and downloads as CSV.
+    html = client.get("/moderation/audit").get_data(as_text=True)
+    assert not re.search(r">\s*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", html) and " UTC" in html
+    csv_text = client.get("/moderation/audit.csv").get_data(as_text=True)
+    assert "Invitation revoked" in csv_text and "Sent by mistake" in csv_text
+    assert 'href="/moderation/audit.csv"' in html

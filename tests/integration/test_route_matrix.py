@@ -51,7 +51,8 @@ GET = {
     "comments.contributions": SIGNED_IN,
     "moderation.home": MODERATORS, "moderation.registrations": MODERATORS, "moderation.users": MODERATORS,
     "moderation.user": MODERATORS, "moderation.invitations": MODERATORS, "moderation.audit": MODERATORS,
-    "moderation.invitation_created": MODERATORS,
+    "moderation.invitation_created": MODERATORS, "moderation.audit_csv": MODERATORS,
+    "moderation.revoke_invitation": MODERATORS,
     "moderation.reports": MODERATORS, "moderation.suspend": MODERATORS,
     # The target account is active, so there is nothing to reject: moderators are sent back to its page.
     "moderation.reject": row(OUT, 403, 403, 403, 403, ELSEWHERE, ELSEWHERE),
@@ -77,6 +78,7 @@ POST_REFUSED = {
     "moderation.reactivate": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.verify_organisation": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.dismiss": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
+    "moderation.approve_selected": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.restore": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "review.adopt": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.assign_clause": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
