@@ -150,3 +150,27 @@ def test_19_wide_tables_become_cards_on_phones(live_server, new_page, check_page
             "e => getComputedStyle(e, '::before').content").strip('"') == "Removed"
     screenshot_name = f"firstuse-19-redline-summary-{width}"
     check_page(page, screenshot_name)
+
+
+def test_10_bulk_disposition_with_nothing_selected_is_summarised_at_the_top(live_server, new_page, check_page,
+                                                                            width):
+    page = open_page(new_page, live_server, width, who="drafter")
+    page.goto(live_server.url + OPEN_VERSION + "/review")
+    assert page.locator("table.review-table").is_visible()
+    page.locator(".filters-panel > summary").click()
+    page.get_by_label("Stakeholder group").select_option("industry")
+    follow(page.get_by_role("button", name="Apply", exact=True))
+    assert "group=industry" in page.url
+    assert page.locator(".chips").get_by_role("link", name=re.compile("Stakeholder group")).is_visible()
+    page.get_by_label("Disposition for the selected comments").select_option("noted")
+    follow(page.get_by_role("button", name="Apply the disposition"))
+    summary = page.get_by_role("alert")
+    assert "Select at least one comment." in summary.inner_text()
+    box = summary.bounding_box()
+    assert box["y"] < WIDTHS[width]["height"]  # on the first screen, where the browser shows the page from
+    assert page.url.split("?")[0].endswith("/review") and "group=industry" in page.url
+    check_page(page, f"firstuse-10-bulk-error-{width}")
+    follow(page.get_by_role("link", name="Select all on this page"))
+    boxes = page.locator("input[name=ids]")
+    assert boxes.count() > 0 and all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    check_page(page, f"firstuse-10-select-all-{width}")
