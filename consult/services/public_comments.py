@@ -8,8 +8,8 @@ comments are neither listed nor counted. The page, the CSV and the JSON carry th
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..extensions import db
 from ..models import Clause, Comment, Disposition, OpenQuestion, User, Version
@@ -55,7 +55,7 @@ class PublicFilters:
     sort: str = "clause"
 
     @classmethod
-    def from_args(cls, args) -> "PublicFilters":
+    def from_args(cls, args) -> PublicFilters:
         """Read the filters from request arguments, keeping only values that exist."""
         def pick(name, allowed):
             value = (args.get(name) or "").strip()

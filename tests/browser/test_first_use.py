@@ -48,7 +48,8 @@ def test_17_a_visitor_reads_every_public_comment_filters_and_downloads(live_serv
     check_page(page, f"firstuse-17-public-comments-filtered-{width}")
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV", exact=True).click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        text = fh.read()
     assert text.splitlines()[0].startswith("id,url,clause_key") and len(text.splitlines()) > 1
     assert page.get_by_role("link", name="Creative Commons Attribution 4.0 International").is_visible()
 
@@ -174,3 +175,20 @@ def test_10_bulk_disposition_with_nothing_selected_is_summarised_at_the_top(live
     boxes = page.locator("input[name=ids]")
     assert boxes.count() > 0 and all(boxes.nth(i).is_checked() for i in range(boxes.count()))
     check_page(page, f"firstuse-10-select-all-{width}")
+
+
+def test_16_moderator_revokes_an_invitation_after_a_confirmation(live_server, new_page, check_page):
+    page = open_page(new_page, live_server, "1280px", who="moderator")
+    page.goto(live_server.url + "/moderation/invitations")
+    email = f"guest-{re.sub(r'[^0-9]', '', page.evaluate('Date.now().toString()'))}@example.org"
+    page.get_by_label("Email address (optional)").fill(email)
+    follow(page.get_by_role("button", name="Create the invitation"))
+    page.goto(live_server.url + "/moderation/invitations")
+    row = page.get_by_role("row").filter(has_text=email)
+    follow(row.get_by_role("link", name=re.compile("^Revoke")))
+    check_page(page, "firstuse-16-revoke-invitation-1280px")
+    follow(page.get_by_role("button", name="Revoke the invitation"))
+    assert page.get_by_role("row").filter(has_text=email).get_by_text("revoked").is_visible()
+    page.goto(live_server.url + "/moderation/audit")
+    assert page.get_by_role("cell", name="Invitation revoked").first.is_visible()
+    check_page(page, "firstuse-16-audit-1280px")

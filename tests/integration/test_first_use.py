@@ -7,7 +7,6 @@ import pytest
 from consult.extensions import db
 from consult.models import Organisation, utcnow
 from consult.services import comments as comment_service
-from consult.services import moderation as moderation_service
 from tests.factories import PASSWORD, csrf_token, make_user, publish, sign_in
 from tests.integration.test_auth import post_form, registration
 

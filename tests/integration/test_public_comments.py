@@ -67,7 +67,6 @@ def test_every_role_sees_the_same_public_list(app, world, role):
 
 
 def test_pseudonymous_comment_shows_only_its_group(client, world):
-    _version, c, _users = world
     html = client.get(URL + "?clause=measure-i-1-2").get_data(as_text=True)
     assert "PSEUDO-TEXT" in html and "Downstream providers and industry" in html
     assert "Hidden Person" not in html and "Secret Widgets" not in html
@@ -76,7 +75,6 @@ def test_pseudonymous_comment_shows_only_its_group(client, world):
 
 
 def test_filters_counts_sorting_and_pagination(app, client, world):
-    _version, c, _users = world
     html = client.get(URL + "?group=civil-society").get_data(as_text=True)
     assert "PUBLIC-TEXT" in html and "PSEUDO-TEXT" not in html
     # Each filter counts what its values would show given the other filters.
