@@ -276,6 +276,8 @@ def test_12_review_list_shows_clause_labels_and_filters_as_removable_chips(app, 
     assert "Stakeholder group: Downstream providers and industry" in chips and "Type: Concern" in chips
     assert f'href="{VERSION}/review?type=concern"' in chips  # removing the group keeps the type
     assert html.index('class="filters-panel"') < html.index('class="table review-table"')
+    html = client.get(VERSION + "/review?clause=measure-i-1-1").get_data(as_text=True)
+    assert "Clause: Measure I.1.1. Content of records" in html[html.index('class="chips"'):]
     assert "<details class=\"filters-panel\">" in html  # folded: the results are on the first screen
 
 
