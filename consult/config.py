@@ -125,6 +125,7 @@ def load_config() -> dict:
         "CONSULT_LANGUAGES": ["en", "fr"],
         "CONSULT_AUTO_APPROVE": _flag("CONSULT_AUTO_APPROVE"),
         "CONSULT_PAGE_SIZE": _int("CONSULT_PAGE_SIZE", 50),
+        "CONSULT_OPEN_DATA_LICENCE": os.environ.get("CONSULT_OPEN_DATA_LICENCE", "").strip() or "CC-BY-4.0",
         "CONSULT_SESSION_IDLE_MINUTES": _int("CONSULT_SESSION_IDLE_MINUTES", 60),
         "CONSULT_SESSION_ABSOLUTE_HOURS": _int("CONSULT_SESSION_ABSOLUTE_HOURS", 12),
         "CONSULT_REMEMBER_DAYS": remember_days,

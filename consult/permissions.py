@@ -171,3 +171,8 @@ def can_publish_review(user, version) -> bool:
 def can_view_feedback(user, version) -> bool:
     """The published review is public; before publication only staff see a preview."""
     return version.review_published_at is not None or can_review(user, version)
+
+
+def can_view_public_comments(user, version) -> bool:
+    """Every public comment of a published version, and their open data, are for everyone."""
+    return can_view_version(user, version)

@@ -41,8 +41,29 @@ STANCES = {
 
 VISIBILITIES = {
     "public": _l("Public, with my name and organisation"),
-    "pseudonymous": _l("Public, with only my stakeholder group and organisation type"),
+    "pseudonymous": _l("Public, with only my stakeholder group"),
     "confidential": _l("Drafters only (confidential)"),
+}
+
+REPORT_CATEGORIES = {
+    "off-topic": _l("Off-topic: not about this clause or the code"),
+    "abusive": _l("Abusive, hateful or threatening"),
+    "personal-data": _l("Reveals someone's personal data"),
+    "spam": _l("Spam or advertising"),
+    "other": _l("Something else"),
+}
+
+# The same values in the drafters' and moderators' words (filters, tables, exports).
+VISIBILITY_NAMES = {
+    "public": _l("Public with name"),
+    "pseudonymous": _l("Pseudonymous"),
+    "confidential": _l("Confidential"),
+}
+
+COMMENT_STATUSES = {
+    "visible": _l("Received and shown as you chose"),
+    "hidden": _l("Hidden from the public by a moderator"),
+    "withdrawn": _l("Withdrawn by its author"),
 }
 
 DISPOSITIONS = {
@@ -80,6 +101,7 @@ AUDIT_ACTIONS = {
     "reactivate": _l("Account reactivated"),
     "verify-organisation": _l("Organisation verified"),
     "invitation": _l("Invitation created"),
+    "revoke-invitation": _l("Invitation revoked"),
     "hide": _l("Comment hidden"),
     "restore": _l("Comment restored"),
     "dismiss": _l("Report dismissed"),
@@ -100,6 +122,7 @@ AUDIT_FIELDS = {
     "verified": _l("Verified"),
     "email": _l("Email address"),
     "expires_at": _l("Expires (UTC)"),
+    "revoked_at": _l("Revoked"),
     "clause_id": _l("Clause"),
     "version_id": _l("Version"),
     "next_version": _l("Next version"),

@@ -50,7 +50,10 @@ def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
     if value is None:
         return Markup("")
     iso = value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    shown = format_datetime(value, "d MMMM y, HH:mm" if fmt == "medium" else fmt)
+    pattern = "d MMMM y, HH:mm" if fmt == "medium" else fmt
+    if value.day == 1 and str(get_locale() or "").startswith("fr"):
+        pattern = re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1)  # French writes the first "1er": 1er décembre
+    shown = format_datetime(value, pattern)
     return Markup('<time datetime="{}">{} UTC</time>').format(iso, shown)
 
 

@@ -67,6 +67,14 @@ class RegisterForm(Form):
         if not (field.data or "").strip() and self.stakeholder_group.data != "other":
             raise ValidationError(_l("Enter the name of your organisation."))
 
+    def validate_password(self, field):
+        # Checked with the other fields, so that a weak password and a missing organisation show at once.
+        from ..services.accounts import password_problem
+
+        problem = password_problem(field.data or "", user_inputs=[self.email.data or "", self.display_name.data or ""])
+        if problem:
+            raise ValidationError(problem)
+
 
 class ResetRequestForm(Form):
     email = _email_field()

@@ -2,9 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from .base import Form
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
+from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 
 
 class CommentForm(Form):
@@ -40,8 +40,16 @@ class QuestionForm(Form):
 
 
 class ReportForm(Form):
-    reason = TextAreaField(_l("Why should moderators look at this comment?"),
-                           validators=[DataRequired(_l("Say why you report this comment.")), Length(max=2000)])
+    # Without a choice a report counts as "other" (its words then say why); the service checks the value.
+    category = RadioField(_l("What is wrong with this comment?"), choices=list(REPORT_CATEGORIES.items()),
+                          default="other", validate_choice=False, validators=[Optional()])
+    reason = TextAreaField(_l("Anything the moderators should know"),
+                           description=_l("Required if you chose “Something else”. Up to 2,000 characters."),
+                           validators=[Optional(), Length(max=2000)])
+
+    def validate_reason(self, field):
+        if (self.category.data or "other") == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why you report this comment."))
 
 
 class ConfirmForm(Form):

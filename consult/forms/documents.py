@@ -14,9 +14,11 @@ class PublishForm(Form):
     label = StringField(_l("Version label"), validators=[Optional(), Length(max=200)],
                         description=_l("For example: Second draft"))
     opens_at = StringField(_l("Consultation opens (UTC)"), validators=[Optional()],
-                           description=_l("ISO 8601, for example 2026-05-01T09:00. Leave empty to open now."))
+                           description=_l("In UTC, for example 01/05/2026 09:00 or 2026-05-01 09:00. "
+                                                       "Leave empty to open now."))
     closes_at = StringField(_l("Consultation closes (UTC)"), validators=[Optional()],
-                            description=_l("ISO 8601, for example 2026-06-30T23:59."))
+                            description=_l("In UTC, for example 30/06/2026 (the end of that day) or "
+                                                        "2026-06-30 17:00."))
     markdown = TextAreaField(_l("Draft text (Markdown)"), validators=[Optional()])
     upload = FileField(_l("Or upload a Markdown file"))
     confirm = BooleanField(_l("Publish this version"))  # sent by the publish button after the preview

@@ -1,7 +1,7 @@
 """Forms for the drafters' review: dispositions (one or many), assignments and adopted wording."""
 from flask_babel import lazy_gettext as _l
 from .base import Form
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..vocabulary import DISPOSITIONS
@@ -31,6 +31,10 @@ class BulkDispositionForm(Form):
                               validators=[InputRequired(_l("Choose a disposition."))])
     bulk_response = TextAreaField(_l("Response for the selected comments"), description=RESPONSE_HINT,
                                   validators=[Optional(), Length(max=20_000)])
+    # "selected": the ticked rows; "matching": every comment the filters match, on every page.
+    bulk_scope = RadioField(_l("Apply to"), choices=[("selected", _l("The comments ticked on this page")),
+                                                     ("matching", _l("Every comment matching the filters"))],
+                            default="selected", validators=[Optional()])
 
 
 class AssignForm(Form):

@@ -88,6 +88,8 @@ class Report(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     comment_id = db.Column(db.Integer, db.ForeignKey("comment.id"), nullable=False, index=True)
     reporter_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    # off-topic, abusive, personal-data, spam or other (vocabulary.REPORT_CATEGORIES), with the reporter's words
+    category = db.Column(db.String(20), nullable=False, default="other", server_default="other")
     reason = db.Column(db.Text, nullable=False)
     status = db.Column(db.String(20), nullable=False, default="open")  # open, actioned, dismissed
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

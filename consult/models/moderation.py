@@ -33,6 +33,7 @@ class Invitation(db.Model):
     expires_at = db.Column(UTCDateTime, nullable=False)
     used_at = db.Column(UTCDateTime)
     used_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    revoked_at = db.Column(UTCDateTime)  # a moderator took back an unused invitation (who: in the audit log)
 
 
 class OneTimeToken(db.Model):

@@ -47,9 +47,9 @@ def _personal_words(inputs: list[str]) -> list[str]:
 def password_problem(password: str, *, user_inputs: list[str] | None = None) -> str | None:
     """Why a password is refused, or None: 12 to 128 characters, and zxcvbn score of at least 3."""
     if len(password) < PASSWORD_MIN:
-        return _("Use at least %(n)d characters.", n=PASSWORD_MIN)
+        return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        return _("Use at most %(n)d characters.", n=PASSWORD_MAX)
+        return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", PASSWORD_MAX)
     # zxcvbn refuses anything past its max_length (72 by default), so raise it to the longest password allowed;
     # at 128 characters it still takes well under a tenth of a second.
     result = zxcvbn(password, user_inputs=_personal_words(user_inputs or []), max_length=PASSWORD_MAX)
@@ -293,7 +293,8 @@ def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
 def find_invitation(token: str) -> Invitation | None:
     """The unused, unexpired invitation a link's token names, else None."""
     invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+    if (invitation is None or invitation.used_at is not None or invitation.revoked_at is not None
+            or invitation.expires_at <= utcnow()):
         return None
     return invitation
 

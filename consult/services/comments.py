@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
 from ..params import parse_id
-from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
+from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError, rendered
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -196,12 +196,14 @@ def add_question(clause: Clause, author: User, text: str) -> OpenQuestion:
     return question
 
 
-def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
-    """A signed-in user reports a comment to the moderators."""
+def report_comment(comment: Comment, reporter: User, reason: str, category: str = "other") -> Report:
+    """A signed-in user reports a comment to the moderators, with a category and (for "other", required) words."""
     if not permissions.can_report(reporter, comment):
         raise ServiceError(_("You cannot report this comment."))
+    if category not in REPORT_CATEGORIES:
+        raise ServiceError(_("Choose what is wrong with this comment."), field="category")
     reason = (reason or "").strip()
-    if not reason or len(reason) > 2000:
+    if (category == "other" and not reason) or len(reason) > 2000:
         raise ServiceError(_("Say why you report this comment (at most 2,000 characters)."), field="reason")
     already = db.session.scalar(db.select(Report.id).where(Report.comment_id == comment.id,
                                                            Report.reporter_id == reporter.id,
@@ -218,7 +220,7 @@ def report_comment(comment: Comment, reporter: User, reason: str) -> Report:
                                     "You have sent many reports in a short time. Please wait %(num)d minutes; your "
                                     "text is kept below.", max(1, -(-decision.retry_after // 60))),
                            field="reason", status=429)
-    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason)
+    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, category=category)
     db.session.add(report)
     db.session.commit()
     return report
@@ -348,15 +350,47 @@ def earlier_comments(clause: Clause, user) -> list[Comment]:
 
 
 def version_comment_counts(version: Version, user) -> dict[int, Counter]:
-    """Per clause id: a Counter of visible comments by stakeholder group (what the user may see)."""
+    """Per clause id: a Counter by stakeholder group of the comments its page lists under "Comments".
+
+    That is the top-level comments that answer no question, as the user may see them (a withdrawn or hidden one
+    is listed as a placeholder, so it counts): replies sit in their threads, answers under their questions.
+    """
     counts: dict[int, Counter] = defaultdict(Counter)
     rows = db.session.execute(
         db.select(Comment.clause_id, Comment.author_group, db.func.count(Comment.id))
-        .where(Comment.version_id == version.id, Comment.status == "visible", visible_filter(user))
+        .where(Comment.version_id == version.id, Comment.parent_id.is_(None), Comment.question_id.is_(None),
+               visible_filter(user))
         .group_by(Comment.clause_id, Comment.author_group))
     for clause_id, group, n in rows:
         counts[clause_id][group] = n
     return counts
+
+
+@dataclass
+class ClauseQuestions:
+    questions: list[OpenQuestion]
+    answers: int  # answers listed under the questions, as the user may see them
+
+
+def version_questions(version: Version, user) -> dict[int, ClauseQuestions]:
+    """Per clause id with open questions: the questions and how many answers the clause page lists (two queries)."""
+    questions = db.session.scalars(
+        db.select(OpenQuestion).join(Clause, OpenQuestion.clause_id == Clause.id)
+        .where(Clause.version_id == version.id).order_by(OpenQuestion.created_at, OpenQuestion.id)).all()
+    if not questions:
+        return {}
+    result: dict[int, ClauseQuestions] = {}
+    for q in questions:
+        result.setdefault(q.clause_id, ClauseQuestions([], 0)).questions.append(q)
+    rows = db.session.execute(
+        db.select(Comment.clause_id, db.func.count(Comment.id))
+        .where(Comment.version_id == version.id, Comment.parent_id.is_(None), Comment.question_id.is_not(None),
+               visible_filter(user))
+        .group_by(Comment.clause_id))
+    for clause_id, n in rows:
+        if clause_id in result:
+            result[clause_id].answers = n
+    return result
 
 
 def user_contributions(user: User, *, page: int = 1, per_page: int = 50):

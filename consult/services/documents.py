@@ -22,15 +22,41 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 RESERVED_SLUGS = {"new"}  # taken by /documents/new
 
 
-def parse_datetime(value: str | None, field: str) -> datetime | None:
-    """An ISO 8601 string as an aware UTC datetime (a time without zone is taken as UTC)."""
+# A date as people type it, day first (31/03/2027, 31.03.2027, 31-03-2027), with an optional time (17:00, 17.00,
+# 17h00): these sites are European, so 03/04/2027 is the 3rd of April.
+DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ ,T]+(\d{1,2})[:.h](\d{2}))?$")
+
+
+def _read_datetime(text: str) -> tuple[datetime, bool]:
+    """(the datetime, whether a time was given) from ISO 8601 or a day-first date; ValueError if neither."""
+    match = DAY_FIRST.match(text)
+    if match:
+        day, month, year, hour, minute = match.groups()
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0)), hour is not None
+    parsed = datetime.fromisoformat(text)
+    return parsed, len(text) > 10
+
+
+def parse_datetime(value: str | None, field: str, label: str | None = None, *,
+                   end_of_day: bool = False) -> datetime | None:
+    """A date and time as an aware UTC datetime (a time without zone is UTC), from ISO 8601 or a day-first date.
+
+    With `end_of_day`, a date without a time means the end of that day (a consultation that "closes on 31/03").
+    `label` names the field for people; without it (the command line) the message names `field`.
+    """
     if value is None or not str(value).strip():
         return None
+    text = str(value).strip()
     try:
-        parsed = datetime.fromisoformat(str(value).strip())
+        parsed, has_time = _read_datetime(text)
     except ValueError:
+        if label:
+            raise ServiceError(_("%(label)s: enter a date like 31/03/2027 or 2027-03-31, with a time if you wish "
+                                 "(31/03/2027 17:00), in UTC.", label=label), field=field) from None
         raise ServiceError(_("%(field)s: '%(value)s' is not an ISO 8601 date and time (e.g. 2026-05-01T12:00:00Z)",
                              field=field, value=value), field=field) from None
+    if end_of_day and not has_time:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
@@ -74,8 +100,8 @@ def check_publication(*, document: Document | None, slug: str, data: bytes | str
         if get_document(slug):
             raise ServiceError(_("A document with this slug exists already; publish a new version from its page "
                                  "instead."), field="slug")
-    opens = parse_datetime(opens_at, "opens_at")
-    closes = parse_datetime(closes_at, "closes_at")
+    opens = parse_datetime(opens_at, "opens_at", _("Consultation opens"))
+    closes = parse_datetime(closes_at, "closes_at", _("Consultation closes"), end_of_day=True)
     check_window(opens or utcnow(), closes)
     return read_draft(data), opens, closes
 

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 
+from flask_babel import format_datetime
+
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
@@ -257,6 +261,54 @@ def create_invitation(actor, *, email: str | None, role: str, days: int = INVITA
     return invitation, token
 
 
+def mail_invitation(invitation: Invitation, link: str) -> bool:
+    """Send an invitation bound to an address its link (after the commit; False if the mail failed)."""
+    if not invitation.email:
+        return False
+    days = max(1, round((invitation.expires_at - utcnow()).total_seconds() / 86400))
+    body = ngettext(
+        "You are invited to take part in a consultation on Consult.\n\nOpen this link to create your account "
+        "(it works once, for %(num)d day): %(link)s\n\nIf you did not expect this, ignore this message.",
+        "You are invited to take part in a consultation on Consult.\n\nOpen this link to create your account "
+        "(it works once, for %(num)d days): %(link)s\n\nIf you did not expect this, ignore this message.",
+        days, link=link)
+    return _mail(invitation.email, _("Your invitation to Consult"), body)
+
+
+def revoke_invitation(actor, invitation: Invitation, reason: str | None = None) -> None:
+    """Take back an unused invitation: its link stops working at once; audited."""
+    if not permissions.can_moderate(actor):
+        raise _refused()
+    if invitation.used_at is not None:
+        raise ServiceError(_("This invitation was already used; suspend the account instead."), status=409)
+    if invitation.revoked_at is not None:
+        raise ServiceError(_("This invitation was already revoked."), status=409)
+    invitation.revoked_at = utcnow()
+    record(actor, "revoke-invitation", "invitation", invitation.id, {"email": invitation.email},
+           {"revoked_at": invitation.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")}, _reason(reason, required=False))
+    db.session.commit()
+
+
+def approve_registrations(actor, users: list[User]) -> tuple[int, int]:
+    """Approve several pending accounts, each as its own audited decision; (approved, told by mail)."""
+    approved = told = 0
+    for user in users:
+        if user.status != "pending":
+            continue
+        told += bool(approve_registration(actor, user))
+        approved += 1
+    return approved, told
+
+
+def pending_by_ids(ids) -> list[User]:
+    """The pending accounts with these ids."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db.session.scalars(db.select(User).where(User.id.in_(wanted), User.status == "pending")
+                                   .order_by(User.created_at)))
+
+
 def get_invitation(invitation_id: int) -> Invitation | None:
     """An invitation by id, or None."""
     return db.session.get(Invitation, invitation_id)
@@ -292,6 +344,18 @@ def _day_start(day: date) -> datetime:
 def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
               date_to: date | None = None, page: int = 1, per_page: int = 50) -> Page:
     """Audit rows matching the filters, newest first; the dates are whole UTC days, both included."""
+    return paginate(audit_statement(action=action, actor=actor, target_type=target_type, date_from=date_from,
+                                    date_to=date_to), page, per_page)
+
+
+def audit_rows(**filters):
+    """Every audit row matching the filters, newest first, fetched in windows (for the CSV export)."""
+    return db.session.scalars(audit_statement(**filters).execution_options(yield_per=500))
+
+
+def audit_statement(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
+                    date_to: date | None = None):
+    """The audit rows the filters select, newest first."""
     stmt = db.select(AuditEntry)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
@@ -304,13 +368,18 @@ def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_
         stmt = stmt.where(AuditEntry.created_at >= _day_start(date_from))
     if date_to:
         stmt = stmt.where(AuditEntry.created_at < _day_start(date_to + timedelta(days=1)))
-    stmt = stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    return paginate(stmt, page, per_page)
+    return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+
+
+AUDIT_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def _audit_value(value):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, str) and AUDIT_TIME.match(value):  # a time, as people read it (the zone named)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return format_datetime(moment, "d MMMM y, HH:mm") + " UTC"
     if isinstance(value, str) and value in AUDIT_VALUES:
         return AUDIT_VALUES[value]
     return value

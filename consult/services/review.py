@@ -276,6 +276,25 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
     return len(comments)
 
 
+def next_without_disposition(version: Version, after: Comment) -> Comment | None:
+    """The next visible comment of the version, in clause order, that has no disposition yet (wrapping round)."""
+    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+            .where(Comment.version_id == version.id, Comment.status == "visible", Disposition.id.is_(None),
+                   Comment.id != after.id)
+            .order_by(Clause.position, Comment.created_at, Comment.id))
+    key = (after.clause.position, after.created_at, after.id)
+    later = stmt.where(db.tuple_(Clause.position, Comment.created_at, Comment.id) > key)
+    return db.session.scalars(later.limit(1)).first() or db.session.scalars(stmt.limit(1)).first()
+
+
+def matching_ids(version: Version, f: ReviewFilters, user) -> list[int]:
+    """The ids of every comment the review filters match (for "apply to all N matching")."""
+    stmt = (db.select(Comment.id).join(Clause, Comment.clause_id == Clause.id)
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id))
+    return list(db.session.scalars(_filtered(stmt, version, f, user)))
+
+
 def comments_by_ids(version: Version, ids) -> list[Comment]:
     """The comments of this version with these ids, dispositions loaded (ids of other versions are ignored)."""
     wanted = {i for i in map(parse_id, ids) if i is not None}
@@ -604,15 +623,18 @@ def feedback_counts(version: Version) -> list[tuple[Clause, int, int, int]]:
 
 # --- exports ----------------------------------------------------------------------------------------------
 
+# New columns go at the end, so that spreadsheets and scripts built on the earlier ones keep working.
 EXPORT_COLUMNS = ("clause_number", "clause_heading", "receipt", "stakeholder_group", "organisation", "type",
-                  "comment", "proposed_wording", "disposition", "response", "addressed_in_version")
+                  "comment", "proposed_wording", "disposition", "response", "addressed_in_version",
+                  "author", "stance", "received_at", "visibility", "endorsements")
 
 
 def export_headers() -> list[str]:
     """Column titles of the comment–response table, for people."""
     return [_("Clause number"), _("Clause heading"), _("Comment receipt"), _("Stakeholder group"),
             _("Organisation"), _("Type"), _("Comment"), _("Proposed wording"), _("Disposition"), _("Response"),
-            _("Addressed in version")]
+            _("Addressed in version"), _("Name"), _("Stance"), _("Received (UTC)"), _("Visibility"),
+            _("Endorsements")]
 
 
 def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
@@ -632,6 +654,9 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
             "type": row.type, "comment": row.body, "proposed_wording": row.proposed_wording or "",
             "disposition": row.status or "", "response": row.response or "", "addressed_in_version": addressed,
+            "author": (row.display_name or "") if show_organisation(row.visibility) else "",
+            "stance": row.stance or "", "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "visibility": row.visibility, "endorsements": row.endorsement_count,
         }
 
 
@@ -639,8 +664,9 @@ def _export_select():
     return (db.select(Comment.id, Clause.number, Clause.heading, Comment.receipt, Comment.author_group,
                       Comment.author_organisation, Comment.visibility, Comment.type, Comment.body,
                       Comment.proposed_wording, Disposition.status, Disposition.response,
-                      Disposition.addressed_in_version_id)
-            .join(Clause, Comment.clause_id == Clause.id)
+                      Disposition.addressed_in_version_id, User.display_name, Comment.stance, Comment.created_at,
+                      Comment.endorsement_count)
+            .join(Clause, Comment.clause_id == Clause.id).join(User, Comment.author_id == User.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id))
 
 

@@ -1,6 +1,7 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -9,9 +10,8 @@ from ..services import ServiceError
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
-from ..params import parse_id
+from ..params import int_arg, page_arg, parse_id
 from ..web import safe_next
-from ..params import page_arg
 
 bp = Blueprint("comments", __name__)
 
@@ -53,7 +53,8 @@ def clause_page(document, version, clause, *, form=None, status=200):
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
-        form=form or new_comment_form(proposed_wording=clause.body), question_form=QuestionForm(), confirm_form=ConfirmForm(),
+        form=form or new_comment_form(proposed_wording=clause.body, question_id=str(int_arg("question") or "")),
+        question_form=QuestionForm(), confirm_form=ConfirmForm(),
         **document_service.clause_context(outline, clause)), status
 
 
@@ -62,8 +63,10 @@ def _comment_attempt_refused() -> str | None:
     decision = limit_from_config("comment", 30, 60).hit(str(current_user.id))
     if decision.allowed:
         return None
-    return _("You have posted many comments in a short time. Please wait %(n)d seconds and send again; your text "
-             "is kept below.", n=decision.retry_after)
+    return ngettext(
+        "You have posted many comments in a short time. Please wait %(num)d second and send again; your text is "
+        "kept below.", "You have posted many comments in a short time. Please wait %(num)d seconds and send "
+        "again; your text is kept below.", decision.retry_after)
 
 
 def _posted_parent(form, clause):
@@ -188,13 +191,16 @@ def endorse(comment_id):
     if not form.validate_on_submit():
         abort(400)
     endorse = request.form.get("endorse", "1") == "1"
+    # Back where the reader pressed the button (the clause page, its filters and page), at the comment itself.
+    back = safe_next(request.form.get("next"), url_for("comments.show", comment_id=comment.id)).split("#")[0]
+    back += f"#comment-{comment.id}"
     try:
         comment_service.set_endorsement(comment, current_user, endorse)
     except ServiceError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("comments.show", comment_id=comment.id)), 303
+        return redirect(back, 303)
     flash(_("You endorse this comment.") if endorse else _("Your endorsement was withdrawn."), "success")
-    return redirect(safe_next(request.form.get("next"), url_for("comments.show", comment_id=comment.id)))
+    return redirect(back, 303)
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
@@ -206,11 +212,12 @@ def report(comment_id):
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            comment_service.report_comment(comment, current_user, form.reason.data)
+            comment_service.report_comment(comment, current_user, form.reason.data,
+                                           form.category.data or "other")
             flash(_("Thank you. The moderators will look at this comment."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            form.reason.errors.append(exc.message)
+            getattr(form, exc.field or "reason", form.reason).errors.append(exc.message)
             return render_template("comments/report.html", comment=comment, form=form), exc.status
     return render_template("comments/report.html", comment=comment, form=form), \
         400 if request.method == "POST" else 200

@@ -1,6 +1,7 @@
 """Documents, versions and clauses; publishing a version."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -43,7 +44,8 @@ def version(slug, number):
     clauses = document_service.version_clauses(version)
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
-                           counts=comment_service.version_comment_counts(version, current_user))
+                           counts=comment_service.version_comment_counts(version, current_user),
+                           questions=comment_service.version_questions(version, current_user))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
@@ -74,7 +76,8 @@ def _publish(document=None):
                 version = document_service.publish_version(
                     slug=slug, data=data, title=form.title.data, label=form.label.data,
                     opens_at=opens_at, closes_at=closes_at, actor=current_user)
-                flash(_("Published %(label)s with %(n)d clauses.", label=version.label, n=version.clause_count),
+                flash(ngettext("Published %(label)s with %(num)d clause.", "Published %(label)s with %(num)d clauses.",
+                               version.clause_count, label=version.label),
                       "success")
                 return redirect(url_for("documents.version", slug=slug, number=version.number))
         except ServiceError as exc:

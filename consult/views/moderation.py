@@ -1,5 +1,9 @@
 """The moderation console: registrations, users, reports, invitations and the audit log."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+import csv
+import io
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,8 +16,9 @@ from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, Re
 from ..services import ServiceError
 from ..models import utcnow
 from ..services import moderation as service
-from ..vocabulary import ROLES
 from ..params import page_arg
+from ..services.review import excel_safe
+from ..vocabulary import AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -112,6 +117,21 @@ def approve(user_id):
     return redirect(url_for("moderation.registrations"))
 
 
+@bp.post("/registrations/approve")
+def approve_selected():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        users = service.pending_by_ids(request.form.getlist("ids"))
+        if not users:
+            flash(_("Select at least one account to approve."), "error")
+            return redirect(url_for("moderation.registrations"))
+        approved, told = service.approve_registrations(current_user, users)
+        flash(ngettext("%(num)d account is approved and told by email.",
+                       "%(num)d accounts are approved and told by email.", approved), "success")
+        _mail_notice(told == approved)
+    return redirect(url_for("moderation.registrations"))
+
+
 @bp.route("/registrations/<int:user_id>/reject", methods=["GET", "POST"])
 def reject(user_id):
     user = _load_user(user_id)
@@ -199,8 +219,9 @@ def suspend(user_id):
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            flash(_("%(name)s's account is suspended; %(n)d open sessions were ended.", name=target.display_name,
-                    n=ended), "success")
+            flash(ngettext("%(name)s's account is suspended; %(num)d open session was ended.",
+                           "%(name)s's account is suspended; %(num)d open sessions were ended.", ended,
+                           name=target.display_name), "success")
             return redirect(url_for("moderation.user", user_id=target.id))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/suspend.html", user=target, form=form), status
@@ -273,6 +294,9 @@ def invitations():
             # The token is stored only as a hash. It passes once through the signed session to the page that shows
             # it, so reloading that page cannot post the form again and create a second invitation.
             session[_NEW_INVITATION] = {"id": invitation.id, "link": invitation_url(token)}
+            if invitation.email and not service.mail_invitation(invitation, invitation_url(token)):
+                flash(_("The invitation is created, but the email could not be sent: give the link below "
+                        "to the person yourself."), "warning")
             return redirect(url_for("moderation.invitation_created", invitation_id=invitation.id))
     page = service.list_invitations(_page_number(), _page_size())
     people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
@@ -294,6 +318,26 @@ def invitation_created(invitation_id):
     return response
 
 
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
+def revoke_invitation(invitation_id):
+    invitation = service.get_invitation(invitation_id)
+    if invitation is None:
+        abort(404)
+    if invitation.used_at is not None or invitation.revoked_at is not None:
+        flash(_("Only an unused invitation can be revoked."), "error")
+        return redirect(url_for("moderation.invitations"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.revoke_invitation(current_user, invitation, request.form.get("reason"))
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash(_("The invitation is revoked: its link no longer works."), "success")
+        return redirect(url_for("moderation.invitations"))
+    return render_template("moderation/revoke_invitation.html", invitation=invitation, form=form)
+
+
 # --- the audit log (read-only: no route edits or deletes a row) ----------------------------------------------
 
 @bp.get("/audit")
@@ -309,6 +353,42 @@ def audit():
                              date_to=filters.date_to.data, page=_page_number(), per_page=_page_size())
     return render_template("moderation/audit.html", filters=filters, page=page,
                            targets=service.audit_targets(page.items), changes=service.audit_changes)
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    if not permissions.can_view_audit(current_user):
+        abort(403)
+    actions, target_types = service.audit_choices()
+    filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
+    if request.args and not filters.validate():
+        abort(400)
+    rows = service.audit_rows(action=filters.action.data or "", actor=filters.actor.data or "",
+                              target_type=filters.target_type.data or "", date_from=filters.date_from.data,
+                              date_to=filters.date_to.data)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow([_("Time (UTC)"), _("Actor"), _("Actor's email"), _("Action"), _("Target"), _("Target id"),
+                         _("Change"), _("Reason")])
+        for n, entry in enumerate(rows, 1):
+            change = "; ".join(f"{name}: {'—' if b is None else b} → {'—' if a is None else a}"
+                               for name, b, a in service.audit_changes(entry))
+            writer.writerow([excel_safe(v) for v in (
+                entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.actor.display_name if entry.actor else "",
+                entry.actor.email if entry.actor else "", AUDIT_ACTIONS.get(entry.action, entry.action),
+                AUDIT_TARGET_TYPES.get(entry.target_type, entry.target_type), entry.target_id, change,
+                entry.reason or "")])
+            if n % 200 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
 
 
 # --- reports on comments ----------------------------------------------------------------------------------

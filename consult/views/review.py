@@ -8,6 +8,7 @@ import json
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.comments import ConfirmForm
@@ -18,8 +19,8 @@ from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
-from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
 from ..params import page_arg, parse_id
+from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
 
 bp = Blueprint("review", __name__)
 
@@ -72,7 +73,8 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
         bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
-        selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None},
+        selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None}
+        | ({c.id for c in page.page.items} if request.args.get("select") == "page" else set()),
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
         export_args=filters.as_args()), status
 
@@ -86,18 +88,22 @@ def workspace(slug, number):
 
 
 @bp.post(BASE + "/review/bulk")
+@bp.post(BASE + "/review")  # the form posts to the list's own address, so an error keeps the URL and filters
 def bulk_dispose(slug, number):
     document, version, redirect_ = _load_for_review(slug, number)
     if redirect_:
         return redirect_
     _require_dispose()
     form = BulkDispositionForm()
-    comments = review_service.comments_by_ids(version, request.form.getlist("ids"))
+    filters = ReviewFilters.from_args(request.args)
+    ids = (review_service.matching_ids(version, filters, current_user) if form.bulk_scope.data == "matching"
+           else request.form.getlist("ids"))
+    comments = review_service.comments_by_ids(version, ids)
     if form.validate_on_submit():
         try:
             n = review_service.bulk_dispose(comments, current_user, form.bulk_status.data, form.bulk_response.data)
-            flash(_("%(n)d comments marked “%(status)s”.", n=n, status=DISPOSITIONS[form.bulk_status.data]),
-                  "success")
+            flash(ngettext("%(num)d comment marked “%(status)s”.", "%(num)d comments marked “%(status)s”.", n,
+                           status=DISPOSITIONS[form.bulk_status.data]), "success")
             return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
         except ServiceError as exc:
             field = form.bulk_status if exc.field == "status" else form.bulk_response
@@ -129,7 +135,10 @@ def publish(slug, number):
 
 def _disposition_form(document, version, comment, form=None):
     form = form or DispositionForm()
-    form.addressed_in.choices = [("", _("Not yet"))] + [(str(v.id), v.label) for v in document.versions]
+    # A comment is addressed by a later version than the one it was made on; the next appears once published.
+    form.addressed_in.choices = [("", _("Not yet"))] + [
+        (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
+        for v in document.versions if v.number > version.number]
     return form
 
 
@@ -190,6 +199,12 @@ def dispose(slug, number, comment_id):
             review_service.set_disposition(comment, current_user, form.status.data, form.response.data,
                                            addressed_in_version=addressed, duplicate_of=duplicate)
             flash(_("Disposition saved for %(receipt)s.", receipt=comment.receipt), "success")
+            if request.form.get("then") == "next":
+                following = review_service.next_without_disposition(version, comment)
+                if following is None:
+                    flash(_("Every comment on this version has a disposition."), "success")
+                    return redirect(_workspace_url(document, version))
+                return redirect(url_for("review.comment", slug=slug, number=number, comment_id=following.id))
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
             field = getattr(form, {"addressed_in": "addressed_in"}.get(exc.field, exc.field or "status"), form.status)
@@ -332,6 +347,8 @@ def _labelled(row: dict) -> dict:
     row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
     row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
     row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
+    row["stance"] = str(STANCES.get(row["stance"], row["stance"]))
+    row["visibility"] = str(VISIBILITY_NAMES.get(row["visibility"], row["visibility"]))
     return row
 
 

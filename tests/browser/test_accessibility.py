@@ -20,6 +20,7 @@ MAIN_PAGES = [
     (None, DOC + "/redline?from=1&to=2&view=side"),
     (None, OPEN_VERSION + "/clauses/measure-ii-2-2/history"),
     (None, DOC + "/versions/1/feedback"),
+    (None, DOC + "/versions/1/comments"),
     (None, "/search?q=documentation"),
     (None, "/auth/sign-in"),
     (None, "/auth/register"),

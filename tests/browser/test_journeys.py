@@ -130,7 +130,8 @@ def test_journey_2_endorse_reply_report_and_hide(live_server, new_page, check_pa
     second.goto(f"{live_server.url}/comments/{reported_id}")
     follow(second.locator(f"#comment-{reported_id}").get_by_role("link", name="Report"))
     check_page(second, "report-comment")
-    second.get_by_label("Why should moderators look at this comment?").fill("Off topic for this measure.")
+    second.get_by_label("Off-topic: not about this clause or the code").check()
+    second.get_by_label("Anything the moderators should know").fill("Off topic for this measure.")
     follow(second.get_by_role("button", name="Send the report"))
     assert second.get_by_role("status").first.is_visible()
 
@@ -201,6 +202,7 @@ def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, n
     drafter.goto(live_server.url + version1)
     follow(drafter.get_by_role("link", name="Review comments"))
     check_page(drafter, "review-workspace")
+    drafter.locator(".filters-panel > summary").click()  # the filters fold under the results' heading
     drafter.get_by_label("Stakeholder group").select_option("civil-society")
     follow(drafter.get_by_role("button", name="Apply", exact=True))
     assert "group=civil-society" in drafter.url

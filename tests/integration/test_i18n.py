@@ -233,3 +233,57 @@ def test_templates_have_no_visible_text_outside_the_catalogue():
     found = {str(path.relative_to(ROOT)): text for path in templates
              if (text := visible_literal_text(path.read_text(encoding="utf-8")))}
     assert not found, f"wrap these in _() or {{% trans %}}: {found}"
+
+
+# A number before one of these words needs ngettext ("1 open sessions were ended" was a gettext string).
+COUNTED_NOUNS = ("comment", "clause", "answer", "question", "endorsement", "session", "second", "minute", "hour",
+                 "day", "character", "report", "account", "invitation", "registration", "word", "version", "time")
+# Owned by the sign-in throttling and mail code, to be moved to ngettext there (#14); listed so that no new one hides.
+PLURAL_PENDING = {"Too many failed sign-in attempts. Try again in %(n)d minutes.",
+                  "Too many password reset requests from your network. Try again in %(n)d minutes.",
+                  "Choose between 1 and %(n)d days."}
+
+
+def test_a_number_before_a_noun_uses_plural_forms(extracted):
+    # "%(n)d open sessions" counts sessions; "version %(old)d to version %(new)d" counts nothing.
+    counted = re.compile(r"%\(\w+\)d (?:(?!to |of |and |in )[a-z-]+ )?(?:" + "|".join(COUNTED_NOUNS) + r")s?\b")
+    singular_only = [m.id for m in extracted if m.id and not m.pluralizable and counted.search(m.id)
+                     and m.id not in PLURAL_PENDING and not m.id.startswith("Someone (probably you)")]
+    assert not singular_only, f"use ngettext for: {singular_only}"
+
+
+def test_french_plural_forms_agree(app, french):
+    from flask_babel import force_locale, ngettext, pgettext
+
+    # French counts 0 and 1 as singular and 2 up as plural; every plural entry has two different forms
+    # when its English forms differ (a feminine or plural agreement is easy to forget).
+    same = [m.id for m in french if m.id and m.pluralizable and m.id[0] != m.id[1] and m.string[0] == m.string[1]]
+    assert not same, f"French singular and plural are identical: {same}"
+    with force_locale("fr"):
+        assert ngettext("%(num)d comment", "%(num)d comments", 0) == "0 commentaire"
+        assert ngettext("%(num)d comment", "%(num)d comments", 1) == "1 commentaire"
+        assert ngettext("%(num)d comment", "%(num)d comments", 57) == "57 commentaires"
+        assert pgettext("clauses, in a table of counts", "Removed") == "Supprimées"
+
+
+def test_french_dates_write_the_first_of_the_month_1er(client):
+    closes = utcnow().replace(year=2099, month=12, day=1, hour=9, minute=5, second=0, microsecond=0)
+    publish(label="First draft", opens_at=utcnow() - timedelta(days=1), closes_at=closes)
+    page = "/documents/sample-code/versions/1"
+    french = client.get(page, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert ">1er décembre 2099, 09:05 UTC</time>" in french
+    english = client.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert ">1 December 2099, 09:05 UTC</time>" in english
+
+
+def test_redline_summary_agrees_in_french(client):
+    publish(label="First draft")
+    from tests.integration.test_publish_lineage import NEXT_DRAFT
+
+    publish(text=NEXT_DRAFT, label="Second draft")
+    html = client.get("/documents/sample-code/redline?from=1&to=2", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True)
+    summary = html[html.index("<caption>Résumé"):]
+    summary = summary[:summary.index("</table>")]
+    for word in ("Ajoutées", "Supprimées", "Modifiées", "Renumérotées", "Déplacées", "Inchangées"):
+        assert f">{word}</th>" in summary

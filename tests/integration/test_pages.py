@@ -155,7 +155,7 @@ def test_publish_errors_keep_the_text_and_name_the_line(client):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'role="alert"' in html and "unique-words-kept" in html
-    assert "ISO 8601" in html
+    assert "Consultation closes: enter a date like 31/03/2027" in html and "closes_at:" not in html
     assert db.session.scalar(db.select(db.func.count(Document.id))) == 0
     response = _publish_form(client, "/documents/new", slug="dup", markdown=text, confirm="y")
     assert response.status_code == 400 and "Line 5" in response.get_data(as_text=True)

@@ -51,7 +51,8 @@ GET = {
     "comments.contributions": SIGNED_IN,
     "moderation.home": MODERATORS, "moderation.registrations": MODERATORS, "moderation.users": MODERATORS,
     "moderation.user": MODERATORS, "moderation.invitations": MODERATORS, "moderation.audit": MODERATORS,
-    "moderation.invitation_created": MODERATORS,
+    "moderation.invitation_created": MODERATORS, "moderation.audit_csv": MODERATORS,
+    "moderation.revoke_invitation": MODERATORS,
     "moderation.reports": MODERATORS, "moderation.suspend": MODERATORS,
     # The target account is active, so there is nothing to reject: moderators are sent back to its page.
     "moderation.reject": row(OUT, 403, 403, 403, 403, ELSEWHERE, ELSEWHERE),
@@ -61,6 +62,7 @@ GET = {
     # Version 2 is still open, so its review is unpublished: staff see a preview, the public export waits.
     "review.feedback": row(404, 404, 404, 404, 200, 200, 200),
     "review.feedback_export_csv": row(404, 404, 404, 404, 404, 404, 404),
+    "public_comments.index": PUBLIC, "public_comments.export_csv": PUBLIC, "public_comments.export_json": PUBLIC,
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
@@ -76,6 +78,7 @@ POST_REFUSED = {
     "moderation.reactivate": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.verify_organisation": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.dismiss": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
+    "moderation.approve_selected": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "moderation.restore": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
     "review.adopt": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.assign_clause": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
@@ -135,6 +138,7 @@ def test_get_routes_answer_as_the_rules_allow(world):
         path = rule.build({k: values[k] for k in rule.arguments})[1]
         for role, expected in GET[rule.endpoint].items():
             response = clients[role].get(path)
+            response.close()  # a streamed download must end inside its own request, as a server ends it
             got = response.status_code
             to_sign_in = got == 302 and "/auth/sign-in" in response.headers["Location"]
             ok = (got == 302 and not to_sign_in) if expected == ELSEWHERE else \
