@@ -170,7 +170,7 @@ def test_endorse_next_goes_through_the_same_check(app):
     _, client = participant_client(app)
     response = client.post(f"/comments/{comment.id}/endorse", data={
         "csrf_token": csrf_token(client, f"/comments/{comment.id}"), "next": "/comments/\t/evil.example"})
-    assert response.headers["Location"] == f"/comments/{comment.id}"
+    assert response.headers["Location"] == f"/comments/{comment.id}#comment-{comment.id}"
 
 
 # --- 4. proxies and lock-outs -------------------------------------------------------------------------------
