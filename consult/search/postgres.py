@@ -54,6 +54,8 @@ BATCH = 500
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: ts_headline's markers, made <mark> after escaping
 HEADLINE_OPTIONS = (f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=12, "
                     'FragmentDelimiter=" … "')
+SHORT_TEXT = 240  # a text this short is shown whole, its words marked
+HEADLINE_WHOLE = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, HighlightAll=true"
 
 # search_document as this module reads and writes it, with the PostgreSQL-only tsvector column.
 documents = Table("search_document", MetaData(), *(c._copy() for c in SearchDocument.__table__.columns),
@@ -205,11 +207,11 @@ class _Leaves:
             return
         parts, params = [], {}
         forms = {
-            "term": f"to_tsquery('{STEMMED}', quote_literal(:p{{n}}) || ':ABC')",
-            "prefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || ':*D')",
+            "term": f"to_tsquery('{STEMMED}', quote_literal(:p{{n}}) || '\\:ABC')",
+            "prefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*D')",
             "phrase": f"phraseto_tsquery('{STEMMED}', :p{{n}})",
             "hterm": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}))",
-            "hprefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || ':*')",
+            "hprefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*')",
             "hphrase": f"phraseto_tsquery('{WORDS}', :p{{n}})",
         }
         for (kind, text), n in sorted(self.requests.items(), key=lambda kv: kv[1]):
@@ -435,9 +437,11 @@ def headlines(texts: list[str], compiled: Compiled) -> list[Markup]:
     if not compiled.highlight:
         return [_plain_snippet(t) for t in texts]
     rows = db.session.execute(sql(
-        "SELECT ts_headline(CAST(:config AS regconfig), t, CAST(:q AS tsquery), :options) "
+        "SELECT ts_headline(CAST(:config AS regconfig), t, CAST(:q AS tsquery), "
+        "CASE WHEN length(t) <= :short THEN :whole ELSE :options END) "
         "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"),
         {"config": compiled.highlight_config, "q": compiled.highlight, "options": HEADLINE_OPTIONS,
+         "short": SHORT_TEXT, "whole": HEADLINE_WHOLE,
          "texts": [escape(t or "", quote=True) for t in texts]}).scalars().all()
     out = []
     for text, marked in zip(texts, rows):
@@ -521,7 +525,7 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
             ORDER BY tf DESC, length(lexeme) DESC LIMIT 40)
         SELECT lexeme, tf, (SELECT count(*) FROM (
                    SELECT 1 FROM search_document s
-                   WHERE s.kind = 'comment' AND s.tsv @@ CAST(quote_literal(lexeme) || ':BC' AS tsquery)
+                   WHERE s.kind = 'comment' AND s.tsv @@ CAST(quote_literal(lexeme) || '\\:BC' AS tsquery)
                    LIMIT 5000) AS x) AS df
         FROM terms"""), {"text": text}).all()
     if not rows:
@@ -529,7 +533,7 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
     total = db.session.scalar(sql("SELECT count(*) FROM search_document WHERE kind = 'comment'")) or 1
     weighted = sorted(((r.tf * math.log(1 + total / (1 + r.df)), r.lexeme) for r in rows), reverse=True)
     key_terms = [lexeme for _weight, lexeme in weighted[:numterms]]
-    tsq = db.session.scalar(sql("SELECT CAST(string_agg(CAST(quote_literal(w) || ':BC' AS tsquery)::text, ' | ') "
+    tsq = db.session.scalar(sql("SELECT CAST(string_agg(CAST(quote_literal(w) || '\\:BC' AS tsquery)::text, ' | ') "
                                 "AS text) FROM unnest(CAST(:words AS text[])) AS w"), {"words": key_terms})
     compiled = Compiled(None, tsq, tsq, STEMMED, None)
     where = and_(D.tsv.op("@@")(cast(literal(tsq), TSQUERY)), D.object_id != comment.id,
