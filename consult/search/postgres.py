@@ -78,23 +78,32 @@ def include_object(obj, name, type_, reflected, compare_to):
 _COLUMNS = ("kind, object_id, clause_id, document, version, clause_key, \"group\", type, disposition, visibility, "
             "status, author_id, audience, created_at, tsv")
 
+def clause_vector(number: str, heading: str, body: str) -> str:
+    """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B."""
+    return (f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
+            f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
+            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D')")
+
+
+def comment_vector(body: str, wording: str) -> str:
+    """SQL for a comment's tsvector: the text weighs B, the proposed wording C."""
+    return (f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
+            f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
+            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D')")
+
+
+AUDIENCE = "CASE WHEN {status} = 'visible' AND {visibility} <> 'confidential' THEN 'public' ELSE 'restricted' END"
+
 _CLAUSES = f"""
 SELECT 'clause', cl.id, cl.id, d.slug, v.number::text, cl.key, NULL, NULL, NULL, NULL, NULL, NULL, 'public',
-       v.published_at,
-       setweight(to_tsvector('{STEMMED}', coalesce(cl.number, '') || ' ' || coalesce(cl.heading, '')), 'A')
-       || setweight(to_tsvector('{STEMMED}', coalesce(cl.body, '')), 'B')
-       || setweight(to_tsvector('{WORDS}', concat_ws(' ', cl.number, cl.heading, cl.body)), 'D')
+       v.published_at, {clause_vector("cl.number", "cl.heading", "cl.body")}
 FROM clause cl JOIN version v ON v.id = cl.version_id JOIN document d ON d.id = v.document_id
 """
 
 _COMMENTS = f"""
 SELECT 'comment', c.id, c.clause_id, d.slug, v.number::text, cl.key, c.author_group, c.type, ds.status,
-       c.visibility, c.status, c.author_id,
-       CASE WHEN c.status = 'visible' AND c.visibility <> 'confidential' THEN 'public' ELSE 'restricted' END,
-       c.created_at,
-       setweight(to_tsvector('{STEMMED}', c.body), 'B')
-       || setweight(to_tsvector('{STEMMED}', coalesce(c.proposed_wording, '')), 'C')
-       || setweight(to_tsvector('{WORDS}', concat_ws(' ', c.body, c.proposed_wording)), 'D')
+       c.visibility, c.status, c.author_id, {AUDIENCE.format(status="c.status", visibility="c.visibility")},
+       c.created_at, {comment_vector("c.body", "c.proposed_wording")}
 FROM comment c JOIN clause cl ON cl.id = c.clause_id JOIN version v ON v.id = c.version_id
      JOIN document d ON d.id = v.document_id LEFT JOIN disposition ds ON ds.comment_id = c.id
 """
@@ -470,27 +479,25 @@ def _with_snippets(items: list[Result], compiled: Compiled) -> list[Result]:
     return items
 
 
-def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-           sort: str = "relevance") -> SearchPage:
-    """Search clauses and comments as `user`: filtered in SQL, then checked again row by row."""
+def run_query(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
+              sort: str = "relevance") -> tuple[list[IndexHit], int, int, dict, Compiled]:
+    """One page of hits the reader may see, the exact total and the facets, all in SQL (no rows loaded)."""
     filters = filters or {}
     compiled = compile_query(qstring, user)
-    query_text = (qstring or "").strip()
     if compiled.condition is None:
         if not any((filters.get(n) or "").strip() for n in FILTER_FIELDS):
-            return SearchPage(query=query_text, items=[], total=0, page=1, per_page=per_page, message=compiled.message)
+            return [], 0, 1, {}, compiled
         match = true()  # filters alone list everything in them
     else:
         match = compiled.condition
     where = and_(match, *filter_conditions(user, filters))
-    names = allowed_facets(user)
-    facets = facet_counts(where, names)
+    facets = facet_counts(where, allowed_facets(user))
     total = sum(n for _value, n in facets.get("kind", []))
     if (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
         facets["kind"] = facet_counts(and_(match, *filter_conditions(user, filters, without="kind")), ["kind"])["kind"]
     pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = min(max(1, page), pages)  # a page past the end shows the last page
     hits = []
     if total:
         score = _rank_expression(compiled.rank).label("score")
@@ -500,9 +507,18 @@ def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, pe
                           D.disposition, D.created_at, score)
                 .where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page))
         hits = _hits(db.session.execute(stmt))
+    return hits, total, page, facets, compiled
+
+
+def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
+           sort: str = "relevance") -> SearchPage:
+    """Search clauses and comments as `user`: filtered in SQL, then checked again row by row."""
+    hits, total, page, facets, compiled = run_query(user, qstring, filters=filters, page=page, per_page=per_page,
+                                                    sort=sort)
     items, dropped = _load(hits, user, frozenset())
-    return SearchPage(query=query_text, items=_with_snippets(items, compiled), total=max(0, total - dropped),
-                      page=page, per_page=per_page, facets=facets, message=compiled.message, dropped=dropped)
+    return SearchPage(query=(qstring or "").strip(), items=_with_snippets(items, compiled),
+                      total=max(0, total - dropped), page=page, per_page=per_page, facets=facets,
+                      message=compiled.message, dropped=dropped)
 
 
 def matching_comment_ids(user, qstring: str, *, document: str, version: int, limit: int = 100_000) -> list[int]:
