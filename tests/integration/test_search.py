@@ -750,3 +750,20 @@ def test_results_page_reads_document_titles_without_version_sources(app, client,
         event.remove(db.engine, "before_cursor_execute", listener)
     assert "Sample code" in html or "sample-code" in html
     assert not [s for s in statements if "source_markdown" in s]  # the drafts' Markdown is the largest column
+
+
+def test_a_very_common_word_ranks_its_newest_hits_and_counts_all(app, corpus, search_backend, monkeypatch):
+    if search_backend == "postgres":
+        from consult.search import postgres as search_postgres
+
+        monkeypatch.setattr(search_postgres, "RANK_WINDOW", 3)  # ranking reads only a window of the hits
+    for n in range(6):
+        post(corpus["other"], corpus["clause"], f"Common cormorant note {n}" + " cormorant" * n)
+    search.drain()
+    page = search.search(None, "cormorant", per_page=2)
+    assert page.total == 6 and len(page.items) == 2  # the total and the facets still count every hit
+    assert dict(page.facets["kind"]) == {"comment": 6}
+    last = search.search(None, "cormorant", per_page=2, page=3)  # past the window: ranked over all hits
+    assert len(last.items) == 2
+    everything = {i.comment.id for p in (1, 2, 3) for i in search.search(None, "cormorant", per_page=2, page=p).items}
+    assert len(everything) >= 4
