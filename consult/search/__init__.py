@@ -102,6 +102,14 @@ def install_drain_hook(app, *, timeout: float = 0.0, max_batches: int = 4) -> No
 
         drainer = app.extensions["consult_search_drainer"] = BackgroundDrainer(app, delay=delay)
 
+    if drainer is not None:
+        @app.before_request
+        def start_search_drainer():
+            # A process's first request starts its thread, which applies whatever is pending: rows left by a
+            # process that died, or by command-line imports, reach the index without waiting for the next change.
+            if not drainer.started_here():
+                drainer.notify()
+
     @app.after_request
     def drain_search_outbox(response):
         if request.method in SAFE_METHODS or response.status_code >= 400:

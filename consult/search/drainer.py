@@ -7,8 +7,9 @@ deleted only after the index has them, so a crash (of the thread or the process)
 anywhere (the next change in any process, a thread starting, `flask search drain`) catches up. While rows remain
 (another process holds the index lock, or a drain failed) the thread tries again, backing off up to a few seconds.
 
-The thread is started lazily, on the first change a process makes, and again in a child after a fork
-(gunicorn's workers), since threads do not survive one.
+The thread is started lazily, by a process's first request (it then applies whatever is pending, e.g. rows left by
+a process that died or by a command-line import), and again in a child after a fork (gunicorn's workers), since
+threads do not survive one.
 """
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ class BackgroundDrainer:
         self._ensure_started()
         self._idle.clear()
         self._wake.set()
+
+    def started_here(self) -> bool:
+        """Whether this process's thread has been started (cheap: read on every request)."""
+        return self._pid == os.getpid()
 
     def _ensure_started(self) -> None:
         pid = os.getpid()
