@@ -67,11 +67,13 @@ def found(app, word) -> int:
 
 
 def test_the_request_only_wakes_the_drainer_which_makes_the_comment_findable(background_app):
+    # A longer wait than the default 200 ms, so that a slow test machine still looks before the thread has drained.
+    background_app.extensions["consult_search_drainer"].delay = 1.5
     drainer = comment_through_the_page(background_app, "A note about the lesser spotted woodpecker.")
     with background_app.app_context():
-        # The response came back before the index had the comment (the thread waits 200 ms to batch changes)...
+        # The response came back before the index had the comment (the thread waits to batch changes)...
         assert pending() >= 1
-    # ...and the thread applies it soon after: well within the 2 s the issue asks for in practice.
+    # ...and the thread applies it soon after, without another request.
     assert wait_for(lambda: found(background_app, "woodpecker") == 1)
     with background_app.app_context():
         assert pending() == 0
