@@ -83,14 +83,16 @@ def clause_vector(number: str, heading: str, body: str) -> str:
     """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B."""
     return (f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
             f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
-            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D')")
+            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D') "
+            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {number}, {heading}, {body})))")
 
 
 def comment_vector(body: str, wording: str) -> str:
     """SQL for a comment's tsvector: the text weighs B, the proposed wording C."""
     return (f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
             f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
-            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D')")
+            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D') "
+            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {body}, {wording})))")
 
 
 AUDIENCE = "CASE WHEN {status} = 'visible' AND {visibility} <> 'confidential' THEN 'public' ELSE 'restricted' END"
@@ -220,12 +222,16 @@ class _Leaves:
             "term": f"to_tsquery('{STEMMED}', quote_literal(:p{{n}}))",
             "prefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*D')",
             "phrase": f"phraseto_tsquery('{STEMMED}', :p{{n}})",
+            "pairs": "(SELECT string_agg(quote_literal(pair), ' & ') FROM (SELECT lexeme || '_' || lead(lexeme) "
+                     f"OVER (ORDER BY pos) AS pair FROM unnest(to_tsvector('{STEMMED}', :p{{n}})) "
+                     "AS u(lexeme, positions, weights), unnest(positions) AS pos) AS x WHERE pair IS NOT NULL)",
             "hterm": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}))",
             "hprefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*')",
             "hphrase": f"phraseto_tsquery('{WORDS}', :p{{n}})",
         }
         for (kind, text), n in sorted(self.requests.items(), key=lambda kv: kv[1]):
-            parts.append("CAST(" + forms[kind].format(n=n) + " AS text)")
+            parts.append("CAST(" + forms[kind].format(n=n) + " AS text)" if kind != "pairs" else
+                         "coalesce(" + forms[kind].format(n=n) + ", '')")
             params[f"p{n}"] = text
         self.found = list(db.session.execute(sql("SELECT " + ", ".join(parts)), params).one())
 
@@ -249,6 +255,7 @@ def _collect(q, leaves: _Leaves) -> None:
     elif isinstance(q, wq.Phrase) and q.fieldname == "text":
         leaves.add("phrase", _words(q))
         leaves.add("hphrase", _words(q))
+        leaves.add("pairs", _words(q))
     elif not q.is_leaf():
         for child in q.children():
             _collect(child, leaves)
@@ -345,6 +352,15 @@ class _Translator:
             if marked:
                 self.highlight.append(marked)
             self.prefixes |= kind == "prefix"
+        if kind == "phrase":
+            pairs = self.leaves.get("pairs", text)
+            if pairs and "&" not in pairs:
+                # Two words: their pair is the phrase, as in the Whoosh index (stop words between them do not
+                # count), and the GIN index answers it without reading any tsvector.
+                return _Built(ts=pairs)
+            if pairs:
+                # Longer: the pairs narrow the rows in the index; positions are checked only on those.
+                return _Built(ts=f"{pairs} & ({ts})")
         return _Built(ts=ts)
 
 

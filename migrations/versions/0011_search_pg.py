@@ -22,7 +22,9 @@ TOKENS = "asciiword, word, numword, asciihword, hword, numhword, hword_asciipart
 
 # consult_english: accents folded, then English stemming; consult_words: accents folded, words kept whole (for
 # prefixes, as "evaluation" is stemmed to "evalu"). Hyphenated words are indexed as their parts only, so that
-# "opt-out" and "opt out" are the same words at the same positions in texts and in queries.
+# "opt-out" and "opt out" are the same words at the same positions in texts and in queries. consult_pairs gives
+# each pair of neighbouring stems as one lexeme ('red_team'; the parser never keeps "_" in a word), so that a phrase
+# is first narrowed by the GIN index to the rows that have its pairs, as the Whoosh index does with its pair terms.
 CONFIGURATIONS = """
 CREATE EXTENSION IF NOT EXISTS unaccent;
 CREATE TEXT SEARCH CONFIGURATION consult_english (COPY = english);
@@ -31,6 +33,12 @@ ALTER TEXT SEARCH CONFIGURATION consult_english DROP MAPPING FOR asciihword, hwo
 CREATE TEXT SEARCH CONFIGURATION consult_words (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION consult_words ALTER MAPPING FOR {tokens} WITH unaccent, simple;
 ALTER TEXT SEARCH CONFIGURATION consult_words DROP MAPPING FOR asciihword, hword, numhword;
+CREATE FUNCTION consult_pairs(v tsvector) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT pair)), ''::tsvector)
+  FROM (SELECT lexeme || '_' || lead(lexeme) OVER (ORDER BY pos) AS pair
+        FROM unnest(v) AS u(lexeme, positions, weights), unnest(positions) AS pos) AS p
+  WHERE pair IS NOT NULL
+$$;
 ALTER TABLE search_document ADD COLUMN tsv tsvector NOT NULL DEFAULT ''::tsvector;
 CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv);
 """.format(tokens=TOKENS)
@@ -64,5 +72,6 @@ def upgrade():
 def downgrade():
     op.drop_table('search_document')
     if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP FUNCTION IF EXISTS consult_pairs(tsvector)")
         op.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS consult_words")
         op.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS consult_english")
