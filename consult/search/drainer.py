@@ -22,7 +22,7 @@ import weakref
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
-_drainers: "weakref.WeakSet[BackgroundDrainer]" = weakref.WeakSet()
+_drainers: weakref.WeakSet[BackgroundDrainer] = weakref.WeakSet()
 
 
 class BackgroundDrainer:
@@ -111,7 +111,7 @@ class BackgroundDrainer:
                 remaining = db.session.scalar(db.select(SearchOutbox.id).limit(1)) is not None
                 db.session.remove()
                 return remaining
-        except Exception:  # noqa: BLE001  (the rows stay in the outbox; the next attempt applies them)
+        except Exception:
             self.failures += 1
             log.exception("background search drain failed; outbox rows are kept and tried again")
             return True

@@ -10,7 +10,7 @@ from consult.extensions import db
 from consult.models import SearchOutbox, utcnow
 from consult.services import comments as comment_service
 from tests.conftest import IsolatedClient
-from tests.factories import csrf_token, make_user, publish, sign_in
+from tests.factories import make_user, publish, sign_in
 
 BACKENDS = ["whoosh"] + (["postgres"] if os.environ.get("DATABASE_URL", "").startswith("postgres") else [])
 DRAFT = "# Drainer Code\n\n## Chapter I. Scope\n\nWho the code is for.\n"
