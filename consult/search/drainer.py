@@ -111,7 +111,7 @@ class BackgroundDrainer:
                 remaining = db.session.scalar(db.select(SearchOutbox.id).limit(1)) is not None
                 db.session.remove()
                 return remaining
-        except Exception:
+        except Exception:  # noqa: BLE001  (the rows stay in the outbox; the next attempt applies them)
             self.failures += 1
             log.exception("background search drain failed; outbox rows are kept and tried again")
             return True
