@@ -579,7 +579,7 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
             ORDER BY tf DESC, length(lexeme) DESC LIMIT 40)
         SELECT lexeme, tf, (SELECT count(*) FROM (
                    SELECT 1 FROM search_document s
-                   WHERE s.kind = 'comment' AND s.tsv @@ CAST(quote_literal(lexeme) || '\\:BC' AS tsquery)
+                   WHERE s.kind = 'comment' AND s.tsv @@ CAST(quote_literal(lexeme) AS tsquery)
                    LIMIT 5000) AS x) AS df
         FROM terms"""), {"text": text}).all()
     if not rows:
@@ -588,7 +588,8 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
     total = db.session.scalar(sql("SELECT count(*) FROM search_document WHERE kind = 'comment'")) or 1
     weighted = sorted(((r.tf * math.log(1 + total / (1 + r.df)), r.lexeme) for r in rows), reverse=True)
     key_terms = [lexeme for _weight, lexeme in weighted[:numterms]]
-    tsq = db.session.scalar(sql("SELECT CAST(string_agg(CAST(quote_literal(w) || '\\:BC' AS tsquery)::text, ' | ') "
+    # Plain lexemes (no weight labels): the GIN index answers them without reading any row's tsvector.
+    tsq = db.session.scalar(sql("SELECT CAST(string_agg(CAST(quote_literal(w) AS tsquery)::text, ' | ') "
                                 "AS text) FROM unnest(CAST(:words AS text[])) AS w"), {"words": key_terms})
     compiled = Compiled(None, tsq, tsq, STEMMED, None)
     where = and_(D.tsv.op("@@")(cast(literal(tsq), TSQUERY)), D.object_id != comment.id,
