@@ -7,12 +7,19 @@ The Whoosh index is built straight from generated rows (no database), through th
 drain and the reindex use; queries go through the search service's own parse() and run_query(), as a drafter runs
 them (no visibility restriction, all facets counted, one page of 20). The baseline is an FTS5 table (porter stemmer,
 diacritics removed) over the same rows, asked for the top 20 by bm25, the total and one facet's counts.
+
+With --postgres URL (or BENCH_POSTGRES_URL) the PostgreSQL backend (SEARCH_BACKEND=postgres) is measured too, on
+that database, whose public schema is EMPTIED first: the same rows are loaded into a staging table, then
+search_document is filled with the backend's own tsvector expressions (the indexing time), and each query runs the
+backend's run_query() (hits, exact total, every facet) plus ts_headline snippets for the page's 20 texts.
 Writes bench/results/search.json and bench/results/search.md.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -124,6 +131,90 @@ def build_fts(path: Path, clauses, comments) -> float:
     return time.perf_counter() - started
 
 
+def build_postgres(url: str, clauses, comments, work: Path):
+    """An app on the emptied database with search_document filled as `flask search reindex` fills it."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    os.environ.update(DATABASE_URL=plain, SEARCH_BACKEND="postgres", CONSULT_INSTANCE_PATH=str(work / "instance"),
+                      SECRET_KEY="bench-only")
+    from sqlalchemy import text as sql
+
+    from consult import create_app
+    from consult.extensions import db
+    from consult.models.consultation import SearchDocument
+    from consult.search import postgres as pg
+
+    spec = importlib.util.spec_from_file_location("search_pg", ROOT / "migrations" / "versions" / "0011_search_pg.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        SearchDocument.__table__.create(db.engine)
+        with db.engine.begin() as conn:
+            for statement in migration.CONFIGURATIONS.strip().split(";\n"):
+                conn.execute(sql(statement.rstrip(";")))
+            conn.execute(sql("CREATE UNLOGGED TABLE bench_source (kind text, object_id int, clause_id int, "
+                             "document text, version text, clause_key text, grp text, type text, disposition text, "
+                             "visibility text, status text, author_id int, created_at timestamp, number text, "
+                             "heading text, body text, wording text, PRIMARY KEY (kind, object_id))"))
+        raw = db.engine.raw_connection()
+        try:
+            with raw.cursor() as cur, cur.copy("COPY bench_source FROM STDIN") as copy:
+                for r in clauses:
+                    copy.write_row(("clause", r["id"], r["id"], r["slug"], str(r["version_number"]), r["key"], None,
+                                    None, None, None, None, None, r["published_at"], r["number"], r["heading"],
+                                    r["body"], None))
+                for r in comments:
+                    copy.write_row(("comment", r["id"], r["clause_id"], r["slug"], str(r["version_number"]), r["key"],
+                                    r["author_group"], r["type"], r["disposition"], r["visibility"], r["status"],
+                                    r["author_id"], r["created_at"], None, None, r["body"], r["proposed_wording"]))
+            raw.commit()
+        finally:
+            raw.close()
+        audience = pg.AUDIENCE.format(status="status", visibility="visibility")
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            conn.execute(sql(
+                f"INSERT INTO search_document ({pg._COLUMNS}) SELECT kind, object_id, clause_id, document, version, "
+                f"clause_key, grp, type, disposition, visibility, status, author_id, "
+                f"CASE WHEN kind = 'clause' THEN 'public' ELSE {audience} END, created_at, "
+                f"CASE WHEN kind = 'clause' THEN {pg.clause_vector('number', 'heading', 'body')} "
+                f"ELSE {pg.comment_vector('body', 'wording')} END FROM bench_source"))
+        with db.engine.connect() as conn:
+            conn.execute(sql("ANALYZE search_document"))
+            conn.commit()
+        seconds = time.perf_counter() - started
+        size = db.session.scalar(sql("SELECT pg_total_relation_size('search_document')"))
+    return app, seconds, size
+
+
+def time_postgres(app, queries, drafter, filters=None):
+    """Each query once, as the results page runs it: hits, total and facets, then snippets for the page's texts."""
+    from sqlalchemy import text as sql
+
+    from consult.extensions import db
+    from consult.search import postgres as pg
+
+    times = []
+    with app.app_context():
+        for q in queries:
+            started = time.perf_counter()
+            hits, _total, _page, _facets, compiled = pg.run_query(drafter, q, filters=filters or {}, per_page=20)
+            texts = []
+            for hit in hits:  # the rows, as the page loads them
+                texts.append(db.session.scalar(sql("SELECT concat_ws(' ', heading, body, wording) FROM bench_source "
+                                                   "WHERE kind = :k AND object_id = :i"),
+                                               {"k": hit.kind, "i": hit.object_id}))
+            pg.headlines(texts, compiled)
+            times.append((time.perf_counter() - started) * 1000)
+        db.session.remove()
+    return times
+
+
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -198,6 +289,8 @@ def main(argv=None):
     parser.add_argument("--limitmb", type=int, default=256)
     parser.add_argument("--procs", type=int, default=min(2, __import__("os").cpu_count() or 1),
                         help="indexing processes, as the reindex uses (at most two)")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"),
+                        help="also measure the PostgreSQL backend on this database (its public schema is emptied)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
 
@@ -219,6 +312,11 @@ def main(argv=None):
         fts_path = work / "fts.db"
         fts_seconds = build_fts(fts_path, clauses, comments)
         print(f"fts5: indexed in {fts_seconds:.1f}s", flush=True)
+        pg_app = pg_seconds = pg_size = None
+        if args.postgres:
+            pg_app, pg_seconds, pg_size = build_postgres(args.postgres, clauses, comments, work)
+            print(f"postgres: indexed {n_docs} docs in {pg_seconds:.1f}s ({n_docs / pg_seconds:.0f} docs/s), "
+                  f"{pg_size / 1e6:.1f} MB", flush=True)
 
         rng = random.Random(args.seed + 1)
         one, two = query_sets(rng, words, args.queries)
@@ -236,6 +334,8 @@ def main(argv=None):
             warm_up = query_sets(random.Random(args.seed + 2), words, 5)[0]
             time_whoosh(searcher, warm_up, drafter)
             time_fts(conn, warm_up)
+            if pg_app is not None:
+                time_postgres(pg_app, warm_up, drafter)
             cases = {
                 "one_word": (one, {}, None),
                 "two_words": (two, {}, None),
@@ -249,6 +349,11 @@ def main(argv=None):
                 f = summary(time_fts(conn, queries, grp))
                 results[name] = {"whoosh": w, "whoosh_cold": cold, "fts5": f,
                                  "p95_ratio": round(w["p95_ms"] / max(f["p95_ms"], 1e-3), 1), "examples": queries[:3]}
+                if pg_app is not None:
+                    p = summary(time_postgres(pg_app, queries, drafter, filters))
+                    results[name]["postgres"] = p
+                    results[name]["postgres_p95_ratio"] = round(p["p95_ms"] / max(f["p95_ms"], 1e-3), 1)
+                    print(f"{name:10s} postgres median {p['median_ms']:.1f} ms p95 {p['p95_ms']:.1f} ms", flush=True)
                 print(f"{name:10s} whoosh median {w['median_ms']:.1f} ms p95 {w['p95_ms']:.1f} ms "
                       f"(cold p95 {cold['p95_ms']:.1f} ms) | fts5 median {f['median_ms']:.1f} ms p95 "
                       f"{f['p95_ms']:.1f} ms | ratio {results[name]['p95_ratio']}", flush=True)
@@ -262,6 +367,10 @@ def main(argv=None):
             "full_reindex_under_5min": index_seconds < 300,
             "full_reindex_100k_estimate_s": round((args.clauses + 100_000) / docs_per_second, 1),
         }
+        if pg_app is not None:
+            goals["postgres_one_two_word_p95_under_100ms"] = max(results["one_word"]["postgres"]["p95_ms"],
+                                                                 results["two_words"]["postgres"]["p95_ms"]) <= 100
+            goals["postgres_phrase_p95_under_300ms"] = results["phrase"]["postgres"]["p95_ms"] <= 300
         report = {
             "dataset": {"seed": args.seed, "clauses": len(clauses), "comments": len(comments),
                         "mean_comment_words": round(avg_words, 1), "full_size_requested": args.comments >= 100_000},
@@ -269,6 +378,9 @@ def main(argv=None):
                          "docs_per_second": round(docs_per_second, 1), "limitmb": args.limitmb, "procs": args.procs},
             "index_size_bytes": dir_size(index_dir), "fts5_size_bytes": fts_path.stat().st_size,
             "fts5_build_seconds": round(fts_seconds, 1),
+            "postgres": None if pg_app is None else {
+                "seconds": round(pg_seconds, 1), "docs_per_second": round(n_docs / pg_seconds, 1),
+                "size_bytes": pg_size},
             "queries": results, "goals": goals,
             "machine": {"python": sys.version.split()[0], "cpus": __import__("os").cpu_count()},
             "when": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -306,6 +418,13 @@ def markdown(r, args) -> str:
         f"{i['seconds']} s, **{i['docs_per_second']:.0f} docs/s**.",
         f"- Index size on disk: {r['index_size_bytes'] / 1e6:.1f} MB (FTS5 table: {r['fts5_size_bytes'] / 1e6:.1f} MB,"
         f" built in {r['fts5_build_seconds']} s).",
+    ]
+    if r.get("postgres"):
+        p = r["postgres"]
+        lines += [f"- PostgreSQL backend (search_document with its tsvector and GIN index, filled by one INSERT … "
+                  f"SELECT as `flask search reindex` does): {p['seconds']} s, **{p['docs_per_second']:.0f} docs/s**; "
+                  f"table and indexes {p['size_bytes'] / 1e6:.1f} MB."]
+    lines += [
         "",
         "## Queries (as a drafter: no visibility restriction, every facet counted, first page of 20)",
         "",
@@ -313,13 +432,20 @@ def markdown(r, args) -> str:
         "every query (the worst case); the main figures keep it, as a running worker does, so a query may find",
         "blocks an earlier query decoded (the same common word, the visibility terms).",
         "",
-        "| query | Whoosh median | Whoosh p95 | Whoosh p95, cold | FTS5 median | FTS5 p95 | p95 ratio |",
-        "|---|---|---|---|---|---|---|",
+        "PostgreSQL: the backend's run_query() (hits, exact total, every facet by one GROUPING SETS aggregation)",
+        "plus ts_headline snippets for the page's texts, through SQLAlchemy on a local server.",
+        "",
+        "| query | Whoosh median | Whoosh p95 | Whoosh p95, cold | PostgreSQL median | PostgreSQL p95 | FTS5 median "
+        "| FTS5 p95 | p95 ratio Whoosh / FTS5 | p95 ratio PostgreSQL / FTS5 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, q in r["queries"].items():
         cold = q.get("whoosh_cold", {}).get("p95_ms", "–")
+        pgq = q.get("postgres") or {}
         lines.append(f"| {name.replace('_', ' ')} | {q['whoosh']['median_ms']} ms | {q['whoosh']['p95_ms']} ms | "
-                     f"{cold} ms | {q['fts5']['median_ms']} ms | {q['fts5']['p95_ms']} ms | {q['p95_ratio']}× |")
+                     f"{cold} ms | {pgq.get('median_ms', '–')} ms | {pgq.get('p95_ms', '–')} ms | "
+                     f"{q['fts5']['median_ms']} ms | {q['fts5']['p95_ms']} ms | {q['p95_ratio']}× | "
+                     f"{q.get('postgres_p95_ratio', '–')}× |")
     g = r["goals"]
     lines += [
         "",
@@ -331,6 +457,11 @@ def markdown(r, args) -> str:
         f"- p95 under 100 ms for one and two words: {'met' if g['one_two_word_p95_under_100ms'] else 'NOT met'}",
         f"- p95 under 300 ms for phrases: {'met' if g['phrase_p95_under_300ms'] else 'NOT met'}",
         f"- full reindex under 5 minutes (this size): {'met' if g['full_reindex_under_5min'] else 'NOT met'}",
+        *([f"- PostgreSQL backend, p95 ≤ 100 ms for one and two words (this size): "
+           f"{'met' if g['postgres_one_two_word_p95_under_100ms'] else 'NOT met'}",
+           f"- PostgreSQL backend, p95 ≤ 300 ms for phrases (this size): "
+           f"{'met' if g['postgres_phrase_p95_under_300ms'] else 'NOT met'}"]
+          if "postgres_phrase_p95_under_300ms" in g else []),
         f"- full reindex under 5 minutes at 5,000 clauses and 100,000 comments (estimated from the measured rate, "
         f"{g['full_reindex_100k_estimate_s']:.0f} s): {'met' if g['full_reindex_100k_estimate_s'] < 300 else 'NOT met'}",
         "",

@@ -29,6 +29,20 @@ def database_url(instance_path: Path) -> str:
     return url
 
 
+SEARCH_BACKENDS = ("whoosh", "postgres")
+
+
+def search_backend(database_uri: str) -> str:
+    """SEARCH_BACKEND: whoosh (the default) or postgres, which needs a PostgreSQL DATABASE_URL."""
+    name = os.environ.get("SEARCH_BACKEND", "").strip().lower() or "whoosh"
+    if name not in SEARCH_BACKENDS:
+        raise ValueError(f"SEARCH_BACKEND={name!r} is not known: use one of {', '.join(SEARCH_BACKENDS)}")
+    if name == "postgres" and not database_uri.startswith("postgresql"):
+        raise ValueError("SEARCH_BACKEND=postgres searches with PostgreSQL's full-text search, so it needs "
+                         "DATABASE_URL=postgresql://...; use SEARCH_BACKEND=whoosh with SQLite")
+    return name
+
+
 def secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one created once in instance/secret_key (mode 0600)."""
     key = os.environ.get("SECRET_KEY", "").strip()
@@ -91,10 +105,12 @@ def load_config() -> dict:
     make_private_dir(instance_path)
     base = base_url()
     remember_days = _int("CONSULT_REMEMBER_DAYS", 14)
+    database_uri = database_url(instance_path)
     return {
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SEARCH_BACKEND": search_backend(database_uri),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_path / "index"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -131,6 +147,7 @@ def load_config() -> dict:
         "CONSULT_REMEMBER_DAYS": remember_days,
         "CONSULT_RESET_TOKEN_MINUTES": _int("CONSULT_RESET_TOKEN_MINUTES", 60),
         "CONSULT_SEARCH_DRAIN_AFTER_REQUEST": _flag("CONSULT_SEARCH_DRAIN_AFTER_REQUEST", "1"),
+        "CONSULT_SEARCH_DRAIN_DELAY_MS": _int("CONSULT_SEARCH_DRAIN_DELAY_MS", 200),
         "CONSULT_SIGNIN_DELAY_SECONDS": float(os.environ.get("CONSULT_SIGNIN_DELAY_SECONDS", 1)),
         **rate_limit_settings(),
     }

@@ -85,7 +85,10 @@ def app(_schema, tmp_path):
     from consult.extensions import db
 
     app = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-                      "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "CONSULT_SIGNIN_DELAY_SECONDS": 0})
+                      "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "CONSULT_SIGNIN_DELAY_SECONDS": 0,
+                      # Tests drain in the request, so a search right after a change finds it; the background
+                      # drainer has its own tests (tests/integration/test_search_drainer.py).
+                      "CONSULT_SEARCH_DRAIN_DELAY_MS": 0})
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app

@@ -150,3 +150,30 @@ class SearchOutbox(db.Model):
     kind = db.Column(db.String(20), nullable=False)  # "clause" or "comment"
     object_id = db.Column(db.Integer, nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SearchDocument(db.Model):
+    """One clause or comment as the PostgreSQL search backend reads it (SEARCH_BACKEND=postgres).
+
+    Written only by the outbox drain and `flask search reindex` (consult/search/postgres.py). On PostgreSQL the
+    migration adds a `tsv` tsvector column with a GIN index, kept outside the models because SQLite has neither;
+    on SQLite the table exists and stays empty.
+    """
+
+    __table_args__ = (db.UniqueConstraint("kind", "object_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(20), nullable=False)
+    object_id = db.Column(db.Integer, nullable=False)
+    clause_id = db.Column(db.Integer, nullable=False)
+    document = db.Column(db.String(200), nullable=False)
+    version = db.Column(db.String(20), nullable=False)
+    clause_key = db.Column(db.String(200), nullable=False)
+    group = db.Column(db.String(40))
+    type = db.Column(db.String(40))
+    disposition = db.Column(db.String(40))
+    visibility = db.Column(db.String(20))
+    status = db.Column(db.String(20))
+    author_id = db.Column(db.Integer)
+    audience = db.Column(db.String(20), nullable=False)  # "public" or "restricted", as in the Whoosh index
+    created_at = db.Column(UTCDateTime)

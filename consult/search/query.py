@@ -57,6 +57,21 @@ def _parser(staff: bool) -> QueryParser:
     return parser
 
 
+@lru_cache(maxsize=2)
+def _raw_parser(staff: bool) -> QueryParser:
+    """The same query language, with the words left as typed (lower-cased): the PostgreSQL backend stems them."""
+    from whoosh.analysis import LowercaseFilter, RegexTokenizer
+    from whoosh.fields import TEXT
+
+    full = build_schema()
+    names = STAFF_QUERY_FIELDS if staff else PUBLIC_QUERY_FIELDS
+    fields = {n: full[n] for n in names if n != "text"}
+    fields["text"] = TEXT(analyzer=RegexTokenizer() | LowercaseFilter())
+    parser = QueryParser("text", Schema(**fields))
+    parser.add_plugin(FieldAliasPlugin({k: v for k, v in ALIASES.items() if k in names}))
+    return parser
+
+
 def query_problem(qstring: str) -> str | None:
     """Why a query cannot be read as written (unbalanced quote or bracket, a lone operator), or None."""
     if qstring.count('"') % 2:
@@ -117,12 +132,15 @@ class Parsed:
     message: str | None = None
 
 
-def parse(qstring: str, user) -> Parsed:
-    """The reader's query as a Whoosh query, or the words-only fallback with a message saying so."""
+def parse(qstring: str, user, *, raw: bool = False) -> Parsed:
+    """The reader's query as a Whoosh query, or the words-only fallback with a message saying so.
+
+    raw: the words as typed (lower-cased), not stemmed nor rewritten for the Whoosh index (the PostgreSQL backend).
+    """
     qstring = (qstring or "").strip()[:500]
     if not qstring:
         return Parsed(None)
-    parser = _parser(permissions.is_staff(user))
+    parser = (_raw_parser if raw else _parser)(permissions.is_staff(user))
     problem = query_problem(qstring)
     q = None
     if problem is None:
@@ -142,7 +160,7 @@ def parse(qstring: str, user) -> Parsed:
         message = None
     if q is None or q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         return Parsed(None, message or _l("Your search has only very common words. Try more specific words."))
-    return Parsed(_rewrite(q).normalize(), message)
+    return Parsed((q if raw else _rewrite(q)).normalize(), message)
 
 
 # --- visibility --------------------------------------------------------------------------------------------------

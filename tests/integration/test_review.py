@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -155,8 +156,11 @@ def test_filters_combine(app, world):
     assert shown("?group=nonsense") == {"a", "b", "c", "d"}  # unknown values are ignored
 
 
-def test_full_text_filter_goes_through_search(app, world):
+@pytest.mark.parametrize("backend", ["whoosh"] + (["postgres"] if os.environ.get("DATABASE_URL", "").startswith(
+    "postgres") else []))
+def test_full_text_filter_goes_through_search(app, world, backend):
     from consult.search import reindex
+    app.config["SEARCH_BACKEND"] = backend  # the review's filter asks whichever search backend is configured
     _, comments = world
     reindex()  # the world's comments were written straight to the database, without outbox rows
     _, client = signed_in(app, "drafter")
