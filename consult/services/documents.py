@@ -43,7 +43,10 @@ def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
 
 
 def read_draft(data: bytes | str) -> ParsedDraft:
-    """Decode and parse a draft; DraftError becomes a ServiceError naming the line."""
+    """Decode and parse a draft (Markdown, or a .docx converted to it); DraftError becomes a ServiceError."""
+    from .word import draft_source
+
+    data, _docx = draft_source(data)
     try:
         text = decode_draft(data) if isinstance(data, bytes) else decode_draft(data.encode("utf-8"))
         return parse_draft(text)
@@ -88,6 +91,9 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     slug = check_slug(slug)
     opens_at = opens_at or utcnow()
     check_window(opens_at, closes_at)
+    from .word import draft_source
+
+    data, docx = draft_source(data)
     draft = read_draft(data)
     document = db.session.scalar(db.select(Document).where(Document.slug == slug))
     if document is None:
@@ -101,7 +107,7 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     version = Version(document=document, number=number,
                       label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
-                      source_markdown=text, opens_at=opens_at, closes_at=closes_at,
+                      source_markdown=text, source_docx=docx, opens_at=opens_at, closes_at=closes_at,
                       published_by_id=getattr(actor, "id", None), clause_count=len(draft.clauses))
     db.session.add(version)
     by_key: dict[str, Clause] = {}
