@@ -163,3 +163,8 @@ def can_publish_review(user, version) -> bool:
 def can_view_feedback(user, version) -> bool:
     """The published review is public; before publication only staff see a preview."""
     return version.review_published_at is not None or can_review(user, version)
+
+
+def can_download_version_source(user, version) -> bool:
+    """The Word file a version was imported from is for drafters (and admins), like publishing."""
+    return is_active_staff(user, Role.DRAFTER)

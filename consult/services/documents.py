@@ -188,6 +188,16 @@ def list_documents() -> list[tuple[Document, Version | None]]:
     return [(d, versions.get(d.id)) for d in documents]
 
 
+def version_has_source_docx(version: Version) -> bool:
+    """Whether the version was imported from a Word file (without reading the file)."""
+    return bool(db.session.scalar(db.select(Version.source_docx.is_not(None)).where(Version.id == version.id)))
+
+
+def version_source_docx(version: Version) -> bytes | None:
+    """The Word file the version was imported from, or None (read only when asked for)."""
+    return db.session.scalar(db.select(Version.source_docx).where(Version.id == version.id))
+
+
 def version_clauses(version: Version) -> list[Clause]:
     """The version's clauses in order, with their text."""
     return db.session.scalars(db.select(Clause).where(Clause.version_id == version.id).order_by(Clause.position)).all()

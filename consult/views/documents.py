@@ -43,7 +43,9 @@ def version(slug, number):
     clauses = document_service.version_clauses(version)
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
-                           counts=comment_service.version_comment_counts(version, current_user))
+                           counts=comment_service.version_comment_counts(version, current_user),
+                           has_source_docx=permissions.can_download_version_source(current_user, version)
+                           and document_service.version_has_source_docx(version))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")

@@ -61,6 +61,9 @@ GET = {
     # Version 2 is still open, so its review is unpublished: staff see a preview, the public export waits.
     "review.feedback": row(404, 404, 404, 404, 200, 200, 200),
     "review.feedback_export_csv": row(404, 404, 404, 404, 404, 404, 404),
+    "word.version_docx": PUBLIC, "word.redline_docx": PUBLIC, "word.review_docx": STAFF,
+    # The world's versions were published from Markdown: drafters are let through, to find no Word file.
+    "word.source_docx": row(OUT, 403, 403, 403, 404, 403, 404),
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
