@@ -28,7 +28,7 @@ class Run:
 @dataclass
 class Para:
     runs: list[Run]
-    style: str = "body"              # "body", "code", "heading" (a clause heading: level says which)
+    style: str = "body"              # "body", "code", "heading" (a clause heading: level says which), "boxhead"
     level: int = 0
     quote: bool = False
     list_kind: str | None = None     # "bullet" / "ordered" for the first paragraph of a list item
@@ -105,7 +105,8 @@ def markdown_blocks(text: str) -> list[Para | Table]:
             row.append(_runs(token.children or [], bold=tokens[index - 1].type == "th_open"))
         elif kind == "inline":
             runs = _runs(token.children or [], bold=heading_in_body)
-            para = Para(runs, quote=quote > 0, list_depth=len(lists), list_id=list_counter if lists else 0)
+            para = Para(runs, quote=quote > 0, list_depth=len(lists), list_id=list_counter if lists else 0,
+                        style="boxhead" if heading_in_body else "body")
             if lists and item_first and item_first[-1]:
                 item_first[-1] = False
                 para.list_kind, para.list_start = lists[-1]

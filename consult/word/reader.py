@@ -30,8 +30,10 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _w = "{%s}" % W
 FIGURE_NOTE = "[figure omitted]"
+BOX_HEADING_STYLE = "Quote Heading"
 
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.I)
+_LIST_STYLE = re.compile(r"list (?:bullet|number)\s*([2-9])$")
 _QUOTE_STYLES = {"quote", "intense quote", "block text", "blockquote", "block quote"}
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -156,6 +158,9 @@ class _Reader:
             if name == "subtitle":
                 block.kind = "subtitle"
                 break
+            if name == BOX_HEADING_STYLE.lower():  # how Consult writes a heading inside a quote box
+                block.kind, block.quote = "boxed", True
+                break
             if name in _QUOTE_STYLES:
                 block.quote = True
                 break
@@ -165,6 +170,10 @@ class _Reader:
             if numpr is None:
                 numpr = self._style_numpr(style_id)
             self._list_item(block, numpr)
+            # Word's "List Bullet 2", "List Number 3" styles nest by their own numbering, each at level 0.
+            styled = next((_LIST_STYLE.match(n) for n in names if _LIST_STYLE.match(n)), None)
+            if block.list_kind and styled and block.list_level == 0:
+                block.list_level = int(styled.group(1)) - 1
         return block
 
     def _list_item(self, block: _Block, numpr) -> None:
@@ -268,7 +277,7 @@ class _Reader:
                     text = _inline(spans).replace("\n", " ").strip()
                     if text:
                         texts.append(text)
-                cells.append(" ".join(texts).replace("|", "\\|"))
+                cells.append(" ".join(texts))  # "|" is escaped with the rest of the text
             rows.append(cells)
         return _Block("table", rows=rows)
 

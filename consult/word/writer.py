@@ -20,12 +20,14 @@ from datetime import datetime, timezone
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.run import Run as DocxRun
 
+from .reader import BOX_HEADING_STYLE
 from .blocks import Para, Run, Table, heading_para, markdown_blocks, tokens
 
 AUTHOR = "Consult"
@@ -44,7 +46,7 @@ class ClauseText:
     is_preamble: bool = False
 
     def label(self) -> str:
-        return self.heading if self.number in self.heading else f"{self.number} {self.heading}".strip()
+        return self.heading
 
 
 class Builder:
@@ -135,6 +137,15 @@ class Builder:
             self.nums[key] = num_id
         return self.nums[key]
 
+    def _box_heading_style(self) -> str:
+        """A bold quote style for headings inside quote boxes ("LEGAL TEXT"), so they stay out of the outline."""
+        styles = self.document.styles
+        if BOX_HEADING_STYLE not in [s.name for s in styles]:
+            style = styles.add_style(BOX_HEADING_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = styles["Quote"]
+            style.font.bold = True
+        return styles[BOX_HEADING_STYLE].style_id
+
     def _paragraph(self, para: Para, mark: str | None = None):
         """An empty w:p with the paragraph's style, numbering and indentation; `mark` tracks its paragraph mark."""
         p = OxmlElement("w:p")
@@ -144,6 +155,8 @@ class Builder:
             style = "Title" if para.level == 0 else f"Heading{min(9, max(1, para.level))}"
         elif para.style == "subtitle":
             style = "Subtitle"
+        elif para.style == "boxhead":
+            style = self._box_heading_style()
         elif para.quote:
             style = "Quote"
         elif para.list_depth:
@@ -292,7 +305,10 @@ class Builder:
         self._append(OxmlElement("w:p"))
 
     def block(self, block, change: str | None = None) -> list:
-        return self.table(block, change) or [] if isinstance(block, Table) else self.para(block, change)
+        if isinstance(block, Table):
+            self.table(block, change)
+            return []
+        return self.para(block, change)
 
     def comment(self, runs: list, text: str) -> None:
         """A Word comment on the given w:r elements."""
@@ -452,7 +468,8 @@ def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for block in new_blocks[j1:j2]:
-                first = first or builder.block(block)
+                made = builder.block(block)
+                first = first or made
             continue
         olds, news = old_blocks[i1:i2], new_blocks[j1:j2]
         pairs = 0
@@ -460,11 +477,14 @@ def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
                 isinstance(news[pairs], Para) and _similar(olds[pairs].text(), news[pairs].text()):
             pairs += 1
         for n in range(pairs):
-            first = first or builder.para_diff(olds[n], news[n])
+            made = builder.para_diff(olds[n], news[n])
+            first = first or made
         for block in olds[pairs:]:
-            first = first or builder.block(block, "del")
+            made = builder.block(block, "del")
+            first = first or made
         for block in news[pairs:]:
-            first = first or builder.block(block, "ins")
+            made = builder.block(block, "ins")
+            first = first or made
     return first
 
 
@@ -482,11 +502,13 @@ def redline_docx(title: str, cover: list[str], pairs: list[tuple[ClauseText | No
         elif item.new:
             runs = []
             for block in clause_blocks(item.new, top):
-                runs = runs or builder.block(block, "ins")
+                made = builder.block(block, "ins")
+                runs = runs or made
         else:
             runs = []
             for block in clause_blocks(item.old, top):
-                runs = runs or builder.block(block, "del")
+                made = builder.block(block, "del")
+                runs = runs or made
         if item.note:
             builder.comment(runs, item.note[0].upper() + item.note[1:] + ".")
     return builder.to_bytes()
