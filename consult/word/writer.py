@@ -64,6 +64,7 @@ class Builder:
         self.abstract: dict[str, str] = {}
         self.links: dict[str, str] = {}
         self.list_base = 0  # lists of different clauses never share numbering
+        self.box_style_id: str | None = None
         styles = self.document.styles
         styles["Normal"].font.size = Pt(11)
         if landscape:
@@ -139,12 +140,13 @@ class Builder:
 
     def _box_heading_style(self) -> str:
         """A bold quote style for headings inside quote boxes ("LEGAL TEXT"), so they stay out of the outline."""
-        styles = self.document.styles
-        if BOX_HEADING_STYLE not in [s.name for s in styles]:
+        if self.box_style_id is None:
+            styles = self.document.styles
             style = styles.add_style(BOX_HEADING_STYLE, WD_STYLE_TYPE.PARAGRAPH)
             style.base_style = styles["Quote"]
             style.font.bold = True
-        return styles[BOX_HEADING_STYLE].style_id
+            self.box_style_id = style.style_id
+        return self.box_style_id
 
     def _paragraph(self, para: Para, mark: str | None = None):
         """An empty w:p with the paragraph's style, numbering and indentation; `mark` tracks its paragraph mark."""
