@@ -458,7 +458,8 @@ def _similar(a: str, b: str) -> bool:
     wa, wb = a.split(), b.split()
     if not wa or not wb:
         return False
-    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).quick_ratio() >= 0.5
+    # Paragraphs at the same place that share a third of their words read better as one edited paragraph.
+    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).quick_ratio() >= 0.34
 
 
 def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
