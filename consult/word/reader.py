@@ -391,10 +391,12 @@ def _mark_boxed_headings(blocks: list[_Block]) -> None:
 
 
 def _escape_inline(text: str) -> str:
+    """Backslash every character that could start Markdown inline syntax."""
     return _INLINE_SPECIAL.sub(r"\\\1", text)
 
 
 def _escape_line(line: str) -> str:
+    """Escape what would make a line a heading, quote, list item or rule ("1." becomes "1\\.")."""
     line = line.strip()
     return _LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1]
                            if m.group(0)[0].isdigit() else "\\" + m.group(0), line)
@@ -432,6 +434,7 @@ def _inline(spans: list[_Span]) -> str:
 
 
 def _assemble(title: str | None, blocks: list[_Block], shift: int) -> str:
+    """Write the blocks as a Markdown draft: title, clause headings shifted to start at ##, bodies, notes."""
     out: list[str] = []
     if title:
         out += [f"# {title}", ""]

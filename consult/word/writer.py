@@ -307,6 +307,7 @@ class Builder:
         self._append(OxmlElement("w:p"))
 
     def block(self, block, change: str | None = None) -> list:
+        """Write a paragraph or a table; returns the paragraph's w:r elements (none for a table)."""
         if isinstance(block, Table):
             self.table(block, change)
             return []
@@ -319,6 +320,7 @@ class Builder:
                                       author=self.author, initials="C")
 
     def to_bytes(self) -> bytes:
+        """The document as .docx bytes."""
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
@@ -336,6 +338,7 @@ def clause_blocks(clause: ClauseText, top_level: int) -> list[Para | Table]:
 
 
 def heading_text(clause: ClauseText, explicit_key: bool) -> str:
+    """A clause heading as written in the draft: with its `{#key}` when the key was pinned."""
     return f"{clause.heading} {{#{clause.key}}}" if explicit_key else clause.heading
 
 
@@ -450,11 +453,13 @@ def _increasing(values: list[int]) -> set[int]:
 
 
 def _signature(block) -> str:
+    """What two blocks must share to count as the same block: kind, style and words."""
     kind = "t" if isinstance(block, Table) else f"p{block.style}{block.quote}{block.list_kind}"
     return kind + "\x00" + " ".join(block.text().split())
 
 
 def _similar(a: str, b: str) -> bool:
+    """Whether two paragraphs at the same place read better as one edited paragraph than as a replacement."""
     wa, wb = a.split(), b.split()
     if not wa or not wb:
         return False
@@ -530,7 +535,6 @@ def table_docx(title: str, cover: list[str], headers: list[str], rows, empty: st
         table.rows.append([[Run(str(value or ""))] for value in row])
     if count:
         builder.table(table)
-        builder.document.element.body.findall(qn("w:tbl"))[-1]  # noqa: B018 (the table is in place)
     else:
         builder.para(Para([Run(empty)]))
     return builder.to_bytes()
