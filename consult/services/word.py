@@ -157,13 +157,19 @@ def redline_docx(old_version, new_version) -> tuple[bytes, str]:
 
 def review_docx(version, filters, user) -> tuple[bytes, str]:
     """The comment–response table for the review filters as a Word table (same rows as the CSV export)."""
-    from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
+    from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES
     from ..word.writer import table_docx
     from . import review as review_service
     from ..models import utcnow
 
-    labels = {"stakeholder_group": STAKEHOLDER_GROUPS, "type": COMMENT_TYPES, "disposition": DISPOSITIONS}
-    columns = review_service.EXPORT_COLUMNS
+    labels = {"stakeholder_group": STAKEHOLDER_GROUPS, "type": COMMENT_TYPES, "stance": STANCES,
+              "disposition": DISPOSITIONS}
+    # The CSV's columns, with the stance after the type (the rows carry it; the CSV's columns are fixed).
+    columns = list(review_service.EXPORT_COLUMNS)
+    headers = review_service.export_headers()
+    at = columns.index("type") + 1
+    columns.insert(at, "stance")
+    headers.insert(at, _("Stance"))
 
     def rows():
         for row in review_service.export_rows(version, filters, user):
@@ -172,6 +178,6 @@ def review_docx(version, filters, user) -> tuple[bytes, str]:
     document = version.document
     cover = [_("Comments and responses: %(label)s (version %(n)d)", label=version.label, n=version.number),
              _("Exported %(date)s", date=_when(utcnow()))]
-    data = table_docx(document.title, cover, review_service.export_headers(), rows(),
+    data = table_docx(document.title, cover, headers, rows(),
                       _("No comments match these filters."))
     return data, _filename(document.slug, "version", version.number, "comments", utcnow().date())

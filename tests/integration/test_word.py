@@ -200,7 +200,7 @@ def test_review_export_docx_follows_the_filters_and_the_rules(client):
     author = make_user("participant")
     clause = next(c for c in version.clauses if c.key == "measure-i-1-2")
     comment_service.post_comment(author=author, clause=clause, type_="concern", body="Ten years is too long.",
-                                 visibility="public")
+                                 visibility="public", stance="oppose")
     comment_service.post_comment(author=author, clause=clause, type_="support", body="Fine by us.",
                                  visibility="public")
     drafter = make_user("drafter")
@@ -213,5 +213,6 @@ def test_review_export_docx_follows_the_filters_and_the_rules(client):
     cells = [[cell.text for cell in row.cells] for row in table.rows]
     assert cells[0][:3] == ["Clause number", "Clause heading", "Comment receipt"]
     assert len(cells) == 2 and "Ten years is too long." in cells[1]
+    assert cells[0][5:8] == ["Type", "Stance", "Comment"] and cells[1][6] == "Oppose"
     anonymous = client.application.test_client()
     assert anonymous.get("/documents/sample-code/versions/1/review/export.docx").status_code == 302
