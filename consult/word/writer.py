@@ -287,15 +287,17 @@ class Builder:
         self._append(p)
         return made
 
-    def table(self, table: Table, change: str | None = None) -> None:
+    def table(self, table: Table, change: str | None = None, header: bool = False) -> None:
         """Write a table, whole, or with every row tracked as inserted or deleted."""
         if not table.rows:
             return
         width = max(len(row) for row in table.rows) or 1
         docx_table = self.document.add_table(rows=0, cols=width)
         docx_table.style = self.document.styles["Table Grid"]
-        for row in table.rows:
+        for n, row in enumerate(table.rows):
             cells = docx_table.add_row().cells
+            if header and n == 0:  # Word repeats the header row on every page
+                cells[0]._tc.getparent().get_or_add_trPr().append(OxmlElement("w:tblHeader"))
             if change:
                 trpr = cells[0]._tc.getparent().get_or_add_trPr()
                 trpr.append(self._mark(f"w:{change}"))
@@ -534,7 +536,7 @@ def table_docx(title: str, cover: list[str], headers: list[str], rows, empty: st
         count += 1
         table.rows.append([[Run(str(value or ""))] for value in row])
     if count:
-        builder.table(table)
+        builder.table(table, header=True)
     else:
         builder.para(Para([Run(empty)]))
     return builder.to_bytes()
