@@ -29,14 +29,20 @@ def register_cli(app: Flask) -> None:
     @click.option("--opens", help="Consultation opens, ISO 8601 (UTC if no zone). Default: now.")
     @click.option("--closes", help="Consultation closes, ISO 8601 (UTC if no zone).")
     def import_draft(path, slug, title, label, opens, closes):
-        """Publish a Markdown draft as the next version of a document."""
+        """Publish a Markdown or Word (.docx) draft as the next version of a document."""
         from .services import documents as document_service
 
         file = Path(path)
         if not file.is_file():
             fail(f"{path}: no such file")
-        if file.stat().st_size > MAX_DRAFT_BYTES:
-            fail(f"{path}: the file is larger than 5 MB")
+        from .word import looks_like_docx
+        from .word.safety import MAX_DOCX_BYTES
+
+        with file.open("rb") as head:
+            is_word = looks_like_docx(head.read(8))
+        limit = MAX_DOCX_BYTES if is_word else MAX_DRAFT_BYTES
+        if file.stat().st_size > limit:
+            fail(f"{path}: the file is larger than {limit // (1024 * 1024)} MB")
         try:
             opens_at = document_service.parse_datetime(opens, "--opens")
             closes_at = document_service.parse_datetime(closes, "--closes")

@@ -176,3 +176,6 @@ def can_view_feedback(user, version) -> bool:
 def can_view_public_comments(user, version) -> bool:
     """Every public comment of a published version, and their open data, are for everyone."""
     return can_view_version(user, version)
+def can_download_version_source(user, version) -> bool:
+    """The Word file a version was imported from is for drafters (and admins), like publishing."""
+    return is_active_staff(user, Role.DRAFTER)

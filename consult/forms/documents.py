@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from .base import Form
 from flask_wtf.file import FileField
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
@@ -20,5 +20,7 @@ class PublishForm(Form):
                             description=_l("In UTC, for example 30/06/2026 (the end of that day) or "
                                                         "2026-06-30 17:00."))
     markdown = TextAreaField(_l("Draft text (Markdown)"), validators=[Optional()])
-    upload = FileField(_l("Or upload a Markdown file"))
+    upload = FileField(_l("Or upload a Markdown or Word (.docx) file"),
+                       description=_l("In Word, the heading styles (Heading 1, Heading 2, …) give the clauses."))
+    docx_token = HiddenField()  # the uploaded Word file, kept on the server between the preview and the confirmation
     confirm = BooleanField(_l("Publish this version"))  # sent by the publish button after the preview

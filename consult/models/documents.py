@@ -29,6 +29,8 @@ class Version(db.Model):
     # The draft as published: the largest column, read only when a service asks for it (lists, clause pages and
     # search results join versions often, and would otherwise carry the whole draft with every row).
     source_markdown = db.deferred(db.Column(db.Text, nullable=False))
+    # The Word file the draft was imported from (source_markdown then holds its conversion); None for Markdown.
+    source_docx = db.deferred(db.Column(db.LargeBinary))
     published_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     published_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     opens_at = db.Column(UTCDateTime)

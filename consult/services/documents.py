@@ -69,7 +69,10 @@ def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
 
 
 def read_draft(data: bytes | str) -> ParsedDraft:
-    """Decode and parse a draft; DraftError becomes a ServiceError naming the line."""
+    """Decode and parse a draft (Markdown, or a .docx converted to it); DraftError becomes a ServiceError."""
+    from .word import draft_source
+
+    data, _docx = draft_source(data)
     try:
         text = decode_draft(data) if isinstance(data, bytes) else decode_draft(data.encode("utf-8"))
         draft = parse_draft(text)
@@ -121,6 +124,9 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     slug = check_slug(slug)
     opens_at = opens_at or utcnow()
     check_window(opens_at, closes_at)
+    from .word import draft_source
+
+    data, docx = draft_source(data)
     draft = read_draft(data)
     document = db.session.scalar(db.select(Document).where(Document.slug == slug))
     if document is None:
@@ -140,7 +146,7 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     version = Version(document=document, number=number,
                       label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
-                      source_markdown=text, opens_at=opens_at, closes_at=closes_at,
+                      source_markdown=text, source_docx=docx, opens_at=opens_at, closes_at=closes_at,
                       published_by_id=getattr(actor, "id", None), clause_count=len(draft.clauses))
     db.session.add(version)
     by_key: dict[str, Clause] = {}
@@ -233,6 +239,16 @@ def list_documents() -> list[tuple[Document, Version | None]]:
     latest_ids = db.select(db.func.max(Version.id)).group_by(Version.document_id)
     versions = {v.document_id: v for v in db.session.scalars(db.select(Version).where(Version.id.in_(latest_ids)))}
     return [(d, versions.get(d.id)) for d in documents]
+
+
+def version_has_source_docx(version: Version) -> bool:
+    """Whether the version was imported from a Word file (without reading the file)."""
+    return bool(db.session.scalar(db.select(Version.source_docx.is_not(None)).where(Version.id == version.id)))
+
+
+def version_source_docx(version: Version) -> bytes | None:
+    """The Word file the version was imported from, or None (read only when asked for)."""
+    return db.session.scalar(db.select(Version.source_docx).where(Version.id == version.id))
 
 
 def version_clauses(version: Version) -> list[Clause]:

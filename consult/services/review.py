@@ -652,7 +652,7 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
             "clause_number": row.number, "clause_heading": row.heading, "receipt": row.receipt,
             "stakeholder_group": row.author_group,
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
-            "type": row.type, "comment": row.body, "proposed_wording": row.proposed_wording or "",
+            "type": row.type, "stance": row.stance or "", "comment": row.body, "proposed_wording": row.proposed_wording or "",
             "disposition": row.status or "", "response": row.response or "", "addressed_in_version": addressed,
             "author": (row.display_name or "") if show_organisation(row.visibility) else "",
             "stance": row.stance or "", "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -662,7 +662,7 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
 
 def _export_select():
     return (db.select(Comment.id, Clause.number, Clause.heading, Comment.receipt, Comment.author_group,
-                      Comment.author_organisation, Comment.visibility, Comment.type, Comment.body,
+                      Comment.author_organisation, Comment.visibility, Comment.type, Comment.stance, Comment.body,
                       Comment.proposed_wording, Disposition.status, Disposition.response,
                       Disposition.addressed_in_version_id, User.display_name, Comment.stance, Comment.created_at,
                       Comment.endorsement_count)

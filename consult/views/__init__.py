@@ -4,7 +4,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import api, auth, comments, documents, errors, lineage, moderation, public, public_comments, review, search
+    from . import (api, auth, comments, documents, errors, lineage, moderation, public, public_comments, review, search,
+                   word)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
@@ -16,4 +17,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(public_comments.bp)
+    app.register_blueprint(word.bp)
     errors.register(app)

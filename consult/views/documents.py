@@ -11,6 +11,7 @@ from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import comments as comment_service
 from ..services import redlines as redline_service
+from ..services import word as word_service
 from .. import redline as redline_render
 from ..params import int_arg
 
@@ -45,7 +46,9 @@ def version(slug, number):
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
                            counts=comment_service.version_comment_counts(version, current_user),
-                           questions=comment_service.version_questions(version, current_user))
+                           questions=comment_service.version_questions(version, current_user),
+                           has_source_docx=permissions.can_download_version_source(current_user, version)
+                           and document_service.version_has_source_docx(version))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
@@ -65,17 +68,26 @@ def _publish(document=None):
     preview = None
     if form.validate_on_submit():
         upload = form.upload.data
-        data = upload.read() if upload and getattr(upload, "filename", "") else (form.markdown.data or "")
-        if isinstance(data, bytes):
-            form.markdown.data = data.decode("utf-8-sig", errors="replace")  # shown back, never saved as is
+        data = upload.read() if upload and getattr(upload, "filename", "") else None
+        if data is None:
+            data = word_service.text_or_stashed(current_user, form.docx_token.data, form.markdown.data or "")
         slug = document.slug if document else (form.slug.data or "").strip()
         try:
+            if word_service.looks_like_docx(data):
+                form.markdown.data = word_service.draft_source(data)[0]  # shown back: what will be published
+                if not form.confirm.data:
+                    form.docx_token.data = word_service.stash_upload(current_user, data)
+            else:
+                form.docx_token.data = ""
+                if isinstance(data, bytes):
+                    form.markdown.data = data.decode("utf-8-sig", errors="replace")  # shown back, never saved as is
             preview, opens_at, closes_at = document_service.check_publication(
                 document=document, slug=slug, data=data, opens_at=form.opens_at.data, closes_at=form.closes_at.data)
             if form.confirm.data:
                 version = document_service.publish_version(
                     slug=slug, data=data, title=form.title.data, label=form.label.data,
                     opens_at=opens_at, closes_at=closes_at, actor=current_user)
+                word_service.drop_upload(current_user, form.docx_token.data)
                 flash(ngettext("Published %(label)s with %(num)d clause.", "Published %(label)s with %(num)d clauses.",
                                version.clause_count, label=version.label),
                       "success")

@@ -63,6 +63,9 @@ GET = {
     "review.feedback": row(404, 404, 404, 404, 200, 200, 200),
     "review.feedback_export_csv": row(404, 404, 404, 404, 404, 404, 404),
     "public_comments.index": PUBLIC, "public_comments.export_csv": PUBLIC, "public_comments.export_json": PUBLIC,
+    "word.version_docx": PUBLIC, "word.redline_docx": PUBLIC, "word.review_docx": STAFF,
+    # The world's versions were published from Markdown: drafters are let through, to find no Word file.
+    "word.source_docx": row(OUT, 403, 403, 403, 404, 403, 404),
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
