@@ -163,3 +163,13 @@ def can_publish_review(user, version) -> bool:
 def can_view_feedback(user, version) -> bool:
     """The published review is public; before publication only staff see a preview."""
     return version.review_published_at is not None or can_review(user, version)
+
+
+def can_edit_settings(user, document=None) -> bool:
+    """Drafters and admins change a document's landing text and a version's consultation window."""
+    return is_active_staff(user, Role.DRAFTER)
+
+
+def can_follow(user) -> bool:
+    """Any signed-in account that may sign in follows documents and clauses and reads its notifications."""
+    return _signed_in(user) and user.status in ("active", "pending")

@@ -19,4 +19,5 @@ class PublishForm(FlaskForm):
                             description=_l("ISO 8601, for example 2026-06-30T23:59."))
     markdown = TextAreaField(_l("Draft text (Markdown)"), validators=[Optional()])
     upload = FileField(_l("Or upload a Markdown file"))
+    keep_previous_open = BooleanField(_l("Keep the earlier version open for comments as well"))
     confirm = BooleanField(_l("Publish this version"))  # sent by the publish button after the preview

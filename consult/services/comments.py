@@ -15,7 +15,7 @@ from ..markup import render_markdown
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
 from ..vocabulary import COMMENT_TYPES, STANCES, VISIBILITIES
-from . import ServiceError
+from . import ServiceError, notifications
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_MAX = 10_000
@@ -103,6 +103,7 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
     try:
         db.session.flush()
         queue_for_search("comment", comment.id)
+        notifications.comment_posted(comment)  # receipt, reply notice, followers: queued, sent after the response
         db.session.commit()
     except IntegrityError:
         # Two submissions of one form raced, or (astronomically rarely) a receipt collided.

@@ -16,7 +16,7 @@ from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, Disp
                       utcnow)
 from ..pagination import Page, paginate
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
-from . import ServiceError
+from . import ServiceError, notifications
 from .comments import queue_for_search
 from .moderation import record
 
@@ -251,6 +251,7 @@ def set_disposition(comment: Comment, actor, status: str, response: str, address
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     response = _check_disposition(comment, status, response, addressed_in_version, duplicate_of)
     disposition = _apply(comment, actor, status, response, addressed_in_version, duplicate_of)
+    notifications.disposition_given(comment)
     db.session.commit()
     return disposition
 
@@ -268,6 +269,7 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
         cleaned = _check_disposition(comment, status, response, None, None)
     for comment in comments:
         _apply(comment, actor, status, cleaned, None, None)
+        notifications.disposition_given(comment)
     db.session.commit()
     return len(comments)
 
@@ -470,6 +472,7 @@ def publish_review(version: Version, actor) -> Version:
         raise ServiceError(_("The review can only be published once the consultation has closed."), status=409)
     if version.review_published_at is None:
         version.review_published_at = utcnow()
+        notifications.review_published(version)
         db.session.commit()
     return version
 

@@ -4,7 +4,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import api, auth, comments, documents, errors, lineage, moderation, public, review, search
+    from . import api, auth, comments, documents, errors, lineage, moderation, notifications, public, review, search
+    from . import settings
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
@@ -15,4 +16,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(notifications.bp)
     errors.register(app)

@@ -72,7 +72,8 @@ def _publish(document=None):
             if form.confirm.data:
                 version = document_service.publish_version(
                     slug=slug, data=data, title=form.title.data, label=form.label.data,
-                    opens_at=opens_at, closes_at=closes_at, actor=current_user)
+                    opens_at=opens_at, closes_at=closes_at, actor=current_user,
+                    close_previous=not form.keep_previous_open.data)
                 flash(_("Published %(label)s with %(n)d clauses.", label=version.label, n=version.clause_count),
                       "success")
                 return redirect(url_for("documents.version", slug=slug, number=version.number))

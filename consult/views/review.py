@@ -17,6 +17,7 @@ from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
+from ..services import lifecycle
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS
 
@@ -71,6 +72,7 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
         bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
+        unanswered=lifecycle.unanswered_count(version) if can_publish_review(current_user, version) else 0,
         selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
         export_args=filters.as_args()), status
