@@ -1,11 +1,11 @@
 """Forms for the drafters' settings pages, the notification preferences and the account self-service."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField, \
-    TextAreaField, TimeField
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+                     TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..vocabulary import NOTIFICATION_DELIVERIES, NOTIFICATION_KINDS, STAKEHOLDER_GROUPS
+from ..vocabulary import NOTIFICATION_DELIVERIES, NOTIFICATION_KINDS
 
 
 class DocumentSettingsForm(FlaskForm):
@@ -60,7 +60,6 @@ class ProfileForm(FlaskForm):
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    stakeholder_group = SelectField(_l("Stakeholder group"), choices=list(STAKEHOLDER_GROUPS.items()))
 
 
 class CloseAccountForm(FlaskForm):
