@@ -84,6 +84,19 @@ class Follow(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class NotificationEvent(db.Model):
+    """An event whose fan-out to followers is done after the response (a comment on a followed clause).
+
+    Written in the transaction of the event; `notifications.fan_out_pending` deletes it and tells the followers
+    in one transaction, so a comment costs one row in the request however many people follow the clause.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(20), nullable=False)  # "comment"
+    object_id = db.Column(db.Integer, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class SentNotice(db.Model):
     """A time-based notice already given (a window closing soon, a day's moderation summary), so it is given once."""
 

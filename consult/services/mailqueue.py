@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 
 from ..extensions import db
 from ..models import MailOutbox, utcnow
@@ -33,16 +33,37 @@ CLAIM_TIMEOUT = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=6)
 
 
+def mail_values(to: str, subject: str, text: str, *, html: str | None = None, headers: dict | None = None,
+                user_id: int | None = None) -> dict:
+    """The column values of one outbox row, with its Message-ID fixed now (for bulk inserts)."""
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "consult"
+    now = utcnow()
+    return {"to_address": to, "subject": subject[:300], "text_body": text, "html_body": html,
+            "headers": json.dumps(headers) if headers else None, "user_id": user_id,
+            "message_id": make_msgid(domain=domain), "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now}
+
+
+def mark_queued() -> None:
+    """Tell the after-request hook that this request left work for it (mail, or followers to tell)."""
+    if has_app_context():
+        g.mail_queued = True
+
+
 def queue_mail(to: str, subject: str, text: str, *, html: str | None = None, headers: dict | None = None,
                user_id: int | None = None) -> MailOutbox:
     """Add a mail to the session; the calling service commits it with the change it tells of."""
-    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "consult"
-    row = MailOutbox(to_address=to, subject=subject[:300], text_body=text, html_body=html,
-                     headers=json.dumps(headers) if headers else None, user_id=user_id,
-                     message_id=make_msgid(domain=domain), next_attempt_at=utcnow())
+    row = MailOutbox(**mail_values(to, subject, text, html=html, headers=headers, user_id=user_id))
     db.session.add(row)
-    g.mail_queued = True  # the after-request hook delivers only when a request queued something
+    mark_queued()  # the after-request hook delivers only when a request queued something
     return row
+
+
+def queue_mail_rows(rows: list[dict]) -> None:
+    """Add many mails at once (digests); the caller commits."""
+    if rows:
+        db.session.execute(db.insert(MailOutbox), rows)
+        mark_queued()
 
 
 def build_message(row: MailOutbox) -> EmailMessage:
@@ -172,6 +193,9 @@ def install_deliver_hook(app) -> None:
         def send_after_response():
             with flask_app.app_context():
                 try:
+                    from .notifications import fan_out_pending
+
+                    fan_out_pending()
                     deliver(limit=50)
                 except Exception:  # noqa: BLE001  (the outbox keeps the rows; the worker catches up)
                     log.exception("mail delivery after the request failed; rows are kept")

@@ -16,11 +16,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import permissions
 from ..extensions import db
-from ..models import (Clause, Comment, Document, Follow, Notification, NotificationPreference, NotificationSettings,
-                      Report, SentNotice, User, Version, utcnow)
+from ..models import (Clause, Comment, Document, Follow, Notification, NotificationEvent, NotificationPreference,
+                      NotificationSettings, Report, SentNotice, User, Version, utcnow)
 from ..pagination import Page, paginate
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
-from .mailqueue import queue_mail
+from .mailqueue import mail_values, mark_queued, queue_mail_rows
 
 log = logging.getLogger("consult.notifications")
 
@@ -108,29 +108,28 @@ def notify_users(user_ids: Iterable[int], kind: str, build: Builder, link: str |
         languages.update(dict(db.session.execute(
             db.select(NotificationSettings.user_id, NotificationSettings.language)
             .where(NotificationSettings.user_id.in_(chunk))).all()))
-    texts: dict[str, tuple[str, str]] = {}
     default_language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    rows, told = [], 0
+    by_language: dict[str, list[int]] = {}
     for user_id in ids:
         user = users.get(user_id)
-        if user is None or user.status == "closed":
-            continue
-        language = languages.get(user_id) or default_language
-        if language not in texts:
-            with force_locale(language):
-                texts[language] = build()
-        subject, text = texts[language]
-        delivery = chosen.get(user_id, DEFAULTS[kind])
-        rows.append({"user_id": user_id, "kind": kind, "subject": subject[:300], "text": text, "link": link,
-                     "delivery": delivery, "created_at": now,
-                     "mailed_at": now if delivery == "immediately" else None})
-        if delivery == "immediately":
-            with force_locale(language):
-                _queue_notification_mail(user, [(subject, text, link)], [kind], subject)
-        told += 1
-    if rows:
-        db.session.execute(db.insert(Notification), rows)
-    return told
+        if user is not None and user.status != "closed":
+            by_language.setdefault(languages.get(user_id) or default_language, []).append(user_id)
+    rows, mails = [], []
+    # One locale switch per language, not per person: each switch reloads the catalogue.
+    for language, members in by_language.items():
+        with force_locale(language):
+            subject, text = build()
+            for user_id in members:
+                delivery = chosen.get(user_id, DEFAULTS[kind])
+                rows.append({"user_id": user_id, "kind": kind, "subject": subject[:300], "text": text, "link": link,
+                             "delivery": delivery, "created_at": now,
+                             "mailed_at": now if delivery == "immediately" else None})
+                if delivery == "immediately":
+                    mails.append(_mail_values(users[user_id], [(subject, text, link)], [kind], subject))
+    for start in range(0, len(rows), 500):
+        db.session.execute(db.insert(Notification), rows[start:start + 500])
+    queue_mail_rows(mails)
+    return len(rows)
 
 
 def notify(user, kind: str, build: Builder, link: str | None = None) -> int:
@@ -138,18 +137,16 @@ def notify(user, kind: str, build: Builder, link: str | None = None) -> int:
     return notify_users([user.id], kind, build, link) if user is not None else 0
 
 
-def _queue_notification_mail(user, items: list[tuple[str, str, str | None]], kinds: list[str], subject: str,
-                             intro: str | None = None) -> None:
-    """Queue one mail (a single notification or a digest) with both parts and a one-click unsubscribe."""
+def _mail_values(user, items: list[tuple[str, str, str | None]], kinds: list[str], subject: str,
+                 intro: str | None = None) -> dict:
+    """One mail (a single notification or a digest) with both parts and a one-click unsubscribe (RFC 8058)."""
     unsubscribe = site_url("notifications.unsubscribe", token=unsubscribe_token(user.id, kinds))
-    prefs = site_url("notifications.index")
-    items = [(s, t, site_url_for_path(link)) for s, t, link in items]
-    context = dict(items=items, intro=intro, unsubscribe_url=unsubscribe, preferences_url=prefs, subject=subject)
-    text = render_template("mail/notification.txt", **context)
-    html = render_template("mail/notification.html", **context)
-    queue_mail(user.email, subject, text, html=html, user_id=user.id,
-               headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    context = dict(items=[(s, t, site_url_for_path(link)) for s, t, link in items], intro=intro,
+                   unsubscribe_url=unsubscribe, preferences_url=site_url("notifications.index"), subject=subject)
+    return mail_values(user.email, subject, render_template("mail/notification.txt", **context),
+                       html=render_template("mail/notification.html", **context), user_id=user.id,
+                       headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
 
 def site_url_for_path(path: str | None) -> str | None:
@@ -251,13 +248,45 @@ def comment_posted(comment: Comment) -> None:
                   who=who(), clause=_clause_name(clause), document=document.title, body=comment.body)), link)
             told.add(parent_author.id)
     if comment.visibility != "confidential" and comment.status == "visible":
-        # Followers are told only what the public can read; the author's name only for a public comment.
-        others = [uid for uid in followers("clause", clause.id) if uid not in told]
-        notify_users(others, "clause_activity", lambda: (
-            _("New comment on %(clause)s", clause=_clause_name(clause)),
-            _("%(who)s commented on %(clause)s of %(document)s (%(version)s):\n\n%(body)s",
-              who=_public_author(comment), clause=_clause_name(clause), document=document.title,
-              version=version.label, body=comment.body)), link)
+        # Followers are told after the response (fan_out_pending), so a comment costs one row here however many
+        # people follow the clause.
+        db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
+        mark_queued()
+
+
+def fan_out_pending(limit: int = 50) -> int:
+    """Tell clause followers of new comments; each event is taken (deleted) and fanned out in one transaction."""
+    done = 0
+    ids = db.session.scalars(db.select(NotificationEvent.id).order_by(NotificationEvent.id).limit(limit)).all()
+    for event_id in ids:
+        event = db.session.get(NotificationEvent, event_id)
+        taken = db.session.execute(db.delete(NotificationEvent).where(NotificationEvent.id == event_id)
+                                   .execution_options(synchronize_session=False)).rowcount
+        if taken != 1 or event is None:
+            db.session.rollback()  # another worker has it
+            continue
+        comment = db.session.get(Comment, event.object_id)
+        # Checked again now: a comment hidden or withdrawn since it was posted is not announced.
+        if comment is not None and comment.status == "visible" and comment.visibility != "confidential":
+            _tell_clause_followers(comment)
+        db.session.commit()
+        done += 1
+    return done
+
+
+def _tell_clause_followers(comment: Comment) -> None:
+    """Followers are told only what the public can read; the author's name only for a public comment."""
+    clause, version = comment.clause, comment.version
+    document = version.document
+    told = {comment.author_id}
+    if comment.parent_id:
+        told.add(db.session.scalar(db.select(Comment.author_id).where(Comment.id == comment.parent_id)))
+    others = [uid for uid in followers("clause", clause.id) if uid not in told]
+    notify_users(others, "clause_activity", lambda: (
+        _("New comment on %(clause)s", clause=_clause_name(clause)),
+        _("%(who)s commented on %(clause)s of %(document)s (%(version)s):\n\n%(body)s",
+          who=_public_author(comment), clause=_clause_name(clause), document=document.title,
+          version=version.label, body=comment.body)), _path("comments.show", comment_id=comment.id))
 
 
 def _public_author(comment: Comment) -> str:
@@ -433,47 +462,60 @@ def build_digests(now: datetime | None = None) -> dict[str, int]:
 
 
 def _digest_batch(user_ids: list[int], period: str, now: datetime) -> int:
-    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))}
-    settings = {s.user_id: s for s in db.session.scalars(
-        db.select(NotificationSettings).where(NotificationSettings.user_id.in_(user_ids)))}
-    pending: dict[int, list[Notification]] = {}
-    for n in db.session.scalars(db.select(Notification).where(
+    """Queue one digest for each person of a batch and mark their notifications mailed; one short transaction."""
+    users = {u.id: u for u in db.session.execute(
+        db.select(User.id, User.email, User.status).where(User.id.in_(user_ids))).all()}
+    languages = dict(db.session.execute(db.select(NotificationSettings.user_id, NotificationSettings.language)
+                                        .where(NotificationSettings.user_id.in_(user_ids))).all())
+    pending: dict[int, list] = {}
+    for n in db.session.execute(db.select(Notification.id, Notification.user_id, Notification.kind,
+                                          Notification.subject, Notification.text, Notification.link).where(
             Notification.user_id.in_(user_ids), Notification.delivery == period, Notification.mailed_at.is_(None),
             Notification.created_at <= now).order_by(Notification.created_at, Notification.id)):
         pending.setdefault(n.user_id, []).append(n)
-    sent = 0
     default_language = current_app.config["BABEL_DEFAULT_LOCALE"]
-    for user_id, items in pending.items():
+    by_language: dict[str, list[int]] = {}
+    for user_id in pending:
         user = users.get(user_id)
-        row = settings.get(user_id)
-        if row is None:
-            row = NotificationSettings(user_id=user_id, language=default_language, autofollow=True)
-            db.session.add(row)
-        setattr(row, f"{period}_digest_at", now)
-        ids = [n.id for n in items]
-        db.session.execute(db.update(Notification).where(Notification.id.in_(ids)).values(mailed_at=now)
-                           .execution_options(synchronize_session=False))
-        if user is None or user.status not in ("active", "pending"):
-            continue  # on the site only: a closed or suspended account gets no digest
-        with force_locale(row.language or default_language):
-            if period == "daily":
-                subject = ngettext("Your daily Consult digest: %(num)d update",
-                                   "Your daily Consult digest: %(num)d updates", len(items))
-            else:
-                subject = ngettext("Your weekly Consult digest: %(num)d update",
-                                   "Your weekly Consult digest: %(num)d updates", len(items))
-            _queue_notification_mail(user, [(n.subject, n.text, n.link) for n in items],
-                                     sorted({n.kind for n in items}), subject,
-                                     intro=_("What happened on Consult since your last digest."))
-        sent += 1
+        if user is not None and user.status in ("active", "pending"):  # closed or suspended: on the site only
+            by_language.setdefault(languages.get(user_id) or default_language, []).append(user_id)
+    mails = []
+    for language, members in by_language.items():
+        with force_locale(language):  # once per language: each switch reloads the catalogue
+            intro = _("What happened on Consult since your last digest.")
+            for user_id in members:
+                items = pending[user_id]
+                if period == "daily":
+                    subject = ngettext("Your daily Consult digest: %(num)d update",
+                                       "Your daily Consult digest: %(num)d updates", len(items))
+                else:
+                    subject = ngettext("Your weekly Consult digest: %(num)d update",
+                                       "Your weekly Consult digest: %(num)d updates", len(items))
+                mails.append(_mail_values(users[user_id], [(n.subject, n.text, n.link) for n in items],
+                                          sorted({n.kind for n in items}), subject, intro=intro))
+    queue_mail_rows(mails)
+    ids = [n.id for items in pending.values() for n in items]
+    for start in range(0, len(ids), 900):
+        db.session.execute(db.update(Notification).where(Notification.id.in_(ids[start:start + 900]))
+                           .values(mailed_at=now).execution_options(synchronize_session=False))
+    column = f"{period}_digest_at"
+    have = set(languages)
+    if have:
+        db.session.execute(db.update(NotificationSettings).where(NotificationSettings.user_id.in_(have))
+                           .values({column: now}).execution_options(synchronize_session=False))
+    missing = [uid for uid in pending if uid not in have]
+    if missing:
+        db.session.execute(db.insert(NotificationSettings), [
+            {"user_id": uid, "language": default_language, "autofollow": True, column: now} for uid in missing])
     db.session.commit()
-    return sent
+    return len(mails)
 
 
 def run_scheduled(now: datetime | None = None) -> dict[str, int]:
     """What `flask notify digests` does: window notices, the moderators' summary, then the digests due."""
     now = now or utcnow()
-    result = {"windows": announce_windows(now), "moderation": moderation_summary(now)}
+    result = {"followers": fan_out_pending(limit=10_000), "windows": announce_windows(now),
+              "moderation": moderation_summary(now)}
     result.update(build_digests(now))
     return result
 

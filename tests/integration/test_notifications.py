@@ -84,6 +84,9 @@ def test_clause_followers_hear_of_public_comments_only_and_never_a_pseudonymous_
     notification_service.set_follow(follower, "clause", clause.id, True)
     comment(author, clause, body="SECRET drafters only", visibility="confidential")
     comment(author, clause, body="A pseudonymous view", visibility="pseudonymous")
+    assert notes(follower, "clause_activity") == []  # told after the response, not in the request
+    assert notification_service.fan_out_pending() == 1
+    assert notification_service.fan_out_pending() == 0  # each event once
     [note] = notes(follower, "clause_activity")
     assert "A pseudonymous view" in note.text and "Named Person" not in note.text
     assert all("SECRET" not in n.text for n in notes(follower))
@@ -133,6 +136,16 @@ def test_new_version_and_window_changes_reach_document_followers():
     publish(text=NEXT_DRAFT, opens_at=utcnow(), closes_at=utcnow() + timedelta(days=30))
     kinds = [n.kind for n in notes(follower)]
     assert "new_version" in kinds and "window" in kinds  # the first version closed when the second opened
+
+
+def test_a_comment_hidden_before_the_fan_out_is_not_announced():
+    version = open_version()
+    follower, author, moderator = make_user(), make_user(), make_user("moderator")
+    notification_service.set_follow(follower, "clause", clause_of(version).id, True)
+    c = comment(author, clause_of(version), body="Soon hidden")
+    moderation_service.hide_comment(moderator, c, "Off topic")
+    notification_service.fan_out_pending()
+    assert notes(follower, "clause_activity") == []
 
 
 def test_preferences_never_and_weekly_are_respected():
