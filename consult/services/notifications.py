@@ -133,8 +133,22 @@ def notify_users(user_ids: Iterable[int], kind: str, build: Builder, link: str |
 
 
 def notify(user, kind: str, build: Builder, link: str | None = None) -> int:
-    """Tell one person about one event."""
-    return notify_users([user.id], kind, build, link) if user is not None else 0
+    """Tell one person about one event (two small reads: their choice for this kind and their language)."""
+    if user is None or user.status == "closed":
+        return 0
+    delivery = db.session.scalar(db.select(NotificationPreference.delivery).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.kind == kind)) or DEFAULTS[kind]
+    settings = db.session.get(NotificationSettings, user.id)
+    language = (settings.language if settings else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    now = utcnow()
+    with force_locale(language):
+        subject, text = build()
+        db.session.add(Notification(user_id=user.id, kind=kind, subject=subject[:300], text=text, link=link,
+                                    delivery=delivery, created_at=now,
+                                    mailed_at=now if delivery == "immediately" else None))
+        if delivery == "immediately":
+            queue_mail_rows([_mail_values(user, [(subject, text, link)], [kind], subject)])
+    return 1
 
 
 def _mail_values(user, items: list[tuple[str, str, str | None]], kinds: list[str], subject: str,
