@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, format_datetime, get_locale, gettext as _, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -157,8 +157,10 @@ def _mail_values(user, items: list[tuple[str, str, str | None]], kinds: list[str
     unsubscribe = site_url("notifications.unsubscribe", token=unsubscribe_token(user.id, kinds))
     context = dict(items=[(s, t, site_url_for_path(link)) for s, t, link in items], intro=intro,
                    unsubscribe_url=unsubscribe, preferences_url=site_url("notifications.index"), subject=subject)
-    return mail_values(user.email, subject, render_template("mail/notification.txt", **context),
-                       html=render_template("mail/notification.html", **context), user_id=user.id,
+    env = current_app.jinja_env
+    context["current_locale"] = str(get_locale() or "en")
+    return mail_values(user.email, subject, env.get_template("mail/notification.txt").render(context),
+                       html=env.get_template("mail/notification.html").render(context), user_id=user.id,
                        headers={"List-Unsubscribe": f"<{unsubscribe}>",
                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
@@ -237,35 +239,20 @@ def user_follows(user_id: int) -> list[tuple[str, object]]:
 # --- events -------------------------------------------------------------------------------------------------
 
 def comment_posted(comment: Comment) -> None:
-    """Receipt to the author, a reply notice to the parent's author, activity to the clause's followers."""
+    """In the comment's transaction: the receipt (notification and mail) and one event row for the rest.
+
+    The reply notice, the follow on comment and the clause followers' notices come from the event after the
+    response (fan_out_pending), so a comment costs four rows in the request however many people are told.
+    """
     clause, version = comment.clause, comment.version
-    document = version.document
-    author = comment.author
-    link = _path("comments.show", comment_id=comment.id)
-    settings = settings_for(author.id, create=True)
-    notify(author, "receipt", lambda: (
+    notify(comment.author, "receipt", lambda: (
         _("Comment received — receipt %(receipt)s", receipt=comment.receipt),
         _("We received your comment on %(clause)s of %(document)s (%(version)s).\n\nReceipt: %(receipt)s\n\n"
-          "Your comment:\n\n%(body)s", clause=_clause_name(clause), document=document.title,
-          version=version.label, receipt=comment.receipt, body=comment.body)), link)
-    if settings.autofollow:
-        _add_follow(author.id, "clause", clause.id)
-    told = {author.id}
-    if comment.parent_id:
-        parent = comment.parent
-        parent_author = db.session.get(User, parent.author_id)
-        if parent_author.id not in told and permissions.can_view_comment_text(parent_author, comment):
-            who = _author_words(parent_author, comment)
-            notify(parent_author, "reply", lambda: (
-                _("A reply to your comment %(receipt)s", receipt=parent.receipt),
-                _("%(who)s replied to your comment on %(clause)s of %(document)s:\n\n%(body)s",
-                  who=who(), clause=_clause_name(clause), document=document.title, body=comment.body)), link)
-            told.add(parent_author.id)
-    if comment.visibility != "confidential" and comment.status == "visible":
-        # Followers are told after the response (fan_out_pending), so a comment costs one row here however many
-        # people follow the clause.
-        db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
-        mark_queued()
+          "Your comment:\n\n%(body)s", clause=_clause_name(clause), document=version.document.title,
+          version=version.label, receipt=comment.receipt, body=comment.body)),
+        _path("comments.show", comment_id=comment.id))
+    db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
+    mark_queued()
 
 
 def fan_out_pending(limit: int = 50) -> int:
@@ -280,21 +267,43 @@ def fan_out_pending(limit: int = 50) -> int:
             db.session.rollback()  # another worker has it
             continue
         comment = db.session.get(Comment, event.object_id)
-        # Checked again now: a comment hidden or withdrawn since it was posted is not announced.
-        if comment is not None and comment.status == "visible" and comment.visibility != "confidential":
-            _tell_clause_followers(comment)
+        if comment is not None:
+            _comment_consequences(comment)
         db.session.commit()
         done += 1
     return done
 
 
-def _tell_clause_followers(comment: Comment) -> None:
+def _comment_consequences(comment: Comment) -> None:
+    """After a comment: its author follows the clause (unless turned off), the parent's author hears of the
+    reply, and the clause's followers hear of it; each only if they may read it (checked again now, as the
+    comment may have been hidden or withdrawn since)."""
+    settings = settings_for(comment.author_id, create=True)
+    if settings.autofollow:
+        _add_follow(comment.author_id, "clause", comment.clause_id)
+    if comment.status != "visible":
+        return
+    told = {comment.author_id}
+    if comment.parent_id:
+        parent = db.session.get(Comment, comment.parent_id)
+        parent_author = db.session.get(User, parent.author_id)
+        if parent_author.id not in told and permissions.can_view_comment_text(parent_author, comment):
+            clause, document = comment.clause, comment.version.document
+            who = _author_words(parent_author, comment)
+            notify(parent_author, "reply", lambda: (
+                _("A reply to your comment %(receipt)s", receipt=parent.receipt),
+                _("%(who)s replied to your comment on %(clause)s of %(document)s:\n\n%(body)s",
+                  who=who(), clause=_clause_name(clause), document=document.title, body=comment.body)),
+                _path("comments.show", comment_id=comment.id))
+        told.add(parent_author.id)
+    if comment.visibility != "confidential":
+        _tell_clause_followers(comment, told)
+
+
+def _tell_clause_followers(comment: Comment, told: set[int]) -> None:
     """Followers are told only what the public can read; the author's name only for a public comment."""
     clause, version = comment.clause, comment.version
     document = version.document
-    told = {comment.author_id}
-    if comment.parent_id:
-        told.add(db.session.scalar(db.select(Comment.author_id).where(Comment.id == comment.parent_id)))
     others = [uid for uid in followers("clause", clause.id) if uid not in told]
     notify_users(others, "clause_activity", lambda: (
         _("New comment on %(clause)s", clause=_clause_name(clause)),

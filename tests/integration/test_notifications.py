@@ -26,9 +26,14 @@ def clause_of(version, key="measure-i-1-1"):
     return next(c for c in version.clauses if c.key == key)
 
 
-def comment(author, clause, body="Records should name their sources.", visibility="public", parent=None):
-    return comment_service.post_comment(author=author, clause=clause, type_="concern", body=body,
-                                        visibility=visibility, parent=parent)
+def comment(author, clause, body="Records should name their sources.", visibility="public", parent=None,
+            fan_out=True):
+    """Post a comment; then, as after a response, tell the others (unless fan_out=False)."""
+    posted = comment_service.post_comment(author=author, clause=clause, type_="concern", body=body,
+                                          visibility=visibility, parent=parent)
+    if fan_out:
+        notification_service.fan_out_pending()
+    return posted
 
 
 def notes(user, kind=None):
@@ -83,7 +88,7 @@ def test_clause_followers_hear_of_public_comments_only_and_never_a_pseudonymous_
     clause = clause_of(version)
     notification_service.set_follow(follower, "clause", clause.id, True)
     comment(author, clause, body="SECRET drafters only", visibility="confidential")
-    comment(author, clause, body="A pseudonymous view", visibility="pseudonymous")
+    comment(author, clause, body="A pseudonymous view", visibility="pseudonymous", fan_out=False)
     assert notes(follower, "clause_activity") == []  # told after the response, not in the request
     assert notification_service.fan_out_pending() == 1
     assert notification_service.fan_out_pending() == 0  # each event once
@@ -142,7 +147,7 @@ def test_a_comment_hidden_before_the_fan_out_is_not_announced():
     version = open_version()
     follower, author, moderator = make_user(), make_user(), make_user("moderator")
     notification_service.set_follow(follower, "clause", clause_of(version).id, True)
-    c = comment(author, clause_of(version), body="Soon hidden")
+    c = comment(author, clause_of(version), body="Soon hidden", fan_out=False)
     moderation_service.hide_comment(moderator, c, "Off topic")
     notification_service.fan_out_pending()
     assert notes(follower, "clause_activity") == []
