@@ -102,6 +102,14 @@ def main() -> None:
         result["comment_ms"] = {"hook_off_median": round(statistics.median(off) * 1000, 1),
                                 "hook_on_median": round(statistics.median(on) * 1000, 1)}
 
+        db.session.execute(db.delete(notifications.NotificationEvent).where(
+            notifications.NotificationEvent.id < db.select(db.func.max(notifications.NotificationEvent.id))
+            .scalar_subquery()))
+        db.session.commit()  # keep only the last comment's event: the fan-out of one comment is measured
+        t0 = time.perf_counter()
+        notifications.fan_out_pending()
+        result["fan_out_one_comment_s"] = round(time.perf_counter() - t0, 2)
+
         t0 = time.perf_counter()
         documents.publish_version(slug="bench", data=NEXT, opens_at=utcnow(), closes_at=utcnow() + timedelta(days=30))
         result["publish_next_version_s"] = round(time.perf_counter() - t0, 2)
@@ -133,6 +141,7 @@ def main() -> None:
           "| measure | value |", "|---|---|",
           f"| post a comment, notification hook off (median of {args.runs}) | {result['comment_ms']['hook_off_median']} ms |",
           f"| post a comment, hook on, clause followed by {n} (median of {args.runs}) | {result['comment_ms']['hook_on_median']} ms |",
+          f"| after the response: tell {n} followers of the clause of one comment | {result['fan_out_one_comment_s']} s |",
           f"| publish the next version, {n} document followers told | {result['publish_next_version_s']} s |",
           f"| build and queue {counts.get('daily', 0)} daily digests | {result['digests_s']} s |",
           f"| longest digest batch transaction ({notifications.BATCH} people) | {result['longest_batch_s']} s |", ""]
