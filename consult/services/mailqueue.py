@@ -12,6 +12,7 @@ Without MAIL_SERVER each row is written to <outbox>/<row id>.eml, which a resend
 """
 from __future__ import annotations
 
+import email.policy
 import json
 import logging
 import smtplib
@@ -28,6 +29,9 @@ from ..models import MailOutbox, utcnow
 
 log = logging.getLogger("consult.mail")
 
+# Lines up to RFC 5322's limit, so a long List-Unsubscribe URL stays one plain token that mail clients can read
+# (with the default 78 it would be cut into encoded words).
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 MAX_ATTEMPTS = 10
 CLAIM_TIMEOUT = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=6)
@@ -69,7 +73,7 @@ def queue_mail_rows(rows: list[dict]) -> None:
 def build_message(row: MailOutbox) -> EmailMessage:
     """The RFC 5322 message for a row: plain text, and an HTML alternative when there is one."""
     cfg = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = cfg["MAIL_FROM"]
     message["To"] = row.to_address
     message["Subject"] = row.subject
