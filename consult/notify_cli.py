@@ -16,10 +16,12 @@ def register_notify_cli(app: Flask) -> None:
     @mail.command("deliver")
     @click.option("--limit", default=1000, show_default=True, help="At most this many mails in one run.")
     def deliver(limit):
-        """Send the mail that is due (retries with back-off; a mail is never sent twice)."""
+        """Tell followers of new comments, then send the mail that is due (retries with back-off, never twice)."""
         from .services.mailqueue import deliver as deliver_mail
+        from .services.notifications import fan_out_pending
 
-        click.echo(json.dumps(deliver_mail(limit=limit)))
+        told = fan_out_pending(limit=limit)
+        click.echo(json.dumps({"events": told, **deliver_mail(limit=limit)}))
 
     @mail.command("status")
     def status():

@@ -245,6 +245,7 @@ def comment_posted(comment: Comment) -> None:
     response (fan_out_pending), so a comment costs four rows in the request however many people are told.
     """
     clause, version = comment.clause, comment.version
+    settings_for(comment.author_id, create=True)  # remembers the author's language from this request
     notify(comment.author, "receipt", lambda: (
         _("Comment received — receipt %(receipt)s", receipt=comment.receipt),
         _("We received your comment on %(clause)s of %(document)s (%(version)s).\n\nReceipt: %(receipt)s\n\n"
