@@ -64,6 +64,11 @@ def test_drafter_schedules_extends_and_closes_a_window(live_server, new_page, ch
     # The document page shows the open version's deadline prominently.
     drafter.goto(live_server.url + OPEN_VERSION.rsplit("/versions", 1)[0])
     expect(drafter.locator(".panel--deadline")).to_contain_text("comments close on")
+    follow(drafter.get_by_role("link", name="Settings: title, summary, landing text and windows"))
+    check_page(drafter, "document-settings")
+    drafter.get_by_label("Summary").fill("The transparency chapter, open for comments.")
+    follow(drafter.get_by_role("button", name="Save"))
+    expect(drafter.get_by_role("status").filter(has_text="settings are saved")).to_be_visible()
 
 
 def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsubscribes(
@@ -119,6 +124,10 @@ def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsub
     person.goto(live_server.url + "/my/notifications")
     expect(person.locator("fieldset").filter(has_text="Receipt of each comment")
            .get_by_label("Never by mail")).to_be_checked()
+    follow(person.get_by_role("link", name="My details and data"))
+    check_page(person, "my-profile")
+    follow(person.get_by_role("link", name="Close my account"))
+    check_page(person, "my-close-account")
 
 
 def test_a_suspended_user_sees_why(live_server, new_page, check_page):
