@@ -1,13 +1,11 @@
 """The consultation lifecycle in the browser, self-service and data rights, and the refused sign-in's reason."""
 import json
-import re
 from datetime import timedelta
 
 import pytest
 
 from consult.extensions import db
-from consult.models import AuditEntry, Comment, Document, User, Version, utcnow
-from consult.services import ServiceError
+from consult.models import AuditEntry, Comment, User, Version, utcnow
 from consult.services import comments as comment_service
 from consult.services import lifecycle
 from consult.services import moderation as moderation_service

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 
 from consult.extensions import db
-from consult.models import Follow, MailOutbox, Notification, NotificationPreference, utcnow
+from consult.models import Follow, MailOutbox, Notification, utcnow
 from consult.services import comments as comment_service
 from consult.services import moderation as moderation_service
 from consult.services import notifications as notification_service
 from consult.services import review as review_service
-from consult.services.mailqueue import deliver
 from tests.factories import csrf_token, make_user, publish, sign_in
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -247,10 +246,10 @@ def test_follow_buttons_follow_and_unfollow(client):
 
 
 def test_receipt_mail_is_delivered_after_the_request_as_an_eml(app, client):
-    version = open_version()
+    open_version()
     author = make_user()
     sign_in(client, author.email)
-    path = f"/documents/sample-code/versions/1/clauses/measure-i-1-1"
+    path = "/documents/sample-code/versions/1/clauses/measure-i-1-1"
     html = client.get(path).get_data(as_text=True)
     sub = re.search(r'name="submission_token"[^>]*value="([^"]+)"', html)
     client.post(path + "/comments", data={"csrf_token": csrf_token(client, path), "type": "concern",
@@ -264,7 +263,7 @@ def test_receipt_mail_is_delivered_after_the_request_as_an_eml(app, client):
 
 
 def test_a_closed_account_gets_nothing():
-    version = open_version()
+    open_version()
     author = make_user()
     from consult.services import selfservice
 
