@@ -6,7 +6,6 @@ import logging
 from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from .. import permissions
