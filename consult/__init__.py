@@ -60,4 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
         from .search import install_drain_hook
 
         install_drain_hook(app)
+    if app.config["CONSULT_MAIL_DELIVER_AFTER_REQUEST"]:
+        # Off when a separate worker runs `flask mail deliver`.
+        from .services.mailqueue import install_deliver_hook
+
+        install_deliver_hook(app)
     return app

@@ -94,3 +94,7 @@ def register_cli(app: Flask) -> None:
     from .search.cli import register_search_cli
 
     register_search_cli(app)
+
+    from .notify_cli import register_notify_cli
+
+    register_notify_cli(app)

@@ -179,3 +179,11 @@ def can_view_public_comments(user, version) -> bool:
 def can_download_version_source(user, version) -> bool:
     """The Word file a version was imported from is for drafters (and admins), like publishing."""
     return is_active_staff(user, Role.DRAFTER)
+def can_edit_settings(user, document=None) -> bool:
+    """Drafters and admins change a document's landing text and a version's consultation window."""
+    return is_active_staff(user, Role.DRAFTER)
+
+
+def can_follow(user) -> bool:
+    """Any signed-in account that may sign in follows documents and clauses and reads its notifications."""
+    return _signed_in(user) and user.status in ("active", "pending")

@@ -23,6 +23,7 @@ ACCOUNT_STATUSES = {
     "active": _l("Active"),
     "suspended": _l("Suspended"),
     "rejected": _l("Rejected"),
+    "closed": _l("Closed by its owner"),
 }
 
 COMMENT_TYPES = {
@@ -106,6 +107,9 @@ AUDIT_ACTIONS = {
     "restore": _l("Comment restored"),
     "dismiss": _l("Report dismissed"),
     "adopt-wording": _l("Proposed wording adopted"),
+    "document-settings": _l("Document settings changed"),
+    "window": _l("Consultation window changed"),
+    "close-account": _l("Account closed by its owner"),
 }
 
 AUDIT_TARGET_TYPES = {
@@ -114,6 +118,8 @@ AUDIT_TARGET_TYPES = {
     "invitation": _l("Invitation"),
     "comment": _l("Comment"),
     "report": _l("Report"),
+    "document": _l("Document"),
+    "version": _l("Version"),
 }
 
 AUDIT_FIELDS = {
@@ -126,6 +132,13 @@ AUDIT_FIELDS = {
     "clause_id": _l("Clause"),
     "version_id": _l("Version"),
     "next_version": _l("Next version"),
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "landing": _l("Landing text"),
+    "label": _l("Label"),
+    "opens_at": _l("Opens (UTC)"),
+    "closes_at": _l("Closes (UTC)"),
+    "comments": _l("Comments"),
 }
 
 AUDIT_VALUES = {
@@ -136,4 +149,27 @@ AUDIT_VALUES = {
     "open": _l("Open"),
     "actioned": _l("Acted on"),
     "dismissed": _l("Dismissed"),
+    "keep": _l("Kept under “a former participant”"),
+    "withdraw": _l("Withdrawn"),
+}
+
+# Notifications (services/notifications.py): the kinds a person can choose for, and how each is delivered.
+NOTIFICATION_KINDS = {
+    "receipt": _l("Receipt of each comment I post"),
+    "reply": _l("Replies to my comments"),
+    "disposition": _l("The drafters' decision and response on my comments"),
+    "review": _l("The response to the comments on a version I commented on"),
+    "new_version": _l("New versions of documents I follow"),
+    "window": _l("Consultation windows of documents I follow: changes, and opening or closing within 48 hours"),
+    "clause_activity": _l("New comments on clauses I follow"),
+    "moderated": _l("My comments hidden or restored by a moderator"),
+    "account": _l("My account approved, rejected, suspended or reactivated"),
+    "moderation_summary": _l("For moderators: registrations and reports waiting (once a day)"),
+}
+
+NOTIFICATION_DELIVERIES = {
+    "immediately": _l("Immediately"),
+    "daily": _l("In a daily digest"),
+    "weekly": _l("In a weekly digest"),
+    "never": _l("Never by mail"),
 }

@@ -75,6 +75,10 @@ class IsolatedClient(FlaskClient):
     """Runs each request in its own app context, as a real server does, so `g` and the db session are fresh."""
 
     def open(self, *args, **kwargs):
+        # A change (POST...) is answered buffered, so the response is closed as a server closes it, running its
+        # call_on_close work (mail); GET responses stay streamed where the app streams them (exports).
+        if str(kwargs.get("method", "GET")).upper() not in ("GET", "HEAD"):
+            kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -23,4 +23,5 @@ class PublishForm(Form):
     upload = FileField(_l("Or upload a Markdown or Word (.docx) file"),
                        description=_l("In Word, the heading styles (Heading 1, Heading 2, …) give the clauses."))
     docx_token = HiddenField()  # the uploaded Word file, kept on the server between the preview and the confirmation
+    keep_previous_open = BooleanField(_l("Keep the earlier version open for comments as well"))
     confirm = BooleanField(_l("Publish this version"))  # sent by the publish button after the preview

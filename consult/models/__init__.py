@@ -4,7 +4,11 @@ from .consultation import (Assignment, Comment, CommentRevision, Disposition, Di
                            OpenQuestion, Report, SearchOutbox)
 from .documents import Clause, ClauseLink, Document, Lineage, Version
 from .moderation import AuditEntry, Invitation, OneTimeToken, ThrottleEvent
+from .notifications import (Follow, MailOutbox, Notification, NotificationEvent, NotificationPreference,
+                            NotificationSettings, SentNotice)
 from .types import UTCDateTime, utcnow
 
 __all__ = ["Assignment", "Comment", "CommentRevision", "Disposition", "DispositionHistory", "Endorsement",
-           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "ClauseLink", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]
+           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "ClauseLink", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow",
+           "Follow", "MailOutbox", "Notification", "NotificationPreference", "NotificationSettings", "SentNotice",
+           "NotificationEvent"]

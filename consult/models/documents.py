@@ -11,6 +11,9 @@ class Document(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     slug = db.Column(db.String(80), nullable=False, unique=True)
     title = db.Column(db.String(300), nullable=False)
+    summary = db.Column(db.Text)           # a short summary for the home page, plain text
+    landing_markdown = db.Column(db.Text)  # background, scope, who should take part, contact (Markdown)
+    landing_html = db.Column(db.Text)      # from markup.render_markdown, refreshed on every edit
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     versions = db.relationship("Version", back_populates="document", order_by="Version.number",

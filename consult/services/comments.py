@@ -16,7 +16,7 @@ from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestio
                       User, Version, utcnow)
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
-from . import ServiceError, rendered
+from . import ServiceError, notifications, rendered
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_MAX = 10_000
@@ -113,6 +113,7 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
     try:
         db.session.flush()
         queue_for_search("comment", comment.id)
+        notifications.comment_posted(comment)  # receipt, reply notice, followers: queued, sent after the response
         db.session.commit()
     except IntegrityError:
         # Two submissions of one form raced, or (astronomically rarely) a receipt collided.

@@ -119,7 +119,7 @@ def next_version_number(document: Document | None) -> int:
 
 def publish_version(*, slug: str, data: bytes | str, title: str | None = None, label: str | None = None,
                     opens_at: datetime | None = None, closes_at: datetime | None = None,
-                    actor=None) -> Version:
+                    actor=None, close_previous: bool = True) -> Version:
     """Publish a draft as the next version of a document (creating the document if new), in one transaction."""
     slug = check_slug(slug)
     opens_at = opens_at or utcnow()
@@ -173,6 +173,13 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
 
         previous = get_version(document, number - 1)
         mark_adoptions_addressed(previous, version, actor)
+        from .lifecycle import close_earlier
+
+        if close_previous:
+            close_earlier(version, actor)  # two versions of one document never take comments at once
+    from .notifications import version_published
+
+    version_published(version)
     db.session.commit()
     return version
 

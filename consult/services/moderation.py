@@ -20,6 +20,7 @@ from ..pagination import Page, paginate
 from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
 from . import ServiceError
+from . import notifications
 from .accounts import hash_token, new_token
 from ..logs import get_logger
 
@@ -103,11 +104,10 @@ def approve_registration(actor, user: User) -> bool:
         raise ServiceError(_("This account is not awaiting approval."), status=409)
     user.status, user.approved_at, user.status_reason = "active", utcnow(), None
     record(actor, "approve", "user", user.id, {"status": "pending"}, {"status": "active"})
+    notifications.account_changed(user, "approved")  # queued with the decision, sent by the outbox
     db.session.commit()
     log.info("registration approved user=%s by=%s", user.id, actor.id)
-    return _mail(user.email, _("Your Consult account is approved"), _(
-        "A moderator has approved your Consult account. You can now comment on the documents under "
-        "consultation.\n\nSign in: %(url)s", url=external_url("auth.sign_in")))
+    return True
 
 
 def reject_registration(actor, user: User, reason: str) -> bool:
@@ -119,11 +119,10 @@ def reject_registration(actor, user: User, reason: str) -> bool:
         raise ServiceError(_("This account is not awaiting approval."), status=409)
     user.status, user.status_reason = "rejected", reason
     record(actor, "reject", "user", user.id, {"status": "pending"}, {"status": "rejected"}, reason)
+    notifications.account_changed(user, "rejected", reason)
     db.session.commit()
     log.info("registration rejected user=%s by=%s", user.id, actor.id)
-    return _mail(user.email, _("Your Consult registration"), _(
-        "A moderator has not approved your registration for Consult.\n\nReason: %(reason)s\n\n"
-        "If you think this is a mistake, reply to this message.", reason=reason))
+    return True
 
 
 # --- accounts ---------------------------------------------------------------------------------------------
@@ -191,6 +190,7 @@ def suspend(actor, user: User, reason: str) -> int:
         db.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow())).rowcount
     record(actor, "suspend", "user", user.id, {"status": "active"}, {"status": "suspended"}, reason)
+    notifications.account_changed(user, "suspended", reason)
     db.session.commit()
     log.info("account suspended user=%s by=%s sessions_ended=%s", user.id, actor.id, ended)
     return ended
@@ -207,6 +207,7 @@ def reactivate(actor, user: User, reason: str) -> None:
     user.status, user.status_reason = "active", None
     user.approved_at = user.approved_at or utcnow()
     record(actor, "reactivate", "user", user.id, {"status": before}, {"status": "active"}, reason)
+    notifications.account_changed(user, "reactivated", reason)
     db.session.commit()
     log.info("account reactivated user=%s by=%s", user.id, actor.id)
 
@@ -445,6 +446,7 @@ def hide_comment(actor, comment: Comment, reason: str) -> None:
     _resolve_open_reports(actor, comment, "actioned")
     record(actor, "hide", "comment", comment.id, {"status": "visible"}, {"status": "hidden"}, reason)
     db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
+    notifications.comment_moderated(comment, hidden=True)
     db.session.commit()
     log.info("comment hidden comment=%s by=%s", comment.id, actor.id)
 
@@ -459,6 +461,7 @@ def restore_comment(actor, comment: Comment, reason: str | None = None) -> None:
     record(actor, "restore", "comment", comment.id, {"status": "hidden"}, {"status": "visible"},
            _reason(reason, required=False))
     db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
+    notifications.comment_moderated(comment, hidden=False)
     db.session.commit()
     log.info("comment restored comment=%s by=%s", comment.id, actor.id)
 

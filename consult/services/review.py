@@ -16,7 +16,7 @@ from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, Disp
 from ..pagination import Page, paginate
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
-from . import ServiceError, rendered
+from . import ServiceError, notifications, rendered
 from .comments import queue_for_search
 from .moderation import record
 
@@ -254,6 +254,7 @@ def set_disposition(comment: Comment, actor, status: str, response: str, address
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     response = _check_disposition(comment, status, response, addressed_in_version, duplicate_of)
     disposition = _apply(comment, actor, status, response, addressed_in_version, duplicate_of)
+    notifications.disposition_given(comment)
     db.session.commit()
     return disposition
 
@@ -272,6 +273,7 @@ def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> 
     html = rendered(cleaned, "response") if cleaned else ""  # once for all of them
     for comment in comments:
         _apply(comment, actor, status, cleaned, None, None, response_html=html)
+        notifications.disposition_given(comment)
     db.session.commit()
     return len(comments)
 
@@ -494,6 +496,7 @@ def publish_review(version: Version, actor) -> Version:
         raise ServiceError(_("The review can only be published once the consultation has closed."), status=409)
     if version.review_published_at is None:
         version.review_published_at = utcnow()
+        notifications.review_published(version)
         db.session.commit()
     return version
 

@@ -4,8 +4,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import (api, auth, comments, documents, errors, lineage, moderation, public, public_comments, review, search,
-                   word)
+    from . import (api, auth, comments, documents, errors, lineage, moderation, notifications, public, public_comments,
+                   review, search, settings, word)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
@@ -18,4 +18,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(public_comments.bp)
     app.register_blueprint(word.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(notifications.bp)
     errors.register(app)

@@ -60,6 +60,15 @@ def sign_in():
             flash(_("You are signed in."), "success")
             return redirect(safe_next(request.args.get("next"), url_for("public.home")))
         slowed = account_service.sign_in_failed(form.email.data, request.remote_addr)
+        from ..services.selfservice import blocked_sign_in
+
+        blocked = blocked_sign_in(form.email.data, form.password.data)
+        if blocked is not None:  # the right password: say why the account may not sign in, not "wrong password"
+            form.email.errors = list(form.email.errors) + [
+                (_("Your account is suspended. Reason: %(reason)s", reason=blocked.status_reason or "—")
+                 if blocked.status == "suspended" else
+                 _("Your registration was not approved. Reason: %(reason)s", reason=blocked.status_reason or "—"))]
+            return _render("auth/sign_in.html", 403, form=form)
         form.password.errors.append(_("The email address or password is not right."))
         if slowed:
             form.password.errors.append(_("After several failed attempts, sign-in is slowed down; a few more and "

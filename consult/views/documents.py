@@ -86,7 +86,8 @@ def _publish(document=None):
             if form.confirm.data:
                 version = document_service.publish_version(
                     slug=slug, data=data, title=form.title.data, label=form.label.data,
-                    opens_at=opens_at, closes_at=closes_at, actor=current_user)
+                    opens_at=opens_at, closes_at=closes_at, actor=current_user,
+                    close_previous=not form.keep_previous_open.data)
                 word_service.drop_upload(current_user, form.docx_token.data)
                 flash(ngettext("Published %(label)s with %(num)d clause.", "Published %(label)s with %(num)d clauses.",
                                version.clause_count, label=version.label),

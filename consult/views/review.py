@@ -18,6 +18,7 @@ from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
+from ..services import lifecycle
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
 from ..params import page_arg, parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
@@ -73,6 +74,7 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
         bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
+        unanswered=lifecycle.unanswered_count(version) if can_publish_review(current_user, version) else 0,
         selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None}
         | ({c.id for c in page.page.items} if request.args.get("select") == "page" else set()),
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],

@@ -363,7 +363,9 @@ def test_suspended_user_session_stops_at_next_request(client):
     db.session.commit()
     assert not signed_in(client)
     response = post_form(client, "/auth/sign-in", {"email": user.email, "password": PASSWORD})
-    assert response.status_code == 400 and "email address or password is not right" in response.get_data(as_text=True)
+    # With the right password, the person is told the account is suspended (issue #17), not "wrong password".
+    assert response.status_code == 403 and "Your account is suspended" in response.get_data(as_text=True)
+    assert not signed_in(client)
 
 
 def test_idle_and_absolute_timeouts(client, app, monkeypatch):

@@ -66,6 +66,10 @@ GET = {
     "word.version_docx": PUBLIC, "word.redline_docx": PUBLIC, "word.review_docx": STAFF,
     # The world's versions were published from Markdown: drafters are let through, to find no Word file.
     "word.source_docx": row(OUT, 403, 403, 403, 404, 403, 404),
+    "settings.document": DRAFTERS, "settings.version": DRAFTERS, "settings.close": DRAFTERS,
+    "notifications.index": SIGNED_IN, "notifications.profile": SIGNED_IN, "notifications.data": SIGNED_IN,
+    "notifications.close_account": SIGNED_IN,
+    "notifications.unsubscribe": row(404, 404, 404, 404, 404, 404, 404),  # a forged token
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
@@ -90,6 +94,10 @@ POST_REFUSED = {
     "review.dispose": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.publish": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.unassign": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "settings.extend": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "settings.reopen": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "notifications.mark_read": ("anonymous", "suspended"),
+    "notifications.follow": ("anonymous", "suspended"),
 }
 
 
@@ -117,7 +125,8 @@ def world(app):
     db.session.commit()
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
-              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id}
+              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id,
+              "target_type": "document", "target_id": second.document_id}
     return app, clients, values
 
 
