@@ -121,8 +121,10 @@ def can_endorse(user, comment) -> bool:
 
 
 def can_reply(user, comment) -> bool:
-    """Replies go to visible comments, up to three levels deep, while the consultation is open."""
-    return can_comment(user) and comment.status == "visible" and comment.depth < 2 and can_see_comment(user, comment)
+    """Replies go to visible comments on a clause, up to three levels deep, while the consultation is open (general
+    comments on a whole version are answered by the drafters' disposition, not by threads)."""
+    return can_comment(user) and comment.status == "visible" and comment.depth < 2 and \
+        comment.clause_id is not None and can_see_comment(user, comment)
 
 
 def can_report(user, comment) -> bool:
@@ -163,3 +165,14 @@ def can_publish_review(user, version) -> bool:
 def can_view_feedback(user, version) -> bool:
     """The published review is public; before publication only staff see a preview."""
     return version.review_published_at is not None or can_review(user, version)
+
+
+def can_analyse(user, version=None) -> bool:
+    """Campaigns, themes and unapproved summaries are for staff: they are built from every comment, confidential
+    ones included."""
+    return is_staff(user)
+
+
+def can_edit_analysis(user, version=None) -> bool:
+    """Drafters (and admins) rename, merge, split and delete themes, approve summaries and dispose of campaigns."""
+    return can_dispose(user)

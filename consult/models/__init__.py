@@ -1,5 +1,6 @@
 """SQLAlchemy models. Importing this package registers every table."""
 from .accounts import Organisation, User, UserSession
+from .analysis import AnalysisRun, Campaign, CampaignMember, ClauseSummary, Theme, ThemeMember
 from .consultation import (Assignment, Comment, CommentRevision, Disposition, DispositionHistory, Endorsement,
                            OpenQuestion, Report, SearchOutbox)
 from .documents import Clause, Document, Lineage, Version
@@ -7,4 +8,5 @@ from .moderation import AuditEntry, Invitation, OneTimeToken, ThrottleEvent
 from .types import UTCDateTime, utcnow
 
 __all__ = ["Assignment", "Comment", "CommentRevision", "Disposition", "DispositionHistory", "Endorsement",
-           "OpenQuestion", "Report", "SearchOutbox", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]
+           "OpenQuestion", "Report", "SearchOutbox", "AnalysisRun", "Campaign", "CampaignMember", "ClauseSummary",
+           "Theme", "ThemeMember", "AuditEntry", "Invitation", "OneTimeToken", "ThrottleEvent", "Clause", "Document", "Lineage", "Organisation", "User", "UserSession", "UTCDateTime", "Version", "utcnow"]

@@ -329,7 +329,7 @@ def user_contributions(user: User, *, page: int = 1, per_page: int = 50):
 
 def public_comments(version: Version, *, clause_key: str | None = None, page: int = 1, per_page: int = 100):
     """Public, visible, non-confidential comments of a version for the API, with total count."""
-    query = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    query = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
              .where(Comment.version_id == version.id, Comment.status == "visible",
                     Comment.visibility != "confidential"))
     if clause_key:

@@ -142,7 +142,7 @@ def _filtered(stmt, version: Version, f: ReviewFilters, user):
 
 def review_statement(version: Version, f: ReviewFilters, user):
     """The filtered, sorted comments of a version, with clause, disposition and author loaded."""
-    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .options(db.contains_eager(Comment.clause), db.contains_eager(Comment.disposition),
                      db.joinedload(Comment.author)))
@@ -564,7 +564,7 @@ def summary(version: Version, heat: HeatMap | None = None, top: int = 10) -> Sum
 
 def feedback_statement(version: Version, clause_key: str = ""):
     """Visible, non-confidential comments of a version in clause order, for the public review."""
-    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .where(Comment.version_id == version.id, Comment.status == "visible",
                    Comment.visibility != "confidential")
@@ -622,7 +622,8 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
         elif row.id in adopted:
             addressed = _("%(n)d (next draft)", n=version.number + 1)
         yield {
-            "clause_number": row.number, "clause_heading": row.heading, "receipt": row.receipt,
+            "clause_number": row.number or "", "clause_heading": row.heading or _("General comment"),
+            "receipt": row.receipt,
             "stakeholder_group": row.author_group,
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
             "type": row.type, "comment": row.body, "proposed_wording": row.proposed_wording or "",
@@ -635,7 +636,7 @@ def _export_select():
                       Comment.author_organisation, Comment.visibility, Comment.type, Comment.body,
                       Comment.proposed_wording, Disposition.status, Disposition.response,
                       Disposition.addressed_in_version_id)
-            .join(Clause, Comment.clause_id == Clause.id)
+            .outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id))
 
 

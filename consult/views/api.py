@@ -88,10 +88,11 @@ def comment_json(comment) -> dict:
     """A public comment as the API shows it: author name only when its visibility is public."""
     disposition = comment.disposition if comment.version.review_published_at else None
     return {
-        "id": comment.id, "clause_key": comment.clause.key, "type": comment.type, "stance": comment.stance,
+        "id": comment.id, "clause_key": comment.clause.key if comment.clause else None, "type": comment.type,
+        "stance": comment.stance,
         "visibility": comment.visibility, "body": comment.body, "proposed_wording": comment.proposed_wording,
         "stakeholder_group": comment.author_group,
-        "author": comment.author.display_name if comment.visibility == "public" else None,
+        "author": comment.author_display if comment.visibility == "public" else None,
         "organisation": comment.author_organisation if comment.visibility == "public" else None,
         "parent_id": comment.parent_id, "endorsements": comment.endorsement_count,
         "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
