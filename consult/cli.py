@@ -47,6 +47,32 @@ def register_cli(app: Flask) -> None:
             fail(where + exc.message)
         click.echo(json.dumps({"document": slug, "version": version.number, "clauses": version.clause_count}))
 
+    @app.cli.command("import-comments")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--document", "slug", required=True, help="Document slug.")
+    @click.option("--version", "number", required=True, type=int, help="Version number.")
+    def import_comments(path, slug, number):
+        """Import submissions received by other channels from a CSV file (all rows or none)."""
+        from .services import documents as document_service
+        from .services import imports as import_service
+
+        file = Path(path)
+        if not file.is_file():
+            fail(f"{path}: no such file")
+        document = document_service.get_document(slug)
+        version = document_service.get_version(document, number) if document else None
+        if version is None:
+            fail(f"no version {number} of a document '{slug}'")
+        try:
+            result = import_service.import_comments(version, file.read_bytes())
+        except import_service.ImportRejected as exc:
+            for line, message in exc.errors:
+                click.echo(f"error: {path}: line {line}: {message}" if line else f"error: {path}: {message}",
+                           err=True)
+            click.echo(f"error: {path}: rejected; nothing was imported", err=True)
+            sys.exit(2)
+        click.echo(json.dumps({"imported": result.imported, "skipped": result.skipped}))
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--role", required=True, type=click.Choice(["participant", "drafter", "moderator", "admin"]))
