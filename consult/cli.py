@@ -111,6 +111,29 @@ def register_cli(app: Flask) -> None:
         for email, role, password in accounts:
             click.echo(f"  {role:<12} {email:<32} {password}")
 
+    from flask.cli import AppGroup
+
+    analysis = AppGroup("analysis", help="Campaigns, themes and summaries of the comments.")
+
+    @analysis.command("refresh")
+    @click.option("--document", "slug", help="Only this document.")
+    @click.option("--version", "number", type=int, help="Only this version (with --document).")
+    @click.option("--full", is_flag=True, help="Recompute everything, not only what new comments change.")
+    def analysis_refresh(slug, number, full):
+        """Recompute campaigns, themes and summaries; prints one JSON line per version."""
+        from .services import analysis as analysis_service
+
+        if number is not None and not slug:
+            fail("--version needs --document")
+        versions = analysis_service.versions_to_refresh(slug, number)
+        if slug and not versions:
+            fail(f"no such document or version: {slug}" + (f" version {number}" if number is not None else ""))
+        for version in versions:
+            result = analysis_service.refresh(version, full=full)
+            click.echo(json.dumps(result.__dict__))
+
+    app.cli.add_command(analysis)
+
     from .search.cli import register_search_cli
 
     register_search_cli(app)

@@ -41,7 +41,8 @@ class Theme(db.Model):
 
 
 class ThemeMember(db.Model):
-    """A comment in a theme; pinned when a drafter put it there (or took it out of a deleted theme)."""
+    """A comment in a theme (one per comment); pinned when a drafter put it there or deleted its theme, so that
+    recomputation leaves it where the drafter left it."""
 
     comment_id = db.Column(db.Integer, db.ForeignKey("comment.id"), primary_key=True)
     theme_id = db.Column(db.Integer, db.ForeignKey("theme.id"), nullable=False, index=True)
@@ -72,3 +73,13 @@ class AnalysisRun(db.Model):
     comment_count = db.Column(db.Integer, nullable=False, default=0)
     finished_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     seconds = db.Column(db.Float, nullable=False, default=0.0)
+
+
+class CommentSignature(db.Model):
+    """A comment's MinHash signature (analysis/campaigns.py), kept so later runs compare new comments only."""
+
+    comment_id = db.Column(db.Integer, db.ForeignKey("comment.id"), primary_key=True)
+    version_id = db.Column(db.Integer, db.ForeignKey("version.id"), nullable=False, index=True)
+    body_hash = db.Column(db.BigInteger, nullable=False)  # crc32 of the body it was computed from
+    shingles = db.Column(db.Integer, nullable=False)
+    signature = db.Column(db.LargeBinary, nullable=False)

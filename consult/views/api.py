@@ -106,3 +106,32 @@ def comments(slug, number):
     page = max(request.args.get("page", 1, type=int), 1)
     items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
     return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)
+
+
+def _analysis_version(slug, number):
+    """A version whose analysis the reader may see: 401 for anonymous visitors, 403 for participants."""
+    document = document_service.get_document(slug)
+    version = document_service.get_version(document, number) if document else None
+    if version is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        abort(401)
+    if not permissions.can_analyse(current_user, version):
+        abort(403)
+    return version
+
+
+@bp.get("/documents/<slug>/versions/<int:number>/campaigns")
+def campaigns(slug, number):
+    from ..services import analysis as analysis_service
+
+    version = _analysis_version(slug, number)
+    return jsonify(campaigns=analysis_service.campaigns_json(version))
+
+
+@bp.get("/documents/<slug>/versions/<int:number>/themes")
+def themes(slug, number):
+    from ..services import analysis as analysis_service
+
+    version = _analysis_version(slug, number)
+    return jsonify(themes=analysis_service.themes_json(version))

@@ -2,7 +2,7 @@
 
 Revision ID: 0010_analysis
 Revises: 0004_consultation
-Create Date: 2026-12-01 20:47:54.725501
+Create Date: 2026-12-01 20:58:24.589003
 
 """
 from alembic import op
@@ -73,6 +73,19 @@ def upgrade():
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_version_id'), ['version_id'], unique=False)
 
+    op.create_table('comment_signature',
+    sa.Column('comment_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('body_hash', sa.BigInteger(), nullable=False),
+    sa.Column('shingles', sa.Integer(), nullable=False),
+    sa.Column('signature', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_comment_signature_comment_id_comment')),
+    sa.ForeignKeyConstraint(['version_id'], ['version.id'], name=op.f('fk_comment_signature_version_id_version')),
+    sa.PrimaryKeyConstraint('comment_id', name=op.f('pk_comment_signature'))
+    )
+    with op.batch_alter_table('comment_signature', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_comment_signature_version_id'), ['version_id'], unique=False)
+
     op.create_table('theme_member',
     sa.Column('comment_id', sa.Integer(), nullable=False),
     sa.Column('theme_id', sa.Integer(), nullable=False),
@@ -133,6 +146,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_theme_member_theme_id'))
 
     op.drop_table('theme_member')
+    with op.batch_alter_table('comment_signature', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_comment_signature_version_id'))
+
+    op.drop_table('comment_signature')
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaign_version_id'))
 

@@ -59,3 +59,13 @@ def test_signature_is_datasketch_minhash():
 def test_empty_and_short_texts():
     assert C.find_campaigns({1: "", 2: "  ", 3: "ok"}) == []
     assert [c.members for c in C.find_campaigns({1: "I oppose.", 2: "I oppose!"})] == [[1, 2]]
+
+
+def test_chunked_prepare_equals_text_by_text():
+    texts = {1: TEMPLATE, 2: "Too short", 3: "", 4: OTHERS[0], 5: OTHERS[1] + " " + OTHERS[2], 6: "one"}
+    prepared = C.prepare(texts)
+    assert set(prepared) == {1, 2, 4, 5, 6}
+    for cid, (size, sig) in prepared.items():
+        array = C.shingle_array(texts[cid])
+        assert size == len(array)
+        assert np.array_equal(sig.hashvalues, C.signature(array).hashvalues)

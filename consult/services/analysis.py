@@ -1,0 +1,579 @@
+"""The drafters' analysis desk: campaigns, themes and clause summaries, computed off the request path and stored.
+
+`refresh` runs from `flask analysis refresh` (a background job): it reads a version's comments, calls the pure
+algorithms in consult/analysis/, and replaces the stored results in one transaction. Pages and the API only read
+the tables, so the review workspace never waits for a computation.
+
+What feeds what:
+* campaigns and themes: every visible top-level comment of the version (confidential ones too: only staff see
+  campaigns and themes; participants never see either, nor counts drawn from them);
+* summaries: visible comments that are not confidential, because an approved summary becomes public.
+
+Drafters' edits to themes survive recomputation: a theme a drafter renamed, merged, split or moved comments into is
+`edited`, and recomputation keeps it and its members as they are; a comment a drafter moved (or whose theme they
+deleted) is `pinned` and is never re-themed. Only automatic themes and unpinned comments are recomputed. An
+approved summary is kept as approved; recomputation leaves it alone.
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from flask_babel import gettext as _
+
+from .. import permissions
+from ..analysis import campaigns as campaign_algo
+from ..analysis import themes as theme_algo
+from ..extensions import db
+from ..models import (AnalysisRun, Campaign, CampaignMember, Clause, ClauseSummary, Comment, CommentSignature,
+                      Document, Theme, ThemeMember, Version, utcnow)
+from . import ServiceError
+from .moderation import record
+from .review import bulk_dispose
+
+INCREMENTAL_MAX = 5_000  # more new comments than this: a full run is as quick and better
+LABEL_MAX = 200
+SUMMARY_SENTENCES = 3
+
+
+# --- computing ------------------------------------------------------------------------------------------------
+
+
+def _analysable(version: Version):
+    """(id, body, clause_id, visibility) of the visible top-level comments of a version, by id."""
+    return db.session.execute(
+        db.select(Comment.id, Comment.body, Comment.clause_id, Comment.visibility)
+        .where(Comment.version_id == version.id, Comment.status == "visible", Comment.parent_id.is_(None))
+        .order_by(Comment.id)).all()
+
+
+def _body_hash(body: str) -> int:
+    return zlib.crc32(body.encode("utf-8"))
+
+
+def _signatures(version: Version, rows) -> dict[int, tuple[int, object]]:
+    """{comment id: (shingle count, signature)}: stored ones reused while the body is unchanged, others computed
+    and stored (the caller commits)."""
+    stored = {s.comment_id: s for s in db.session.scalars(
+        db.select(CommentSignature).where(CommentSignature.version_id == version.id))}
+    out = {}
+    for row in rows:
+        h = _body_hash(row.body)
+        kept = stored.get(row.id)
+        if kept is not None and kept.body_hash == h:
+            if kept.shingles:
+                out[row.id] = (kept.shingles, campaign_algo.signature_from_bytes(kept.signature))
+            continue
+        array = campaign_algo.shingle_array(row.body)
+        sig = campaign_algo.signature(array)
+        if kept is None:
+            kept = CommentSignature(comment_id=row.id, version_id=version.id)
+            db.session.add(kept)
+        kept.body_hash, kept.shingles, kept.signature = h, len(array), campaign_algo.signature_bytes(sig)
+        if len(array):
+            out[row.id] = (len(array), sig)
+    return out
+
+
+def _store_campaigns(version: Version, found, now) -> None:
+    db.session.execute(db.delete(CampaignMember).where(CampaignMember.campaign_id.in_(
+        db.select(Campaign.id).where(Campaign.version_id == version.id))))
+    db.session.execute(db.delete(Campaign).where(Campaign.version_id == version.id))
+    for c in found:
+        campaign = Campaign(version_id=version.id, representative_id=c.representative, size=c.size, computed_at=now)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add_all([CampaignMember(comment_id=m, campaign_id=campaign.id,
+                                           similarity=round(c.similarity.get(m, 1.0), 4)) for m in c.members])
+
+
+def _existing_campaigns(version: Version) -> dict[int, list[int]]:
+    """{representative id: member ids} of the stored campaigns."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for rep, member in db.session.execute(
+            db.select(Campaign.representative_id, CampaignMember.comment_id)
+            .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+            .where(Campaign.version_id == version.id)):
+        groups[rep].append(member)
+    return groups
+
+
+def _campaigns_incremental(version: Version, sigs, new_ids: set[int], now) -> None:
+    """File new comments into the stored campaigns, or into new ones with earlier comments or each other.
+
+    Candidates come from LSH banding done with numpy over every stored signature (one vectorised comparison per
+    new comment), so a few new comments among 100,000 take seconds."""
+    old_ids = np.array(sorted(i for i in sigs if i not in new_ids), dtype=np.int64)
+    member_of: dict[int, int] = {}
+    groups = _existing_campaigns(version)
+    for rep, members in groups.items():
+        for m in members:
+            member_of[m] = rep
+    bands = campaign_algo.band_keys(np.array([sigs[i][1].hashvalues for i in old_ids])) if len(old_ids) else None
+    for cid in sorted(new_ids):
+        if cid not in sigs:
+            continue
+        size, sig = sigs[cid]
+        best, best_j = None, -1.0
+        if bands is not None:
+            mine = campaign_algo.band_keys(np.array([sig.hashvalues]))[0]
+            for other in old_ids[np.any(bands == mine, axis=1)]:
+                other = int(other)
+                j = sig.jaccard(sigs[other][1])
+                if j > best_j and campaign_algo.same_letter(j, size, sigs[other][0]):
+                    best, best_j = other, j
+        if best is None:
+            # Compare with the other new comments filed so far (they are few).
+            for other in sorted(new_ids):
+                if other >= cid or other not in sigs:
+                    continue
+                j = sig.jaccard(sigs[other][1])
+                if j > best_j and campaign_algo.same_letter(j, size, sigs[other][0]):
+                    best, best_j = other, j
+        if best is None:
+            continue
+        rep = member_of.get(best)
+        if rep is None:  # a new campaign: the earlier comment and this one
+            rep = best
+            groups[rep] = [best]
+            member_of[best] = rep
+        groups[rep].append(cid)
+        member_of[cid] = rep
+    found = []
+    for rep, members in groups.items():
+        rep_sig = sigs[rep][1] if rep in sigs else None
+        sims = {m: (1.0 if m == rep or rep_sig is None or m not in sigs else float(sigs[m][1].jaccard(rep_sig)))
+                for m in members}
+        found.append(campaign_algo.Campaign(rep, sorted(members), sims))
+    found.sort(key=lambda c: (-c.size, min(c.members)))
+    _store_campaigns(version, found, now)
+
+
+def _store_themes(version: Version, rows, now, incremental_ids: set[int] | None) -> None:
+    """Recompute automatic themes over the comments no drafter has placed; see the module's docstring."""
+    kept_members = dict(db.session.execute(
+        db.select(ThemeMember.comment_id, ThemeMember.theme_id).join(Theme, ThemeMember.theme_id == Theme.id)
+        .where(Theme.version_id == version.id, db.or_(Theme.edited.is_(True), ThemeMember.pinned.is_(True),
+                                                      Theme.deleted_at.is_not(None)))).all())
+    bodies = {r.id: r.body for r in rows if r.id not in kept_members}
+    if incremental_ids is not None:
+        _assign_new(version, {i: bodies[i] for i in incremental_ids if i in bodies})
+        return
+    auto = db.select(Theme.id).where(Theme.version_id == version.id, Theme.edited.is_(False),
+                                     Theme.deleted_at.is_(None))
+    db.session.execute(db.delete(ThemeMember).where(ThemeMember.theme_id.in_(auto),
+                                                    ThemeMember.pinned.is_(False)))
+    db.session.execute(db.delete(Theme).where(Theme.id.in_(auto.scalar_subquery()), ~db.exists().where(
+        ThemeMember.theme_id == Theme.id)))
+    # A campaign is one text in the factorisation, weighted by its size; its members follow its template.
+    follows: dict[int, int] = {}
+    weights: dict[int, int] = {}
+    for rep, members in _existing_campaigns(version).items():
+        present = [m for m in members if m in bodies]
+        if rep not in bodies or not present:
+            continue
+        weights[rep] = len(present)
+        for m in present:
+            if m != rep:
+                follows[m] = rep
+    texts = {i: t for i, t in bodies.items() if i not in follows}
+    found = theme_algo.find_themes(texts, weights=weights)
+    for result in found:
+        theme = Theme(version_id=version.id, label=result.label or _("Unlabelled theme"),
+                      key_terms=result.key_terms, computed_at=now)
+        db.session.add(theme)
+        db.session.flush()
+        members = list(result.members) + [m for m, rep in follows.items() if rep in result.weights]
+        db.session.add_all([ThemeMember(comment_id=m, theme_id=theme.id,
+                                        weight=result.weights.get(m, result.weights.get(follows.get(m), 0.0)))
+                            for m in members])
+
+
+def _assign_new(version: Version, texts: dict[int, str]) -> None:
+    """Put new comments in the live theme whose key terms they share most (ranked terms weigh more)."""
+    if not texts:
+        return
+    themes = db.session.scalars(db.select(Theme).where(Theme.version_id == version.id,
+                                                       Theme.deleted_at.is_(None))).all()
+    for cid, text in texts.items():
+        lowered = " ".join(text.lower().split())
+        best, best_score = None, 0.0
+        for theme in themes:
+            score = sum(1.0 / (rank + 1) for rank, term in enumerate(theme.key_terms or []) if term in lowered)
+            if score > best_score:
+                best, best_score = theme, score
+        if best is not None:
+            db.session.merge(ThemeMember(comment_id=cid, theme_id=best.id, weight=0.0, pinned=False))
+
+
+def _store_summaries(version: Version, rows, now, clause_ids: set | None = None) -> None:
+    """Extractive summaries per clause (and for the general comments) from non-confidential comments."""
+    by_clause: dict[int | None, dict[int, str]] = defaultdict(dict)
+    for r in rows:
+        if r.visibility != "confidential":
+            by_clause[r.clause_id][r.id] = r.body
+    existing = {s.clause_id: s for s in db.session.scalars(
+        db.select(ClauseSummary).where(ClauseSummary.version_id == version.id))}
+    targets = set(by_clause) | set(existing) if clause_ids is None else clause_ids
+    for clause_id in targets:
+        summary = existing.get(clause_id)
+        if summary is not None and summary.approved_at is not None:
+            continue
+        sentences = [{"text": text, "comment_ids": ids}
+                     for text, ids in theme_algo.summarise(by_clause.get(clause_id, {}), SUMMARY_SENTENCES)]
+        if not sentences:
+            if summary is not None:
+                db.session.delete(summary)
+            continue
+        if summary is None:
+            summary = ClauseSummary(version_id=version.id, clause_id=clause_id)
+            db.session.add(summary)
+        summary.sentences, summary.computed_at = sentences, now
+
+
+@dataclass
+class RefreshResult:
+    document: str
+    version: int
+    comments: int
+    new: int
+    mode: str
+    campaigns: int
+    themes: int
+    seconds: float
+
+
+def refresh(version: Version, *, full: bool = False) -> RefreshResult:
+    """Recompute a version's campaigns, themes and summaries (incrementally when only a few comments are new)."""
+    started = time.perf_counter()
+    now = utcnow()
+    rows = _analysable(version)
+    run = db.session.get(AnalysisRun, version.id)
+    new_ids = {r.id for r in rows if run is None or r.id > run.last_comment_id}
+    incremental = not full and run is not None and len(new_ids) <= INCREMENTAL_MAX
+    sigs = _signatures(version, rows)
+    if incremental:
+        if new_ids:
+            _campaigns_incremental(version, sigs, new_ids, now)
+            _store_themes(version, rows, now, new_ids)
+            _store_summaries(version, rows, now, {r.clause_id for r in rows if r.id in new_ids})
+    else:
+        _store_campaigns(version, campaign_algo.cluster(sigs), now)
+        db.session.flush()
+        _store_themes(version, rows, now, None)
+        _store_summaries(version, rows, now)
+    if run is None:
+        run = AnalysisRun(version_id=version.id)
+        db.session.add(run)
+    run.last_comment_id = max((r.id for r in rows), default=run.last_comment_id or 0)
+    run.comment_count, run.finished_at = len(rows), utcnow()
+    run.seconds = round(time.perf_counter() - started, 3)
+    db.session.commit()
+    campaigns = db.session.scalar(db.select(db.func.count(Campaign.id)).where(Campaign.version_id == version.id))
+    themes = db.session.scalar(db.select(db.func.count(Theme.id)).where(Theme.version_id == version.id,
+                                                                        Theme.deleted_at.is_(None)))
+    return RefreshResult(version.document.slug, version.number, len(rows), len(new_ids),
+                         "incremental" if incremental else "full", campaigns, themes, run.seconds)
+
+
+def versions_to_refresh(slug: str | None = None, number: int | None = None) -> list[Version]:
+    """The versions `analysis refresh` works on: one, a document's, or every version."""
+    stmt = db.select(Version).join(Document, Version.document_id == Document.id).order_by(Document.slug,
+                                                                                        Version.number)
+    if slug:
+        stmt = stmt.where(Document.slug == slug)
+    if number is not None:
+        stmt = stmt.where(Version.number == number)
+    return list(db.session.scalars(stmt))
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def last_run(version: Version) -> AnalysisRun | None:
+    """When the version's analysis last ran, or None."""
+    return db.session.get(AnalysisRun, version.id)
+
+
+def campaigns(version: Version) -> list[Campaign]:
+    """The version's campaigns, largest first."""
+    return list(db.session.scalars(db.select(Campaign).where(Campaign.version_id == version.id)
+                                   .order_by(Campaign.size.desc(), Campaign.id)))
+
+
+def campaign_members(campaign: Campaign) -> list[list[int]]:
+    """The member ids of each campaign given, in the same order."""
+    return list(db.session.scalars(db.select(CampaignMember.comment_id)
+                                   .where(CampaignMember.campaign_id == campaign.id)
+                                   .order_by(CampaignMember.comment_id)))
+
+
+def campaigns_json(version: Version) -> list[dict]:
+    """The campaigns as the API gives them."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for campaign_id, comment_id in db.session.execute(
+            db.select(CampaignMember.campaign_id, CampaignMember.comment_id)
+            .join(Campaign, CampaignMember.campaign_id == Campaign.id).where(Campaign.version_id == version.id)
+            .order_by(CampaignMember.comment_id)):
+        members[campaign_id].append(comment_id)
+    return [{"id": c.id, "size": c.size, "representative_id": c.representative_id, "comment_ids": members[c.id]}
+            for c in campaigns(version)]
+
+
+def get_campaign(version: Version, campaign_id: int) -> Campaign | None:
+    """A campaign of this version, or None."""
+    campaign = db.session.get(Campaign, campaign_id)
+    return campaign if campaign is not None and campaign.version_id == version.id else None
+
+
+def group_breakdowns(version: Version) -> dict[int, Counter]:
+    """{campaign id: Counter(stakeholder group)} for the version's campaigns (one query)."""
+    out: dict[int, Counter] = defaultdict(Counter)
+    for campaign_id, group, n in db.session.execute(
+            db.select(CampaignMember.campaign_id, Comment.author_group, db.func.count())
+            .join(Comment, Comment.id == CampaignMember.comment_id)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id).where(Campaign.version_id == version.id)
+            .group_by(CampaignMember.campaign_id, Comment.author_group)):
+        out[campaign_id][group] = n
+    return out
+
+
+def campaign_comments(campaign: Campaign, *, page: int = 1, per_page: int = 50):
+    """One page of a campaign's members (the representative first), with their dispositions."""
+    from ..pagination import paginate
+
+    stmt = (db.select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
+            .where(CampaignMember.campaign_id == campaign.id)
+            .options(db.joinedload(Comment.disposition), db.joinedload(Comment.author))
+            .order_by(db.case((Comment.id == campaign.representative_id, 0), else_=1), Comment.id))
+    return paginate(stmt, page, per_page)
+
+
+def dispose_campaign(campaign: Campaign, actor, status: str, response: str) -> int:
+    """Give every member of a campaign the same disposition (each keeps its own row); returns how many."""
+    if not permissions.can_edit_analysis(actor):
+        raise ServiceError(_("Only drafters can set dispositions."), status=403)
+    members = list(db.session.scalars(
+        db.select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .where(CampaignMember.campaign_id == campaign.id).options(db.joinedload(Comment.disposition),
+                                                                   db.joinedload(Comment.version))).unique())
+    return bulk_dispose(members, actor, status, response)
+
+
+def campaign_members_of(version: Version):
+    """A SQL condition true of comments that are a campaign's non-representative member (to count a campaign once)."""
+    return Comment.id.in_(
+        db.select(CampaignMember.comment_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(Campaign.version_id == version.id, CampaignMember.comment_id != Campaign.representative_id))
+
+
+# --- themes ---------------------------------------------------------------------------------------------------
+
+
+def themes(version: Version) -> list[Theme]:
+    """The version's live themes, by size then label."""
+    sizes = dict(db.session.execute(
+        db.select(ThemeMember.theme_id, db.func.count()).join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id)).all())
+    found = list(db.session.scalars(db.select(Theme).where(Theme.version_id == version.id,
+                                                           Theme.deleted_at.is_(None))))
+    for theme in found:
+        theme.size = sizes.get(theme.id, 0)
+    found.sort(key=lambda t: (-t.size, t.label))
+    return found
+
+
+def themes_json(version: Version) -> list[dict]:
+    """The themes as the API gives them."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for theme_id, comment_id in db.session.execute(
+            db.select(ThemeMember.theme_id, ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
+            .where(Theme.version_id == version.id, Theme.deleted_at.is_(None)).order_by(ThemeMember.comment_id)):
+        members[theme_id].append(comment_id)
+    return [{"id": t.id, "label": t.label, "key_terms": list(t.key_terms or []), "comment_ids": members[t.id]}
+            for t in themes(version)]
+
+
+def get_theme(version: Version, theme_id) -> Theme | None:
+    """A live theme of this version, or None."""
+    try:
+        theme = db.session.get(Theme, int(theme_id))
+    except (TypeError, ValueError):
+        return None
+    if theme is None or theme.version_id != version.id or theme.deleted_at is not None:
+        return None
+    return theme
+
+
+def theme_breakdowns(version: Version) -> tuple[dict[int, Counter], dict[int, Counter]]:
+    """({theme id: Counter(group)}, {theme id: Counter(stance)}) over the version's themes (one query)."""
+    groups: dict[int, Counter] = defaultdict(Counter)
+    stances: dict[int, Counter] = defaultdict(Counter)
+    for theme_id, group, stance, n in db.session.execute(
+            db.select(ThemeMember.theme_id, Comment.author_group, Comment.stance, db.func.count())
+            .join(Comment, Comment.id == ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
+            .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id, Comment.author_group,
+                                                            Comment.stance)):
+        groups[theme_id][group] += n
+        stances[theme_id][stance or "none"] += n
+    return groups, stances
+
+
+def theme_examples(version: Version, per_theme: int = 3) -> dict[int, list[Comment]]:
+    """The most representative comments of each theme (highest weight first)."""
+    out: dict[int, list[Comment]] = defaultdict(list)
+    rows = db.session.execute(
+        db.select(ThemeMember.theme_id, ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None))
+        .order_by(ThemeMember.theme_id, ThemeMember.weight.desc(), ThemeMember.comment_id)).all()
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for theme_id, comment_id in rows:
+        if len(wanted[theme_id]) < per_theme:
+            wanted[theme_id].append(comment_id)
+    ids = [i for v in wanted.values() for i in v]
+    comments = {c.id: c for c in db.session.scalars(db.select(Comment).where(Comment.id.in_(ids or [-1])))}
+    for theme_id, comment_ids in wanted.items():
+        out[theme_id] = [comments[i] for i in comment_ids if i in comments]
+    return out
+
+
+def theme_of(comment_ids) -> dict[int, Theme]:
+    """{comment id: live theme} for these comments."""
+    ids = list(comment_ids)
+    if not ids:
+        return {}
+    return {cid: theme for cid, theme in db.session.execute(
+        db.select(ThemeMember.comment_id, Theme).join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(ThemeMember.comment_id.in_(ids), Theme.deleted_at.is_(None))).all()}
+
+
+def _label(label: str) -> str:
+    label = " ".join((label or "").split())
+    if not label:
+        raise ServiceError(_("Give the theme a name."), field="label")
+    if len(label) > LABEL_MAX:
+        raise ServiceError(_("A theme's name can be at most %(n)d characters.", n=LABEL_MAX), field="label")
+    return label
+
+
+def _check_editor(actor) -> None:
+    if not permissions.can_edit_analysis(actor):
+        raise ServiceError(_("Only drafters can change themes."), status=403)
+
+
+def rename_theme(theme: Theme, actor, label: str) -> Theme:
+    """A drafter names a theme; the theme is then kept as it is by recomputation."""
+    _check_editor(actor)
+    label = _label(label)
+    before = theme.label
+    theme.label, theme.edited = label, True
+    record(actor, "rename-theme", "theme", theme.id, {"label": before}, {"label": label})
+    db.session.commit()
+    return theme
+
+
+def merge_themes(target: Theme, others: list[Theme], actor) -> Theme:
+    """Move every comment of `others` into `target` and delete the others."""
+    _check_editor(actor)
+    others = [t for t in others if t.id != target.id]
+    if not others:
+        raise ServiceError(_("Choose at least one other theme to merge into this one."), field="others")
+    now = utcnow()
+    for other in others:
+        db.session.execute(db.update(ThemeMember).where(ThemeMember.theme_id == other.id)
+                           .values(theme_id=target.id))
+        other.deleted_at = now
+    target.edited = True
+    target.key_terms = list(dict.fromkeys(list(target.key_terms or []) + [t for o in others
+                                                                          for t in (o.key_terms or [])]))[:12]
+    record(actor, "merge-themes", "theme", target.id, {"merged": [o.id for o in others]}, {"into": target.id})
+    db.session.commit()
+    return target
+
+
+def split_theme(theme: Theme, comment_ids, actor, label: str) -> Theme:
+    """Move some of a theme's comments into a new theme of their own, named by the drafter."""
+    _check_editor(actor)
+    label = _label(label)
+    wanted = {int(i) for i in comment_ids if str(i).isdigit()}
+    members = set(db.session.scalars(db.select(ThemeMember.comment_id).where(ThemeMember.theme_id == theme.id,
+                                                                             ThemeMember.comment_id.in_(wanted))))
+    if not members:
+        raise ServiceError(_("Select the comments that form the new theme."), field="ids")
+    new = Theme(version_id=theme.version_id, label=label, key_terms=[], edited=True)
+    db.session.add(new)
+    db.session.flush()
+    db.session.execute(db.update(ThemeMember).where(ThemeMember.comment_id.in_(members))
+                       .values(theme_id=new.id, pinned=True))
+    theme.edited = True
+    record(actor, "split-theme", "theme", theme.id, None, {"new_theme": new.id, "comments": sorted(members)})
+    db.session.commit()
+    return new
+
+
+def delete_theme(theme: Theme, actor) -> None:
+    """Delete a theme: its comments are left without a theme, and recomputation does not re-theme them."""
+    _check_editor(actor)
+    theme.deleted_at = utcnow()
+    db.session.execute(db.update(ThemeMember).where(ThemeMember.theme_id == theme.id).values(pinned=True))
+    record(actor, "delete-theme", "theme", theme.id, {"label": theme.label}, None)
+    db.session.commit()
+
+
+def move_comment(comment: Comment, target: Theme, actor) -> None:
+    """Put a comment in another theme; it stays there through recomputation."""
+    _check_editor(actor)
+    if comment.version_id != target.version_id:
+        raise ServiceError(_("The comment and the theme belong to different versions."))
+    member = db.session.get(ThemeMember, comment.id)
+    before = member.theme_id if member else None
+    if member is None:
+        db.session.add(ThemeMember(comment_id=comment.id, theme_id=target.id, pinned=True))
+    else:
+        member.theme_id, member.pinned = target.id, True
+    target.edited = True
+    record(actor, "move-to-theme", "comment", comment.id, {"theme": before}, {"theme": target.id})
+    db.session.commit()
+
+
+# --- summaries ------------------------------------------------------------------------------------------------
+
+
+def summary_for(version: Version, clause: Clause | None) -> ClauseSummary | None:
+    """The stored summary of a clause's comments (or of the general comments), or None."""
+    return db.session.scalar(db.select(ClauseSummary).where(
+        ClauseSummary.version_id == version.id,
+        ClauseSummary.clause_id == clause.id if clause is not None else ClauseSummary.clause_id.is_(None)))
+
+
+def summaries(version: Version) -> list[ClauseSummary]:
+    """Every summary of the version, in clause order (general comments first)."""
+    return list(db.session.scalars(
+        db.select(ClauseSummary).outerjoin(Clause, Clause.id == ClauseSummary.clause_id)
+        .where(ClauseSummary.version_id == version.id).order_by(Clause.position.is_not(None), Clause.position)))
+
+
+def approve_summary(summary: ClauseSummary, actor, approve: bool = True) -> ClauseSummary:
+    """A drafter approves a summary (it becomes public) or withdraws the approval."""
+    if not permissions.can_edit_analysis(actor):
+        raise ServiceError(_("Only drafters can approve summaries."), status=403)
+    before = summary.approved_at is not None
+    summary.approved_at = utcnow() if approve else None
+    summary.approved_by_id = actor.id if approve else None
+    record(actor, "approve-summary" if approve else "withdraw-summary", "summary", summary.id,
+           {"approved": before}, {"approved": approve})
+    db.session.commit()
+    return summary
+
+
+def visible_summary(version: Version, clause: Clause | None, user) -> ClauseSummary | None:
+    """The summary the user may read: staff see it before approval, everyone else only once approved."""
+    summary = summary_for(version, clause)
+    if summary is None:
+        return None
+    if summary.approved_at is None and not permissions.can_analyse(user, version):
+        return None
+    return summary
