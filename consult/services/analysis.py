@@ -21,12 +21,9 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 from flask_babel import gettext as _
 
 from .. import permissions
-from ..analysis import campaigns as campaign_algo
-from ..analysis import themes as theme_algo
 from ..extensions import db
 from ..models import (AnalysisRun, Campaign, CampaignMember, Clause, ClauseSummary, Comment, CommentSignature,
                       Document, Theme, ThemeMember, Version, utcnow)
@@ -57,24 +54,32 @@ def _body_hash(body: str) -> int:
 def _signatures(version: Version, rows) -> dict[int, tuple[int, object]]:
     """{comment id: (shingle count, signature)}: stored ones reused while the body is unchanged, others computed
     and stored (the caller commits)."""
+    from ..analysis import campaigns as campaign_algo  # numpy and datasketch load only where analysis runs
+
     stored = {s.comment_id: s for s in db.session.scalars(
         db.select(CommentSignature).where(CommentSignature.version_id == version.id))}
     out = {}
+    todo: dict[int, str] = {}
+    hashes: dict[int, int] = {}
     for row in rows:
-        h = _body_hash(row.body)
+        h = hashes[row.id] = _body_hash(row.body)
         kept = stored.get(row.id)
         if kept is not None and kept.body_hash == h:
             if kept.shingles:
                 out[row.id] = (kept.shingles, campaign_algo.signature_from_bytes(kept.signature))
             continue
-        array = campaign_algo.shingle_array(row.body)
-        sig = campaign_algo.signature(array)
+        todo[row.id] = row.body
+    computed = campaign_algo.prepare(todo)  # a chunk of texts at a time
+    for cid in todo:
+        kept = stored.get(cid)
         if kept is None:
-            kept = CommentSignature(comment_id=row.id, version_id=version.id)
+            kept = CommentSignature(comment_id=cid, version_id=version.id)
             db.session.add(kept)
-        kept.body_hash, kept.shingles, kept.signature = h, len(array), campaign_algo.signature_bytes(sig)
-        if len(array):
-            out[row.id] = (len(array), sig)
+        size, sig = computed.get(cid, (0, None))
+        kept.body_hash, kept.shingles = hashes[cid], size
+        kept.signature = campaign_algo.signature_bytes(sig) if sig is not None else b""
+        if sig is not None:
+            out[cid] = (size, sig)
     return out
 
 
@@ -106,6 +111,10 @@ def _campaigns_incremental(version: Version, sigs, new_ids: set[int], now) -> No
 
     Candidates come from LSH banding done with numpy over every stored signature (one vectorised comparison per
     new comment), so a few new comments among 100,000 take seconds."""
+    import numpy as np
+
+    from ..analysis import campaigns as campaign_algo
+
     old_ids = np.array(sorted(i for i in sigs if i not in new_ids), dtype=np.int64)
     member_of: dict[int, int] = {}
     groups = _existing_campaigns(version)
@@ -154,6 +163,8 @@ def _campaigns_incremental(version: Version, sigs, new_ids: set[int], now) -> No
 
 def _store_themes(version: Version, rows, now, incremental_ids: set[int] | None) -> None:
     """Recompute automatic themes over the comments no drafter has placed; see the module's docstring."""
+    from ..analysis import themes as theme_algo  # scikit-learn loads only where analysis runs
+
     kept_members = dict(db.session.execute(
         db.select(ThemeMember.comment_id, ThemeMember.theme_id).join(Theme, ThemeMember.theme_id == Theme.id)
         .where(Theme.version_id == version.id, db.or_(Theme.edited.is_(True), ThemeMember.pinned.is_(True),
@@ -211,6 +222,8 @@ def _assign_new(version: Version, texts: dict[int, str]) -> None:
 
 def _store_summaries(version: Version, rows, now, clause_ids: set | None = None) -> None:
     """Extractive summaries per clause (and for the general comments) from non-confidential comments."""
+    from ..analysis import themes as theme_algo
+
     by_clause: dict[int | None, dict[int, str]] = defaultdict(dict)
     for r in rows:
         if r.visibility != "confidential":
@@ -248,6 +261,8 @@ class RefreshResult:
 
 def refresh(version: Version, *, full: bool = False) -> RefreshResult:
     """Recompute a version's campaigns, themes and summaries (incrementally when only a few comments are new)."""
+    from ..analysis import campaigns as campaign_algo
+
     started = time.perf_counter()
     now = utcnow()
     rows = _analysable(version)

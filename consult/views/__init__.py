@@ -4,7 +4,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import api, auth, comments, documents, errors, lineage, moderation, public, review, search
+    from . import analysis, api, auth, comments, documents, errors, lineage, moderation, public, review, search
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
@@ -15,4 +15,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(analysis.bp)
     errors.register(app)

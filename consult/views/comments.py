@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
 from ..services import ServiceError
+from ..services import analysis as analysis_service
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
@@ -50,6 +51,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
+        comment_summary=analysis_service.visible_summary(version, clause, current_user),
         form=form or new_comment_form(), question_form=QuestionForm(), confirm_form=ConfirmForm(),
         **document_service.clause_context(outline, clause)), status
 

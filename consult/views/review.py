@@ -288,10 +288,16 @@ def balance(slug, number):
     document, version, redirect_ = _load_for_review(slug, number)
     if redirect_:
         return redirect_
-    heat = review_service.heat_map(version)
+    # ?count=positions counts each campaign once (its template), as one position instead of N submissions.
+    from ..services import analysis as analysis_service
+
+    positions = request.args.get("count") == "positions"
+    exclude = analysis_service.campaign_members_of(version) if positions else None
+    heat = review_service.heat_map(version, exclude)
     return render_template("review/balance.html", document=document, version=version, heat=heat,
-                           stances=review_service.stances(version), summary=review_service.summary(version, heat),
-                           groups=list(STAKEHOLDER_GROUPS))
+                           stances=review_service.stances(version, exclude),
+                           summary=review_service.summary(version, heat, exclude=exclude),
+                           groups=list(STAKEHOLDER_GROUPS), positions=positions)
 
 
 # --- "you said, we did" -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from consult.extensions import db
-from consult.models import Report, utcnow
+from consult.models import Campaign, CampaignMember, ClauseSummary, Report, Theme, ThemeMember, utcnow
 from consult.services import comments as comment_service
 from consult.services import moderation as moderation_service
 from tests.factories import csrf_token, make_user, publish, sign_in
@@ -61,6 +61,9 @@ GET = {
     # Version 2 is still open, so its review is unpublished: staff see a preview, the public export waits.
     "review.feedback": row(404, 404, 404, 404, 200, 200, 200),
     "review.feedback_export_csv": row(404, 404, 404, 404, 404, 404, 404),
+    "analysis.campaigns": STAFF, "analysis.campaign": STAFF, "analysis.themes": STAFF, "analysis.theme": STAFF,
+    "analysis.summaries": STAFF, "analysis.delete_theme": DRAFTERS,
+    "api.campaigns": row(401, 403, 403, 403, 200, 200, 200), "api.themes": row(401, 403, 403, 403, 200, 200, 200),
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
@@ -84,6 +87,11 @@ POST_REFUSED = {
     "review.dispose": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.publish": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "review.unassign": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.dispose_campaign": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.rename_theme": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.merge_themes": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.move_comments": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.approve_summary": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
 }
 
 
@@ -102,6 +110,14 @@ def world(app):
                                            body="Twelve years is long.", visibility="public")
     db.session.add(Report(comment_id=comment.id, reporter_id=users["participant"].id, reason="Test"))
     invitation, _token = moderation_service.create_invitation(users["moderator"], email=None, role="participant")
+    campaign = Campaign(version_id=second.id, representative_id=comment.id, size=1)
+    theme = Theme(version_id=second.id, label="Retention", key_terms=["retention"])
+    summary = ClauseSummary(version_id=second.id, clause_id=clause.id,
+                            sentences=[{"text": "Twelve years is long.", "comment_ids": [comment.id]}])
+    db.session.add_all([campaign, theme, summary])
+    db.session.flush()
+    db.session.add_all([CampaignMember(comment_id=comment.id, campaign_id=campaign.id),
+                        ThemeMember(comment_id=comment.id, theme_id=theme.id)])
     db.session.commit()
     clients = {"anonymous": app.test_client()}
     for role, user in users.items():
@@ -111,7 +127,8 @@ def world(app):
     db.session.commit()
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
-              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id}
+              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id,
+              "campaign_id": campaign.id, "theme_id": theme.id, "summary_id": summary.id}
     return app, clients, values
 
 
