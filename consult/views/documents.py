@@ -39,10 +39,54 @@ def document(slug):
 @bp.get("/<slug>/versions/<int:number>")
 def version(slug, number):
     document, version = _load_version(slug, number)
+    return version_page(document, version)
+
+
+def version_page(document, version, *, form=None, status=200):
+    """The version with its clauses and its general comments; shared with a general comment that failed."""
+    from flask import current_app
+
+    from .comments import new_comment_form
+
     clauses = document_service.version_clauses(version)
+    general = comment_service.general_comments(version, current_user, page=request.args.get("page", 1, type=int),
+                                               per_page=current_app.config["CONSULT_PAGE_SIZE"])
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
-                           counts=comment_service.version_comment_counts(version, current_user))
+                           counts=comment_service.version_comment_counts(version, current_user),
+                           general=general, general_form=form or new_comment_form()), status
+
+
+@bp.post("/<slug>/versions/<int:number>/general-comments")
+@login_required
+def post_general_comment(slug, number):
+    from ..forms.comments import CommentForm
+    from ..throttle import limit_from_config
+
+    document, version = _load_version(slug, number)
+    form = CommentForm()
+    earlier = comment_service.find_by_submission_token(form.submission_token.data)
+    if earlier is not None and earlier.author_id == current_user.id:
+        return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
+    if not form.validate_on_submit():
+        return version_page(document, version, form=form, status=400)
+    limit = limit_from_config("comment", 30, 60)
+    decision = limit.check(str(current_user.id))
+    if not decision.allowed:
+        form.body.errors.append(_("You have posted many comments in a short time. Please wait %(n)d seconds and "
+                                  "send again; your text is kept below.", n=decision.retry_after))
+        return version_page(document, version, form=form, status=429)
+    try:
+        comment = comment_service.post_comment(
+            author=current_user, clause=None, version=version, type_=form.type.data, body=form.body.data,
+            visibility=form.visibility.data, stance=form.stance.data, proposed_wording=None,
+            submission_token=form.submission_token.data)
+    except ServiceError as exc:
+        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        return version_page(document, version, form=form, status=exc.status)
+    limit.hit(str(current_user.id))
+    flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
+    return redirect(url_for("comments.receipt", receipt=comment.receipt))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")

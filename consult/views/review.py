@@ -73,7 +73,13 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
         selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
-        export_args=filters.as_args()), status
+        export_args=filters.as_args(), themes=_themes(version)), status
+
+
+def _themes(version):
+    from ..services import analysis as analysis_service
+
+    return analysis_service.themes(version)
 
 
 @bp.get(BASE + "/review")

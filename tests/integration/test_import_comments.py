@@ -105,3 +105,35 @@ def test_unknown_version_is_refused(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-comments", str(path), "--document", "sample-code",
                                                 "--version", "9"])
     assert result.exit_code == 2 and count() == 0
+
+
+def test_general_comments_are_posted_on_and_shown_with_the_version(app, client):
+    from datetime import timedelta
+
+    from consult.models import utcnow
+    from tests.factories import csrf_token, sign_in
+
+    publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=5))
+    author, other = make_user(), make_user()
+    sign_in(client, author.email)
+    page = "/documents/sample-code/versions/1"
+    token = csrf_token(client, page)
+    empty = client.post(page + "/general-comments", data={"csrf_token": token, "type": "remark", "body": "",
+                                                          "visibility": "public"})
+    assert empty.status_code == 400 and 'role="alert"' in empty.get_data(as_text=True)
+    for body, visibility in (("The whole code is too long.", "public"), ("Secret thoughts overall.", "confidential")):
+        response = client.post(page + "/general-comments", data={
+            "csrf_token": csrf_token(client, page), "type": "remark", "body": body, "visibility": visibility,
+            "submission_token": f"tok-{visibility}"})
+        assert response.status_code == 302 and "/receipts/" in response.headers["Location"]
+    general = db.session.scalars(db.select(Comment).where(Comment.clause_id.is_(None))).all()
+    assert len(general) == 2
+    html = app.test_client().get(page).get_data(as_text=True)
+    assert "The whole code is too long." in html and "Secret thoughts overall." not in html
+    assert "Secret thoughts overall." in client.get(page).get_data(as_text=True)
+    viewer = app.test_client()
+    sign_in(viewer, other.email)
+    assert "Secret thoughts overall." not in viewer.get(page).get_data(as_text=True)
+    public = next(c for c in general if c.visibility == "public")
+    assert client.get(f"/comments/{public.id}").status_code == 200
+    assert client.get(f"/receipts/{public.receipt}").status_code == 200

@@ -72,6 +72,7 @@ POST_REFUSED = {
     "auth.sign_out": ("anonymous", "suspended"),
     "auth.change_email": ("anonymous", "suspended"), "auth.change_password": ("anonymous", "suspended"),
     "comments.post": ("anonymous", "suspended", "pending"),
+    "documents.post_general_comment": ("anonymous", "suspended", "pending"),
     "comments.add_question": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "comments.endorse": ("anonymous", "suspended"),
     "moderation.approve": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
