@@ -10,8 +10,9 @@ theme; the review shows the heaviest first as the theme's representative comment
 ``MIN_COMMENTS`` texts there is a single theme or none: themes of three comments help nobody.
 
 Method: TF-IDF over words and word pairs (scikit-learn; English stop words, terms in at least two comments and in at
-most 70 % of them), then non-negative matrix factorisation (NMF, or its mini-batch form past ``MINIBATCH_FROM``
-texts) into k themes, k = √(n/2) clamped to [2, ``MAX_THEMES``] unless given; each comment goes to its strongest
+most 95 % of them: a docket dominated by one letter must leave its copies some terms; at 70 %, 111 of 196 comments
+of one real docket had none), then non-negative matrix factorisation (NMF, or its mini-batch form past
+``MINIBATCH_FROM`` texts) into k themes, k = √(n/2) clamped to [2, ``MAX_THEMES``] unless given; each comment goes to its strongest
 theme. Deterministic: fixed seeds.
 
 ``summarise(texts, n_sentences=3)`` returns up to n sentences taken verbatim from the texts, each with the ids of
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.decomposition import NMF, MiniBatchNMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 MIN_COMMENTS = 6
@@ -55,7 +58,7 @@ def choose_k(n: int) -> int:
 
 
 def _vectorizer(n: int) -> TfidfVectorizer:
-    return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2 if n >= 20 else 1, max_df=0.7,
+    return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2 if n >= 20 else 1, max_df=0.95,
                            sublinear_tf=True, max_features=MAX_FEATURES, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
 
 
@@ -102,7 +105,9 @@ def find_themes(texts: dict[int, str], n_themes: int | None = None, *,
         model = MiniBatchNMF(n_components=k, init="nndsvda", random_state=0, batch_size=2048, max_iter=50)
     else:
         model = NMF(n_components=k, init="nndsvda", random_state=0, max_iter=300)
-    model.fit(fit_matrix)
+    with warnings.catch_warnings():  # a fit stopped at max_iter is still a usable grouping for drafters to edit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(fit_matrix)
     loadings = model.transform(matrix)
     terms = vectorizer.get_feature_names_out()
     assignment = loadings.argmax(axis=1)
