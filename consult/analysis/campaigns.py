@@ -300,12 +300,23 @@ def cluster(prepared: dict[int, tuple[int, LeanMinHash]], min_size: int = 2) -> 
     return index.campaigns(min_size)
 
 
+_LAYOUT: tuple[int, int] | None = None
+
+
+def _band_layout() -> tuple[int, int]:
+    """(bands, rows per band) that MinHashLSH chooses for our threshold (computed once: it integrates numerically)."""
+    global _LAYOUT
+    if _LAYOUT is None:
+        layout = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        _LAYOUT = (layout.b, layout.r)
+    return _LAYOUT
+
+
 def band_keys(matrix: np.ndarray) -> np.ndarray:
     """LSH band keys (one uint64 per band) of signatures given as rows of hash values, with the same band layout
     as the MinHashLSH used by find_campaigns: two texts are candidates when any key in a column is equal. Used by
     incremental runs to compare a few new texts with every stored signature in one vectorised step."""
-    layout = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    b, r = layout.b, layout.r
+    b, r = _band_layout()
     matrix = np.asarray(matrix, dtype=np.uint64)[:, : b * r].reshape(len(matrix), b, r)
     multipliers = np.array([0x100000001B3 ** i % 2**64 for i in range(r)], dtype=np.uint64)
     return (matrix * multipliers).sum(axis=2)

@@ -7,13 +7,13 @@ first. Every comment with at least one indexed term is in exactly one theme; com
 stop words) are in no theme. A theme has a ``label`` (its two or three strongest key phrases, joined), up to
 ``KEY_TERMS`` ``key_terms``, its ``members`` and, per member, a ``weight`` (how strongly the comment loads on the
 theme; the review shows the heaviest first as the theme's representative comments). With fewer than
-``MIN_COMMENTS`` texts there is a single theme or none: themes of three comments help nobody.
+``MIN_COMMENTS`` texts there are no themes: themes of three comments help nobody.
 
 Method: TF-IDF over words and word pairs (scikit-learn; English stop words, terms in at least two comments and in at
 most 95 % of them: a docket dominated by one letter must leave its copies some terms; at 70 %, 111 of 196 comments
 of one real docket had none), then non-negative matrix factorisation (NMF, or its mini-batch form past
-``MINIBATCH_FROM`` texts) into k themes, k = √(n/2) clamped to [2, ``MAX_THEMES``] unless given; each comment goes to its strongest
-theme. Deterministic: fixed seeds.
+``MINIBATCH_FROM`` texts) into k themes, k = √(n/2) clamped to [2, ``MAX_THEMES``] unless given; each comment
+goes to its strongest theme. Deterministic: fixed seeds.
 
 ``summarise(texts, n_sentences=3)`` returns up to n sentences taken verbatim from the texts, each with the ids of
 every text that contains it (campaign letters share sentences): the sentences closest to the centroid of all

@@ -39,25 +39,28 @@ SUMMARY_SENTENCES = 3
 # --- computing ------------------------------------------------------------------------------------------------
 
 
-def _analysable(version: Version):
-    """(id, body, clause_id, visibility) of the visible top-level comments of a version, by id."""
-    return db.session.execute(
-        db.select(Comment.id, Comment.body, Comment.clause_id, Comment.visibility)
-        .where(Comment.version_id == version.id, Comment.status == "visible", Comment.parent_id.is_(None))
-        .order_by(Comment.id)).all()
+def _analysable(version: Version, after: int | None = None):
+    """(id, body, clause_id, visibility) of the visible top-level comments of a version (with ids above `after`)."""
+    stmt = (db.select(Comment.id, Comment.body, Comment.clause_id, Comment.visibility)
+            .where(Comment.version_id == version.id, Comment.status == "visible", Comment.parent_id.is_(None)))
+    if after is not None:
+        stmt = stmt.where(Comment.id > after)
+    return db.session.execute(stmt.order_by(Comment.id)).all()
 
 
 def _body_hash(body: str) -> int:
     return zlib.crc32(body.encode("utf-8"))
 
 
-def _signatures(version: Version, rows) -> dict[int, tuple[int, object]]:
+def _signatures(version: Version, rows, only_these: bool = False) -> dict[int, tuple[int, object]]:
     """{comment id: (shingle count, signature)}: stored ones reused while the body is unchanged, others computed
     and stored (the caller commits)."""
     from ..analysis import campaigns as campaign_algo  # numpy and datasketch load only where analysis runs
 
-    stored = {s.comment_id: s for s in db.session.scalars(
-        db.select(CommentSignature).where(CommentSignature.version_id == version.id))}
+    stmt = db.select(CommentSignature).where(CommentSignature.version_id == version.id)
+    if only_these:
+        stmt = stmt.where(CommentSignature.comment_id.in_([r.id for r in rows] or [-1]))
+    stored = {s.comment_id: s for s in db.session.scalars(stmt)}
     out = {}
     todo: dict[int, str] = {}
     hashes: dict[int, int] = {}
@@ -106,62 +109,63 @@ def _existing_campaigns(version: Version) -> dict[int, list[int]]:
     return groups
 
 
-def _campaigns_incremental(version: Version, sigs, new_ids: set[int], now) -> None:
-    """File new comments into the stored campaigns, or into new ones with earlier comments or each other.
+def _campaigns_incremental(version: Version, new_rows, now) -> None:
+    """File new comments into the stored campaigns, or into new ones with an earlier comment or each other.
 
-    Candidates come from LSH banding done with numpy over every stored signature (one vectorised comparison per
-    new comment), so a few new comments among 100,000 take seconds."""
+    Append-only: stored campaigns keep their rows and gain members. Candidates come from LSH banding done with
+    numpy over every stored signature (read as one matrix, never as objects), so a few new comments among 100,000
+    take seconds."""
     import numpy as np
 
     from ..analysis import campaigns as campaign_algo
 
-    old_ids = np.array(sorted(i for i in sigs if i not in new_ids), dtype=np.int64)
-    member_of: dict[int, int] = {}
-    groups = _existing_campaigns(version)
-    for rep, members in groups.items():
-        for m in members:
-            member_of[m] = rep
-    bands = campaign_algo.band_keys(np.array([sigs[i][1].hashvalues for i in old_ids])) if len(old_ids) else None
-    for cid in sorted(new_ids):
-        if cid not in sigs:
-            continue
-        size, sig = sigs[cid]
+    new_ids = {r.id for r in new_rows}
+    old = db.session.execute(
+        db.select(CommentSignature.comment_id, CommentSignature.shingles, CommentSignature.signature)
+        .join(Comment, Comment.id == CommentSignature.comment_id)
+        .where(CommentSignature.version_id == version.id, CommentSignature.shingles > 0,
+               Comment.status == "visible", CommentSignature.comment_id.not_in(new_ids or [-1]))
+        .order_by(CommentSignature.comment_id)).all()
+    old_ids = np.array([r.comment_id for r in old], dtype=np.int64)
+    old_sizes = np.array([r.shingles for r in old], dtype=np.int64)
+    matrix = np.frombuffer(b"".join(r.signature for r in old), dtype=np.uint32).reshape(len(old), -1) \
+        if old else np.empty((0, campaign_algo.NUM_PERM), dtype=np.uint32)
+    bands = campaign_algo.band_keys(matrix)
+    fresh = campaign_algo.prepare({r.id: r.body for r in new_rows})
+    member_of = dict(db.session.execute(
+        db.select(CampaignMember.comment_id, CampaignMember.campaign_id)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id).where(Campaign.version_id == version.id)).all())
+    filed: list[tuple[int, int, np.ndarray]] = []  # new comments so far: (id, size, hash values)
+    for cid in sorted(fresh):
+        size, sig = fresh[cid]
+        values = np.asarray(sig.hashvalues, dtype=np.uint32)
         best, best_j = None, -1.0
-        if bands is not None:
-            mine = campaign_algo.band_keys(np.array([sig.hashvalues]))[0]
-            for other in old_ids[np.any(bands == mine, axis=1)]:
-                other = int(other)
-                j = sig.jaccard(sigs[other][1])
-                if j > best_j and campaign_algo.same_letter(j, size, sigs[other][0]):
-                    best, best_j = other, j
-        if best is None:
-            # Compare with the other new comments filed so far (they are few).
-            for other in sorted(new_ids):
-                if other >= cid or other not in sigs:
-                    continue
-                j = sig.jaccard(sigs[other][1])
-                if j > best_j and campaign_algo.same_letter(j, size, sigs[other][0]):
-                    best, best_j = other, j
+        candidates = np.nonzero(np.any(bands == campaign_algo.band_keys(values.reshape(1, -1))[0], axis=1))[0]
+        for row in candidates:
+            j = float(np.mean(matrix[row] == values))
+            if j > best_j and campaign_algo.same_letter(j, size, int(old_sizes[row])):
+                best, best_j = int(old_ids[row]), j
+        for other, other_size, other_values in filed:
+            j = float(np.mean(other_values == values))
+            if j > best_j and campaign_algo.same_letter(j, size, other_size):
+                best, best_j = other, j
+        filed.append((cid, size, values))
         if best is None:
             continue
-        rep = member_of.get(best)
-        if rep is None:  # a new campaign: the earlier comment and this one
-            rep = best
-            groups[rep] = [best]
-            member_of[best] = rep
-        groups[rep].append(cid)
-        member_of[cid] = rep
-    found = []
-    for rep, members in groups.items():
-        rep_sig = sigs[rep][1] if rep in sigs else None
-        sims = {m: (1.0 if m == rep or rep_sig is None or m not in sigs else float(sigs[m][1].jaccard(rep_sig)))
-                for m in members}
-        found.append(campaign_algo.Campaign(rep, sorted(members), sims))
-    found.sort(key=lambda c: (-c.size, min(c.members)))
-    _store_campaigns(version, found, now)
+        campaign_id = member_of.get(best)
+        if campaign_id is None:  # a new campaign: the earlier comment (its template) and this one
+            campaign = Campaign(version_id=version.id, representative_id=best, size=1, computed_at=now)
+            db.session.add(campaign)
+            db.session.flush()
+            db.session.add(CampaignMember(comment_id=best, campaign_id=campaign.id, similarity=1.0))
+            campaign_id = member_of[best] = campaign.id
+        db.session.add(CampaignMember(comment_id=cid, campaign_id=campaign_id, similarity=round(best_j, 4)))
+        member_of[cid] = campaign_id
+        db.session.execute(db.update(Campaign).where(Campaign.id == campaign_id)
+                           .values(size=Campaign.size + 1, computed_at=now))
 
 
-def _store_themes(version: Version, rows, now, incremental_ids: set[int] | None) -> None:
+def _store_themes(version: Version, rows, now) -> None:
     """Recompute automatic themes over the comments no drafter has placed; see the module's docstring."""
     from ..analysis import themes as theme_algo  # scikit-learn loads only where analysis runs
 
@@ -170,9 +174,6 @@ def _store_themes(version: Version, rows, now, incremental_ids: set[int] | None)
         .where(Theme.version_id == version.id, db.or_(Theme.edited.is_(True), ThemeMember.pinned.is_(True),
                                                       Theme.deleted_at.is_not(None)))).all())
     bodies = {r.id: r.body for r in rows if r.id not in kept_members}
-    if incremental_ids is not None:
-        _assign_new(version, {i: bodies[i] for i in incremental_ids if i in bodies})
-        return
     auto = db.select(Theme.id).where(Theme.version_id == version.id, Theme.edited.is_(False),
                                      Theme.deleted_at.is_(None))
     db.session.execute(db.delete(ThemeMember).where(ThemeMember.theme_id.in_(auto),
@@ -265,33 +266,54 @@ def refresh(version: Version, *, full: bool = False) -> RefreshResult:
 
     started = time.perf_counter()
     now = utcnow()
-    rows = _analysable(version)
     run = db.session.get(AnalysisRun, version.id)
+    if not full and run is not None:
+        new_rows = _analysable(version, after=run.last_comment_id)
+        if len(new_rows) <= INCREMENTAL_MAX:
+            return _refresh_incremental(version, run, new_rows, started, now)
+    rows = _analysable(version)
     new_ids = {r.id for r in rows if run is None or r.id > run.last_comment_id}
-    incremental = not full and run is not None and len(new_ids) <= INCREMENTAL_MAX
     sigs = _signatures(version, rows)
-    if incremental:
-        if new_ids:
-            _campaigns_incremental(version, sigs, new_ids, now)
-            _store_themes(version, rows, now, new_ids)
-            _store_summaries(version, rows, now, {r.clause_id for r in rows if r.id in new_ids})
-    else:
-        _store_campaigns(version, campaign_algo.cluster(sigs), now)
-        db.session.flush()
-        _store_themes(version, rows, now, None)
-        _store_summaries(version, rows, now)
+    _store_campaigns(version, campaign_algo.cluster(sigs), now)
+    db.session.flush()
+    _store_themes(version, rows, now)
+    _store_summaries(version, rows, now)
     if run is None:
         run = AnalysisRun(version_id=version.id)
         db.session.add(run)
     run.last_comment_id = max((r.id for r in rows), default=run.last_comment_id or 0)
-    run.comment_count, run.finished_at = len(rows), utcnow()
+    run.comment_count = len(rows)
+    return _finish(version, run, started, len(new_ids), "full")
+
+
+def _refresh_incremental(version: Version, run: AnalysisRun, new_rows, started, now) -> RefreshResult:
+    """File only the new comments: into campaigns (append-only) and into the nearest live theme. Summaries and
+    the themes themselves are recomputed by full runs (`analysis refresh --full`, e.g. nightly)."""
+    if new_rows:
+        _campaigns_incremental(version, new_rows, now)
+        _store_signatures(version, new_rows)
+        pinned = set(db.session.scalars(db.select(ThemeMember.comment_id).where(
+            ThemeMember.comment_id.in_([r.id for r in new_rows]))))
+        _assign_new(version, {r.id: r.body for r in new_rows if r.id not in pinned})
+        run.last_comment_id = max(r.id for r in new_rows)
+        run.comment_count = (run.comment_count or 0) + len(new_rows)
+    return _finish(version, run, started, len(new_rows), "incremental")
+
+
+def _store_signatures(version: Version, rows) -> None:
+    """Store the signatures of these comments (the caller commits)."""
+    _signatures(version, rows, only_these=True)
+
+
+def _finish(version: Version, run: AnalysisRun, started, new: int, mode: str) -> RefreshResult:
+    run.finished_at = utcnow()
     run.seconds = round(time.perf_counter() - started, 3)
     db.session.commit()
     campaigns = db.session.scalar(db.select(db.func.count(Campaign.id)).where(Campaign.version_id == version.id))
     themes = db.session.scalar(db.select(db.func.count(Theme.id)).where(Theme.version_id == version.id,
                                                                         Theme.deleted_at.is_(None)))
-    return RefreshResult(version.document.slug, version.number, len(rows), len(new_ids),
-                         "incremental" if incremental else "full", campaigns, themes, run.seconds)
+    return RefreshResult(version.document.slug, version.number, run.comment_count, new, mode, campaigns, themes,
+                         run.seconds)
 
 
 def versions_to_refresh(slug: str | None = None, number: int | None = None) -> list[Version]:
