@@ -34,6 +34,7 @@ from .review import bulk_dispose
 INCREMENTAL_MAX = 5_000  # more new comments than this: a full run is as quick and better
 LABEL_MAX = 200
 SUMMARY_SENTENCES = 3
+SUMMARY_SAMPLE = 1_000  # comments per clause read for its summary (all of them up to this many)
 
 
 # --- computing ------------------------------------------------------------------------------------------------
@@ -73,16 +74,20 @@ def _signatures(version: Version, rows, only_these: bool = False) -> dict[int, t
             continue
         todo[row.id] = row.body
     computed = campaign_algo.prepare(todo)  # a chunk of texts at a time
+    inserts = []
     for cid in todo:
+        size, sig = computed.get(cid, (0, None))
+        values = {"body_hash": hashes[cid], "shingles": size,
+                  "signature": campaign_algo.signature_bytes(sig) if sig is not None else b""}
         kept = stored.get(cid)
         if kept is None:
-            kept = CommentSignature(comment_id=cid, version_id=version.id)
-            db.session.add(kept)
-        size, sig = computed.get(cid, (0, None))
-        kept.body_hash, kept.shingles = hashes[cid], size
-        kept.signature = campaign_algo.signature_bytes(sig) if sig is not None else b""
+            inserts.append(dict(values, comment_id=cid, version_id=version.id))
+        else:  # an edited comment
+            kept.body_hash, kept.shingles, kept.signature = values["body_hash"], size, values["signature"]
         if sig is not None:
             out[cid] = (size, sig)
+    if inserts:  # one executemany: ORM objects cost 1 ms each at 100,000 comments
+        db.session.execute(db.insert(CommentSignature), inserts)
     return out
 
 
@@ -90,12 +95,15 @@ def _store_campaigns(version: Version, found, now) -> None:
     db.session.execute(db.delete(CampaignMember).where(CampaignMember.campaign_id.in_(
         db.select(Campaign.id).where(Campaign.version_id == version.id))))
     db.session.execute(db.delete(Campaign).where(Campaign.version_id == version.id))
-    for c in found:
-        campaign = Campaign(version_id=version.id, representative_id=c.representative, size=c.size, computed_at=now)
-        db.session.add(campaign)
-        db.session.flush()
-        db.session.add_all([CampaignMember(comment_id=m, campaign_id=campaign.id,
-                                           similarity=round(c.similarity.get(m, 1.0), 4)) for m in c.members])
+    if not found:
+        return
+    ids = db.session.scalars(
+        db.insert(Campaign).returning(Campaign.id, sort_by_parameter_order=True),
+        [{"version_id": version.id, "representative_id": c.representative, "size": c.size, "computed_at": now}
+         for c in found]).all()
+    db.session.execute(db.insert(CampaignMember), [
+        {"comment_id": m, "campaign_id": campaign_id, "similarity": round(c.similarity.get(m, 1.0), 4)}
+        for campaign_id, c in zip(ids, found) for m in c.members])
 
 
 def _existing_campaigns(version: Version) -> dict[int, list[int]]:
@@ -199,9 +207,9 @@ def _store_themes(version: Version, rows, now) -> None:
         db.session.add(theme)
         db.session.flush()
         members = list(result.members) + [m for m, rep in follows.items() if rep in result.weights]
-        db.session.add_all([ThemeMember(comment_id=m, theme_id=theme.id,
-                                        weight=result.weights.get(m, result.weights.get(follows.get(m), 0.0)))
-                            for m in members])
+        db.session.execute(db.insert(ThemeMember), [
+            {"comment_id": m, "theme_id": theme.id, "pinned": False,
+             "weight": result.weights.get(m, result.weights.get(follows.get(m), 0.0))} for m in members])
 
 
 def _assign_new(version: Version, texts: dict[int, str]) -> None:
@@ -229,6 +237,11 @@ def _store_summaries(version: Version, rows, now, clause_ids: set | None = None)
     for r in rows:
         if r.visibility != "confidential":
             by_clause[r.clause_id][r.id] = r.body
+    for clause_id, texts in by_clause.items():
+        if len(texts) > SUMMARY_SAMPLE:  # an evenly spaced sample by id: the sentences many wrote still surface
+            ids = sorted(texts)
+            step = len(ids) / SUMMARY_SAMPLE
+            by_clause[clause_id] = {ids[int(k * step)]: texts[ids[int(k * step)]] for k in range(SUMMARY_SAMPLE)}
     existing = {s.clause_id: s for s in db.session.scalars(
         db.select(ClauseSummary).where(ClauseSummary.version_id == version.id))}
     targets = set(by_clause) | set(existing) if clause_ids is None else clause_ids
