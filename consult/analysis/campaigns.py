@@ -95,7 +95,7 @@ def shingle_array(text: str, k: int = SHINGLE) -> np.ndarray:
 
 def shingles(text: str, k: int = SHINGLE) -> set[int]:
     """The hashes of the text's word k-shingles, as a set (for tests and exact comparisons)."""
-    return set(int(v) for v in shingle_array(text, k))
+    return {int(v) for v in shingle_array(text, k)}
 
 
 def _identity(value):
@@ -259,7 +259,7 @@ class CampaignIndex:
     def campaigns(self, min_size: int = 2) -> list[Campaign]:
         """The groups of at least min_size, largest first, each with its most central member as representative."""
         found = []
-        for _root, ids in self.members.items():
+        for ids in self.members.values():
             if len(ids) < min_size:
                 continue
             rep = _central([self.items[i] for i in ids])

@@ -18,7 +18,7 @@ TOPICS = {
     "retention": "retention years storage archive deletion period small providers costs duration",
     "reporting": "reporting office quarterly templates comparable deadlines submission format notify",
 }
-FILLER = "we think that the code should say more about this and we would like the drafters to consider".split()
+FILLER = ["we", "think", "that", "the", "code", "should", "say", "more", "about", "this", "and", "we", "would", "like", "the", "drafters", "to", "consider"]
 
 
 def topic_text(topic, n):

@@ -65,7 +65,7 @@ def test_theme_pages_rename_delete_and_filter(app):
 
 
 def test_balance_counts_a_campaign_as_one_position(app):
-    version, client = setup(app)
+    _version, client = setup(app)
     every = client.get(BASE + "/review/balance").get_data(as_text=True)
     once = client.get(BASE + "/review/balance?count=positions").get_data(as_text=True)
     assert "21 comments" in every  # 6 copies + 15 others
@@ -89,7 +89,7 @@ def test_summaries_are_staff_only_until_approved(app):
 
 
 def test_participants_learn_nothing_of_confidential_campaigns(app):
-    version, _client = setup(app, confidential_campaign=True)
+    setup(app, confidential_campaign=True)
     participant = app.test_client()
     sign_in(participant, make_user().email)
     for path in ("/review/campaigns", "/review/themes", "/review/summaries", "/review/balance"):
