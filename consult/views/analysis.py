@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
 from ..forms.comments import ConfirmForm
 from ..permissions import can_analyse, can_edit_analysis
-from ..redline import diff_words, render_html
+from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import review as review_service
@@ -40,6 +40,31 @@ def _page_args():
     return request.args.get("page", 1, type=int), current_app.config.get("CONSULT_PAGE_SIZE", 50)
 
 
+CONTEXT_WORDS = 8
+
+
+def changes_only(ops, context: int = CONTEXT_WORDS) -> str:
+    """A member's redline against the template, cut to its changes and a few words around each ("" if identical):
+    a campaign of 500 copies should not print the letter 500 times."""
+    if all(kind == EQUAL for kind, _text in ops):
+        return ""
+    trimmed = []
+    for n, (kind, text) in enumerate(ops):
+        if kind != EQUAL:
+            trimmed.append((kind, text))
+            continue
+        words = text.split(" ")
+        keep_head = n > 0                # words after the previous change
+        keep_tail = n < len(ops) - 1     # words before the next change
+        if len(words) <= 2 * context + 1:
+            trimmed.append((kind, text))
+            continue
+        head = " ".join(words[:context]) + " … " if keep_head else "… "
+        tail = " ".join(words[-context:]) if keep_tail else ""
+        trimmed.append((kind, head + (tail if keep_tail else "")))
+    return render_html(trimmed)
+
+
 # --- campaigns --------------------------------------------------------------------------------------------
 
 
@@ -58,7 +83,7 @@ def _campaign_page(document, version, campaign, form=None, status=200):
     page, per_page = _page_args()
     members = analysis_service.campaign_comments(campaign, page=page, per_page=per_page)
     template = campaign.representative
-    redlines = {c.id: render_html(diff_words(template.body, c.body)) for c in members.items if c.id != template.id}
+    redlines = {c.id: changes_only(diff_words(template.body, c.body)) for c in members.items if c.id != template.id}
     return render_template("analysis/campaign.html", document=document, version=version, campaign=campaign,
                            template=template, members=members, redlines=redlines,
                            breakdown=analysis_service.group_breakdowns(version).get(campaign.id, {}),
