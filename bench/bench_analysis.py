@@ -103,6 +103,7 @@ def main() -> None:
              f"{full_seconds:.1f} |",
              f"| incremental, 50 new | {incremental.comments:,} | {incremental.new} | {incremental.campaigns} | "
              f"{incremental.themes} | {incremental_seconds:.1f} |"]
+    lines += ["", "Full run by stage (seconds): " + ", ".join(f"{k} {v}" for k, v in full.stages.items())]
     (RESULTS / f"analysis{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -271,6 +271,7 @@ class RefreshResult:
     campaigns: int
     themes: int
     seconds: float
+    stages: dict  # seconds per stage of a full run
 
 
 def refresh(version: Version, *, full: bool = False) -> RefreshResult:
@@ -284,19 +285,35 @@ def refresh(version: Version, *, full: bool = False) -> RefreshResult:
         new_rows = _analysable(version, after=run.last_comment_id)
         if len(new_rows) <= INCREMENTAL_MAX:
             return _refresh_incremental(version, run, new_rows, started, now)
+    stages: dict[str, float] = {}
+
+    mark = [started]
+
+    def lap(name: str) -> None:
+        now_ = time.perf_counter()
+        stages[name] = round(now_ - mark[0], 2)
+        mark[0] = now_
+
     rows = _analysable(version)
     new_ids = {r.id for r in rows if run is None or r.id > run.last_comment_id}
+    lap("read")
     sigs = _signatures(version, rows)
-    _store_campaigns(version, campaign_algo.cluster(sigs), now)
+    lap("signatures")
+    found = campaign_algo.cluster(sigs)
+    lap("campaigns")
+    _store_campaigns(version, found, now)
     db.session.flush()
+    lap("store campaigns")
     _store_themes(version, rows, now)
+    lap("themes")
     _store_summaries(version, rows, now)
+    lap("summaries")
     if run is None:
         run = AnalysisRun(version_id=version.id)
         db.session.add(run)
     run.last_comment_id = max((r.id for r in rows), default=run.last_comment_id or 0)
     run.comment_count = len(rows)
-    return _finish(version, run, started, len(new_ids), "full")
+    return _finish(version, run, started, len(new_ids), "full", stages)
 
 
 def _refresh_incremental(version: Version, run: AnalysisRun, new_rows, started, now) -> RefreshResult:
@@ -318,7 +335,8 @@ def _store_signatures(version: Version, rows) -> None:
     _signatures(version, rows, only_these=True)
 
 
-def _finish(version: Version, run: AnalysisRun, started, new: int, mode: str) -> RefreshResult:
+def _finish(version: Version, run: AnalysisRun, started, new: int, mode: str,
+            stages: dict | None = None) -> RefreshResult:
     run.finished_at = utcnow()
     run.seconds = round(time.perf_counter() - started, 3)
     db.session.commit()
@@ -326,7 +344,7 @@ def _finish(version: Version, run: AnalysisRun, started, new: int, mode: str) ->
     themes = db.session.scalar(db.select(db.func.count(Theme.id)).where(Theme.version_id == version.id,
                                                                         Theme.deleted_at.is_(None)))
     return RefreshResult(version.document.slug, version.number, run.comment_count, new, mode, campaigns, themes,
-                         run.seconds)
+                         run.seconds, stages or {})
 
 
 def versions_to_refresh(slug: str | None = None, number: int | None = None) -> list[Version]:
