@@ -33,7 +33,7 @@ class Result:
 
     @property
     def document(self):
-        return self.clause.version.document
+        return self.version.document
 
 
 @dataclass

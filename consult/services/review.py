@@ -370,6 +370,8 @@ def adopt_wording(comment: Comment, actor, response: str | None = None) -> Dispo
         raise ServiceError(_("Only drafters can adopt proposed wording."), status=403)
     if not (comment.proposed_wording or "").strip():
         raise ServiceError(_("This comment proposes no wording."))
+    if comment.clause_id is None:
+        raise ServiceError(_("A general comment is on no clause, so its wording cannot replace one."))
     version = comment.version
     next_number = version.number + 1
     response = (response or "").strip() or _(

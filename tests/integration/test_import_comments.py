@@ -137,3 +137,26 @@ def test_general_comments_are_posted_on_and_shown_with_the_version(app, client):
     public = next(c for c in general if c.visibility == "public")
     assert client.get(f"/comments/{public.id}").status_code == 200
     assert client.get(f"/receipts/{public.receipt}").status_code == 200
+
+
+def test_imported_and_general_comments_are_found_by_search_as_their_visibility_allows(app, client):
+    from consult import search
+
+    publish()
+    path_rows = [row("s-1", body="Quarantined harbour seals need quieter waters.", clause=""),
+                 row("s-2", body="Quarantined orchards deserve a confidential mention.", visibility="confidential")]
+    import tempfile
+    from pathlib import Path
+
+    path = write_csv(Path(tempfile.mkdtemp()) / "s.csv", path_rows)
+    assert run(app, path).exit_code == 0
+    search.drain()
+    anonymous = client.get("/api/search?q=quarantined").get_json()
+    assert [r["clause_key"] for r in anonymous["results"]] == [None]  # the general, public one only
+    staff = app.test_client()
+    sign_in_as = make_user("drafter")
+    from tests.factories import sign_in
+
+    sign_in(staff, sign_in_as.email)
+    assert len(staff.get("/api/search?q=quarantined").get_json()["results"]) == 2
+    assert "harbour seals" in staff.get("/search?q=quarantined").get_data(as_text=True)
