@@ -642,6 +642,27 @@ def visible_summary(version: Version, clause: Clause | None, user) -> ClauseSumm
     summary = summary_for(version, clause)
     if summary is None:
         return None
-    if summary.approved_at is None and not permissions.can_analyse(user, version):
+    if permissions.can_analyse(user, version):
+        return summary
+    if summary.approved_at is None:
         return None
-    return summary
+    # A source comment hidden, withdrawn or made confidential since the summary was approved takes its sentences
+    # out of the public summary (and its link out of every sentence).
+    ids = {i for sentence in summary.sentences for i in sentence.get("comment_ids", [])}
+    still = set(db.session.scalars(db.select(Comment.id).where(
+        Comment.id.in_(ids or [-1]), Comment.status == "visible", Comment.visibility != "confidential")))
+    sentences = [{"text": sentence["text"], "comment_ids": [i for i in sentence.get("comment_ids", []) if i in still]}
+                 for sentence in summary.sentences]
+    sentences = [sentence for sentence in sentences if sentence["comment_ids"]]
+    if not sentences:
+        return None
+    return PublicSummary(summary.id, sentences, summary.approved_at)
+
+
+@dataclass
+class PublicSummary:
+    """An approved summary as the public reads it: only sentences whose sources are still public."""
+
+    id: int
+    sentences: list
+    approved_at: object

@@ -102,3 +102,17 @@ def test_participants_learn_nothing_of_confidential_campaigns(app):
     assert confidential and all(participant.get(f"/comments/{c.id}").status_code == 404 for c in confidential)
     search = participant.get("/search?q=facility").get_data(as_text=True)
     assert TEMPLATE[:40] not in search
+
+
+def test_an_approved_summary_drops_sentences_whose_sources_are_hidden(app):
+    version, client = setup(app)
+    summary = analysis_service.summary_for(version, version.clauses[4])
+    analysis_service.approve_summary(summary, make_user("drafter"))
+    public = analysis_service.visible_summary(version, version.clauses[4], None)
+    assert public is not None and public.sentences
+    for sentence in summary.sentences:
+        for cid in sentence["comment_ids"]:
+            db.session.get(Comment, cid).status = "hidden"
+    db.session.commit()
+    assert analysis_service.visible_summary(version, version.clauses[4], None) is None
+    assert analysis_service.visible_summary(version, version.clauses[4], make_user("drafter")) is not None
