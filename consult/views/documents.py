@@ -64,6 +64,8 @@ def post_general_comment(slug, number):
     from ..throttle import limit_from_config
 
     document, version = _load_version(slug, number)
+    if not permissions.can_comment(current_user):
+        abort(403)
     form = CommentForm()
     earlier = comment_service.find_by_submission_token(form.submission_token.data)
     if earlier is not None and earlier.author_id == current_user.id:
