@@ -330,7 +330,8 @@ def feedback_export_csv(slug, number):
     if version.review_published_at is None:
         abort(404)
     rows = review_service.public_export_rows(version)
-    return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv")
+    # The public table has no theme column: themes are the drafters' working labels.
+    return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv", public=True)
 
 
 # --- exports ----------------------------------------------------------------------------------------------
@@ -345,15 +346,17 @@ def _labelled(row: dict) -> dict:
     return row
 
 
-def _csv_response(rows, filename: str) -> Response:
+def _csv_response(rows, filename: str, public: bool = False) -> Response:
+    columns = review_service.EXPORT_COLUMNS[:-1] if public else review_service.EXPORT_COLUMNS
+
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        writer.writerow(review_service.export_headers())
+        writer.writerow(review_service.export_headers()[:len(columns)])
         for n, row in enumerate(rows, 1):
             row = _labelled(row)
-            writer.writerow([review_service.excel_safe(row[c]) for c in review_service.EXPORT_COLUMNS])
+            writer.writerow([review_service.excel_safe(row[c]) for c in columns])
             if n % 200 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
