@@ -441,15 +441,25 @@ def campaign_members_of(version: Version):
 # --- themes ---------------------------------------------------------------------------------------------------
 
 
-def themes(version: Version) -> list[Theme]:
-    """The version's live themes, by size then label."""
-    sizes = dict(db.session.execute(
+def _on_clause(stmt, clause: Clause | None):
+    """Narrow a statement over ThemeMember to comments on one clause (None: every comment)."""
+    if clause is None:
+        return stmt
+    return stmt.where(ThemeMember.comment_id.in_(db.select(Comment.id).where(Comment.clause_id == clause.id)))
+
+
+def themes(version: Version, clause: Clause | None = None) -> list[Theme]:
+    """The version's live themes, by size then label; with a clause, sized by its comments and only those found
+    there."""
+    sizes = dict(db.session.execute(_on_clause(
         db.select(ThemeMember.theme_id, db.func.count()).join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id)).all())
+        .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id), clause)).all())
     found = list(db.session.scalars(db.select(Theme).where(Theme.version_id == version.id,
                                                            Theme.deleted_at.is_(None))))
     for theme in found:
         theme.size = sizes.get(theme.id, 0)
+    if clause is not None:
+        found = [t for t in found if t.size]
     found.sort(key=lambda t: (-t.size, t.label))
     return found
 
@@ -476,31 +486,33 @@ def get_theme(version: Version, theme_id) -> Theme | None:
     return theme
 
 
-def theme_breakdowns(version: Version) -> tuple[dict[int, Counter], dict[int, Counter]]:
+def theme_breakdowns(version: Version, clause: Clause | None = None) -> tuple[dict[int, Counter], dict[int, Counter]]:
     """({theme id: Counter(group)}, {theme id: Counter(stance)}) over the version's themes (one query)."""
     groups: dict[int, Counter] = defaultdict(Counter)
     stances: dict[int, Counter] = defaultdict(Counter)
-    for theme_id, group, stance, n in db.session.execute(
+    for theme_id, group, stance, n in db.session.execute(_on_clause(
             db.select(ThemeMember.theme_id, Comment.author_group, Comment.stance, db.func.count())
             .join(Comment, Comment.id == ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
             .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id, Comment.author_group,
-                                                            Comment.stance)):
+                                                            Comment.stance), clause)):
         groups[theme_id][group] += n
         stances[theme_id][stance or "none"] += n
     return groups, stances
 
 
-def theme_examples(version: Version, per_theme: int = 3) -> dict[int, list[Comment]]:
-    """The most representative comments of each theme (highest weight first)."""
+def theme_examples(version: Version, per_theme: int = 3, clause: Clause | None = None) -> dict[int, list[Comment]]:
+    """The most representative comments of each theme (highest weight first), read a few per theme."""
     out: dict[int, list[Comment]] = defaultdict(list)
-    rows = db.session.execute(
-        db.select(ThemeMember.theme_id, ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None))
-        .order_by(ThemeMember.theme_id, ThemeMember.weight.desc(), ThemeMember.comment_id)).all()
+    rank = db.func.row_number().over(partition_by=ThemeMember.theme_id,
+                                     order_by=(ThemeMember.weight.desc(), ThemeMember.comment_id)).label("rank")
+    ranked = _on_clause(
+        db.select(ThemeMember.theme_id, ThemeMember.comment_id, rank).join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None)), clause).subquery()
+    rows = db.session.execute(db.select(ranked.c.theme_id, ranked.c.comment_id).where(ranked.c.rank <= per_theme)
+                              .order_by(ranked.c.theme_id, ranked.c.rank)).all()
     wanted: dict[int, list[int]] = defaultdict(list)
     for theme_id, comment_id in rows:
-        if len(wanted[theme_id]) < per_theme:
-            wanted[theme_id].append(comment_id)
+        wanted[theme_id].append(comment_id)
     ids = [i for v in wanted.values() for i in v]
     comments = {c.id: c for c in db.session.scalars(db.select(Comment).where(Comment.id.in_(ids or [-1])))}
     for theme_id, comment_ids in wanted.items():

@@ -14,6 +14,7 @@ from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
 from ..services import analysis as analysis_service
+from ..services import documents as document_service
 from ..services import review as review_service
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
 from .review import BASE, _load
@@ -131,10 +132,15 @@ def themes(slug, number):
     document, version, redirect_ = _load_staff(slug, number)
     if redirect_:
         return redirect_
-    found = analysis_service.themes(version)
-    groups, stances = analysis_service.theme_breakdowns(version)
+    # ?clause=KEY: the themes of one clause's comments, sized and split by that clause's comments only.
+    key = (request.args.get("clause") or "").strip()[:80]
+    clause = document_service.get_clause(version, key) if key else None
+    found = analysis_service.themes(version, clause)
+    groups, stances = analysis_service.theme_breakdowns(version, clause)
     return render_template("analysis/themes.html", document=document, version=version, themes=found,
-                           groups=groups, stances=stances, examples=analysis_service.theme_examples(version),
+                           groups=groups, stances=stances,
+                           examples=analysis_service.theme_examples(version, clause=clause), clause=clause,
+                           outline=document_service.version_outline(version),
                            run=analysis_service.last_run(version), group_names=list(STAKEHOLDER_GROUPS),
                            can_edit=can_edit_analysis(current_user))
 

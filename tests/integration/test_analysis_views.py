@@ -116,3 +116,14 @@ def test_an_approved_summary_drops_sentences_whose_sources_are_hidden(app):
     db.session.commit()
     assert analysis_service.visible_summary(version, version.clauses[4], None) is None
     assert analysis_service.visible_summary(version, version.clauses[4], make_user("drafter")) is not None
+
+
+def test_themes_of_one_clause(app):
+    version, client = setup(app)
+    everything = client.get(BASE + "/review/themes").get_data(as_text=True)
+    one = client.get(BASE + "/review/themes?clause=measure-i-1-2")
+    assert one.status_code == 200
+    html = one.get_data(as_text=True)
+    sizes = [int(n) for n in re.findall(r"(\d+) comments?</span>", html)]
+    assert sizes and sum(sizes) == 5  # the five comments on that clause
+    assert sum(int(n) for n in re.findall(r"(\d+) comments?</span>", everything)) > 5
