@@ -203,10 +203,8 @@ def _prepare_chunk(items: list[tuple[int, list[str]]]) -> dict[int, tuple[int, L
     starts = np.concatenate(([0], np.cumsum(sizes[present])[:-1]))
     minima = np.minimum(np.minimum.reduceat(permuted, starts, axis=1).T, base.hashvalues)
     out = {}
-    for row, d in enumerate(present):
-        m = base.copy()
-        m.hashvalues = minima[row]
-        out[items[d][0]] = (int(sizes[d]), LeanMinHash(m))
+    for row, d in enumerate(present):  # straight from the values: copying a MinHash re-parses its permutations
+        out[items[d][0]] = (int(sizes[d]), LeanMinHash(seed=base.seed, hashvalues=minima[row], scheme=base.scheme))
     return out
 
 
