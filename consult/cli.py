@@ -53,6 +53,32 @@ def register_cli(app: Flask) -> None:
             fail(where + exc.message)
         click.echo(json.dumps({"document": slug, "version": version.number, "clauses": version.clause_count}))
 
+    @app.cli.command("import-comments")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--document", "slug", required=True, help="Document slug.")
+    @click.option("--version", "number", required=True, type=int, help="Version number.")
+    def import_comments(path, slug, number):
+        """Import submissions received by other channels from a CSV file (all rows or none)."""
+        from .services import documents as document_service
+        from .services import imports as import_service
+
+        file = Path(path)
+        if not file.is_file():
+            fail(f"{path}: no such file")
+        document = document_service.get_document(slug)
+        version = document_service.get_version(document, number) if document else None
+        if version is None:
+            fail(f"no version {number} of a document '{slug}'")
+        try:
+            result = import_service.import_comments(version, file.read_bytes())
+        except import_service.ImportRejected as exc:
+            for line, message in exc.errors:
+                click.echo(f"error: {path}: line {line}: {message}" if line else f"error: {path}: {message}",
+                           err=True)
+            click.echo(f"error: {path}: rejected; nothing was imported", err=True)
+            sys.exit(2)
+        click.echo(json.dumps({"imported": result.imported, "skipped": result.skipped}))
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--role", required=True, type=click.Choice(["participant", "drafter", "moderator", "admin"]))
@@ -90,6 +116,29 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo content loaded. Accounts (these passwords are shown once; note them now):")
         for email, role, password in accounts:
             click.echo(f"  {role:<12} {email:<32} {password}")
+
+    from flask.cli import AppGroup
+
+    analysis = AppGroup("analysis", help="Campaigns, themes and summaries of the comments.")
+
+    @analysis.command("refresh")
+    @click.option("--document", "slug", help="Only this document.")
+    @click.option("--version", "number", type=int, help="Only this version (with --document).")
+    @click.option("--full", is_flag=True, help="Recompute everything, not only what new comments change.")
+    def analysis_refresh(slug, number, full):
+        """Recompute campaigns, themes and summaries; prints one JSON line per version."""
+        from .services import analysis as analysis_service
+
+        if number is not None and not slug:
+            fail("--version needs --document")
+        versions = analysis_service.versions_to_refresh(slug, number)
+        if slug and not versions:
+            fail(f"no such document or version: {slug}" + (f" version {number}" if number is not None else ""))
+        for version in versions:
+            result = analysis_service.refresh(version, full=full)
+            click.echo(json.dumps(result.__dict__))
+
+    app.cli.add_command(analysis)
 
     from .search.cli import register_search_cli
 

@@ -129,8 +129,10 @@ def can_endorse(user, comment) -> bool:
 
 
 def can_reply(user, comment) -> bool:
-    """Replies go to visible comments, up to three levels deep, while the consultation is open."""
-    return can_comment(user) and comment.status == "visible" and comment.depth < 2 and can_see_comment(user, comment)
+    """Replies go to visible comments on a clause, up to three levels deep, while the consultation is open (general
+    comments on a whole version are answered by the drafters' disposition, not by threads)."""
+    return can_comment(user) and comment.status == "visible" and comment.depth < 2 and \
+        comment.clause_id is not None and can_see_comment(user, comment)
 
 
 def can_report(user, comment) -> bool:
@@ -187,3 +189,12 @@ def can_edit_settings(user, document=None) -> bool:
 def can_follow(user) -> bool:
     """Any signed-in account that may sign in follows documents and clauses and reads its notifications."""
     return _signed_in(user) and user.status in ("active", "pending")
+def can_analyse(user, version=None) -> bool:
+    """Campaigns, themes and unapproved summaries are for staff: they are built from every comment, confidential
+    ones included."""
+    return is_staff(user)
+
+
+def can_edit_analysis(user, version=None) -> bool:
+    """Drafters (and admins) rename, merge, split and delete themes, approve summaries and dispose of campaigns."""
+    return can_dispose(user)

@@ -5,8 +5,9 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 
 from markupsafe import Markup
 
@@ -58,7 +59,10 @@ def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
 
 
 def clause_label(clause) -> str:
-    """The heading, prefixed with the number only when the heading does not already say it."""
+    """The heading, prefixed with the number only when the heading does not already say it; a general comment's
+    missing clause reads as the whole version."""
+    if clause is None:
+        return _("the whole version (general comment)")
     number, heading = clause.number or "", clause.heading or ""
     if not number or number == "0" or number in heading:  # "0" is the preamble's
         return heading
@@ -75,6 +79,15 @@ def clause_number(clause) -> str:
     return heading[: at + len(number)].strip()
 
 
+def comment_place_url(comment, **kwargs) -> str:
+    """Where a comment sits: its clause's page, or the version's page for a general comment."""
+    version = comment.version
+    if comment.clause_id is None:
+        return url_for("documents.version", slug=version.document.slug, number=version.number, **kwargs)
+    return url_for("documents.clause", slug=version.document.slug, number=version.number, key=comment.clause.key,
+                   **kwargs)
+
+
 def proposed_redline(comment) -> str:
     """The comment's proposed wording as a redline of the rendered text against the clause's body (escaped by
     redline.py); the same renderer as the version redline and the clause history."""
@@ -82,7 +95,8 @@ def proposed_redline(comment) -> str:
 
     from .redline import render_markdown_redline
 
-    return render_markdown_redline(comment.clause.body, comment.proposed_wording or "",
+    return render_markdown_redline(comment.clause.body if comment.clause is not None else "",
+                                   comment.proposed_wording or "",
                                    format_note=gettext("formatting changed"))
 
 
@@ -109,6 +123,7 @@ def register_web_helpers(app: Flask) -> None:
     app.jinja_env.filters["clause_label"] = clause_label
     app.jinja_env.filters["clause_number"] = clause_number
     app.jinja_env.globals["proposed_redline"] = proposed_redline
+    app.jinja_env.globals["comment_place_url"] = comment_place_url
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -6,17 +6,21 @@ from .types import UTCDateTime, utcnow
 
 
 class Comment(db.Model):
-    """A stakeholder's contribution on one clause. Never hard-deleted: withdrawn or hidden instead."""
+    """A stakeholder's contribution on one clause, or on the whole version (a general comment: no clause).
+
+    Never hard-deleted: withdrawn or hidden instead. A comment received through another channel (imported) has no
+    account: author_id is empty and author_name holds the name it was sent with."""
 
     __table_args__ = (
         db.Index("ix_comment_clause_status", "clause_id", "status"),
         db.Index("ix_comment_version_created", "version_id", "created_at"),
+        db.UniqueConstraint("version_id", "external_id", name="uq_comment_version_external_id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
-    clause_id = db.Column(db.Integer, db.ForeignKey("clause.id"), nullable=False)
+    clause_id = db.Column(db.Integer, db.ForeignKey("clause.id"))  # empty: a general comment on the version
     version_id = db.Column(db.Integer, db.ForeignKey("version.id"), nullable=False)  # the clause's, for listings
-    author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("user.id"), index=True)  # empty: imported, no account
     parent_id = db.Column(db.Integer, db.ForeignKey("comment.id"), index=True)        # a reply
     question_id = db.Column(db.Integer, db.ForeignKey("open_question.id"), index=True)  # an answer
     depth = db.Column(db.Integer, nullable=False, default=0)
@@ -30,6 +34,9 @@ class Comment(db.Model):
     author_group = db.Column(db.String(40), nullable=False)
     author_organisation = db.Column(db.String(200))
     receipt = db.Column(db.String(12), nullable=False, unique=True)
+    channel = db.Column(db.String(40), nullable=False, default="web")  # web, or how an imported one came (mail…)
+    external_id = db.Column(db.String(200))  # the id an imported comment had in its channel; imports skip repeats
+    author_name = db.Column(db.String(200))  # the sender's name, for imported comments (no account)
     submission_token = db.Column(db.String(64), unique=True)  # one-time form token: a replay finds this comment
     status = db.Column(db.String(20), nullable=False, default="visible")  # visible, hidden, withdrawn
     status_reason = db.Column(db.Text)  # the public reason for hiding
@@ -45,6 +52,13 @@ class Comment(db.Model):
     parent = db.relationship("Comment", remote_side=[id], lazy="select")
     disposition = db.relationship("Disposition", uselist=False, back_populates="comment", lazy="select",
                                   foreign_keys="Disposition.comment_id")
+
+    @property
+    def author_display(self) -> str:
+        """The name to show where the visibility allows a name: the account's, or the name an import carried."""
+        if self.author is not None:
+            return self.author.display_name
+        return self.author_name or ""
 
 
 class CommentRevision(db.Model):

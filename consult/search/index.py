@@ -72,7 +72,7 @@ def comment_document(row) -> dict:
     text = row["body"] + ("\n" + row["proposed_wording"] if row.get("proposed_wording") else "")
     doc = {
         "uid": f"comment:{row['id']}", "kind": "comment", "object_id": row["id"], "clause_id": row["clause_id"],
-        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
+        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"] or "",
         "group": row["author_group"], "type": row["type"], "visibility": row["visibility"],
         "status": row["status"], "author_id": str(row["author_id"]), "created_at": row["created_at"],
         "audience": audience(row["status"], row["visibility"]), "text": text, "words": text, "pairs": text,
@@ -104,7 +104,7 @@ def _comment_rows(session, ids=None):
                       Comment.status, Comment.author_id, Comment.author_group, Comment.created_at, Comment.clause_id,
                       Clause.key, Version.number.label("version_number"), Document.slug,
                       Disposition.status.label("disposition"))
-            .join(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
+            .outerjoin(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
             .join(Document, Version.document_id == Document.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id))
     if ids is not None:

@@ -22,18 +22,18 @@ class Result:
     """One hit the reader may see, with its database row and a snippet drawn from text they may read."""
 
     kind: str
-    clause: Clause
+    clause: Clause | None  # None for a general comment on a version
     comment: Comment | None
     snippet: Markup
     score: float | None = None
 
     @property
     def version(self) -> Version:
-        return self.clause.version
+        return self.comment.version if self.clause is None else self.clause.version
 
     @property
     def document(self):
-        return self.clause.version.document
+        return self.version.document
 
 
 @dataclass

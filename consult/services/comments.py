@@ -67,10 +67,13 @@ def find_by_submission_token(token: str | None) -> Comment | None:
     return db.session.scalar(db.select(Comment).where(Comment.submission_token == token))
 
 
-def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibility: str,
+def post_comment(*, author: User, clause: Clause | None, type_: str, body: str, visibility: str,
                  stance: str | None = None, proposed_wording: str | None = None, parent: Comment | None = None,
-                 question: OpenQuestion | None = None, submission_token: str | None = None) -> Comment:
-    """Record a comment (or reply, or answer) with a receipt; a replayed form returns the comment it made first."""
+                 question: OpenQuestion | None = None, submission_token: str | None = None,
+                 version: Version | None = None) -> Comment:
+    """Record a comment (or reply, or answer) with a receipt; a replayed form returns the comment it made first.
+
+    Without a clause (and with `version`), it is a general comment on the whole version: no reply, no answer."""
     submission_token = submission_token or None  # an empty token is no token (it would collide with the next)
     earlier = find_by_submission_token(submission_token)
     if earlier is not None:
@@ -79,18 +82,21 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
         return earlier
     if not permissions.can_comment(author):
         raise ServiceError(_("Your account cannot comment yet: it awaits approval."), status=403)
-    version = clause.version
+    if clause is not None:
+        version = clause.version
+    elif version is None or parent is not None or question is not None:
+        raise ServiceError(_("A general comment is made on a version, and is not a reply or an answer."))
     if version.status() != "open":
         raise ServiceError(_("The consultation on this version is closed; comments are no longer accepted. "
                              "Your text is shown below so that you can keep a copy."), field="body", status=403)
     stance = stance or None
     proposed_wording = (proposed_wording or "").strip() or None
-    if proposed_wording is not None and proposed_wording.split() == clause.body.split():
+    if proposed_wording is not None and clause is not None and proposed_wording.split() == clause.body.split():
         proposed_wording = None  # the form starts with the clause's text: left as it is, it proposes nothing
     _validate(type_, body, visibility, stance, proposed_wording)
     depth = 0
     if parent is not None:
-        if parent.clause_id != clause.id:
+        if parent.clause_id != clause.id:  # clause is set: replies to general comments are refused above
             raise ServiceError(_("A reply must be on the same clause as the comment it answers."))
         if parent.status != "visible":
             raise ServiceError(_("You cannot reply to a comment that was hidden or withdrawn."), status=409)
@@ -100,9 +106,10 @@ def post_comment(*, author: User, clause: Clause, type_: str, body: str, visibil
             raise ServiceError(_("Replies go at most three levels deep; reply to an earlier comment instead."))
         depth = parent.depth + 1
         visibility = reply_visibility(parent, visibility)
-    if question is not None and question.clause_id != clause.id:
+    if question is not None and question.clause_id != getattr(clause, "id", None):
         raise ServiceError(_("This question belongs to another clause."))
-    comment = Comment(clause_id=clause.id, version_id=version.id, author_id=author.id, type=type_, stance=stance,
+    comment = Comment(clause_id=clause.id if clause is not None else None, version_id=version.id,
+                      author_id=author.id, type=type_, stance=stance,
                       visibility=visibility, body=body, body_html=rendered(body, "body"),
                       proposed_wording=proposed_wording, parent_id=parent.id if parent else None,
                       question_id=question.id if question else None, depth=depth,
@@ -408,7 +415,7 @@ def user_contributions(user: User, *, page: int = 1, per_page: int = 50):
 
 def public_comments(version: Version, *, clause_key: str | None = None, page: int = 1, per_page: int = 100):
     """Public, visible, non-confidential comments of a version for the API, with total count."""
-    query = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    query = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
              .where(Comment.version_id == version.id, Comment.status == "visible",
                     Comment.visibility != "confidential"))
     if clause_key:
@@ -452,3 +459,14 @@ def revisions_of(comment: Comment, user) -> list[CommentRevision]:
     revisions = db.session.scalars(db.select(CommentRevision).where(CommentRevision.comment_id == comment.id)
                                    .order_by(CommentRevision.created_at.desc())).all()
     return [r for r in revisions if permissions.can_view_revision(user, comment, r)]
+
+
+def general_comments(version: Version, user, *, page: int = 1, per_page: int = 50):
+    """The general comments on a version (no clause) the user may see, newest first, one page of them."""
+    from ..pagination import paginate
+
+    stmt = (db.select(Comment).where(Comment.version_id == version.id, Comment.clause_id.is_(None),
+                                     Comment.parent_id.is_(None), visible_filter(user))
+            .options(db.joinedload(Comment.author), db.joinedload(Comment.disposition))
+            .order_by(Comment.created_at.desc(), Comment.id.desc()))
+    return paginate(stmt, page, per_page)

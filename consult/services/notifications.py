@@ -315,14 +315,14 @@ def _tell_clause_followers(comment: Comment, told: set[int]) -> None:
 
 def _public_author(comment: Comment) -> str:
     if comment.visibility == "public":
-        return comment.author.display_name
+        return comment.author_display
     return str(STAKEHOLDER_GROUPS.get(comment.author_group, comment.author_group))
 
 
 def _author_words(recipient, comment: Comment):
     def who():
         if permissions.can_see_author(recipient, comment):
-            return comment.author.display_name
+            return comment.author_display
         return str(STAKEHOLDER_GROUPS.get(comment.author_group, comment.author_group))
     return who
 

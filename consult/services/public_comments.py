@@ -102,7 +102,7 @@ def _apply(stmt, f: PublicFilters, skip: str = ""):
 
 def comments_page(version: Version, f: PublicFilters, *, page: int = 1, per_page: int = 50) -> Page:
     """One page of the version's public comments that match the filters, in the chosen order."""
-    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .where(*_conditions(version))
             .options(db.contains_eager(Comment.clause), db.contains_eager(Comment.disposition),
@@ -120,7 +120,7 @@ def facet_counts(version: Version, f: PublicFilters) -> dict[str, dict[str, int]
     counts: dict[str, dict[str, int]] = {}
     for name, column in FACETS.items():
         stmt = (db.select(column, db.func.count(Comment.id)).select_from(Comment)
-                .join(Clause, Comment.clause_id == Clause.id).where(*_conditions(version), column.is_not(None)))
+                .outerjoin(Clause, Comment.clause_id == Clause.id).where(*_conditions(version), column.is_not(None)))
         if name == "organisation":  # the organisations of pseudonymous comments are not public
             stmt = stmt.where(Comment.visibility == "public")
         counts[name] = dict(db.session.execute(_apply(stmt, f, skip=name).group_by(column)).all())
@@ -129,7 +129,7 @@ def facet_counts(version: Version, f: PublicFilters) -> dict[str, dict[str, int]
 
 def confidential_count(version: Version, clause_key: str = "") -> int:
     """How many visible confidential comments the version (or one of its clauses) received; never which."""
-    stmt = (db.select(db.func.count(Comment.id)).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(db.func.count(Comment.id)).outerjoin(Clause, Comment.clause_id == Clause.id)
             .where(Comment.version_id == version.id, Comment.status == "visible",
                    Comment.visibility == "confidential"))
     if clause_key:
@@ -144,11 +144,12 @@ def export_rows(version: Version, f: PublicFilters, comment_url) -> Iterator[dic
     """
     published = version.review_published_at is not None
     stmt = (db.select(Comment.id, Clause.key, Clause.number, Clause.heading, Comment.type, Comment.stance,
-                      Comment.author_group, User.display_name, Comment.author_organisation, Comment.visibility,
+                      Comment.author_group, db.func.coalesce(User.display_name, Comment.author_name).label("display_name"),
+                      Comment.author_organisation, Comment.visibility,
                       Comment.body, Comment.proposed_wording, Comment.parent_id, OpenQuestion.text,
                       Comment.endorsement_count, Comment.created_at, Comment.edited_at, Disposition.status,
                       Disposition.response)
-            .join(Clause, Comment.clause_id == Clause.id).join(User, Comment.author_id == User.id)
+            .outerjoin(Clause, Comment.clause_id == Clause.id).outerjoin(User, Comment.author_id == User.id)
             .outerjoin(OpenQuestion, Comment.question_id == OpenQuestion.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .where(*_conditions(version)).order_by(*SORTS[f.sort]))

@@ -54,6 +54,7 @@ class ReviewFilters:
     state: str = "visible"  # comment state: visible, hidden, withdrawn or all
     sort: str = "clause"
     q: str = ""             # full-text, through the search index (same query language as /search)
+    theme: str = ""         # a theme id (services/analysis.py)
 
     @classmethod
     def from_args(cls, args) -> "ReviewFilters":
@@ -69,7 +70,8 @@ class ReviewFilters:
             status=pick("status", set(DISPOSITIONS) | {STATUS_NONE}), visibility=pick("visibility", VISIBILITIES),
             wording="1" if args.get("wording") == "1" else "", assigned="me" if args.get("assigned") == "me" else "",
             state=pick("state", STATES, "visible"), sort=pick("sort", SORTS, "clause"),
-            q=(args.get("q") or "").strip()[:200])
+            q=(args.get("q") or "").strip()[:200],
+            theme=(args.get("theme") or "").strip() if (args.get("theme") or "").strip().isdigit() else "")
 
     def as_args(self, **changes) -> dict[str, str]:
         """The non-empty filters as URL parameters (for links and exports)."""
@@ -132,6 +134,11 @@ def _filtered(stmt, version: Version, f: ReviewFilters, user):
             Assignment.assignee_id == user.id, Assignment.version_id == version.id,
             db.or_(Assignment.comment_id == Comment.id, Assignment.clause_id == Comment.clause_id))
         stmt = stmt.where(mine.exists())
+    if f.theme:
+        from ..models import ThemeMember
+
+        members = db.select(ThemeMember.comment_id).where(ThemeMember.theme_id == int(f.theme))
+        stmt = stmt.where(Comment.id.in_(members))
     if f.q:
         from ..search import matching_comment_ids
 
@@ -142,7 +149,7 @@ def _filtered(stmt, version: Version, f: ReviewFilters, user):
 
 def review_statement(version: Version, f: ReviewFilters, user):
     """The filtered, sorted comments of a version, with clause, disposition and author loaded."""
-    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .options(db.contains_eager(Comment.clause), db.contains_eager(Comment.disposition),
                      db.joinedload(Comment.author)))
@@ -389,6 +396,8 @@ def adopt_wording(comment: Comment, actor, response: str | None = None) -> Dispo
         raise ServiceError(_("Only drafters can adopt proposed wording."), status=403)
     if not (comment.proposed_wording or "").strip():
         raise ServiceError(_("This comment proposes no wording."))
+    if comment.clause_id is None:
+        raise ServiceError(_("A general comment is on no clause, so its wording cannot replace one."))
     version = comment.version
     next_number = version.number + 1
     response = (response or "").strip() or _(
@@ -527,25 +536,30 @@ def _outline(version: Version) -> list[Clause]:
                                    .options(db.defer(Clause.body), db.defer(Clause.body_html))))
 
 
-def heat_map(version: Version) -> HeatMap:
-    """Visible comments per clause per stakeholder group (two queries)."""
+def _except(stmt, exclude):
+    """The statement without the comments `exclude` (a SQL condition) selects, e.g. a campaign's copies."""
+    return stmt if exclude is None else stmt.where(~exclude)
+
+
+def heat_map(version: Version, exclude=None) -> HeatMap:
+    """Visible comments per clause per stakeholder group (two queries); `exclude` leaves some out."""
     counts: dict[int, Counter] = defaultdict(Counter)
-    for clause_id, group, n in db.session.execute(
+    for clause_id, group, n in db.session.execute(_except(
             db.select(Comment.clause_id, Comment.author_group, db.func.count(Comment.id))
             .where(Comment.version_id == version.id, Comment.status == "visible")
-            .group_by(Comment.clause_id, Comment.author_group)):
+            .group_by(Comment.clause_id, Comment.author_group), exclude)):
         counts[clause_id][group] = n
     maximum = max((n for c in counts.values() for n in c.values()), default=0)
     return HeatMap(_outline(version), counts, maximum)
 
 
-def stances(version: Version) -> dict[int, dict[str, Counter]]:
+def stances(version: Version, exclude=None) -> dict[int, dict[str, Counter]]:
     """{clause id: {group: Counter(stance)}} for visible comments that state a stance (one query)."""
     result: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for clause_id, group, stance, n in db.session.execute(
+    for clause_id, group, stance, n in db.session.execute(_except(
             db.select(Comment.clause_id, Comment.author_group, Comment.stance, db.func.count(Comment.id))
             .where(Comment.version_id == version.id, Comment.status == "visible", Comment.stance.is_not(None))
-            .group_by(Comment.clause_id, Comment.author_group, Comment.stance)):
+            .group_by(Comment.clause_id, Comment.author_group, Comment.stance), exclude)):
         result[clause_id][group][stance] = n
     return result
 
@@ -566,13 +580,13 @@ class Summary:
         return round(100 * self.disposed / self.total) if self.total else 0
 
 
-def summary(version: Version, heat: HeatMap | None = None, top: int = 10) -> Summary:
+def summary(version: Version, heat: HeatMap | None = None, top: int = 10, exclude=None) -> Summary:
     """Totals by group, type and disposition, progress, the busiest clauses and those nobody commented on."""
-    heat = heat or heat_map(version)
-    base = (db.select(Comment.type, Disposition.status, Comment.author_group, db.func.count(Comment.id))
-            .outerjoin(Disposition, Disposition.comment_id == Comment.id)
-            .where(Comment.version_id == version.id, Comment.status == "visible")
-            .group_by(Comment.type, Disposition.status, Comment.author_group))
+    heat = heat or heat_map(version, exclude)
+    base = _except(db.select(Comment.type, Disposition.status, Comment.author_group, db.func.count(Comment.id))
+                   .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+                   .where(Comment.version_id == version.id, Comment.status == "visible")
+                   .group_by(Comment.type, Disposition.status, Comment.author_group), exclude)
     by_group, by_type, by_disposition = Counter(), Counter(), Counter()
     for type_, status, group, n in db.session.execute(base):
         by_group[group] += n
@@ -591,7 +605,7 @@ def summary(version: Version, heat: HeatMap | None = None, top: int = 10) -> Sum
 
 def feedback_statement(version: Version, clause_key: str = ""):
     """Visible, non-confidential comments of a version in clause order, for the public review."""
-    stmt = (db.select(Comment).join(Clause, Comment.clause_id == Clause.id)
+    stmt = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id)
             .where(Comment.version_id == version.id, Comment.status == "visible",
                    Comment.visibility != "confidential")
@@ -629,7 +643,7 @@ def feedback_counts(version: Version) -> list[tuple[Clause, int, int, int]]:
 # New columns go at the end, so that spreadsheets and scripts built on the earlier ones keep working.
 EXPORT_COLUMNS = ("clause_number", "clause_heading", "receipt", "stakeholder_group", "organisation", "type",
                   "comment", "proposed_wording", "disposition", "response", "addressed_in_version",
-                  "author", "stance", "received_at", "visibility", "endorsements")
+                  "author", "stance", "received_at", "visibility", "endorsements", "theme")
 
 
 def export_headers() -> list[str]:
@@ -637,7 +651,7 @@ def export_headers() -> list[str]:
     return [_("Clause number"), _("Clause heading"), _("Comment receipt"), _("Stakeholder group"),
             _("Organisation"), _("Type"), _("Comment"), _("Proposed wording"), _("Disposition"), _("Response"),
             _("Addressed in version"), _("Name"), _("Stance"), _("Received (UTC)"), _("Visibility"),
-            _("Endorsements")]
+            _("Endorsements"), _("Theme")]
 
 
 def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
@@ -652,25 +666,37 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
         elif row.id in adopted:
             addressed = _("%(n)d (next draft)", n=version.number + 1)
         yield {
-            "clause_number": row.number, "clause_heading": row.heading, "receipt": row.receipt,
+            "clause_number": row.number or "", "clause_heading": row.heading or _("General comment"),
+            "receipt": row.receipt,
             "stakeholder_group": row.author_group,
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
             "type": row.type, "stance": row.stance or "", "comment": row.body, "proposed_wording": row.proposed_wording or "",
             "disposition": row.status or "", "response": row.response or "", "addressed_in_version": addressed,
             "author": (row.display_name or "") if show_organisation(row.visibility) else "",
-            "stance": row.stance or "", "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "visibility": row.visibility, "endorsements": row.endorsement_count,
+            "theme": row.theme or "",
         }
 
 
-def _export_select():
-    return (db.select(Comment.id, Clause.number, Clause.heading, Comment.receipt, Comment.author_group,
+def _export_select(with_theme: bool = True):
+    from ..models import Theme, ThemeMember
+
+    # The theme is the drafters' working label: in their exports, never in the public one.
+    theme = Theme.label if with_theme else db.literal(None)
+    # Imported submissions have no account: their sender's name is stored on the comment.
+    name = db.func.coalesce(User.display_name, Comment.author_name)
+    stmt = (db.select(Comment.id, Clause.number, Clause.heading, Comment.receipt, Comment.author_group,
                       Comment.author_organisation, Comment.visibility, Comment.type, Comment.stance, Comment.body,
                       Comment.proposed_wording, Disposition.status, Disposition.response,
-                      Disposition.addressed_in_version_id, User.display_name, Comment.stance, Comment.created_at,
-                      Comment.endorsement_count)
-            .join(Clause, Comment.clause_id == Clause.id).join(User, Comment.author_id == User.id)
+                      Disposition.addressed_in_version_id, name.label("display_name"), Comment.created_at,
+                      Comment.endorsement_count, theme.label("theme"))
+            .outerjoin(Clause, Comment.clause_id == Clause.id).outerjoin(User, Comment.author_id == User.id)
             .outerjoin(Disposition, Disposition.comment_id == Comment.id))
+    if with_theme:
+        stmt = (stmt.outerjoin(ThemeMember, ThemeMember.comment_id == Comment.id)
+                .outerjoin(Theme, db.and_(Theme.id == ThemeMember.theme_id, Theme.deleted_at.is_(None))))
+    return stmt
 
 
 def export_rows(version: Version, f: ReviewFilters, user) -> Iterator[dict]:
@@ -682,7 +708,7 @@ def export_rows(version: Version, f: ReviewFilters, user) -> Iterator[dict]:
 
 def public_export_rows(version: Version) -> Iterator[dict]:
     """The published review's table: visible, non-confidential comments; organisations of public comments only."""
-    stmt = (_export_select().where(Comment.version_id == version.id, Comment.status == "visible",
+    stmt = (_export_select(with_theme=False).where(Comment.version_id == version.id, Comment.status == "visible",
                                    Comment.visibility != "confidential")
             .order_by(Clause.position, Comment.created_at, Comment.id))
     return _export_rows(version, stmt, lambda visibility: visibility == "public")

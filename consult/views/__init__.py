@@ -4,8 +4,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import (api, auth, comments, documents, errors, lineage, moderation, notifications, public, public_comments,
-                   review, search, settings, word)
+    from . import (analysis, api, auth, comments, documents, errors, lineage, moderation, notifications, public,
+                   public_comments, review, search, settings, word)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)
@@ -20,4 +20,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(word.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(analysis.bp)
     errors.register(app)

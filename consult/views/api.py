@@ -90,10 +90,11 @@ def comment_json(comment) -> dict:
     """A public comment as the API shows it: author name only when its visibility is public."""
     disposition = comment.disposition if comment.version.review_published_at else None
     return {
-        "id": comment.id, "clause_key": comment.clause.key, "type": comment.type, "stance": comment.stance,
+        "id": comment.id, "clause_key": comment.clause.key if comment.clause else None, "type": comment.type,
+        "stance": comment.stance,
         "visibility": comment.visibility, "body": comment.body, "proposed_wording": comment.proposed_wording,
         "stakeholder_group": comment.author_group,
-        "author": comment.author.display_name if comment.visibility == "public" else None,
+        "author": comment.author_display if comment.visibility == "public" else None,
         "organisation": comment.author_organisation if comment.visibility == "public" else None,
         "parent_id": comment.parent_id, "endorsements": comment.endorsement_count,
         "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
@@ -107,3 +108,32 @@ def comments(slug, number):
     page = page_arg()
     items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
     return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)
+
+
+def _analysis_version(slug, number):
+    """A version whose analysis the reader may see: 401 for anonymous visitors, 403 for participants."""
+    document = document_service.get_document(slug)
+    version = document_service.get_version(document, number) if document else None
+    if version is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        abort(401)
+    if not permissions.can_analyse(current_user, version):
+        abort(403)
+    return version
+
+
+@bp.get("/documents/<slug>/versions/<int:number>/campaigns")
+def campaigns(slug, number):
+    from ..services import analysis as analysis_service
+
+    version = _analysis_version(slug, number)
+    return jsonify(campaigns=analysis_service.campaigns_json(version))
+
+
+@bp.get("/documents/<slug>/versions/<int:number>/themes")
+def themes(slug, number):
+    from ..services import analysis as analysis_service
+
+    version = _analysis_version(slug, number)
+    return jsonify(themes=analysis_service.themes_json(version))

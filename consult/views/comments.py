@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
 from ..services import ServiceError
+from ..services import analysis as analysis_service
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
@@ -53,12 +54,13 @@ def clause_page(document, version, clause, *, form=None, status=200):
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
+        comment_summary=analysis_service.visible_summary(version, clause, current_user),
         form=form or new_comment_form(proposed_wording=clause.body, question_id=str(int_arg("question") or "")),
         question_form=QuestionForm(), confirm_form=ConfirmForm(),
         **document_service.clause_context(outline, clause)), status
 
 
-def _comment_attempt_refused() -> str | None:
+def comment_attempt_refused() -> str | None:
     """Count one comment attempt (post or edit) of the current user; the message to show when it is one too many."""
     decision = limit_from_config("comment", 30, 60).hit(str(current_user.id))
     if decision.allowed:
@@ -97,7 +99,7 @@ def post(slug, number, key):
     if earlier is not None and earlier.author_id == current_user.id:
         return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
     # Every attempt counts, the failed ones too (a 400 or a 500 costs the server as much as a success).
-    refused = _comment_attempt_refused()
+    refused = comment_attempt_refused()
     if refused is not None:
         form.body.errors = list(form.body.errors) + [refused]
         return clause_page(document, version, clause, form=form, status=429)
@@ -153,7 +155,7 @@ def edit(comment_id):
     form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
     if request.method == "GET":
         form.stance.data = comment.stance or ""
-    refused = _comment_attempt_refused() if request.method == "POST" else None
+    refused = comment_attempt_refused() if request.method == "POST" else None
     if refused is not None:
         form.body.errors = list(form.body.errors) + [refused]
         return render_template("comments/edit.html", comment=comment, form=form), 429

@@ -13,7 +13,7 @@ from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from ..services import word as word_service
 from .. import redline as redline_render
-from ..params import int_arg
+from ..params import int_arg, page_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -42,13 +42,57 @@ def document(slug):
 @bp.get("/<slug>/versions/<int:number>")
 def version(slug, number):
     document, version = _load_version(slug, number)
+    return version_page(document, version)
+
+
+def version_page(document, version, *, form=None, status=200):
+    """The version with its clauses and its general comments; shared with a general comment that failed."""
+    from flask import current_app
+
+    from .comments import new_comment_form
+
     clauses = document_service.version_clauses(version)
+    general = comment_service.general_comments(version, current_user, page=page_arg(),
+                                               per_page=current_app.config["CONSULT_PAGE_SIZE"])
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
                            counts=comment_service.version_comment_counts(version, current_user),
                            questions=comment_service.version_questions(version, current_user),
                            has_source_docx=permissions.can_download_version_source(current_user, version)
-                           and document_service.version_has_source_docx(version))
+                           and document_service.version_has_source_docx(version),
+                           general=general, general_form=form or new_comment_form()), status
+
+
+@bp.post("/<slug>/versions/<int:number>/general-comments")
+@login_required
+def post_general_comment(slug, number):
+    from ..forms.comments import CommentForm
+    from .comments import comment_attempt_refused
+
+    document, version = _load_version(slug, number)
+    if not permissions.can_comment(current_user):
+        abort(403)
+    form = CommentForm()
+    earlier = comment_service.find_by_submission_token(form.submission_token.data)
+    if earlier is not None and earlier.author_id == current_user.id:
+        return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
+    # Every attempt counts, the failed ones too, as on a clause.
+    refused = comment_attempt_refused()
+    if refused is not None:
+        form.body.errors = list(form.body.errors) + [refused]
+        return version_page(document, version, form=form, status=429)
+    if not form.validate_on_submit():
+        return version_page(document, version, form=form, status=400)
+    try:
+        comment = comment_service.post_comment(
+            author=current_user, clause=None, version=version, type_=form.type.data, body=form.body.data,
+            visibility=form.visibility.data, stance=form.stance.data, proposed_wording=None,
+            submission_token=form.submission_token.data)
+    except ServiceError as exc:
+        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        return version_page(document, version, form=form, status=exc.status)
+    flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
+    return redirect(url_for("comments.receipt", receipt=comment.receipt))
 
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")

@@ -28,11 +28,12 @@ def register(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         titles = {
-            400: _("Bad request"), 403: _("Not allowed"), 404: _("Page not found"), 405: _("Method not allowed"),
+            400: _("Bad request"), 401: _("Sign in needed"), 403: _("Not allowed"), 404: _("Page not found"), 405: _("Method not allowed"),
             413: _("File too large"), 429: _("Too many requests"),
         }
         title = titles.get(exc.code, exc.name)
         message = {
+            401: _("Sign in to see this."),
             403: _("You do not have permission to see this page."),
             404: _("There is nothing at this address. Check it, or start again from the home page."),
             413: _("The upload is larger than the site accepts (drafts may be up to 5 MB)."),

@@ -78,7 +78,13 @@ def _workspace(document, version, *, bulk_form=None, status=200):
         selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None}
         | ({c.id for c in page.page.items} if request.args.get("select") == "page" else set()),
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
-        export_args=filters.as_args()), status
+        export_args=filters.as_args(), themes=_themes(version)), status
+
+
+def _themes(version):
+    from ..services import analysis as analysis_service
+
+    return analysis_service.themes(version)
 
 
 @bp.get(BASE + "/review")
@@ -307,10 +313,16 @@ def balance(slug, number):
     document, version, redirect_ = _load_for_review(slug, number)
     if redirect_:
         return redirect_
-    heat = review_service.heat_map(version)
+    # ?count=positions counts each campaign once (its template), as one position instead of N submissions.
+    from ..services import analysis as analysis_service
+
+    positions = request.args.get("count") == "positions"
+    exclude = analysis_service.campaign_members_of(version) if positions else None
+    heat = review_service.heat_map(version, exclude)
     return render_template("review/balance.html", document=document, version=version, heat=heat,
-                           stances=review_service.stances(version), summary=review_service.summary(version, heat),
-                           groups=list(STAKEHOLDER_GROUPS))
+                           stances=review_service.stances(version, exclude),
+                           summary=review_service.summary(version, heat, exclude=exclude),
+                           groups=list(STAKEHOLDER_GROUPS), positions=positions)
 
 
 # --- "you said, we did" -----------------------------------------------------------------------------------
@@ -337,7 +349,8 @@ def feedback_export_csv(slug, number):
     if version.review_published_at is None:
         abort(404)
     rows = review_service.public_export_rows(version)
-    return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv")
+    # The public table has no theme column: themes are the drafters' working labels.
+    return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv", public=True)
 
 
 # --- exports ----------------------------------------------------------------------------------------------
@@ -354,15 +367,17 @@ def _labelled(row: dict) -> dict:
     return row
 
 
-def _csv_response(rows, filename: str) -> Response:
+def _csv_response(rows, filename: str, public: bool = False) -> Response:
+    columns = review_service.EXPORT_COLUMNS[:-1] if public else review_service.EXPORT_COLUMNS
+
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        writer.writerow(review_service.export_headers())
+        writer.writerow(review_service.export_headers()[:len(columns)])
         for n, row in enumerate(rows, 1):
             row = _labelled(row)
-            writer.writerow([review_service.excel_safe(row[c]) for c in review_service.EXPORT_COLUMNS])
+            writer.writerow([review_service.excel_safe(row[c]) for c in columns])
             if n % 200 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -69,9 +69,10 @@ def api():
     results, _filters_used, _sort = _run()
     items = []
     for item in results.items:
-        version = item.clause.version
-        row = {"kind": item.kind, "clause_id": item.clause.id, "clause_key": item.clause.key,
-               "clause_number": item.clause.number, "document": version.document.slug, "version": version.number,
+        version, clause = item.version, item.clause  # a general comment has no clause
+        row = {"kind": item.kind, "clause_id": clause.id if clause else None,
+               "clause_key": clause.key if clause else None, "clause_number": clause.number if clause else None,
+               "document": version.document.slug, "version": version.number,
                "snippet": str(item.snippet), "url": result_url(item)}
         if item.comment is not None:
             row.update(comment_id=item.comment.id, type=item.comment.type, group=item.comment.author_group,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from consult.extensions import db
-from consult.models import Report, utcnow
+from consult.models import Campaign, CampaignMember, ClauseSummary, Report, Theme, ThemeMember, utcnow
 from consult.services import comments as comment_service
 from consult.services import moderation as moderation_service
 from tests.factories import csrf_token, make_user, publish, sign_in
@@ -70,6 +70,9 @@ GET = {
     "notifications.index": SIGNED_IN, "notifications.profile": SIGNED_IN, "notifications.data": SIGNED_IN,
     "notifications.close_account": SIGNED_IN,
     "notifications.unsubscribe": row(404, 404, 404, 404, 404, 404, 404),  # a forged token
+    "analysis.campaigns": STAFF, "analysis.campaign": STAFF, "analysis.themes": STAFF, "analysis.theme": STAFF,
+    "analysis.summaries": STAFF, "analysis.delete_theme": DRAFTERS,
+    "api.campaigns": row(401, 403, 403, 403, 200, 200, 200), "api.themes": row(401, 403, 403, 403, 200, 200, 200),
 }
 
 # POST-only endpoints: who may not (they get sent to sign-in, 403 or 404 and nothing changes).
@@ -78,6 +81,7 @@ POST_REFUSED = {
     "auth.sign_out": ("anonymous", "suspended"),
     "auth.change_email": ("anonymous", "suspended"), "auth.change_password": ("anonymous", "suspended"),
     "comments.post": ("anonymous", "suspended", "pending"),
+    "documents.post_general_comment": ("anonymous", "suspended", "pending"),
     "comments.add_question": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "comments.endorse": ("anonymous", "suspended"),
     "moderation.approve": ("anonymous", "suspended", "pending", "participant", "author", "drafter"),
@@ -98,6 +102,11 @@ POST_REFUSED = {
     "settings.reopen": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
     "notifications.mark_read": ("anonymous", "suspended"),
     "notifications.follow": ("anonymous", "suspended"),
+    "analysis.dispose_campaign": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.rename_theme": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.merge_themes": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.move_comments": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
+    "analysis.approve_summary": ("anonymous", "suspended", "pending", "participant", "author", "moderator"),
 }
 
 
@@ -116,6 +125,14 @@ def world(app):
                                            body="Twelve years is long.", visibility="public")
     db.session.add(Report(comment_id=comment.id, reporter_id=users["participant"].id, reason="Test"))
     invitation, _token = moderation_service.create_invitation(users["moderator"], email=None, role="participant")
+    campaign = Campaign(version_id=second.id, representative_id=comment.id, size=1)
+    theme = Theme(version_id=second.id, label="Retention", key_terms=["retention"])
+    summary = ClauseSummary(version_id=second.id, clause_id=clause.id,
+                            sentences=[{"text": "Twelve years is long.", "comment_ids": [comment.id]}])
+    db.session.add_all([campaign, theme, summary])
+    db.session.flush()
+    db.session.add_all([CampaignMember(comment_id=comment.id, campaign_id=campaign.id),
+                        ThemeMember(comment_id=comment.id, theme_id=theme.id)])
     db.session.commit()
     clients = {"anonymous": app.test_client()}
     for role, user in users.items():
@@ -126,7 +143,8 @@ def world(app):
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
               "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id,
-              "target_type": "document", "target_id": second.document_id}
+              "target_type": "document", "target_id": second.document_id,
+              "campaign_id": campaign.id, "theme_id": theme.id, "summary_id": summary.id}
     return app, clients, values
 
 
