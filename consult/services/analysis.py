@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
@@ -535,7 +536,8 @@ def _label(label: str) -> str:
     if not label:
         raise ServiceError(_("Give the theme a name."), field="label")
     if len(label) > LABEL_MAX:
-        raise ServiceError(_("A theme's name can be at most %(n)d characters.", n=LABEL_MAX), field="label")
+        raise ServiceError(ngettext("A theme's name can be at most %(num)d character.",
+                                    "A theme's name can be at most %(num)d characters.", LABEL_MAX), field="label")
     return label
 
 

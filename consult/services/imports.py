@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..markup import render_markdown
@@ -181,7 +182,8 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
         if not raw_body.strip():
             problems.append(_("body is empty"))
         elif len(raw_body) > IMPORT_BODY_MAX:
-            problems.append(_("body is longer than %(n)d characters", n=IMPORT_BODY_MAX))
+            problems.append(ngettext("body is longer than %(num)d character", "body is longer than %(num)d characters",
+                                     IMPORT_BODY_MAX))
         author_name = cell.get("author_name", "")[:200] or None
         organisation = cell.get("organisation", "")[:200] or None
         channel = cell.get("channel", "").lower() or "import"

@@ -116,8 +116,9 @@ def dispose_campaign(slug, number, campaign_id):
     if form.validate_on_submit():
         try:
             n = analysis_service.dispose_campaign(found, current_user, form.status.data, form.response.data)
-            flash(_("%(n)d comments of the campaign marked “%(status)s”.", n=n,
-                    status=DISPOSITIONS[form.status.data]), "success")
+            flash(ngettext("%(num)d comment of the campaign marked “%(status)s”.",
+                           "%(num)d comments of the campaign marked “%(status)s”.", n,
+                           status=DISPOSITIONS[form.status.data]), "success")
             return redirect(url_for("analysis.campaign", slug=slug, number=number, campaign_id=found.id))
         except ServiceError as exc:
             form.status.errors = list(form.status.errors) + [exc.message]
