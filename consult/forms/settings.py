@@ -1,14 +1,14 @@
 """Forms for the drafters' settings pages, the notification preferences and the account self-service."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField, TimeField)
+from .base import Form
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..vocabulary import NOTIFICATION_DELIVERIES, NOTIFICATION_KINDS
 
 
-class DocumentSettingsForm(FlaskForm):
+class DocumentSettingsForm(Form):
     """A document's title, its summary for the home page and its landing text."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
@@ -19,7 +19,7 @@ class DocumentSettingsForm(FlaskForm):
                                            "a contact. Shown on the document's page above its versions."))
 
 
-class VersionSettingsForm(FlaskForm):
+class VersionSettingsForm(Form):
     """A version's label and consultation window, as dates and times in UTC."""
 
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=200)])
@@ -33,7 +33,7 @@ class VersionSettingsForm(FlaskForm):
                                   default=True)
 
 
-class DaysForm(FlaskForm):
+class DaysForm(Form):
     """Extend or reopen a window by a number of days."""
 
     days = IntegerField(_l("Number of days"), validators=[InputRequired(), NumberRange(min=1, max=365)], default=7)
@@ -42,7 +42,7 @@ class DaysForm(FlaskForm):
 def preferences_form(choices: dict[str, str], kinds: list[str], language: str, autofollow: bool):
     """A form with one choice per notification kind, the mail language and the follow-on-comment switch."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(Form):
         pass
 
     for kind in kinds:
@@ -55,14 +55,14 @@ def preferences_form(choices: dict[str, str], kinds: list[str], language: str, a
     return PreferencesForm()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """The account's name and organisation; the group changes only through a moderator."""
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
 
 
-class CloseAccountForm(FlaskForm):
+class CloseAccountForm(Form):
     """Close one's account: keep the comments under "a former participant", or withdraw them."""
 
     comments = RadioField(_l("What happens to my comments"), validators=[InputRequired()], choices=[

@@ -6,7 +6,6 @@ session; the calling service commits them with the change they tell of. Recipien
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -16,13 +15,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import permissions
 from ..extensions import db
+from ..logs import get_logger
 from ..models import (Clause, Comment, Document, Follow, Notification, NotificationEvent, NotificationPreference,
                       NotificationSettings, Report, SentNotice, User, Version, utcnow)
 from ..pagination import Page, paginate
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
 from .mailqueue import mail_values, mark_queued, queue_mail_rows
 
-log = logging.getLogger("consult.notifications")
+log = get_logger("consult.notifications")
 
 DELIVERIES = ("immediately", "daily", "weekly", "never")
 # At most one mail a day unless a person chooses otherwise; receipts and account decisions come at once, as

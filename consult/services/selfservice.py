@@ -1,19 +1,19 @@
 """Self-service and data rights: one's profile, a copy of all one's data, closing one's account."""
 from __future__ import annotations
 
-import logging
 import secrets
 
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..logs import get_logger
 from ..models import (Comment, CommentRevision, Disposition, Endorsement, Follow, MailOutbox, Notification,
                       NotificationPreference, NotificationSettings, Organisation, SearchOutbox, User, UserSession,
                       utcnow)
 from . import ServiceError, notifications
 from .moderation import record
 
-log = logging.getLogger("consult.selfservice")
+log = get_logger("consult.selfservice")
 
 FORMER_PARTICIPANT = "a former participant"  # stored; pages show it translated
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
 from ..forms.comments import ConfirmForm
+from ..params import page_arg
 from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
@@ -38,7 +40,7 @@ def _require_edit():
 
 
 def _page_args():
-    return request.args.get("page", 1, type=int), current_app.config.get("CONSULT_PAGE_SIZE", 50)
+    return page_arg(), current_app.config.get("CONSULT_PAGE_SIZE", 50)
 
 
 CONTEXT_WORDS = 8

@@ -13,6 +13,7 @@ from ..services import ServiceError
 from ..services import notifications as notification_service
 from ..services import selfservice
 from ..extensions import db
+from ..params import page_arg
 from ..web import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/my")
@@ -34,7 +35,7 @@ def _preferences_form():
 
 
 def _index(form, kinds, status=200):
-    page = notification_service.user_notifications(current_user, request.args.get("page", 1, type=int),
+    page = notification_service.user_notifications(current_user, page_arg(),
                                                    current_app.config.get("CONSULT_PAGE_SIZE", 50))
     return render_template("notifications/index.html", page=page, form=form, kinds=kinds,
                            unread=notification_service.unread_count(current_user),

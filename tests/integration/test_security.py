@@ -483,8 +483,10 @@ def test_outbox_mail_is_owner_only(app):
     from pathlib import Path
 
     from consult.mail import send_mail
+    from consult.services.mailqueue import deliver
 
     send_mail("a@example.org", "Subject", "A reset link")
+    deliver()  # the outbox worker writes the .eml file
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     assert _mode(outbox) == 0o700
     assert [_mode(p) for p in outbox.glob("*.eml")] == [0o600]
