@@ -58,6 +58,15 @@ def time_tag(value: datetime | None, fmt: str = "medium") -> Markup:
     return Markup('<time datetime="{}">{} UTC</time>').format(iso, shown)
 
 
+def version_name(version) -> str:
+    """The version's label, followed by its number only when the label does not already say it: "Second draft
+    (version 2)", but "Version 2" alone (not "Version 2 (version 2)")."""
+    label = version.label or ""
+    if re.search(rf"\b{version.number}\b", label):
+        return label
+    return _("%(label)s (version %(n)d)", label=label, n=version.number)
+
+
 def clause_label(clause) -> str:
     """The heading, prefixed with the number only when the heading does not already say it; a general comment's
     missing clause reads as the whole version."""
@@ -121,6 +130,7 @@ def register_web_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["time_tag"] = time_tag
     app.jinja_env.filters["clause_label"] = clause_label
+    app.jinja_env.filters["version_name"] = version_name
     app.jinja_env.filters["clause_number"] = clause_number
     app.jinja_env.globals["proposed_redline"] = proposed_redline
     app.jinja_env.globals["comment_place_url"] = comment_place_url

@@ -75,9 +75,11 @@ def test_history_names_gaps_and_removal(client):
     third.lineage_id = first.lineage_id
     db.session.commit()
     html = client.get("/documents/sample-code/versions/3/clauses/measure-i-1-1/history").get_data(as_text=True)
-    assert "Not in version 2" in html
+    assert "Not in Version 2." in html
     removed = client.get("/documents/sample-code/versions/2/clauses/measure-1-1-2/history").get_data(as_text=True)
-    assert "Removed in version 3" in removed and "first appears in Version 2" in removed
+    # A label that already says its number is not repeated ("Version 3 (version 3)").
+    assert "Removed in Version 3." in removed and "first appears in Version 2." in removed
+    assert "(version 3)" not in removed and "(version 2)" not in removed
 
 
 def test_history_404s(client):
