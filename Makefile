@@ -36,7 +36,8 @@ run: install
 	$(FLASK) demo-data --if-empty
 	$(FLASK) search drain
 	@echo "Serving Consult on http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - app:app
+	CONSULT_BASE_URL=$${CONSULT_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) \
+		--access-logfile - app:app
 
 test: install
 	$(BIN)/pytest

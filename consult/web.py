@@ -134,6 +134,7 @@ def register_web_helpers(app: Flask) -> None:
     app.jinja_env.filters["clause_number"] = clause_number
     app.jinja_env.globals["proposed_redline"] = proposed_redline
     app.jinja_env.globals["comment_place_url"] = comment_place_url
+    app.jinja_env.globals["download_url"] = download_url
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -144,6 +145,13 @@ def external_url(endpoint: str, **values) -> str:
     parts = urlsplit(current_app.config["CONSULT_BASE_URL"])
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def download_url(endpoint: str, **values) -> str:
+    """The link to a binary download (a Word file): absolute, at the deployment's address (CONSULT_BASE_URL), as
+    mail links are. A copied link names the canonical site, and a link checker or crawler that walks the pages
+    under another host name reads pages only, never a binary file it would take for one."""
+    return external_url(endpoint, **values)
 
 
 # What a browser ignores or rewrites when it reads a URL (WHATWG URL standard): it strips leading and trailing

@@ -49,15 +49,15 @@ def live_server(tmp_path_factory):
     """gunicorn with two workers on SQLite in a fresh instance folder, loaded with the demo content."""
     require(chromium_path() is not None, "Debian's chromium is not installed")
     instance = tmp_path_factory.mktemp("live-instance")
+    port = free_port()
     env = dict(os.environ, CONSULT_INSTANCE_PATH=str(instance), DATABASE_URL=f"sqlite:///{instance}/live.db",
-               SECRET_KEY="browser-test-secret", PYTHONPATH=str(ROOT))
+               SECRET_KEY="browser-test-secret", PYTHONPATH=str(ROOT), CONSULT_BASE_URL=f"http://127.0.0.1:{port}")
     server = LiveServer("", {}, env)
     server.flask("db", "upgrade")
     demo = server.flask("demo-data").stdout
     for role, email, password in re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", demo, re.M):
         server.accounts.setdefault(role, (email, password))
         server.accounts[email] = (email, password)
-    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server.url = f"http://127.0.0.1:{port}"

@@ -145,10 +145,12 @@ def test_a_bad_word_upload_keeps_the_form_and_writes_nothing(client):
 
 # --- export ----------------------------------------------------------------------------------------------------
 
-def test_version_download_is_linked_named_and_imports_back_to_the_same_clauses(client):
+def test_version_download_is_linked_named_and_imports_back_to_the_same_clauses(client, app):
     version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=30))
     page = client.get("/documents/sample-code/versions/1").get_data(as_text=True)
     assert "/documents/sample-code/versions/1/download.docx" in page
+    # Linked at the deployment's address (CONSULT_BASE_URL), as mail links are.
+    assert f'href="{app.config["CONSULT_BASE_URL"]}/documents/sample-code/versions/1/download.docx"' in page
     response = client.get("/documents/sample-code/versions/1/download.docx")
     assert response.status_code == 200 and response.mimetype == DOCX
     date = version.published_at.date().isoformat()
