@@ -145,7 +145,7 @@ def test_19_wide_tables_become_cards_on_phones(live_server, new_page, check_page
     check_page(page, f"firstuse-19-contributions-{width}")
     page.goto(live_server.url + DOC + "/redline?from=1&to=2")
     cells = page.locator("table.summary-table td")
-    assert cells.count() == 8 and _inside(page, cells)
+    assert cells.count() == 10 and _inside(page, cells)  # added … merged, unchanged, words in, words out
     if width == "375px":
         assert "Removed" in cells.nth(1).inner_text() or cells.nth(1).evaluate(
             "e => getComputedStyle(e, '::before').content").strip('"') == "Removed"
