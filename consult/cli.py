@@ -18,6 +18,20 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def apply_search_changes() -> None:
+    """Apply the search outbox before a command that wrote content returns, so an import is findable at once.
+
+    A command runs in a process of its own, with no server's background drainer; if the index is busy the rows
+    stay in the outbox for the next drain (nothing is lost), and the command still succeeds."""
+    from .logs import get_logger
+    from .search import drain
+
+    try:
+        drain(timeout=10.0)
+    except Exception:  # noqa: BLE001  (the index is a cache of the database; the import itself is committed)
+        get_logger("consult.cli").exception("search outbox not applied; `flask search drain` will apply it")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the commands to `flask --app app`."""
 
@@ -51,6 +65,7 @@ def register_cli(app: Flask) -> None:
         except ServiceError as exc:
             where = f"{path}: line {exc.line}: " if exc.line else f"{path}: "
             fail(where + exc.message)
+        apply_search_changes()
         click.echo(json.dumps({"document": slug, "version": version.number, "clauses": version.clause_count}))
 
     @app.cli.command("import-comments")
@@ -77,6 +92,7 @@ def register_cli(app: Flask) -> None:
                            err=True)
             click.echo(f"error: {path}: rejected; nothing was imported", err=True)
             sys.exit(2)
+        apply_search_changes()
         click.echo(json.dumps({"imported": result.imported, "skipped": result.skipped}))
 
     @app.cli.command("create-user")

@@ -189,6 +189,7 @@ def install_deliver_hook(app) -> None:
 
     The mail goes out in `call_on_close`, which the WSGI server runs after the response is written, so the person
     never waits for SMTP; a failure is logged and the row stays for `flask mail deliver` or the next request.
+    Without MAIL_SERVER the queued messages are written to the outbox folder before the response.
     """
     from flask import g as request_g
 
@@ -197,6 +198,13 @@ def install_deliver_hook(app) -> None:
         if not request_g.get("mail_queued"):
             return response
         flask_app = current_app._get_current_object()
+        if not flask_app.config.get("MAIL_SERVER"):
+            # Without SMTP a message is a local file: written before the response (a few milliseconds), so it is
+            # there as soon as the page answers. Only the network waits until the response has gone.
+            try:
+                deliver(limit=50)
+            except Exception:  # noqa: BLE001  (the outbox keeps the rows; the worker catches up)
+                log.exception("mail delivery to the outbox folder failed; rows are kept")
 
         def send_after_response():
             with flask_app.app_context():

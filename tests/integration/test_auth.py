@@ -532,3 +532,16 @@ def test_auth_pages_linked_and_without_inline_scripts(client):
     sign_in(client, "pages@example.org")
     html = client.get("/auth/account").get_data(as_text=True)
     assert html.count("<h1") == 1 and not re.search(r"\son[a-z]+=", html)
+
+
+def test_without_smtp_a_reset_mail_is_in_the_outbox_folder_when_the_page_answers(app):
+    """The file outbox is written before the response, not when the response is closed (a client that never
+    closes it, or reads the folder at once, still finds the message)."""
+    from flask.testing import FlaskClient
+
+    make_user(email="prompt@example.org")
+    client = FlaskClient(app, use_cookies=True)  # the plain client: responses are not closed for us
+    response = client.post("/auth/reset", data={"csrf_token": csrf_token(client, "/auth/reset"),
+                                                "email": "prompt@example.org"})
+    assert response.status_code == 302
+    assert [m["To"] for m in mails(app)] == ["prompt@example.org"]

@@ -118,3 +118,15 @@ def test_demo_data_loads_once_with_random_passwords(app):
     second = run(app, "demo-data")
     assert second.exit_code == 2
     assert counts()[1] == 2
+
+
+def test_an_imported_draft_is_findable_when_the_command_returns(app, tmp_path):
+    from consult.models import SearchOutbox
+
+    draft = tmp_path / "d.md"
+    draft.write_text(SAMPLE_DRAFT, encoding="utf-8")
+    result = run(app, "import-draft", str(draft), "--document", "sample")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(SearchOutbox)) == 0  # applied, not pending
+    payload = app.test_client().get("/api/search?q=records").get_json()
+    assert payload["total"] > 0
