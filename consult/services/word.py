@@ -88,11 +88,12 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 
 
 def _clause_text(clause) -> "ClauseText":
-    from ..drafts.parse import PREAMBLE_KEY, PREAMBLE_NUMBER
+    from ..drafts.parse import PREAMBLE_KEY
     from ..word.writer import ClauseText
 
+    # The text before the first heading: a heading of its own with {#preamble} is a clause like any other.
     return ClauseText(clause.key, clause.number, clause.heading, clause.body, clause.level,
-                      clause.key == PREAMBLE_KEY and clause.number == PREAMBLE_NUMBER)
+                      clause.key == PREAMBLE_KEY and not clause.explicit_key)
 
 
 def _when(moment) -> str:

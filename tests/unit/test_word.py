@@ -87,7 +87,7 @@ def test_heading_styles_give_the_tree_and_the_body_keeps_its_form():
     draft = parse_draft(markdown)
     assert draft.title == "Sample Code of Practice"
     assert [(c.key, c.number, c.parent_key) for c in draft.clauses] == [
-        ("preamble", "0", None), ("transparency", "1", None), ("measure-1-1", "1.1", "transparency"),
+        ("preamble", "", None), ("transparency", "1", None), ("measure-1-1", "1.1", "transparency"),
         ("measure-1-2", "1.2", "transparency")]
     assert draft.clauses[1].explicit_key
     body = draft.clauses[1].body
