@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -279,7 +280,16 @@ class Builder:
         pieces = []
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
-                pieces.extend((text, run, None) for text, run in new_tokens[j1:j2])
+                # Equal words may differ in the spaces around them ("mitigations " before "to", "mitigations" at
+                # the end): the shared text is written once, each side's rest tracked, so neither side loses a space.
+                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2]):
+                    common = len(os.path.commonprefix([old_text, text]))
+                    if common:
+                        pieces.append((text[:common], run, None))
+                    if old_text[common:]:
+                        pieces.append((old_text[common:], old_run, "del"))
+                    if text[common:]:
+                        pieces.append((text[common:], run, "ins"))
                 continue
             pieces.extend((text, run, "del") for text, run in old_tokens[i1:i2])
             pieces.extend((text, run, "ins") for text, run in new_tokens[j1:j2])
