@@ -3,6 +3,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 
 from .. import permissions
+from ..params import int_arg
 from ..services import documents as document_service
 from ..services import word as word_service
 from ..services.review import ReviewFilters
@@ -39,8 +40,7 @@ def version_docx(slug, number):
 @bp.get("/<slug>/redline.docx")
 def redline_docx(slug):
     document = _load_document(slug)
-    pair = document_service.redline_versions(document, request.args.get("from", type=int),
-                                             request.args.get("to", type=int))
+    pair = document_service.redline_versions(document, int_arg("from"), int_arg("to"))
     if pair is None:
         abort(404)
     return _docx(*word_service.redline_docx(*pair))
