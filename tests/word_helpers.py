@@ -38,7 +38,7 @@ def clauses_words(clauses) -> list[str]:
     """The words of a version read from top to bottom: each heading (not the preamble's), then its body."""
     out = []
     for clause in clauses:
-        if not (clause.key == "preamble" and clause.number == "0"):
+        if not (clause.key == "preamble" and not clause.explicit_key):
             out += words(clause.heading)
         out += markdown_words(clause.body)
     return out

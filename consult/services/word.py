@@ -88,11 +88,12 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 
 
 def _clause_text(clause) -> "ClauseText":
-    from ..drafts.parse import PREAMBLE_KEY, PREAMBLE_NUMBER
+    from ..drafts.parse import PREAMBLE_KEY
     from ..word.writer import ClauseText
 
+    # The text before the first heading: a heading of its own with {#preamble} is a clause like any other.
     return ClauseText(clause.key, clause.number, clause.heading, clause.body, clause.level,
-                      clause.key == PREAMBLE_KEY and clause.number == PREAMBLE_NUMBER)
+                      clause.key == PREAMBLE_KEY and not clause.explicit_key)
 
 
 def _when(moment) -> str:
@@ -125,13 +126,11 @@ def version_docx(version) -> tuple[bytes, str]:
 
 
 def clause_pairs(old_version, new_version) -> list[tuple]:
-    """(old clause or None, new clause or None) for every lineage link between two versions.
-
-    The one place that asks the redline service for pairs: when its matcher changes, only this follows."""
+    """(old clause or None, new clause or None, relation) for every lineage link between two versions, in reading
+    order; a split clause comes once per part and a merged one once per source (the writer writes each once)."""
     from . import redlines as redline_service
 
-    result = redline_service.build_redline(old_version, new_version)
-    return [(entry.old, entry.new) for entry in result.entries]
+    return redline_service.clause_pairs(old_version, new_version)
 
 
 def redline_docx(old_version, new_version) -> tuple[bytes, str]:
@@ -139,10 +138,10 @@ def redline_docx(old_version, new_version) -> tuple[bytes, str]:
     from ..word.writer import redline_docx as build
     from .documents import version_outline
 
-    pairs = [(_clause_text(o) if o is not None else None, _clause_text(n) if n is not None else None)
-             for o, n in clause_pairs(old_version, new_version)]
+    pairs = [(_clause_text(o) if o is not None else None, _clause_text(n) if n is not None else None, relation)
+             for o, n, relation in clause_pairs(old_version, new_version)]
     if old_version.id == new_version.id:
-        pairs = [(n, n) for _o, n in pairs if n is not None]
+        pairs = [(n, n, "unchanged") for _o, n, _r in pairs if n is not None]
     document = new_version.document
     cover = [_("Changes from %(old)s (version %(a)d) to %(new)s (version %(b)d)", old=old_version.label,
                a=old_version.number, new=new_version.label, b=new_version.number),

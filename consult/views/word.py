@@ -40,8 +40,7 @@ def version_docx(slug, number):
 @bp.get("/<slug>/redline.docx")
 def redline_docx(slug):
     document = _load_document(slug)
-    pair = document_service.redline_versions(document, int_arg("from"),
-                                             int_arg("to"))
+    pair = document_service.redline_versions(document, int_arg("from"), int_arg("to"))
     if pair is None:
         abort(404)
     return _docx(*word_service.redline_docx(*pair))

@@ -364,17 +364,16 @@ def _on(element) -> bool:
 
 
 def _is_numbered(heading: str) -> bool:
-    """Whether the draft parser takes a number from this heading (asked of the parser, not copied from it)."""
+    """Whether the draft parser takes a number from this heading (asked of the parser, not copied from it).
+
+    The parser gives a clause a number only when its heading has one, and "" otherwise."""
     from ..drafts.parse import DraftError, parse_draft
 
-    numbers = set()
-    for before in (1, 2):  # a positional number would differ between the two places
-        try:
-            draft = parse_draft("".join(f"## x{i}\n" for i in range(before)) + f"### {heading}\n")
-        except DraftError:
-            return False
-        numbers.add(draft.clauses[-1].number)
-    return len(numbers) == 1
+    try:
+        draft = parse_draft(f"## {heading}\n")
+    except DraftError:
+        return False
+    return bool(draft.clauses[-1].number)
 
 
 def _mark_boxed_headings(blocks: list[_Block]) -> None:

@@ -8,12 +8,14 @@ Redline contract (`redline_docx`):
   are diffed in place (paragraphs aligned first, words within them second). A clause that moved, or one old clause
   continued by several new ones (a split) or several old by one new (a merge), cannot be diffed in place without
   scrambling one side's order: it is written as a deletion where it was and an insertion where it is, each with a
-  Word comment naming the other end ("Moved from Measure II.4.1 …").
+  Word comment naming the other end ("Moved from Measure II.4.1 …", "Continued in …", "Continues …"). Every old
+  clause is deleted at most once and every new clause inserted at most once, however many links it has.
 """
 from __future__ import annotations
 
 import difflib
 import io
+import os
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -279,7 +281,16 @@ class Builder:
         pieces = []
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
-                pieces.extend((text, run, None) for text, run in new_tokens[j1:j2])
+                # Equal words may differ in the spaces around them ("mitigations " before "to", "mitigations" at
+                # the end): the shared text is written once, each side's rest tracked, so neither side loses a space.
+                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2]):
+                    common = len(os.path.commonprefix([old_text, text]))
+                    if common:
+                        pieces.append((text[:common], run, None))
+                    if old_text[common:]:
+                        pieces.append((old_text[common:], old_run, "del"))
+                    if text[common:]:
+                        pieces.append((text[common:], run, "ins"))
                 continue
             pieces.extend((text, run, "del") for text, run in old_tokens[i1:i2])
             pieces.extend((text, run, "ins") for text, run in new_tokens[j1:j2])
@@ -375,17 +386,29 @@ class _Item:
     note: str = ""
 
 
-def layout(pairs: list[tuple[ClauseText | None, ClauseText | None]], old_order: list[str], new_order: list[str]) \
-        -> list[_Item]:
-    """Order the pairs so that both versions read in order: diff in place what can be, delete + insert the rest."""
+def layout(pairs: list[tuple], old_order: list[str], new_order: list[str]) -> list[_Item]:
+    """Order the pairs so that both versions read in order: diff in place what can be, delete + insert the rest.
+
+    A pair is (old, new) or (old, new, relation) with a relation of drafts/lineage.RELATIONS. A clause that is in
+    several pairs, or a pair whose relation is "split" or "merged", is never diffed in place: each old clause is
+    deleted once and each new clause inserted once, so accepting every change gives the newer version exactly."""
     old_pos = {key: n for n, key in enumerate(old_order)}
     new_pos = {key: n for n, key in enumerate(new_order)}
+    pairs = [(p[0], p[1], p[2] if len(p) > 2 else None) for p in pairs]
+    links_of_old: dict[str, int] = {}
+    links_of_new: dict[str, int] = {}
+    for old, new, _relation in pairs:
+        if old and new:
+            links_of_old[old.key] = links_of_old.get(old.key, 0) + 1
+            links_of_new[new.key] = links_of_new.get(new.key, 0) + 1
     used_old, used_new = set(), set()
     paired: list[tuple[ClauseText, ClauseText]] = []
     extra_old, extra_new = [], []
-    for old, new in sorted(pairs, key=lambda p: (new_pos.get(p[1].key, -1) if p[1] else -1,
-                                                 old_pos.get(p[0].key, -1) if p[0] else -1)):
-        if old and new and old.key not in used_old and new.key not in used_new:
+    for old, new, relation in sorted(pairs, key=lambda p: (new_pos.get(p[1].key, -1) if p[1] else -1,
+                                                           old_pos.get(p[0].key, -1) if p[0] else -1)):
+        single = old and new and relation not in ("split", "merged") and \
+            links_of_old[old.key] == 1 and links_of_new[new.key] == 1
+        if single and old.key not in used_old and new.key not in used_new:
             used_old.add(old.key)
             used_new.add(new.key)
             paired.append((old, new))
@@ -407,12 +430,12 @@ def layout(pairs: list[tuple[ClauseText | None, ClauseText | None]], old_order: 
             extra_new.append(_Item(None, new, f"moved from {old.label()}"))
     for item in extra_new:
         if not item.note and item.new:
-            sources = [o.label() for o, n in pairs if o and n and n.key == item.new.key]
+            sources = [o.label() for o, n, _r in pairs if o and n and n.key == item.new.key]
             if sources:
                 item.note = "continues " + ", ".join(sources)
     for item in extra_old:
         if not item.note and item.old:
-            targets = [n.label() for o, n in pairs if o and n and o.key == item.old.key]
+            targets = [n.label() for o, n, _r in pairs if o and n and o.key == item.old.key]
             if targets:
                 item.note = "continued in " + ", ".join(targets)
     # Merge: between two anchors come the deletions of that stretch of the old version, then its insertions.
@@ -498,12 +521,12 @@ def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
     return first
 
 
-def redline_docx(title: str, cover: list[str], pairs: list[tuple[ClauseText | None, ClauseText | None]],
+def redline_docx(title: str, cover: list[str], pairs: list[tuple],
                  old_order: list[str], new_order: list[str], *, date: datetime, author: str = AUTHOR) -> bytes:
     """The redline between two versions as Word with tracked changes (see the module's contract)."""
     builder = Builder(author=author, date=date)
     _cover(builder, title, cover)
-    levels = [c.level for pair in pairs for c in pair if c and not c.is_preamble]
+    levels = [c.level for pair in pairs for c in pair[:2] if c and not c.is_preamble]
     top = min(levels, default=2)
     for n, item in enumerate(layout(pairs, old_order, new_order)):
         builder.list_base = n * 10000

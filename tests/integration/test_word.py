@@ -218,3 +218,10 @@ def test_review_export_docx_follows_the_filters_and_the_rules(client):
     assert cells[0][5:8] == ["Type", "Stance", "Comment"] and cells[1][6] == "Oppose"
     anonymous = client.application.test_client()
     assert anonymous.get("/documents/sample-code/versions/1/review/export.docx").status_code == 302
+
+
+@pytest.mark.parametrize("query", ["from=²&to=1", "from=1&to=99999999999999999999", "from=x"])
+def test_redline_docx_refuses_a_version_number_that_is_not_one(client, query):
+    publish()
+    response = client.get(f"/documents/sample-code/redline.docx?{query}")
+    assert response.status_code == 400

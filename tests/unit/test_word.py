@@ -87,7 +87,7 @@ def test_heading_styles_give_the_tree_and_the_body_keeps_its_form():
     draft = parse_draft(markdown)
     assert draft.title == "Sample Code of Practice"
     assert [(c.key, c.number, c.parent_key) for c in draft.clauses] == [
-        ("preamble", "0", None), ("transparency", "1", None), ("measure-1-1", "1.1", "transparency"),
+        ("preamble", "", None), ("transparency", "1", None), ("measure-1-1", "1.1", "transparency"),
         ("measure-1-2", "1.2", "transparency")]
     assert draft.clauses[1].explicit_key
     body = draft.clauses[1].body
@@ -188,10 +188,6 @@ This Code applies to providers of general-purpose AI models.
 - (a) first duty;
 - (b) second duty.
 
-## Article 2 Definitions {#defs}
-
-Terms have the meaning given in the Act.
-
 ## Article 3 Moving {#moving}
 
 This article will move to the end.
@@ -203,6 +199,18 @@ Removed text entirely.
 ## Article 5 Split {#split}
 
 First half of the clause. Second half of the clause.
+
+## Article 6 Merged with the next {#merge-a}
+
+Words of the first source.
+
+## Article 7 Merged with the previous {#merge-b}
+
+Words of the second source.
+
+## Article 2 Definitions {#defs}
+
+Terms have the meaning given in the Act.
 """
 
 NEW = """## Article 1 Scope {#scope}
@@ -235,36 +243,50 @@ A wholly new article.
 ## Article 4 Moved {#moving}
 
 This article has moved to the end.
+
+## Article 5 Merged {#merge-a}
+
+Words of the first source. Words of the second source.
 """
+
+
+# (old key, new key, relation) as consult.services.redlines.clause_pairs gives them: a split once per part, a merge
+# once per source.
+LINKS = [("scope", "scope", "modified"), ("defs", "defs", "moved"), ("split", "split", "split"),
+         ("split", "split-two", "split"), (None, "fresh", "added"), ("moving", "moving", "modified"),
+         ("gone", None, "removed"), ("merge-a", "merge-a", "merged"), ("merge-b", "merge-a", "merged")]
 
 
 def _pairs(old, new, links):
     old_by, new_by = {c.key: c for c in old}, {c.key: c for c in new}
-    return [(old_by.get(a), new_by.get(b)) for a, b in links]
+    return [(old_by.get(a), new_by.get(b), *rest) for a, b, *rest in links]
 
 
-def test_layout_keeps_both_orders():
+@pytest.mark.parametrize("relations", [True, False], ids=["with-relations", "pairs-only"])
+def test_layout_keeps_both_orders_and_writes_each_clause_once(relations):
     old = _clause_texts(parse_draft(OLD))
     new = _clause_texts(parse_draft(NEW))
-    links = [("scope", "scope"), ("defs", "defs"), ("split", "split"), ("split", "split-two"), (None, "fresh"),
-             ("moving", "moving"), ("gone", None)]
+    links = LINKS if relations else [link[:2] for link in LINKS]
     items = layout(_pairs(old, new, links), [c.key for c in old], [c.key for c in new])
     assert [i.old.key for i in items if i.old] == [c.key for c in old]
     assert [i.new.key for i in items if i.new] == [c.key for c in new]
     notes = {(i.old.key if i.old else None, i.new.key if i.new else None): i.note for i in items}
-    assert notes[(None, "split-two")] == "continues Article 5 Split"
+    # A split: the old clause deleted once, each part inserted; a merge: each source deleted, the result inserted.
+    assert notes[("split", None)] == "continued in Article 2a Split part one, Article 2b Split part two"
+    assert notes[(None, "split")] == notes[(None, "split-two")] == "continues Article 5 Split"
+    assert notes[("merge-a", None)] == notes[("merge-b", None)] == "continued in Article 5 Merged"
+    assert notes[(None, "merge-a")] == "continues Article 6 Merged with the next, Article 7 Merged with the previous"
     moved = [i for i in items if i.note.startswith("moved")]
     assert moved and all(i.old is None or i.new is None for i in moved)
+    assert notes[("scope", "scope")] == ""
 
 
 def test_accepting_every_change_gives_the_new_text_and_rejecting_the_old(tmp_path):
     need_pandoc()
     old = _clause_texts(parse_draft(OLD))
     new = _clause_texts(parse_draft(NEW))
-    links = [("scope", "scope"), ("defs", "defs"), ("split", "split"), ("split", "split-two"), (None, "fresh"),
-             ("moving", "moving"), ("gone", None)]
     date = datetime(2025, 7, 10, 9, 0, tzinfo=timezone.utc)
-    data = redline_docx("Redline", ["v1 → v2"], _pairs(old, new, links), [c.key for c in old],
+    data = redline_docx("Redline", ["v1 → v2"], _pairs(old, new, LINKS), [c.key for c in old],
                         [c.key for c in new], date=date)
     assert words(pandoc_text(data, tmp_path, "accept")) == clauses_words(new)
     assert words(pandoc_text(data, tmp_path, "reject")) == clauses_words(old)
@@ -274,6 +296,7 @@ def test_accepting_every_change_gives_the_new_text_and_rejecting_the_old(tmp_pat
     assert '<w:ins w:id="' in xml and '<w:del w:id="' in xml
     assert set(re.findall(r'w:author="([^"]*)"', xml)) == {"Consult"}
     assert set(re.findall(r'<w:(?:ins|del) [^>]*w:date="([^"]*)"', xml)) == {"2025-07-10T09:00:00Z"}
-    # Article 3 "Moving" and the first part of Article 5 cross each other: one of them is written as a move.
-    assert re.search(r"Moved from Article (3 Moving|5 Split)", comments) and "Moved to Article" in comments
-    assert "Continues Article 5 Split" in comments
+    # Article 2 "Definitions" and Article 3 "Moving" cross each other: one of them is written as a move.
+    assert re.search(r"Moved from Article (2 Definitions|3 Moving)", comments) and "Moved to Article" in comments
+    assert comments.count("Continues Article 5 Split") == 2
+    assert comments.count("Continued in Article 5 Merged") == 2
