@@ -58,8 +58,12 @@ def test_import_is_idempotent_and_comments_look_like_any_other(app, tmp_path):
     assert comments["m-2"].clause.key == "measure-i-1-1"  # found by number
     assert comments["m-1"].receipt.startswith("CP-") and comments["m-1"].author_display == "Ada Example"
     assert comments["m-1"].created_at.isoformat() == "2026-03-01T10:00:00+00:00"
-    queued = set(db.session.scalars(db.select(SearchOutbox.object_id).where(SearchOutbox.kind == "comment")))
-    assert {c.id for c in comments.values()} <= queued
+    # Indexed before the command returned: nothing left in the outbox, and a drafter finds them.
+    assert db.session.scalar(db.select(db.func.count()).select_from(SearchOutbox)) == 0
+    from consult.search import search
+
+    found = search(make_user("drafter"), "sources")
+    assert comments["m-2"].id in {r.comment.id for r in found.items if r.comment is not None}
     # The review and its export treat them like any other comment, general ones included.
     version = general.version
     rows = list(review_service.export_rows(version, ReviewFilters(), make_user("drafter")))
