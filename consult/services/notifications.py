@@ -74,8 +74,16 @@ def settings_for(user_id: int, *, create: bool = False) -> NotificationSettings 
     """A person's mail settings row (created with the current language when asked)."""
     row = db.session.get(NotificationSettings, user_id)
     if row is None and create:
-        row = NotificationSettings(user_id=user_id, language=str(get_locale() or "en"), autofollow=True)
-        db.session.add(row)
+        # Two first comments of one person at the same moment both find no row: insert-if-absent, so the second
+        # does not fail on the key the first just wrote (both databases have ON CONFLICT DO NOTHING).
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(NotificationSettings).values(
+            user_id=user_id, language=str(get_locale() or "en"), autofollow=True).on_conflict_do_nothing())
+        row = db.session.get(NotificationSettings, user_id)
     return row
 
 

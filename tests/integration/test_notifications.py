@@ -269,3 +269,25 @@ def test_a_closed_account_gets_nothing():
 
     selfservice.close_account(author, "a sturdy passphrase for tests 91", "keep")
     assert notification_service.notify(author, "receipt", lambda: ("s", "t")) == 0
+
+
+def test_settings_row_made_by_a_simultaneous_request_is_taken_not_a_failure(app, monkeypatch):
+    """Two first comments at once: the second finds no row, then the first writes it; no IntegrityError."""
+    from consult.models import NotificationSettings
+    from consult.services import notifications as notification_service
+
+    user_id = make_user().id
+    db.session.add(NotificationSettings(user_id=user_id, language="fr", autofollow=False))
+    db.session.commit()
+    db.session.expunge_all()
+    real_get = db.session.get
+    calls = []
+
+    def get_as_if_not_yet_there(model, key, *args, **kwargs):
+        calls.append(model)
+        return None if len(calls) == 1 else real_get(model, key, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "get", get_as_if_not_yet_there)
+    row = notification_service.settings_for(user_id, create=True)
+    db.session.commit()
+    assert row.language == "fr" and row.autofollow is False  # the row the other request wrote, untouched
