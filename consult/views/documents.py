@@ -18,15 +18,15 @@ from ..params import int_arg, page_arg
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 
-def _load_document(slug):
+def load_document(slug):
     document = document_service.get_document(slug)
     if document is None or not permissions.can_view_document(current_user, document):
         abort(404)
     return document
 
 
-def _load_version(slug, number):
-    document = _load_document(slug)
+def load_version(slug, number):
+    document = load_document(slug)
     version = document_service.get_version(document, number)
     if version is None or not permissions.can_view_version(current_user, version):
         abort(404)
@@ -35,13 +35,13 @@ def _load_version(slug, number):
 
 @bp.get("/<slug>")
 def document(slug):
-    document = _load_document(slug)
+    document = load_document(slug)
     return render_template("documents/document.html", document=document, versions=list(reversed(document.versions)))
 
 
 @bp.get("/<slug>/versions/<int:number>")
 def version(slug, number):
-    document, version = _load_version(slug, number)
+    document, version = load_version(slug, number)
     return version_page(document, version)
 
 
@@ -69,7 +69,7 @@ def post_general_comment(slug, number):
     from ..forms.comments import CommentForm
     from .comments import comment_attempt_refused
 
-    document, version = _load_version(slug, number)
+    document, version = load_version(slug, number)
     if not permissions.can_comment(current_user):
         abort(403)
     form = CommentForm()
@@ -97,7 +97,7 @@ def post_general_comment(slug, number):
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
 def clause(slug, number, key):
-    document, version = _load_version(slug, number)
+    document, version = load_version(slug, number)
     clause = document_service.get_clause(version, key)
     if clause is None:
         abort(404)
@@ -158,7 +158,7 @@ def new_document():
 @bp.route("/<slug>/versions/new", methods=["GET", "POST"])
 @login_required
 def new_version(slug):
-    return _publish(_load_document(slug))
+    return _publish(load_document(slug))
 
 
 def _redline_versions(document):
@@ -172,7 +172,7 @@ def _redline_versions(document):
 
 @bp.get("/<slug>/redline")
 def redline(slug):
-    document = _load_document(slug)
+    document = load_document(slug)
     old, new = _redline_versions(document)
     view = "side" if request.args.get("view") == "side" else "inline"
     changes_only = request.args.get("changes") == "1"

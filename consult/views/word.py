@@ -7,23 +7,9 @@ from ..params import int_arg
 from ..services import documents as document_service
 from ..services import word as word_service
 from ..services.review import ReviewFilters
+from .documents import load_document, load_version
 
 bp = Blueprint("word", __name__, url_prefix="/documents")
-
-
-def _load_document(slug):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    return document
-
-
-def _load_version(slug, number):
-    document = _load_document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version
 
 
 def _docx(data: bytes, filename: str) -> Response:
@@ -33,13 +19,13 @@ def _docx(data: bytes, filename: str) -> Response:
 
 @bp.get("/<slug>/versions/<int:number>/download.docx")
 def version_docx(slug, number):
-    _document, version = _load_version(slug, number)
+    _document, version = load_version(slug, number)
     return _docx(*word_service.version_docx(version))
 
 
 @bp.get("/<slug>/redline.docx")
 def redline_docx(slug):
-    document = _load_document(slug)
+    document = load_document(slug)
     pair = document_service.redline_versions(document, int_arg("from"), int_arg("to"))
     if pair is None:
         abort(404)
@@ -48,7 +34,7 @@ def redline_docx(slug):
 
 @bp.get("/<slug>/versions/<int:number>/review/export.docx")
 def review_docx(slug, number):
-    _document, version = _load_version(slug, number)
+    _document, version = load_version(slug, number)
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=request.full_path))
     if not permissions.can_review(current_user, version):
@@ -58,7 +44,7 @@ def review_docx(slug, number):
 
 @bp.get("/<slug>/versions/<int:number>/source.docx")
 def source_docx(slug, number):
-    document, version = _load_version(slug, number)
+    document, version = load_version(slug, number)
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=request.full_path))
     if not permissions.can_download_version_source(current_user, version):
