@@ -72,7 +72,6 @@ words and of word pairs. Both ignore case, accents, punctuation and Markdown mar
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -706,29 +705,6 @@ def _longest_increasing(values: list[int]) -> set[int]:
         keep.add(i)
         i = prev[i]
     return keep
-
-
-def _moved(m: _Matching, continuation: dict[str, str]) -> set[str]:
-    """New keys of matched clauses whose parent lineage or sibling order changed."""
-    moved: set[str] = set()
-    stayed: dict[str | None, list[tuple[str, int]]] = defaultdict(list)
-    for n in m.new:
-        old_key = m.old_for_new.get(n.key)
-        if old_key is None:
-            continue
-        o = m.old_by_key[old_key]
-        if o.parent_key is None or n.parent_key is None:
-            same_parent = o.parent_key is None and n.parent_key is None
-        else:
-            same_parent = continuation.get(o.parent_key) == n.parent_key
-        if same_parent:
-            stayed[n.parent_key].append((n.key, o.index))
-        else:
-            moved.add(n.key)
-    for siblings in stayed.values():
-        keep = _longest_increasing([i for _, i in siblings])
-        moved.update(k for j, (k, _) in enumerate(siblings) if j not in keep)
-    return moved
 
 
 def _moved(olds: list[_Clause], news: list[_Clause], primary: dict[str, str],
