@@ -13,7 +13,6 @@ from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
-from ..web import external_url
 from ..mail import send_mail
 from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
 from ..pagination import Page, paginate
