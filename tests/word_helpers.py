@@ -11,7 +11,7 @@ PANDOC = shutil.which("pandoc")
 _MD = MarkdownIt("commonmark").enable("table")
 _WORD = re.compile(r"[^\W_]+")
 # List markers as pandoc's plain text writes them ("1.  ", "-   ", nested "7.  1.  "): not words of the text.
-_MARKERS = re.compile(r"^[ \t]*(?:(?:\d+[.)]|[-•◦▪])(?:[ \t]+|$))+", re.M)
+_MARKERS = re.compile(r"^[ \t]*(?:(?:\d+[.)]|[-•◦▪])(?:[ \t]+|$))+", re.MULTILINE)
 
 
 def need_pandoc():

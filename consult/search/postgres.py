@@ -38,7 +38,7 @@ from ..extensions import db
 from ..models import SearchOutbox
 from ..models.consultation import SearchDocument
 from .index import Status
-from .query import FILTER_FIELDS, LOWERCASE_FIELDS, IndexHit, Parsed, allowed_facets, parse
+from .query import FILTER_FIELDS, LOWERCASE_FIELDS, IndexHit, Parsed, allowed_facets, chosen_filters, parse
 from .service import Result, SearchPage, _load
 
 log = get_logger(__name__)
@@ -416,11 +416,7 @@ def filter_conditions(user, filters: dict, *, without: str | None = None) -> lis
     vis = visibility_condition(user)
     if vis is not None:
         parts.append(vis)
-    allowed = allowed_facets(user)
-    for name in FILTER_FIELDS:
-        value = (filters.get(name) or "").strip()
-        if value and name != without and name in allowed:
-            parts.append(FIELD_COLUMNS[name] == (value.lower() if name in LOWERCASE_FIELDS else value))
+    parts += [FIELD_COLUMNS[name] == value for name, value in chosen_filters(user, filters, without=without)]
     return parts
 
 

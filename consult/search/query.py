@@ -185,16 +185,23 @@ def allowed_facets(user) -> tuple[str, ...]:
     return FACETS if permissions.is_staff(user) else tuple(f for f in FACETS if f != "disposition")
 
 
+def chosen_filters(user, filters: dict, *, without: str | None = None) -> list[tuple[str, str]]:
+    """(field, value) of each facet filter the reader chose and may use, values as indexed; both backends use it."""
+    allowed = allowed_facets(user)
+    chosen = []
+    for name in FILTER_FIELDS:
+        value = (filters.get(name) or "").strip()
+        if value and name != without and name in allowed:
+            chosen.append((name, value.lower() if name in LOWERCASE_FIELDS else value))
+    return chosen
+
+
 def _filters(user, filters: dict, *, without: str | None = None) -> wq.Query | None:
     parts = []
     vis = visibility_filter(user)
     if vis is not None:
         parts.append(vis)
-    allowed = allowed_facets(user)
-    for name in FILTER_FIELDS:
-        value = (filters.get(name) or "").strip()
-        if value and name != without and name in allowed:
-            parts.append(wq.Term(name, value.lower() if name in LOWERCASE_FIELDS else value))
+    parts += [wq.Term(name, value) for name, value in chosen_filters(user, filters, without=without)]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
