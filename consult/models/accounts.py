@@ -1,6 +1,7 @@
 """Accounts: users and the organisations they speak for."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -55,6 +56,13 @@ class User(UserMixin, db.Model):
 
     # The server-side session this request runs under; set by the session loader or at sign-in.
     current_session_token = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name pages show: a closed account's is "a former participant", in the reader's language."""
+        if self.status == "closed":
+            return str(gettext("a former participant"))
+        return self.display_name
 
     def get_id(self) -> str:
         # Binds the cookie (and the remember-me cookie) to one server-side session row.

@@ -57,7 +57,7 @@ class Comment(db.Model):
     def author_display(self) -> str:
         """The name to show where the visibility allows a name: the account's, or the name an import carried."""
         if self.author is not None:
-            return self.author.display_name
+            return self.author.shown_name
         return self.author_name or ""
 
 

@@ -198,3 +198,26 @@ def test_closing_an_account_pseudonymises_or_withdraws_and_is_audited(app, clien
     [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "close-account")).all()
     assert choice in entry.after
     assert client.get("/my/notifications").status_code == 302  # signed out
+
+
+def test_a_closed_accounts_name_is_shown_translated_on_every_page_that_names_the_author(app):
+    version = publish(opens_at=utcnow() - timedelta(days=1))
+    user = make_user(name="Ada Lovelace")
+    clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
+    c = comment_service.post_comment(author=user, clause=clause, type_="concern", body="my view", visibility="public")
+    client = app.test_client()
+    sign_in(client, user.email)
+    token = csrf_token(client, "/my/close")
+    assert client.post("/my/close", data={"csrf_token": token, "comments": "keep",
+                                          "password": PASSWORD}).status_code == 302
+    moderator = make_user("moderator")
+    staff = app.test_client()
+    sign_in(staff, moderator.email)
+    french = {"Accept-Language": "fr"}
+    pages = [f"/comments/{c.id}", f"/documents/sample-code/versions/{version.number}/review/comments/{c.id}",
+             f"/moderation/users/{user.id}"]
+    for path in pages:
+        r = staff.get(path, headers=french)
+        text = r.get_data(as_text=True)
+        assert r.status_code == 200, path
+        assert "un ancien participant" in text and "a former participant" not in text, path
