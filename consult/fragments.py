@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, get_template_attribute, url_for
@@ -174,3 +175,35 @@ def version_text(document, version, *, counts: dict, questions: dict) -> Markup:
                 out.append(questions_block(asked, document, version, key, number))
         out.append(text)
     return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class OutlineClause:
+    """What a clause page shows of the other clauses of its version (breadcrumbs, previous and next)."""
+
+    id: int
+    key: str
+    number: str
+    heading: str
+    parent_id: int | None
+
+
+def clause_context(version, clause) -> dict:
+    """Breadcrumb ancestors and previous/next clause, from the version's outline kept in memory.
+
+    The outline is read once per process and version: keys, numbers and headings never change once published,
+    and reading 300 clauses cost a query and 300 objects on every clause page."""
+    from .models import Clause
+    from .services import documents as document_service
+
+    outlines = current_app.extensions.setdefault("consult_outlines", OrderedDict())
+    key = (version.id, version.published_at)
+    outline = outlines.get(key)
+    if outline is None:
+        outline = [OutlineClause(*row) for row in db.session.execute(
+            db.select(Clause.id, Clause.key, Clause.number, Clause.heading, Clause.parent_id)
+            .where(Clause.version_id == version.id).order_by(Clause.position))]
+        outlines[key] = outline
+        while len(outlines) > 4 * MEMORY_ENTRIES:
+            outlines.popitem(last=False)
+    return document_service.clause_context(outline, clause)

@@ -14,7 +14,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
-from ..pagination import Page, paginate
+from ..pagination import Page
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError, notifications, rendered
@@ -291,29 +291,48 @@ def clause_comments(clause: Clause, user, *, type_: str | None = None, group: st
                     sort: str = "newest", page: int = 1, per_page: int = 50) -> ClauseComments:
     """The comments on a clause that the user may see, threaded, filtered, sorted and paginated (bounded queries).
 
-    Only the page's threads are read: its top-level comments, then their replies one level at a time (at most
-    MAX_DEPTH queries). Reading the whole discussion and slicing it cost 26 ms of a 45 ms page at 1,000 comments.
+    Only the page's threads are read: its top-level comments, then every reply under them in one query.
+    Reading the whole discussion and slicing it cost 26 ms of a 45 ms page at 1,000 comments.
     """
     seen = visible_filter(user)
+    # One grouped query gives both the number of threads listed (with the filters) and the clause's stances (every
+    # top-level comment, answers too, whatever the filters): a few dozen rows instead of a count and a second query.
+    total, stance_counts = 0, Counter()
+    for question_id, type_of, group_of, status, stance, n in db.session.execute(
+            db.select(Comment.question_id, Comment.type, Comment.author_group, Comment.status, Comment.stance,
+                      db.func.count(Comment.id))
+            .where(Comment.clause_id == clause.id, Comment.parent_id.is_(None), seen)
+            .group_by(Comment.question_id, Comment.type, Comment.author_group, Comment.status, Comment.stance)):
+        if question_id is None and type_ in (None, "", type_of) and group in (None, "", group_of):
+            total += n
+        if status == "visible" and stance:
+            stance_counts[stance] += n
+    per_page = max(1, per_page)
+    page = min(max(1, page or 1), max(1, -(-total // per_page)))  # past the end: the last page
     top = db.select(Comment).where(Comment.clause_id == clause.id, Comment.parent_id.is_(None),
                                    Comment.question_id.is_(None), seen)
     if type_:
         top = top.where(Comment.type == type_)
     if group:
         top = top.where(Comment.author_group == group)
-    listing = paginate(_with_authors(top).order_by(*SORTS.get(sort, SORTS["newest"])), page, per_page)
+    items = db.session.scalars(_with_authors(top).order_by(*SORTS.get(sort, SORTS["newest"]))
+                               .limit(per_page).offset((page - 1) * per_page)).unique().all() if total else []
+    listing = Page(items=list(items), total=total, page=page, per_page=per_page)
     nodes = {c.id: Thread(c) for c in listing.items}
-    frontier = list(nodes)
-    for _level in range(MAX_DEPTH):  # replies read oldest first, whatever the sort
-        if not frontier:
-            break
+    if nodes:
+        # Every reply under the page's threads in one query: children of the listed ids, their children, ...
+        under, parents = [], list(nodes)
+        for _level in range(MAX_DEPTH):
+            under.append(Comment.parent_id.in_(parents))
+            child = db.aliased(Comment)
+            parents = db.select(child.id).where(child.parent_id.in_(parents), child.clause_id == clause.id)
         replies = db.session.scalars(_with_authors(
-            db.select(Comment).where(Comment.parent_id.in_(frontier), seen))
-            .order_by(Comment.created_at, Comment.id)).unique().all()
-        for reply in replies:
-            nodes[reply.id] = Thread(reply)
-            nodes[reply.parent_id].replies.append(nodes[reply.id])
-        frontier = [r.id for r in replies]
+            db.select(Comment).where(Comment.clause_id == clause.id, db.or_(*under), seen))
+            .order_by(Comment.depth, Comment.created_at, Comment.id)).unique().all()
+        for reply in replies:  # parents first (by depth); replies read oldest first, whatever the sort
+            if reply.parent_id in nodes:  # a reply under a comment this reader may not see stays unseen
+                nodes[reply.id] = Thread(reply)
+                nodes[reply.parent_id].replies.append(nodes[reply.id])
     answers: dict[int, list[Comment]] = defaultdict(list)
     questions = db.session.scalars(db.select(OpenQuestion).where(OpenQuestion.clause_id == clause.id)
                                    .order_by(OpenQuestion.created_at)).all()
@@ -329,12 +348,6 @@ def clause_comments(clause: Clause, user, *, type_: str | None = None, group: st
         endorsed = set(db.session.scalars(
             db.select(Endorsement.comment_id).where(Endorsement.user_id == user.id, Endorsement.withdrawn_at.is_(None),
                                                     Endorsement.comment_id.in_(shown))))
-    # Stances of every top-level comment (answers too), whatever the filters: the clause's overall picture.
-    stance_counts = Counter(dict(db.session.execute(
-        db.select(Comment.stance, db.func.count(Comment.id))
-        .where(Comment.clause_id == clause.id, Comment.parent_id.is_(None), Comment.status == "visible",
-               Comment.stance.is_not(None), seen)
-        .group_by(Comment.stance)).all()))
     return ClauseComments([nodes[c.id] for c in listing.items], listing.total, listing.page, listing.pages,
                           endorsed, questions, answers, stance_counts, listing)
 
