@@ -119,6 +119,7 @@ def load_config() -> dict:
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "consult@localhost"),
         "MAIL_OUTBOX_DIR": str(instance_path / "outbox"),
+        "PAGE_CACHE_DIR": str(instance_path / "page-cache"),  # rendered text of published versions (fragments.py)
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -90,6 +90,7 @@ def app(_schema, tmp_path):
 
     app = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "index"),
                       "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "CONSULT_SIGNIN_DELAY_SECONDS": 0,
+                      "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
                       # Tests drain in the request, so a search right after a change finds it; the background
                       # drainer has its own tests (tests/integration/test_search_drainer.py).
                       "CONSULT_SEARCH_DRAIN_DELAY_MS": 0})

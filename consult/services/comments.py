@@ -14,6 +14,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
                       User, Version, utcnow)
+from ..pagination import Page
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError, notifications, rendered
@@ -271,50 +272,84 @@ class ClauseComments:
     questions: list[OpenQuestion]
     answers: dict[int, list[Comment]]
     stance_counts: Counter
+    listing: Page  # the page of top-level comments, for the pagination links
 
 
 SORTS = {
     "newest": (Comment.created_at.desc(), Comment.id.desc()),
     "oldest": (Comment.created_at, Comment.id),
-    "endorsed": (Comment.endorsement_count.desc(), Comment.created_at.desc()),
+    "endorsed": (Comment.endorsement_count.desc(), Comment.created_at.desc(), Comment.id.desc()),
 }
+
+
+def _with_authors(stmt):
+    return stmt.options(db.joinedload(Comment.author).joinedload(User.organisation),
+                        db.joinedload(Comment.disposition))
 
 
 def clause_comments(clause: Clause, user, *, type_: str | None = None, group: str | None = None,
                     sort: str = "newest", page: int = 1, per_page: int = 50) -> ClauseComments:
-    """The comments on a clause that the user may see, threaded, filtered, sorted and paginated (bounded queries)."""
-    rows = db.session.scalars(
-        db.select(Comment).where(Comment.clause_id == clause.id, visible_filter(user))
-        .options(db.joinedload(Comment.author).joinedload(User.organisation),
-                 db.joinedload(Comment.disposition))
-        .order_by(*SORTS.get(sort, SORTS["newest"]))
-    ).unique().all()
-    nodes = {c.id: Thread(c) for c in rows}
-    top, answers = [], defaultdict(list)
-    for c in rows:
-        if c.parent_id and c.parent_id in nodes:
-            nodes[c.parent_id].replies.append(nodes[c.id])
-        elif c.question_id and not c.parent_id:
-            answers[c.question_id].append(c)
-        elif not c.parent_id:
-            if (type_ and c.type != type_) or (group and c.author_group != group):
-                continue
-            top.append(nodes[c.id])
-    for node in nodes.values():  # replies read oldest first, whatever the sort
-        node.replies.sort(key=lambda t: (t.comment.created_at, t.comment.id))
-    total = len(top)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    endorsed = set()
-    if getattr(user, "is_authenticated", False) and rows:
-        endorsed = set(db.session.scalars(
-            db.select(Endorsement.comment_id).where(Endorsement.user_id == user.id, Endorsement.withdrawn_at.is_(None),
-                                                    Endorsement.comment_id.in_([c.id for c in rows]))))
+    """The comments on a clause that the user may see, threaded, filtered, sorted and paginated (bounded queries).
+
+    Only the page's threads are read: its top-level comments, then every reply under them in one query.
+    Reading the whole discussion and slicing it cost 26 ms of a 45 ms page at 1,000 comments.
+    """
+    seen = visible_filter(user)
+    # One grouped query gives both the number of threads listed (with the filters) and the clause's stances (every
+    # top-level comment, answers too, whatever the filters): a few dozen rows instead of a count and a second query.
+    total, stance_counts = 0, Counter()
+    for question_id, type_of, group_of, status, stance, n in db.session.execute(
+            db.select(Comment.question_id, Comment.type, Comment.author_group, Comment.status, Comment.stance,
+                      db.func.count(Comment.id))
+            .where(Comment.clause_id == clause.id, Comment.parent_id.is_(None), seen)
+            .group_by(Comment.question_id, Comment.type, Comment.author_group, Comment.status, Comment.stance)):
+        if question_id is None and type_ in (None, "", type_of) and group in (None, "", group_of):
+            total += n
+        if status == "visible" and stance:
+            stance_counts[stance] += n
+    per_page = max(1, per_page)
+    page = min(max(1, page or 1), max(1, -(-total // per_page)))  # past the end: the last page
+    top = db.select(Comment).where(Comment.clause_id == clause.id, Comment.parent_id.is_(None),
+                                   Comment.question_id.is_(None), seen)
+    if type_:
+        top = top.where(Comment.type == type_)
+    if group:
+        top = top.where(Comment.author_group == group)
+    items = db.session.scalars(_with_authors(top).order_by(*SORTS.get(sort, SORTS["newest"]))
+                               .limit(per_page).offset((page - 1) * per_page)).unique().all() if total else []
+    listing = Page(items=list(items), total=total, page=page, per_page=per_page)
+    nodes = {c.id: Thread(c) for c in listing.items}
+    if nodes:
+        # Every reply under the page's threads in one query: children of the listed ids, their children, ...
+        under, parents = [], list(nodes)
+        for _level in range(MAX_DEPTH):
+            under.append(Comment.parent_id.in_(parents))
+            child = db.aliased(Comment)
+            parents = db.select(child.id).where(child.parent_id.in_(parents), child.clause_id == clause.id)
+        replies = db.session.scalars(_with_authors(
+            db.select(Comment).where(Comment.clause_id == clause.id, db.or_(*under), seen))
+            .order_by(Comment.depth, Comment.created_at, Comment.id)).unique().all()
+        for reply in replies:  # parents first (by depth); replies read oldest first, whatever the sort
+            if reply.parent_id in nodes:  # a reply under a comment this reader may not see stays unseen
+                nodes[reply.id] = Thread(reply)
+                nodes[reply.parent_id].replies.append(nodes[reply.id])
+    answers: dict[int, list[Comment]] = defaultdict(list)
     questions = db.session.scalars(db.select(OpenQuestion).where(OpenQuestion.clause_id == clause.id)
                                    .order_by(OpenQuestion.created_at)).all()
-    stance_counts = Counter(c.stance for c in rows if c.stance and c.status == "visible" and not c.parent_id)
-    return ClauseComments(top[(page - 1) * per_page: page * per_page], total, page, pages, endorsed, questions,
-                          answers, stance_counts)
+    if questions:
+        for c in db.session.scalars(_with_authors(
+                db.select(Comment).where(Comment.clause_id == clause.id, Comment.parent_id.is_(None),
+                                         Comment.question_id.is_not(None), seen))
+                .order_by(*SORTS.get(sort, SORTS["newest"]))).unique():
+            answers[c.question_id].append(c)
+    shown = list(nodes) + [c.id for listed in answers.values() for c in listed]
+    endorsed = set()
+    if getattr(user, "is_authenticated", False) and shown:
+        endorsed = set(db.session.scalars(
+            db.select(Endorsement.comment_id).where(Endorsement.user_id == user.id, Endorsement.withdrawn_at.is_(None),
+                                                    Endorsement.comment_id.in_(shown))))
+    return ClauseComments([nodes[c.id] for c in listing.items], listing.total, listing.page, listing.pages,
+                          endorsed, questions, answers, stance_counts, listing)
 
 
 def earlier_clause_ids(clause: Clause) -> list[int]:

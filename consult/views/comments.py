@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import permissions
+from .. import fragments, permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
 from ..services import ServiceError
 from ..services import analysis as analysis_service
@@ -45,7 +45,6 @@ def new_comment_form(**kwargs) -> CommentForm:
 
 def clause_page(document, version, clause, *, form=None, status=200):
     """Render a clause with its comments; shared by the clause view and a comment form that failed."""
-    outline = document_service.version_outline(version)
     page = page_arg()
     sort = request.args.get("sort", "newest")
     comments = comment_service.clause_comments(
@@ -57,7 +56,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
         comment_summary=analysis_service.visible_summary(version, clause, current_user),
         form=form or new_comment_form(proposed_wording=clause.body, question_id=str(int_arg("question") or "")),
         question_form=QuestionForm(), confirm_form=ConfirmForm(),
-        **document_service.clause_context(outline, clause)), status
+        **fragments.clause_context(version, clause)), status
 
 
 def comment_attempt_refused() -> str | None:

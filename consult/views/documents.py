@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import permissions
+from .. import fragments, permissions
 from ..forms import PublishForm
 from .comments import clause_page
 from ..services import ServiceError
@@ -51,13 +51,13 @@ def version_page(document, version, *, form=None, status=200):
 
     from .comments import new_comment_form
 
-    clauses = document_service.version_clauses(version)
     general = comment_service.general_comments(version, current_user, page=page_arg(),
                                                per_page=current_app.config["CONSULT_PAGE_SIZE"])
-    return render_template("documents/version.html", document=document, version=version, clauses=clauses,
-                           tree=document_service.clause_tree(clauses),
-                           counts=comment_service.version_comment_counts(version, current_user),
-                           questions=comment_service.version_questions(version, current_user),
+    # The text comes rendered from the cache; the viewer's counts and questions are filled in on every request.
+    text = fragments.version_text(document, version,
+                                  counts=comment_service.version_comment_counts(version, current_user),
+                                  questions=comment_service.version_questions(version, current_user))
+    return render_template("documents/version.html", document=document, version=version, version_text=text,
                            has_source_docx=permissions.can_download_version_source(current_user, version)
                            and document_service.version_has_source_docx(version),
                            general=general, general_form=form or new_comment_form()), status
