@@ -57,7 +57,8 @@ bench: install
 	$(BIN)/python bench/bench_pages.py --sizes $${BENCH_SIZES:-small,medium,large}
 	$(BIN)/python bench/run_all.py
 
-# Deadline day: simulated participants against gunicorn on SQLite and on PostgreSQL (about 30 minutes).
+# Deadline day: simulated participants against gunicorn on SQLite, and on PostgreSQL with each search backend
+# (about 45 minutes on a quiet machine).
 loadtest: install
 	$(BIN)/python bench/loadtest.py
 	$(BIN)/python bench/run_all.py

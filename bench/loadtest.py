@@ -1,9 +1,11 @@
 """Deadline day: simulated participants sign in, read clause pages and comment, against a real gunicorn server.
 
-    .venv/bin/python bench/loadtest.py [--databases sqlite,postgres] [--participants 60] [--comments 2500]
-                                       [--duration 420] [--workers 4]
+    .venv/bin/python bench/loadtest.py [--runs sqlite,postgres,postgres+pgsearch] [--participants 60]
+                                       [--comments 5000] [--duration 1200] [--workers 4] [--threads 1]
 
-For each database: a fresh instance folder and database (SQLite with WAL; PostgreSQL in its own database,
+Each run is a database and a search backend: `sqlite` and `postgres` search with Whoosh, `postgres+pgsearch`
+with PostgreSQL's own full-text search (SEARCH_BACKEND=postgres). For each run: a fresh instance folder and
+database (SQLite with WAL; PostgreSQL in its own database,
 LOADTEST_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/consult_loadtest, whose public schema is
 dropped and rebuilt), `flask db upgrade`, the `loadtest` dataset of bench/datagen.py (the measured document,
 7,000 comments, 500 active accounts), then gunicorn with several workers on a free port of 127.0.0.1, with rate
@@ -19,6 +21,11 @@ at --duration seconds, whichever comes first. Only 127.0.0.1 is contacted.
 Checks after the run: every receipt is in the database exactly once and no comment was made without one; no
 response other than 2xx, 3xx or 429; no 5xx; after `flask search drain`, every comment is found by a search for
 its marker word (as a drafter). Writes bench/results/loadtest.json and loadtest.md.
+
+Server CPU: the user and system time of the gunicorn master and its workers (from /proc/<pid>/stat), from the
+moment every participant has signed in until the server's background drainer has emptied the search outbox after they
+stop, divided by the comments made in that time: the CPU one comment's loop costs the server (the clause page, the post, its
+mail, the receipt and other pages now and then, and indexing).
 """
 from __future__ import annotations
 
@@ -70,12 +77,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict, workers: int, app: str = "app:app", log_path: Path | None = None):
+def start_gunicorn(env: dict, workers: int, app: str = "app:app", log_path: Path | None = None, threads: int = 1):
     """gunicorn on a free port of 127.0.0.1; returns (process, base URL) once it answers."""
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen([PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                                "--timeout", "120", app], cwd=ROOT, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([PYTHON, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                                "--bind", f"127.0.0.1:{port}", "--timeout", "120", app],
+                               cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -135,6 +143,48 @@ def latency_summary(seconds: list[float]) -> dict:
             "p95_ms": round(pct(seconds, 95) * 1000, 1) if seconds else None}
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live children, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process has gone
+        # After the name: state ppid ... utime (12th) stime (13th).
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine() -> dict:
+    """What the figures were measured on: CPU model and count, and the load averages (the machine is shared)."""
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cpu_model": model, "cpus": os.cpu_count(), "loadavg": list(os.getloadavg())}
+
+
+def wait_for_outbox(env: dict, timeout: float = 60.0) -> float:
+    """Wait until the server's drainer has emptied the search outbox; returns the seconds waited."""
+    started = time.perf_counter()
+    code = ("from consult import create_app; from consult.extensions import db; from consult.models import "
+            "SearchOutbox; app = create_app()\nwith app.app_context(): "
+            "print(db.session.scalar(db.select(db.func.count(SearchOutbox.id))))")
+    while time.perf_counter() - started < timeout:
+        out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "0":
+            break
+        time.sleep(0.5)
+    return round(time.perf_counter() - started, 1)
+
+
 # --- the simulated participants ------------------------------------------------------------------------------
 
 def marker(n: int) -> str:
@@ -163,6 +213,8 @@ def participant(base: str, number: int, email: str, keys: list[str], state: dict
         return
     status, _h, _t = call("sign-in", "/auth/sign-in", {"email": email, "password": datagen.PASSWORD,
                                                         "csrf_token": match.group(1)})
+    with state["signed_in"].get_lock():
+        state["signed_in"].value += 1  # counted on failure too: the server's CPU is measured once all are done
     if status != 302:
         out["failures"].append(f"sign-in {status}")
         return
@@ -246,12 +298,18 @@ def _flask(env: dict, *args) -> str:
                           capture_output=True, text=True).stdout
 
 
-def run_one(database: str, args, workdir: Path) -> dict:
-    instance = workdir / database
+RUNS = {"sqlite": ("sqlite", "whoosh"), "postgres": ("postgres", "whoosh"),
+        "postgres+pgsearch": ("postgres", "postgres")}
+
+
+def run_one(name: str, args, workdir: Path) -> dict:
+    database, backend = RUNS[name]
+    instance = workdir / name
     instance.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CONSULT_INSTANCE_PATH=str(instance), SECRET_KEY="loadtest-secret-key-not-for-production",
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), SEARCH_BACKEND=backend)
     env.pop("SEARCH_INDEX_DIR", None)
+    env.pop("MAIL_SERVER", None)  # mail goes to the outbox folder, written before each response
     if database == "postgres":
         datagen.ensure_postgres_database(POSTGRES_URL)
         import psycopg
@@ -267,33 +325,43 @@ def run_one(database: str, args, workdir: Path) -> dict:
         env["REDIS_URL"] = REDIS_URL
     else:
         env.pop("REDIS_URL", None)
-    print(f"[{database}] db upgrade, dataset", file=sys.stderr)
+    print(f"[{name}] db upgrade, dataset", file=sys.stderr)
     _flask(env, "db", "upgrade")
     started = time.perf_counter()
     subprocess.run([PYTHON, str(BENCH / "datagen.py"), "--size", "loadtest"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     setup_s = round(time.perf_counter() - started, 1)
-    server, base = start_gunicorn(env, args.workers, log_path=instance / "gunicorn.log")
+    server, base = start_gunicorn(env, args.workers, log_path=instance / "gunicorn.log", threads=args.threads)
+    machine_before = machine()
     try:
         status, _h, page, _s = fetch(new_opener(), base + "/documents/doc-1/versions/3")
         keys = sorted(set(CLAUSE_RE.findall(page)))
         assert status == 200 and len(keys) >= 100, (status, len(keys))
         ctx = multiprocessing.get_context("fork")
-        state = {"receipts": ctx.Value("i", 0), "target": args.comments,
+        state = {"receipts": ctx.Value("i", 0), "signed_in": ctx.Value("i", 0), "target": args.comments,
                  "deadline": time.monotonic() + args.duration}
         queue = ctx.Queue()
         numbers = list(range(args.participants))
         groups = [numbers[i::args.clients] for i in range(args.clients)]
-        print(f"[{database}] {args.participants} participants on {base} ({args.workers} workers), "
+        print(f"[{name}] {args.participants} participants on {base} ({args.workers} workers), "
               f"up to {args.duration} s or {args.comments} comments", file=sys.stderr)
         run_started = time.perf_counter()
         processes = [ctx.Process(target=client_process, args=(base, g, keys, state, queue)) for g in groups]
         for p in processes:
             p.start()
+        # Server CPU is counted from the moment every participant has signed in (a password hash costs far more
+        # than a comment, and a deadline day's participants are mostly signed in already).
+        while state["signed_in"].value < args.participants and time.monotonic() < state["deadline"]:
+            time.sleep(0.05)
+        cpu_started, receipts_started = process_tree_cpu(server.pid), state["receipts"].value
         outs = [queue.get() for _ in processes]
         for p in processes:
             p.join()
         elapsed = time.perf_counter() - run_started
+        machine_after = machine()
+        drain_wait = wait_for_outbox(env)  # the server's own drainer indexes the last comments
+        server_cpu = process_tree_cpu(server.pid) - cpu_started
+        comments_measured = state["receipts"].value - receipts_started
     finally:
         stop(server)
     requests = [r for o in outs for r in o["requests"]]
@@ -309,14 +377,18 @@ def run_one(database: str, args, workdir: Path) -> dict:
     errors = {k: {str(s): n for s, n in c.items() if s == 0 or s >= 400 and s != 429} for k, c in statuses.items()}
     server_errors = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
 
-    print(f"[{database}] {len(receipts)} receipts in {elapsed:.0f} s; checking", file=sys.stderr)
+    print(f"[{name}] {len(receipts)} receipts in {elapsed:.0f} s; checking", file=sys.stderr)
     drain_out = _flask(env, "search", "drain", "--timeout", "120")
     receipts_file = instance / "receipts.json"
     receipts_file.write_text(json.dumps(receipts))
     check = json.loads(subprocess.run([PYTHON, __file__, "--check", str(receipts_file)], cwd=ROOT, env=env,
                                       check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
     result = {
-        "database": database, "workers": args.workers, "participants": args.participants,
+        "run": name, "database": database, "search_backend": backend, "workers": args.workers,
+        "threads": args.threads, "machine_before": machine_before, "machine_after": machine_after,
+        "server_cpu_s": round(server_cpu, 1), "drain_wait_s": drain_wait,
+        "server_cpu_comments": comments_measured,
+        "server_cpu_ms_per_comment": round(server_cpu * 1000 / max(comments_measured, 1), 1), "participants": args.participants,
         "client_processes": args.clients, "redis_rate_limits": redis_used, "duration_limit_s": args.duration,
         "target_comments": args.comments, "setup_s": setup_s, "elapsed_s": round(elapsed, 1),
         "requests": len(requests), "throughput_rps": round(len(requests) / elapsed, 1),
@@ -388,8 +460,10 @@ def markdown(report: dict) -> str:
     lines = [
         "# Load test: deadline day",
         "",
-        f"Command: `{report['command']}`. {report['when']}, {report['cpus']} CPUs, Python {report['python']}, "
-        f"{report['platform']}. The client runs on the same machine and shares its CPUs with the server.",
+        f"Command: `{report['command']}`. {report['when']}, {report['cpus']} CPUs "
+        f"({report.get('cpu_model') or 'unknown model'}), Python {report['python']}, {report['platform']}. The "
+        "client runs on the same machine and shares its CPUs with the server. The machine is shared with other "
+        "work (six engineers); its load averages (1, 5, 15 min) at the start and end of each run are in the table.",
         "",
         "Each participant signs in through the form, then loops: a clause page of the open version, a comment "
         "posted from its form (csrf_token and submission_token parsed from the page); after it, now and then the "
@@ -397,20 +471,26 @@ def markdown(report: dict) -> str:
         "are what the server sustains when it is the bottleneck. Comment rate limit: the default, 30 per minute "
         "per participant (a 429 is answered by waiting and re-sending the same form).",
         "",
-        "| | " + " | ".join(r["database"] for r in runs) + " |",
+        "| | " + " | ".join(r.get("run", r["database"]) for r in runs) + " |",
         "|---|" + "---|" * len(runs),
     ]
 
     def row(label, fn):
         lines.append(f"| {label} | " + " | ".join(str(fn(r)) for r in runs) + " |")
 
-    row("gunicorn workers / participants / client processes",
-        lambda r: f"{r['workers']} / {r['participants']} / {r['client_processes']}")
+    row("database / search backend", lambda r: f"{r['database']} / {r.get('search_backend', 'whoosh')}")
+    row("gunicorn workers × threads / participants / client processes",
+        lambda r: f"{r['workers']} × {r.get('threads', 1)} / {r['participants']} / {r['client_processes']}")
+    row("load averages at start → end", lambda r: " ".join(f"{x:.1f}" for x in r["machine_before"]["loadavg"])
+        + " → " + " ".join(f"{x:.1f}" for x in r["machine_after"]["loadavg"]))
     row("rate limits in", lambda r: "Redis" if r["redis_rate_limits"] else "the database")
     row("run time (s)", lambda r: r["elapsed_s"])
     row("requests", lambda r: f"{r['requests']:,}")
     row("**throughput (requests/s)**", lambda r: f"**{r['throughput_rps']}**")
     row("**comments/s**", lambda r: f"**{r['comments_per_s']}**")
+    row("**server CPU per comment (ms)**", lambda r: f"**{r['server_cpu_ms_per_comment']}**")
+    row("server CPU (s; gunicorn master and workers, from the last sign-in until the outbox was drained) / "
+        "comments in that time", lambda r: f"{r['server_cpu_s']} / {r['server_cpu_comments']:,}")
     row("comments with a receipt", lambda r: f"{r['receipts']:,}")
     row("receipts found in the database exactly once", lambda r: f"{r['check']['receipts_in_db_once']:,}")
     row("comments made without a receipt reaching the client", lambda r: r["check"]["comments_without_receipt"])
@@ -423,7 +503,8 @@ def markdown(report: dict) -> str:
         f"no (time limit {r['duration_limit_s']} s)")
     row("all checks passed", lambda r: "yes" if r["passed"] else "**NO**")
     lines += ["", "Latency per request type, median / p95 in ms (n):", "",
-              "| request | " + " | ".join(r["database"] for r in runs) + " |", "|---|" + "---|" * len(runs)]
+              "| request | " + " | ".join(r.get("run", r["database"]) for r in runs) + " |",
+              "|---|" + "---|" * len(runs)]
     for kind in KINDS:
         cells = []
         for r in runs:
@@ -433,19 +514,21 @@ def markdown(report: dict) -> str:
     lines.append("")
     for r in runs:
         if r["errors_other_than_429"] or r["failures"]:
-            lines.append(f"- {r['database']}: errors {r['errors_other_than_429']}, failures {r['failures']}")
+            lines.append(f"- {r.get('run', r['database'])}: errors {r['errors_other_than_429']}, failures {r['failures']}")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--runs", default="sqlite,postgres,postgres+pgsearch",
+                        help="database and search backend of each run: " + ", ".join(RUNS))
     parser.add_argument("--participants", type=int, default=60)
     parser.add_argument("--clients", type=int, default=3, help="client processes sharing the participants")
     parser.add_argument("--comments", type=int, default=5000,
                         help="per database: stop once this many comments have receipts")
     parser.add_argument("--duration", type=int, default=1200, help="hard time limit per database, seconds")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     parser.add_argument("--check", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.check:
@@ -453,18 +536,21 @@ def main(argv=None) -> int:
         return 0
     runs = []
     with tempfile.TemporaryDirectory(prefix="consult-loadtest-") as tmp:
-        for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
-            if database == "postgres":
+        for name in [d.strip() for d in args.runs.split(",") if d.strip()]:
+            if name not in RUNS:
+                parser.error(f"unknown run {name!r}: use {', '.join(RUNS)}")
+            if RUNS[name][0] == "postgres":
                 try:
                     datagen.ensure_postgres_database(POSTGRES_URL)
                 except Exception as exc:  # noqa: BLE001
                     print(f"[postgres] skipped: {POSTGRES_URL} is not reachable ({exc})", file=sys.stderr)
                     continue
-            runs.append(run_one(database, args, Path(tmp)))
+            runs.append(run_one(name, args, Path(tmp)))
             print(json.dumps({k: v for k, v in runs[-1].items() if k not in ("statuses",)}, indent=1),
                   file=sys.stderr)
-            shutil.copy(Path(tmp) / database / "gunicorn.log", Path(tmp) / f"{database}-gunicorn.log")
+            shutil.copy(Path(tmp) / name / "gunicorn.log", Path(tmp) / f"{name}-gunicorn.log")
     report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
+              "cpu_model": machine()["cpu_model"],
               "python": platform.python_version(), "platform": platform.platform(),
               "command": "make loadtest  (bench/loadtest.py " + " ".join(argv if argv is not None else sys.argv[1:])
               + ")", "runs": runs}

@@ -44,9 +44,10 @@ def pages_rows(data: dict, label: str) -> list[tuple]:
 def loadtest_rows(data: dict) -> list[tuple]:
     rows = []
     for r in data["runs"]:
-        label = f"load test ({r['database']})"
+        label = f"load test ({r.get('run', r['database'])})"
+        cpu = f", {r['server_cpu_ms_per_comment']} ms server CPU per comment" if "server_cpu_ms_per_comment" in r else ""
         rows.append((label, f"{r['participants']} participants, {r['workers']} workers, {r['elapsed_s']} s",
-                     f"{r['throughput_rps']} req/s, {r['comments_per_s']} comments/s",
+                     f"{r['throughput_rps']} req/s, {r['comments_per_s']} comments/s{cpu}",
                      f"{r['receipts']:,} receipts, {r['check']['receipts_in_db_once']:,} in DB once, "
                      f"{r['check']['found_by_search']:,} found by search; 429: {r['rate_limited_429']}, "
                      f"5xx: {r['server_errors_5xx']}; checks {'passed' if r['passed'] else 'FAILED'}", _when(data)))

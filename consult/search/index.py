@@ -321,17 +321,21 @@ def _drain_batch(session, batch: int, timeout: float) -> int | None:
 
 
 def apply_changes(writer, session, changes: set[tuple[str, int]]) -> None:
-    """Bring the index documents for these (kind, id) pairs in line with the database: update, or delete if gone."""
-    for kind, load in LOADERS.items():
-        ids = sorted({object_id for k, object_id in changes if k == kind})
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            found = set()
-            for object_id, doc in load(session, chunk):
-                writer.update_document(**doc)
-                found.add(object_id)
-            for object_id in set(chunk) - found:
-                writer.delete_by_term("uid", f"{kind}:{object_id}")
+    """Bring the index documents for these (kind, id) pairs in line with the database: update, or delete if gone.
+
+    Deletes through one searcher, then adds: update_document opens a fresh reader over every segment for each
+    document (about 50 ms on the load test's index, 80% of a drain's time); the result is the same, since a
+    batch names each uid once and neither way sees documents added in the same writer."""
+    with writer.searcher() as searcher:
+        for kind, load in LOADERS.items():
+            ids = sorted({object_id for k, object_id in changes if k == kind})
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                docs = list(load(session, chunk))
+                for object_id in chunk:
+                    writer.delete_by_term("uid", f"{kind}:{object_id}", searcher=searcher)
+                for _object_id, doc in docs:
+                    writer.add_document(**doc)
     unknown = {k for k, _ in changes} - set(LOADERS)
     if unknown:
         log.warning("search outbox rows of unknown kinds ignored: %s", sorted(unknown))

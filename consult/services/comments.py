@@ -243,8 +243,9 @@ def get_comment(comment_id: int) -> Comment | None:
 
 
 def get_by_receipt(receipt: str) -> Comment | None:
-    """The comment with this receipt id, or None."""
-    return db.session.scalar(db.select(Comment).where(Comment.receipt == (receipt or "").upper()))
+    """The comment with this receipt id, or None; with its clause, version and document, which the receipt names."""
+    return db.session.scalar(db.select(Comment).where(Comment.receipt == (receipt or "").upper()).options(
+        db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document)))
 
 
 def visible_filter(user):
