@@ -39,6 +39,22 @@ def queue_for_search(kind: str, object_id: int) -> None:
     db.session.add(SearchOutbox(kind=kind, object_id=object_id))
 
 
+def attempt_refused(user: User) -> str | None:
+    """Count one comment attempt (post or edit) of a user; the message to show when it is one too many.
+
+    Every attempt counts, the refused ones too (a 400 or a 500 costs the server as much as a success), so the
+    caller counts before it validates the form; past CONSULT_COMMENT_LIMIT the text is kept and a 429 explains."""
+    from ..throttle import limit_from_config
+
+    decision = limit_from_config("comment", 30, 60).hit(str(user.id))
+    if decision.allowed:
+        return None
+    return ngettext(
+        "You have posted many comments in a short time. Please wait %(num)d second and send again; your text is "
+        "kept below.", "You have posted many comments in a short time. Please wait %(num)d seconds and send "
+        "again; your text is kept below.", decision.retry_after)
+
+
 def _validate(type_: str, body: str, visibility: str, stance: str | None, proposed_wording: str | None) -> None:
     if type_ not in COMMENT_TYPES:
         raise ServiceError(_("Choose a type of comment."), field="type")
