@@ -158,7 +158,8 @@ class Assignment(db.Model):
 
 
 class SearchOutbox(db.Model):
-    """A searchable row that changed: written in the same transaction as the change, drained into the index."""
+    """A searchable row that changed: written in the same transaction as the change (by the session listener in
+    consult/search/outbox.py, never by hand), drained into the index."""
 
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(20), nullable=False)  # "clause" or "comment"

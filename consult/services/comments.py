@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..extensions import db
-from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
+from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report,
                       User, Version, utcnow)
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
@@ -32,11 +32,6 @@ def new_receipt() -> str:
 def new_submission_token() -> str:
     """A one-time token for a comment form, so that a replay finds the comment it already made."""
     return secrets.token_urlsafe(24)
-
-
-def queue_for_search(kind: str, object_id: int) -> None:
-    """Write an outbox row in the caller's transaction; the index catches up after the commit."""
-    db.session.add(SearchOutbox(kind=kind, object_id=object_id))
 
 
 def attempt_refused(user: User) -> str | None:
@@ -135,7 +130,6 @@ def post_comment(*, author: User, clause: Clause | None, type_: str, body: str, 
     db.session.add(comment)
     try:
         db.session.flush()
-        queue_for_search("comment", comment.id)
         notifications.comment_posted(comment)  # receipt, reply notice, followers: queued, sent after the response
         db.session.commit()
     except IntegrityError:
@@ -166,7 +160,6 @@ def edit_comment(comment: Comment, editor: User, *, type_: str, body: str, visib
     comment.body, comment.body_html = body, body_html
     comment.proposed_wording = proposed_wording
     comment.edited_at = utcnow()
-    queue_for_search("comment", comment.id)
     db.session.commit()
     return comment
 
@@ -177,7 +170,6 @@ def withdraw_comment(comment: Comment, user: User) -> Comment:
         raise ServiceError(_("You cannot withdraw this comment."))
     comment.status = "withdrawn"
     comment.withdrawn_at = utcnow()
-    queue_for_search("comment", comment.id)
     db.session.commit()
     return comment
 

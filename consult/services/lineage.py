@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import redline
 from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
-from ..models import AuditEntry, Clause, ClauseLink, Lineage, SearchOutbox, Version
+from ..models import AuditEntry, Clause, ClauseLink, Lineage, Version
 from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
@@ -250,7 +250,6 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
     else:
         new_lineage_id = old_lineage_id  # the link already says this; only the method becomes "manual"
 
-    changed = [clause]
     if new_lineage_id != old_lineage_id:
         # Later versions continue this clause: they follow it to its new lineage, so their own links stay intact.
         later = db.session.scalars(
@@ -262,7 +261,6 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
                                  "version first."), field="old_key")
         for c in later:
             c.lineage_id = new_lineage_id
-        changed.extend(later)
         clause.lineage_id = new_lineage_id
 
     # The stored links are the truth: this clause's links become the drafter's one link (or none), and the
@@ -288,8 +286,6 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
 
     db.session.add(AuditEntry(actor_id=getattr(actor, "id", None), action="lineage-relink", target_type="clause",
                               target_id=clause.id, before=before, after=after))
-    for c in changed:
-        db.session.add(SearchOutbox(kind="clause", object_id=c.id))
     db.session.flush()
     if old_lineage_id != new_lineage_id and not db.session.scalar(
             db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)):

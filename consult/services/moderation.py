@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from .. import permissions
 from ..extensions import db
 from ..mail import send_mail
-from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
+from ..models import AuditEntry, Comment, Invitation, Organisation, Report, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
@@ -444,7 +444,6 @@ def hide_comment(actor, comment: Comment, reason: str) -> None:
     comment.status, comment.status_reason, comment.hidden_at = "hidden", reason, utcnow()
     _resolve_open_reports(actor, comment, "actioned")
     record(actor, "hide", "comment", comment.id, {"status": "visible"}, {"status": "hidden"}, reason)
-    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     notifications.comment_moderated(comment, hidden=True)
     db.session.commit()
     log.info("comment hidden comment=%s by=%s", comment.id, actor.id)
@@ -459,7 +458,6 @@ def restore_comment(actor, comment: Comment, reason: str | None = None) -> None:
     comment.status, comment.status_reason, comment.hidden_at = "visible", None, None
     record(actor, "restore", "comment", comment.id, {"status": "hidden"}, {"status": "visible"},
            _reason(reason, required=False))
-    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     notifications.comment_moderated(comment, hidden=False)
     db.session.commit()
     log.info("comment restored comment=%s by=%s", comment.id, actor.id)

@@ -17,7 +17,6 @@ from ..pagination import Page, paginate
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
 from . import ServiceError, notifications, rendered
-from .comments import queue_for_search
 from .moderation import record
 
 RESPONSE_MAX = 20_000
@@ -250,13 +249,12 @@ def _apply(comment: Comment, actor, status: str, response: str, addressed_in_ver
                                       addressed_in_version_id=disposition.addressed_in_version_id,
                                       duplicate_of_id=disposition.duplicate_of_id, actor_id=actor.id,
                                       created_at=now))
-    queue_for_search("comment", comment.id)
     return disposition
 
 
 def set_disposition(comment: Comment, actor, status: str, response: str, addressed_in_version: Version | None = None,
                     duplicate_of: Comment | None = None) -> Disposition:
-    """Record the drafters' decision on one comment, keep its history and queue it for search; one commit."""
+    """Record the drafters' decision on one comment and keep its history; one commit."""
     if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     response = _check_disposition(comment, status, response, addressed_in_version, duplicate_of)
