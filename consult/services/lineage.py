@@ -1,7 +1,6 @@
 """A clause's history along its lineage, and the drafters' review and correction of stored lineage links."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -9,10 +8,11 @@ from flask_babel import gettext as _
 from .. import redline
 from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
-from ..models import AuditEntry, Clause, ClauseLink, Lineage, Version
+from ..models import Clause, ClauseLink, Lineage, Version
 from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
+from .moderation import record
 from .redlines import clause_text, stored_links
 
 
@@ -175,9 +175,10 @@ def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) ->
         for p in pairs if p.old_key and p.new_key)
 
 
-def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
-    return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
-                       "lineage_status": status, "lineage_method": method}, sort_keys=True)
+def _clause_state(lineage_id, old: Clause | None, status, method) -> dict:
+    """A clause's lineage as the audit row records it, before or after a correction."""
+    return {"lineage_id": lineage_id, "old_key": old.key if old else None,
+            "lineage_status": status, "lineage_method": method}
 
 
 @dataclass
@@ -238,7 +239,7 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
                 field="old_key")
 
     current_old = old_by_lineage.get(clause.lineage_id)
-    before = _clause_json(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
+    before = _clause_state(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
     old_lineage_id = clause.lineage_id
     if target is not None and target.lineage_id != clause.lineage_id:
         new_lineage_id = target.lineage_id
@@ -282,10 +283,9 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         c.lineage_status = relation[c.key]
         if c.id == clause.id:
             c.lineage_method = "manual"  # the other clauses keep how they were matched
-    after = _clause_json(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
+    after = _clause_state(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
 
-    db.session.add(AuditEntry(actor_id=getattr(actor, "id", None), action="lineage-relink", target_type="clause",
-                              target_id=clause.id, before=before, after=after))
+    record(actor, "lineage-relink", "clause", clause.id, before, after)
     db.session.flush()
     if old_lineage_id != new_lineage_id and not db.session.scalar(
             db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)):
