@@ -126,6 +126,10 @@ class Disposition(db.Model):
     duplicate_of_id = db.Column(db.Integer, db.ForeignKey("comment.id"))
     decided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     decided_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # When a drafter adopted the comment's proposed wording as its clause's starting text for the next draft
+    # (services/review.py adopt_wording); empty if never. The adoption counts while the disposition is accepted
+    # or partly accepted and not yet tied to a version; the latest adoption of a clause wins.
+    adopted_at = db.Column(UTCDateTime)
 
     comment = db.relationship(Comment, foreign_keys=[comment_id], back_populates="disposition")
     addressed_in_version = db.relationship("Version", lazy="select")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..drafts.parse import PREAMBLE_KEY, DraftError, parse_draft
 from ..extensions import db
-from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
+from ..models import (Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
                       utcnow)
 from ..pagination import Page, paginate
 from ..params import parse_id
@@ -403,8 +403,9 @@ def adopt_wording(comment: Comment, actor, response: str | None = None) -> Dispo
         "%(n)d).", n=next_number)
     response = _check_disposition(comment, "accepted", response, None, None)
     disposition = _apply(comment, actor, "accepted", response, None, None)
-    # The next version does not exist yet, so addressed_in_version_id stays empty; the audit row records the
-    # adoption (clause, version, next version number) and is what the next-draft download reads.
+    # The next version does not exist yet, so addressed_in_version_id stays empty until it is published
+    # (mark_adoptions_addressed); adopted_at is what the workspace, the exports and the next draft read.
+    disposition.adopted_at = disposition.decided_at
     record(actor, ADOPT_ACTION, "comment", comment.id, None,
            {"clause_id": comment.clause_id, "version_id": version.id, "next_version": next_number})
     db.session.commit()
@@ -416,13 +417,11 @@ def adopted_by_clause(version: Version) -> dict[int, int]:
 
     An adoption counts while the comment is still accepted (or partly accepted) and not yet tied to a version."""
     rows = db.session.execute(
-        db.select(Comment.clause_id, Comment.id)
-        .join(AuditEntry, db.and_(AuditEntry.target_id == Comment.id, AuditEntry.target_type == "comment",
-                                  AuditEntry.action == ADOPT_ACTION))
-        .join(Disposition, Disposition.comment_id == Comment.id)
-        .where(Comment.version_id == version.id, Disposition.status.in_(("accepted", "partly-accepted")),
+        db.select(Comment.clause_id, Comment.id).join(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.version_id == version.id, Disposition.adopted_at.is_not(None),
+               Disposition.status.in_(("accepted", "partly-accepted")),
                Disposition.addressed_in_version_id.is_(None))
-        .order_by(AuditEntry.id)).all()
+        .order_by(Disposition.adopted_at, Disposition.id)).all()
     return {clause_id: comment_id for clause_id, comment_id in rows}
 
 
