@@ -190,6 +190,18 @@ class ProposedRelink:
     target: Clause | None       # the earlier clause it would continue (None: no earlier clause)
 
 
+def correction_target(action: str, old_key: str | None, other_key: str | None) -> str | None:
+    """The earlier clause's key a correction names, or None to unlink; refused when a link names none.
+
+    `other_key` (chosen from the full list) wins over `old_key` (a suggested match); "-" means no earlier clause."""
+    chosen = (other_key or "").strip() or (old_key or "").strip()
+    if action == "unlink" or chosen == "-":
+        return None
+    if not chosen:
+        raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+    return chosen
+
+
 def proposed_relink(version: Version, new_key: str, old_key: str | None) -> ProposedRelink:
     """Check a correction without making it, and say what it would change."""
     previous = previous_version(version)

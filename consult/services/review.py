@@ -15,8 +15,8 @@ from ..models import (Assignment, Clause, Comment, Disposition, DispositionHisto
                       utcnow)
 from ..pagination import Page, paginate
 from ..params import parse_id
-from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
-from . import ServiceError, notifications, rendered
+from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES, VISIBILITY_NAMES
+from . import ServiceError, exports, notifications, rendered
 from .moderation import record
 
 RESPONSE_MAX = 20_000
@@ -264,6 +264,23 @@ def set_disposition(comment: Comment, actor, status: str, response: str, address
     return disposition
 
 
+def addressing_versions(version: Version) -> list[Version]:
+    """The versions that can address a comment made on this version: the later ones of its document."""
+    return [v for v in version.document.versions if v.number > version.number]
+
+
+def dispose(comment: Comment, actor, status: str, response: str, *, addressed_in: str = "",
+            duplicate_of: str = "") -> Disposition:
+    """set_disposition with the other versions and comments as a form names them: a later version by id, the
+    repeated comment by receipt (or id)."""
+    addressed = next((v for v in addressing_versions(comment.version) if str(v.id) == addressed_in), None) \
+        if addressed_in else None
+    duplicate = find_comment_for_duplicate(comment.version, duplicate_of)
+    if duplicate_of and duplicate is None:
+        raise ServiceError(_("No comment on this document has that receipt."), field="duplicate_of")
+    return set_disposition(comment, actor, status, response, addressed_in_version=addressed, duplicate_of=duplicate)
+
+
 def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> int:
     """Give many comments the same disposition and response in one transaction; returns how many changed."""
     if not permissions.can_dispose(actor):
@@ -360,6 +377,17 @@ def assign(version: Version, actor, assignee: User, *, clause: Clause | None = N
     db.session.add(assignment)
     db.session.commit()
     return assignment
+
+
+def assign_by_id(version: Version, actor, assignee_id: str | None, *, clause: Clause | None = None,
+                 comment: Comment | None = None) -> User:
+    """assign() to the drafter a form names by id; returns that drafter."""
+    user_id = parse_id(assignee_id)
+    assignee = get_user(user_id) if user_id is not None else None
+    if assignee is None:
+        raise ServiceError(_("Choose a drafter."), field="assignee")
+    assign(version, actor, assignee, clause=clause, comment=comment)
+    return assignee
 
 
 def unassign(version: Version, actor, assignment_id: int, comment: Comment) -> User:
@@ -711,10 +739,26 @@ def public_export_rows(version: Version) -> Iterator[dict]:
     return _export_rows(version, stmt, lambda visibility: visibility == "public")
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+def labelled(row: dict) -> dict:
+    """The row with vocabulary codes replaced by their labels, for people (CSV and HTML)."""
+    row = dict(row)
+    row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
+    row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
+    row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
+    row["stance"] = str(STANCES.get(row["stance"], row["stance"]))
+    row["visibility"] = str(VISIBILITY_NAMES.get(row["visibility"], row["visibility"]))
+    return row
 
 
-def excel_safe(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula: risky first characters get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def export_csv(rows: Iterator[dict], public: bool = False) -> Iterator[str]:
+    """The comment–response table as CSV pieces, labelled for people; the public table has no theme column
+    (themes are the drafters' working labels)."""
+    columns = EXPORT_COLUMNS[:-1] if public else EXPORT_COLUMNS
+    return exports.csv_chunks(export_headers()[:len(columns)],
+                              ([row[c] for c in columns] for row in map(labelled, rows)))
+
+
+def export_json(version: Version, rows: Iterator[dict]) -> Iterator[str]:
+    """The comment–response table as JSON pieces: the version, the columns, then the rows with their codes."""
+    head = {"document": version.document.slug, "version": version.number, "columns": list(EXPORT_COLUMNS)}
+    return exports.json_chunks(head, "comments", rows)

@@ -13,6 +13,7 @@ from consult.models import Assignment, AuditEntry, Comment, Disposition, Disposi
 from consult.services import ServiceError
 from consult.services import comments as comment_service
 from consult.services import review as review_service
+from consult.services.exports import excel_safe
 from tests.factories import csrf_token, make_user, publish, sign_in
 
 
@@ -520,8 +521,8 @@ def test_csv_export_neutralises_formulas(app, world):
     row = next(r for r in rows if "HYPERLINK" in r[6])
     assert row[6] == '\'=HYPERLINK("http://evil.example","click")'
     assert row[7] == "'+1 more" and row[4] == "'@org"
-    assert review_service.excel_safe("\tx") == "'\tx" and review_service.excel_safe("-2") == "'-2"
-    assert review_service.excel_safe("\rx") == "'\rx" and review_service.excel_safe("fine") == "fine"
+    assert excel_safe("\tx") == "'\tx" and excel_safe("-2") == "'-2"
+    assert excel_safe("\rx") == "'\rx" and excel_safe("fine") == "fine"
 
 
 def test_exports_honour_the_filters(app, world):

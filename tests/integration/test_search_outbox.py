@@ -32,7 +32,8 @@ def world(app):
 
 
 def outbox() -> set[tuple[str, int]]:
-    return {(kind, object_id) for kind, object_id in db.session.execute(db.select(SearchOutbox.kind, SearchOutbox.object_id))}
+    rows = db.session.execute(db.select(SearchOutbox.kind, SearchOutbox.object_id))
+    return {(kind, object_id) for kind, object_id in rows}
 
 
 def empty_outbox() -> None:
