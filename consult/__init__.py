@@ -45,12 +45,14 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .database import configure_engine
     from .params import install as install_converters
+    from .search.outbox import install as install_search_outbox
     from .views import register_blueprints
     from .web import register_web_helpers
     from .cli import register_cli
 
     with app.app_context():
         configure_engine(db.engine)
+    install_search_outbox()  # every change to a searchable row writes its outbox row in the same transaction
     register_web_helpers(app)
     install_converters(app)
     register_blueprints(app)

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from ..extensions import db
 from ..markup import render_markdown
-from ..models import (Clause, Comment, Disposition, DispositionHistory, Endorsement, OpenQuestion, Report, SearchOutbox,
-                      User, Version, utcnow)
+from ..models import (Clause, Comment, Disposition, DispositionHistory, Endorsement, OpenQuestion, Report, User,
+                      Version, utcnow)
 from ..services.comments import new_receipt
 
 # On the first draft (closed, review published): (author email, clause key, type, stance, visibility, body,
@@ -93,7 +93,6 @@ def _comment(version: Version, clauses: dict, users: dict, email, key, type_, st
                       receipt=new_receipt(), created_at=when, **extra)
     db.session.add(comment)
     db.session.flush()
-    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     return comment
 
 

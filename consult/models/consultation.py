@@ -131,6 +131,10 @@ class Disposition(db.Model):
     duplicate_of_id = db.Column(db.Integer, db.ForeignKey("comment.id"))
     decided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     decided_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # When a drafter adopted the comment's proposed wording as its clause's starting text for the next draft
+    # (services/review.py adopt_wording); empty if never. The adoption counts while the disposition is accepted
+    # or partly accepted and not yet tied to a version; the latest adoption of a clause wins.
+    adopted_at = db.Column(UTCDateTime)
 
     comment = db.relationship(Comment, foreign_keys=[comment_id], back_populates="disposition")
     addressed_in_version = db.relationship("Version", lazy="select")
@@ -163,7 +167,8 @@ class Assignment(db.Model):
 
 
 class SearchOutbox(db.Model):
-    """A searchable row that changed: written in the same transaction as the change, drained into the index."""
+    """A searchable row that changed: written in the same transaction as the change (by the session listener in
+    consult/search/outbox.py, never by hand), drained into the index."""
 
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(20), nullable=False)  # "clause" or "comment"

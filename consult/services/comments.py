@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..extensions import db
-from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
+from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report,
                       User, Version, utcnow)
 from ..pagination import Page
 from ..params import parse_id
@@ -35,9 +35,20 @@ def new_submission_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def queue_for_search(kind: str, object_id: int) -> None:
-    """Write an outbox row in the caller's transaction; the index catches up after the commit."""
-    db.session.add(SearchOutbox(kind=kind, object_id=object_id))
+def attempt_refused(user: User) -> str | None:
+    """Count one comment attempt (post or edit) of a user; the message to show when it is one too many.
+
+    Every attempt counts, the refused ones too (a 400 or a 500 costs the server as much as a success), so the
+    caller counts before it validates the form; past CONSULT_COMMENT_LIMIT the text is kept and a 429 explains."""
+    from ..throttle import limit_from_config
+
+    decision = limit_from_config("comment", 30, 60).hit(str(user.id))
+    if decision.allowed:
+        return None
+    return ngettext(
+        "You have posted many comments in a short time. Please wait %(num)d second and send again; your text is "
+        "kept below.", "You have posted many comments in a short time. Please wait %(num)d seconds and send "
+        "again; your text is kept below.", decision.retry_after)
 
 
 def _validate(type_: str, body: str, visibility: str, stance: str | None, proposed_wording: str | None) -> None:
@@ -120,7 +131,6 @@ def post_comment(*, author: User, clause: Clause | None, type_: str, body: str, 
     db.session.add(comment)
     try:
         db.session.flush()
-        queue_for_search("comment", comment.id)
         notifications.comment_posted(comment)  # receipt, reply notice, followers: queued, sent after the response
         db.session.commit()
     except IntegrityError:
@@ -151,7 +161,6 @@ def edit_comment(comment: Comment, editor: User, *, type_: str, body: str, visib
     comment.body, comment.body_html = body, body_html
     comment.proposed_wording = proposed_wording
     comment.edited_at = utcnow()
-    queue_for_search("comment", comment.id)
     db.session.commit()
     return comment
 
@@ -162,7 +171,6 @@ def withdraw_comment(comment: Comment, user: User) -> Comment:
         raise ServiceError(_("You cannot withdraw this comment."))
     comment.status = "withdrawn"
     comment.withdrawn_at = utcnow()
-    queue_for_search("comment", comment.id)
     db.session.commit()
     return comment
 

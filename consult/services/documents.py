@@ -12,7 +12,7 @@ from ..drafts.lineage import LineagePair, match_clauses
 from ..drafts.parse import DraftError, ParsedDraft, decode_draft, parse_draft
 from ..extensions import db
 from ..markup import RenderError, check_markdown, render_markdown
-from ..models import Clause, ClauseLink, Document, Lineage, SearchOutbox, Version, utcnow
+from ..models import Clause, ClauseLink, Document, Lineage, Version, utcnow
 from . import ServiceError
 
 # What lineage matching needs of a stored clause, with parent_key resolved without a query per clause.
@@ -167,7 +167,6 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
         ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=by_key[p.new_key].id, relation=p.status,
                    method=p.method, confidence=p.confidence, primary=p.primary)
         for p in pairs if p.old_key and p.new_key)
-    db.session.add_all(SearchOutbox(kind="clause", object_id=c.id) for c in by_key.values())
     if number > 1:
         from .review import mark_adoptions_addressed
 

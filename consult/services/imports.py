@@ -18,7 +18,7 @@ from ..markup import render_markdown
 from ..models import Clause, Comment, Version, utcnow
 from ..vocabulary import COMMENT_TYPES, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
 from . import ServiceError
-from .comments import new_receipt, queue_for_search
+from .comments import new_receipt
 from .documents import parse_datetime
 
 COLUMNS = ("external_id", "received_at", "clause", "author_name", "organisation", "group", "type", "stance",
@@ -221,9 +221,6 @@ def import_comments(version: Version, data: bytes) -> ImportResult:
             external_id=row.external_id, created_at=row.received_at, depth=0, status="visible",
             endorsement_count=0))
     db.session.add_all(new)
-    db.session.flush()
-    for comment in new:
-        queue_for_search("comment", comment.id)
     db.session.commit()
     result.imported = len(new)
     return result

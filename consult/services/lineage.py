@@ -1,7 +1,6 @@
 """A clause's history along its lineage, and the drafters' review and correction of stored lineage links."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -9,10 +8,11 @@ from flask_babel import gettext as _
 from .. import redline
 from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
-from ..models import AuditEntry, Clause, ClauseLink, Lineage, SearchOutbox, Version
+from ..models import Clause, ClauseLink, Lineage, Version
 from ..web import clause_label
 from . import ServiceError
 from .documents import ClauseView, get_version, version_clauses
+from .moderation import record
 from .redlines import clause_text, stored_links
 
 
@@ -175,9 +175,10 @@ def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) ->
         for p in pairs if p.old_key and p.new_key)
 
 
-def _clause_json(lineage_id, old: Clause | None, status, method) -> str:
-    return json.dumps({"lineage_id": lineage_id, "old_key": old.key if old else None,
-                       "lineage_status": status, "lineage_method": method}, sort_keys=True)
+def _clause_state(lineage_id, old: Clause | None, status, method) -> dict:
+    """A clause's lineage as the audit row records it, before or after a correction."""
+    return {"lineage_id": lineage_id, "old_key": old.key if old else None,
+            "lineage_status": status, "lineage_method": method}
 
 
 @dataclass
@@ -187,6 +188,18 @@ class ProposedRelink:
     clause: Clause
     current: list[Clause]       # the earlier clauses it is linked to now
     target: Clause | None       # the earlier clause it would continue (None: no earlier clause)
+
+
+def correction_target(action: str, old_key: str | None, other_key: str | None) -> str | None:
+    """The earlier clause's key a correction names, or None to unlink; refused when a link names none.
+
+    `other_key` (chosen from the full list) wins over `old_key` (a suggested match); "-" means no earlier clause."""
+    chosen = (other_key or "").strip() or (old_key or "").strip()
+    if action == "unlink" or chosen == "-":
+        return None
+    if not chosen:
+        raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+    return chosen
 
 
 def proposed_relink(version: Version, new_key: str, old_key: str | None) -> ProposedRelink:
@@ -238,7 +251,7 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
                 field="old_key")
 
     current_old = old_by_lineage.get(clause.lineage_id)
-    before = _clause_json(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
+    before = _clause_state(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
     old_lineage_id = clause.lineage_id
     if target is not None and target.lineage_id != clause.lineage_id:
         new_lineage_id = target.lineage_id
@@ -250,7 +263,6 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
     else:
         new_lineage_id = old_lineage_id  # the link already says this; only the method becomes "manual"
 
-    changed = [clause]
     if new_lineage_id != old_lineage_id:
         # Later versions continue this clause: they follow it to its new lineage, so their own links stay intact.
         later = db.session.scalars(
@@ -262,7 +274,6 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
                                  "version first."), field="old_key")
         for c in later:
             c.lineage_id = new_lineage_id
-        changed.extend(later)
         clause.lineage_id = new_lineage_id
 
     # The stored links are the truth: this clause's links become the drafter's one link (or none), and the
@@ -284,12 +295,9 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         c.lineage_status = relation[c.key]
         if c.id == clause.id:
             c.lineage_method = "manual"  # the other clauses keep how they were matched
-    after = _clause_json(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
+    after = _clause_state(clause.lineage_id, target, clause.lineage_status, clause.lineage_method)
 
-    db.session.add(AuditEntry(actor_id=getattr(actor, "id", None), action="lineage-relink", target_type="clause",
-                              target_id=clause.id, before=before, after=after))
-    for c in changed:
-        db.session.add(SearchOutbox(kind="clause", object_id=c.id))
+    record(actor, "lineage-relink", "clause", clause.id, before, after)
     db.session.flush()
     if old_lineage_id != new_lineage_id and not db.session.scalar(
             db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)):

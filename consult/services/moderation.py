@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 from flask_babel import format_datetime
@@ -14,11 +15,11 @@ from flask_babel import ngettext
 from .. import permissions
 from ..extensions import db
 from ..mail import send_mail
-from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
+from ..models import AuditEntry, Comment, Invitation, Organisation, Report, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
-from . import ServiceError
+from . import ServiceError, exports
 from . import notifications
 from .accounts import hash_token, new_token
 from ..logs import get_logger
@@ -95,12 +96,17 @@ def pending_registrations(page: int, per_page: int) -> Page:
     return paginate(stmt, page, per_page)
 
 
+def check_awaiting_approval(user: User) -> None:
+    """Refuse a decision on a registration that is not pending (already decided, or never needed one)."""
+    if user.status != "pending":
+        raise ServiceError(_("This account is not awaiting approval."), status=409)
+
+
 def approve_registration(actor, user: User) -> bool:
     """Make a pending account active, record it, and tell its owner; returns whether the mail went out."""
     if not permissions.can_moderate(actor):
         raise _refused()
-    if user.status != "pending":
-        raise ServiceError(_("This account is not awaiting approval."), status=409)
+    check_awaiting_approval(user)
     user.status, user.approved_at, user.status_reason = "active", utcnow(), None
     record(actor, "approve", "user", user.id, {"status": "pending"}, {"status": "active"})
     notifications.account_changed(user, "approved")  # queued with the decision, sent by the outbox
@@ -114,8 +120,7 @@ def reject_registration(actor, user: User, reason: str) -> bool:
     if not permissions.can_moderate(actor):
         raise _refused()
     reason = _reason(reason, required=True)
-    if user.status != "pending":
-        raise ServiceError(_("This account is not awaiting approval."), status=409)
+    check_awaiting_approval(user)
     user.status, user.status_reason = "rejected", reason
     record(actor, "reject", "user", user.id, {"status": "pending"}, {"status": "rejected"}, reason)
     notifications.account_changed(user, "rejected", reason)
@@ -177,13 +182,18 @@ def change_role(actor, user: User, role: str, reason: str | None = None) -> None
     log.info("role changed user=%s %s->%s by=%s", user.id, before, role, actor.id)
 
 
+def check_suspendable(user: User) -> None:
+    """Refuse to suspend an account that is not active."""
+    if user.status != "active":
+        raise ServiceError(_("Only an active account can be suspended."), status=409)
+
+
 def suspend(actor, user: User, reason: str) -> int:
     """Suspend an active account and end its open sessions in the same transaction; returns how many ended."""
     if not permissions.can_suspend(actor, user):
         raise _refused()
     reason = _reason(reason, required=True)
-    if user.status != "active":
-        raise ServiceError(_("Only an active account can be suspended."), status=409)
+    check_suspendable(user)
     user.status, user.status_reason = "suspended", reason
     ended = db.session.execute(
         db.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
@@ -275,14 +285,17 @@ def mail_invitation(invitation: Invitation, link: str) -> bool:
     return _mail(invitation.email, _("Your invitation to Consult"), body)
 
 
+def check_revocable(invitation: Invitation) -> None:
+    """Refuse to revoke an invitation that was used or revoked already."""
+    if invitation.used_at is not None or invitation.revoked_at is not None:
+        raise ServiceError(_("Only an unused invitation can be revoked."), status=409)
+
+
 def revoke_invitation(actor, invitation: Invitation, reason: str | None = None) -> None:
     """Take back an unused invitation: its link stops working at once; audited."""
     if not permissions.can_moderate(actor):
         raise _refused()
-    if invitation.used_at is not None:
-        raise ServiceError(_("This invitation was already used; suspend the account instead."), status=409)
-    if invitation.revoked_at is not None:
-        raise ServiceError(_("This invitation was already revoked."), status=409)
+    check_revocable(invitation)
     invitation.revoked_at = utcnow()
     record(actor, "revoke-invitation", "invitation", invitation.id, {"email": invitation.email},
            {"revoked_at": invitation.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")}, _reason(reason, required=False))
@@ -393,6 +406,21 @@ def audit_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
             for key in sorted(set(before) | set(after))]
 
 
+def audit_csv(entries) -> Iterator[str]:
+    """The audit rows as CSV pieces, for people: labels for actions and targets, each change as "field: a → b"."""
+    header = [_("Time (UTC)"), _("Actor"), _("Actor's email"), _("Action"), _("Target"), _("Target id"),
+              _("Change"), _("Reason")]
+    return exports.csv_chunks(header, (_audit_csv_row(entry) for entry in entries))
+
+
+def _audit_csv_row(entry: AuditEntry) -> list:
+    change = "; ".join(f"{name}: {'—' if b is None else b} → {'—' if a is None else a}"
+                       for name, b, a in audit_changes(entry))
+    return [entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.actor.display_name if entry.actor else "",
+            entry.actor.email if entry.actor else "", AUDIT_ACTIONS.get(entry.action, entry.action),
+            AUDIT_TARGET_TYPES.get(entry.target_type, entry.target_type), entry.target_id, change, entry.reason or ""]
+
+
 def audit_targets(entries) -> dict[tuple[str, int], object]:
     """The users and organisations that audit rows name, loaded in two queries."""
     wanted: dict[str, set[int]] = {}
@@ -409,6 +437,16 @@ def audit_targets(entries) -> dict[tuple[str, int], object]:
 
 
 # --- reports on comments ----------------------------------------------------------------------------------
+
+REPORT_LISTS = ("open", "actioned", "dismissed", "hidden")  # the reports page's tabs: three states, hidden comments
+
+
+def reports_page(status: str, page: int, per_page: int) -> Page | None:
+    """One page of a reports tab: the reports with that status, or the hidden comments; None for no such tab."""
+    if status not in REPORT_LISTS:
+        return None
+    return hidden_comments(page, per_page) if status == "hidden" else report_queue(status, page, per_page)
+
 
 def report_queue(status: str, page: int, per_page: int) -> Page:
     """Reports with this status ("open", "actioned", "dismissed"), oldest open first."""
@@ -444,7 +482,6 @@ def hide_comment(actor, comment: Comment, reason: str) -> None:
     comment.status, comment.status_reason, comment.hidden_at = "hidden", reason, utcnow()
     _resolve_open_reports(actor, comment, "actioned")
     record(actor, "hide", "comment", comment.id, {"status": "visible"}, {"status": "hidden"}, reason)
-    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     notifications.comment_moderated(comment, hidden=True)
     db.session.commit()
     log.info("comment hidden comment=%s by=%s", comment.id, actor.id)
@@ -459,7 +496,6 @@ def restore_comment(actor, comment: Comment, reason: str | None = None) -> None:
     comment.status, comment.status_reason, comment.hidden_at = "visible", None, None
     record(actor, "restore", "comment", comment.id, {"status": "hidden"}, {"status": "visible"},
            _reason(reason, required=False))
-    db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     notifications.comment_moderated(comment, hidden=False)
     db.session.commit()
     log.info("comment restored comment=%s by=%s", comment.id, actor.id)

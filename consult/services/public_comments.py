@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Clause, Comment, Disposition, OpenQuestion, User, Version
 from ..pagination import Page, paginate
 from ..vocabulary import COMMENT_TYPES, STAKEHOLDER_GROUPS, STANCES
+from . import exports
 
 PUBLIC_VISIBILITIES = ("public", "pseudonymous")
 EXPORT_WINDOW = 1000  # rows fetched per round trip while streaming the open data
@@ -162,6 +163,16 @@ def export_rows(version: Version, f: PublicFilters, comment_url) -> Iterator[dic
             row.visibility, row.body, row.proposed_wording or "", row.parent_id or "", row.text or "",
             row.endorsement_count, iso(row.created_at), iso(row.edited_at),
             (row.status or "") if published else "", (row.response or "") if published else "")))
+
+
+def export_csv(rows: Iterator[dict]) -> Iterator[str]:
+    """The open data as CSV pieces, one column per field."""
+    return exports.csv_chunks(FIELDS, ([row[f] for f in FIELDS] for row in rows))
+
+
+def export_json(head: dict, rows: Iterator[dict]) -> Iterator[str]:
+    """The open data as JSON pieces: the head (document, licence, filters, fields...), then the comments."""
+    return exports.json_chunks(head, "comments", rows)
 
 
 def iso(value) -> str:

@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..drafts.parse import PREAMBLE_KEY, DraftError, parse_draft
 from ..extensions import db
-from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
+from ..models import (Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
                       utcnow)
 from ..pagination import Page, paginate
 from ..params import parse_id
-from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
-from . import ServiceError, notifications, rendered
-from .comments import queue_for_search
+from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES, VISIBILITY_NAMES
+from . import ServiceError, exports, notifications, rendered
 from .moderation import record
 
 RESPONSE_MAX = 20_000
@@ -250,13 +249,12 @@ def _apply(comment: Comment, actor, status: str, response: str, addressed_in_ver
                                       addressed_in_version_id=disposition.addressed_in_version_id,
                                       duplicate_of_id=disposition.duplicate_of_id, actor_id=actor.id,
                                       created_at=now))
-    queue_for_search("comment", comment.id)
     return disposition
 
 
 def set_disposition(comment: Comment, actor, status: str, response: str, addressed_in_version: Version | None = None,
                     duplicate_of: Comment | None = None) -> Disposition:
-    """Record the drafters' decision on one comment, keep its history and queue it for search; one commit."""
+    """Record the drafters' decision on one comment and keep its history; one commit."""
     if not permissions.can_dispose(actor):
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
     response = _check_disposition(comment, status, response, addressed_in_version, duplicate_of)
@@ -264,6 +262,23 @@ def set_disposition(comment: Comment, actor, status: str, response: str, address
     notifications.disposition_given(comment)
     db.session.commit()
     return disposition
+
+
+def addressing_versions(version: Version) -> list[Version]:
+    """The versions that can address a comment made on this version: the later ones of its document."""
+    return [v for v in version.document.versions if v.number > version.number]
+
+
+def dispose(comment: Comment, actor, status: str, response: str, *, addressed_in: str = "",
+            duplicate_of: str = "") -> Disposition:
+    """set_disposition with the other versions and comments as a form names them: a later version by id, the
+    repeated comment by receipt (or id)."""
+    addressed = next((v for v in addressing_versions(comment.version) if str(v.id) == addressed_in), None) \
+        if addressed_in else None
+    duplicate = find_comment_for_duplicate(comment.version, duplicate_of)
+    if duplicate_of and duplicate is None:
+        raise ServiceError(_("No comment on this document has that receipt."), field="duplicate_of")
+    return set_disposition(comment, actor, status, response, addressed_in_version=addressed, duplicate_of=duplicate)
 
 
 def bulk_dispose(comments: list[Comment], actor, status: str, response: str) -> int:
@@ -364,6 +379,17 @@ def assign(version: Version, actor, assignee: User, *, clause: Clause | None = N
     return assignment
 
 
+def assign_by_id(version: Version, actor, assignee_id: str | None, *, clause: Clause | None = None,
+                 comment: Comment | None = None) -> User:
+    """assign() to the drafter a form names by id; returns that drafter."""
+    user_id = parse_id(assignee_id)
+    assignee = get_user(user_id) if user_id is not None else None
+    if assignee is None:
+        raise ServiceError(_("Choose a drafter."), field="assignee")
+    assign(version, actor, assignee, clause=clause, comment=comment)
+    return assignee
+
+
 def unassign(version: Version, actor, assignment_id: int, comment: Comment) -> User:
     """Take back an assignment shown on this comment's page (its own, or its clause's); returns the assignee."""
     if not permissions.can_dispose(actor):
@@ -405,8 +431,9 @@ def adopt_wording(comment: Comment, actor, response: str | None = None) -> Dispo
         "%(n)d).", n=next_number)
     response = _check_disposition(comment, "accepted", response, None, None)
     disposition = _apply(comment, actor, "accepted", response, None, None)
-    # The next version does not exist yet, so addressed_in_version_id stays empty; the audit row records the
-    # adoption (clause, version, next version number) and is what the next-draft download reads.
+    # The next version does not exist yet, so addressed_in_version_id stays empty until it is published
+    # (mark_adoptions_addressed); adopted_at is what the workspace, the exports and the next draft read.
+    disposition.adopted_at = disposition.decided_at
     record(actor, ADOPT_ACTION, "comment", comment.id, None,
            {"clause_id": comment.clause_id, "version_id": version.id, "next_version": next_number})
     db.session.commit()
@@ -418,13 +445,11 @@ def adopted_by_clause(version: Version) -> dict[int, int]:
 
     An adoption counts while the comment is still accepted (or partly accepted) and not yet tied to a version."""
     rows = db.session.execute(
-        db.select(Comment.clause_id, Comment.id)
-        .join(AuditEntry, db.and_(AuditEntry.target_id == Comment.id, AuditEntry.target_type == "comment",
-                                  AuditEntry.action == ADOPT_ACTION))
-        .join(Disposition, Disposition.comment_id == Comment.id)
-        .where(Comment.version_id == version.id, Disposition.status.in_(("accepted", "partly-accepted")),
+        db.select(Comment.clause_id, Comment.id).join(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.version_id == version.id, Disposition.adopted_at.is_not(None),
+               Disposition.status.in_(("accepted", "partly-accepted")),
                Disposition.addressed_in_version_id.is_(None))
-        .order_by(AuditEntry.id)).all()
+        .order_by(Disposition.adopted_at, Disposition.id)).all()
     return {clause_id: comment_id for clause_id, comment_id in rows}
 
 
@@ -714,10 +739,26 @@ def public_export_rows(version: Version) -> Iterator[dict]:
     return _export_rows(version, stmt, lambda visibility: visibility == "public")
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+def labelled(row: dict) -> dict:
+    """The row with vocabulary codes replaced by their labels, for people (CSV and HTML)."""
+    row = dict(row)
+    row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
+    row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
+    row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
+    row["stance"] = str(STANCES.get(row["stance"], row["stance"]))
+    row["visibility"] = str(VISIBILITY_NAMES.get(row["visibility"], row["visibility"]))
+    return row
 
 
-def excel_safe(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula: risky first characters get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def export_csv(rows: Iterator[dict], public: bool = False) -> Iterator[str]:
+    """The comment–response table as CSV pieces, labelled for people; the public table has no theme column
+    (themes are the drafters' working labels)."""
+    columns = EXPORT_COLUMNS[:-1] if public else EXPORT_COLUMNS
+    return exports.csv_chunks(export_headers()[:len(columns)],
+                              ([row[c] for c in columns] for row in map(labelled, rows)))
+
+
+def export_json(version: Version, rows: Iterator[dict]) -> Iterator[str]:
+    """The comment–response table as JSON pieces: the version, the columns, then the rows with their codes."""
+    head = {"document": version.document.slug, "version": version.number, "columns": list(EXPORT_COLUMNS)}
+    return exports.json_chunks(head, "comments", rows)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..logs import get_logger
 from ..models import (Comment, CommentRevision, Disposition, Endorsement, Follow, MailOutbox, Notification,
-                      NotificationPreference, NotificationSettings, Organisation, SearchOutbox, User, UserSession,
+                      NotificationPreference, NotificationSettings, Organisation, User, UserSession,
                       utcnow)
 from . import ServiceError, notifications
 from .moderation import record
@@ -105,7 +105,6 @@ def close_account(user: User, password: str, comments: str) -> None:
         comment.author_organisation = None
         if comments == "withdraw" and comment.status != "withdrawn":
             comment.status, comment.withdrawn_at = "withdrawn", now
-        db.session.add(SearchOutbox(kind="comment", object_id=comment.id))
     before = user.status
     user.status, user.status_reason = "closed", None
     user.display_name = FORMER_PARTICIPANT

@@ -1,7 +1,6 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import fragments, permissions
@@ -10,7 +9,6 @@ from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import comments as comment_service
 from ..services import documents as document_service
-from ..throttle import limit_from_config
 from ..params import int_arg, page_arg, parse_id
 from ..web import safe_next
 
@@ -59,17 +57,6 @@ def clause_page(document, version, clause, *, form=None, status=200):
         **fragments.clause_context(version, clause)), status
 
 
-def comment_attempt_refused() -> str | None:
-    """Count one comment attempt (post or edit) of the current user; the message to show when it is one too many."""
-    decision = limit_from_config("comment", 30, 60).hit(str(current_user.id))
-    if decision.allowed:
-        return None
-    return ngettext(
-        "You have posted many comments in a short time. Please wait %(num)d second and send again; your text is "
-        "kept below.", "You have posted many comments in a short time. Please wait %(num)d seconds and send "
-        "again; your text is kept below.", decision.retry_after)
-
-
 def _posted_parent(form, clause):
     if not form.parent_id.data:
         return None
@@ -97,8 +84,7 @@ def post(slug, number, key):
     earlier = comment_service.find_by_submission_token(form.submission_token.data)
     if earlier is not None and earlier.author_id == current_user.id:
         return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
-    # Every attempt counts, the failed ones too (a 400 or a 500 costs the server as much as a success).
-    refused = comment_attempt_refused()
+    refused = comment_service.attempt_refused(current_user)  # every attempt counts, the refused ones too
     if refused is not None:
         form.body.errors = list(form.body.errors) + [refused]
         return clause_page(document, version, clause, form=form, status=429)
@@ -154,7 +140,7 @@ def edit(comment_id):
     form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
     if request.method == "GET":
         form.stance.data = comment.stance or ""
-    refused = comment_attempt_refused() if request.method == "POST" else None
+    refused = comment_service.attempt_refused(current_user) if request.method == "POST" else None
     if refused is not None:
         form.body.errors = list(form.body.errors) + [refused]
         return render_template("comments/edit.html", comment=comment, form=form), 429

@@ -67,7 +67,6 @@ def version_page(document, version, *, form=None, status=200):
 @login_required
 def post_general_comment(slug, number):
     from ..forms.comments import CommentForm
-    from .comments import comment_attempt_refused
 
     document, version = load_version(slug, number)
     if not permissions.can_comment(current_user):
@@ -77,7 +76,7 @@ def post_general_comment(slug, number):
     if earlier is not None and earlier.author_id == current_user.id:
         return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
     # Every attempt counts, the failed ones too, as on a clause.
-    refused = comment_attempt_refused()
+    refused = comment_service.attempt_refused(current_user)
     if refused is not None:
         form.body.errors = list(form.body.errors) + [refused]
         return version_page(document, version, form=form, status=429)

@@ -71,12 +71,9 @@ def review(slug, number):
     error = None  # (new_key, message) of a refused correction, shown beside its form
     if request.method == "POST":
         if form.validate_on_submit():
-            action, new_key = form.action.data, form.new_key.data
-            chosen = (form.other_key.data or "").strip() or (form.old_key.data or "").strip()
-            old_key = None if action == "unlink" or chosen == "-" else chosen or None
+            new_key = form.new_key.data
             try:
-                if action != "unlink" and old_key is None and chosen != "-":
-                    raise ServiceError(_("Choose the earlier clause to link to."), field="old_key")
+                old_key = lineage_service.correction_target(form.action.data, form.old_key.data, form.other_key.data)
                 if form.confirm.data != "1":
                     # Changing a link moves comments and the redline: say what will happen, then ask again.
                     change = lineage_service.proposed_relink(version, new_key, old_key)

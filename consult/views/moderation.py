@@ -1,7 +1,4 @@
 """The moderation console: registrations, users, reports, invitations and the audit log."""
-import csv
-import io
-
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
@@ -17,8 +14,7 @@ from ..services import ServiceError
 from ..models import utcnow
 from ..services import moderation as service
 from ..params import page_arg
-from ..services.review import excel_safe
-from ..vocabulary import AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES
+from ..vocabulary import ROLES
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -135,8 +131,10 @@ def approve_selected():
 @bp.route("/registrations/<int:user_id>/reject", methods=["GET", "POST"])
 def reject(user_id):
     user = _load_user(user_id)
-    if user.status != "pending":
-        flash(_("This account is not awaiting approval."), "error")
+    try:
+        service.check_awaiting_approval(user)
+    except ServiceError as exc:
+        flash(exc.message, "error")
         return redirect(url_for("moderation.registrations"))
     form = ReasonForm()
     if form.validate_on_submit():
@@ -209,8 +207,10 @@ def suspend(user_id):
     target = _load_user(user_id)
     if not permissions.can_suspend(current_user, target):
         abort(403)
-    if target.status != "active":
-        flash(_("Only an active account can be suspended."), "error")
+    try:
+        service.check_suspendable(target)
+    except ServiceError as exc:
+        flash(exc.message, "error")
         return redirect(url_for("moderation.user", user_id=target.id))
     form = ReasonForm()
     if form.validate_on_submit():
@@ -323,8 +323,10 @@ def revoke_invitation(invitation_id):
     invitation = service.get_invitation(invitation_id)
     if invitation is None:
         abort(404)
-    if invitation.used_at is not None or invitation.revoked_at is not None:
-        flash(_("Only an unused invitation can be revoked."), "error")
+    try:
+        service.check_revocable(invitation)
+    except ServiceError as exc:
+        flash(exc.message, "error")
         return redirect(url_for("moderation.invitations"))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -366,28 +368,7 @@ def audit_csv():
     rows = service.audit_rows(action=filters.action.data or "", actor=filters.actor.data or "",
                               target_type=filters.target_type.data or "", date_from=filters.date_from.data,
                               date_to=filters.date_to.data)
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow([_("Time (UTC)"), _("Actor"), _("Actor's email"), _("Action"), _("Target"), _("Target id"),
-                         _("Change"), _("Reason")])
-        for n, entry in enumerate(rows, 1):
-            change = "; ".join(f"{name}: {'—' if b is None else b} → {'—' if a is None else a}"
-                               for name, b, a in service.audit_changes(entry))
-            writer.writerow([excel_safe(v) for v in (
-                entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.actor.display_name if entry.actor else "",
-                entry.actor.email if entry.actor else "", AUDIT_ACTIONS.get(entry.action, entry.action),
-                AUDIT_TARGET_TYPES.get(entry.target_type, entry.target_type), entry.target_id, change,
-                entry.reason or "")])
-            if n % 200 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(stream_with_context(service.audit_csv(rows)), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
 
 
@@ -405,10 +386,9 @@ def _load_comment(comment_id: int):
 @bp.get("/reports")
 def reports():
     status = request.args.get("status", "open")
-    if status not in ("open", "actioned", "dismissed", "hidden"):
+    page = service.reports_page(status, _page_number(), _page_size())
+    if page is None:
         abort(400)
-    page = (service.hidden_comments if status == "hidden" else
-            lambda p, n: service.report_queue(status, p, n))(_page_number(), _page_size())
     return render_template("moderation/reports.html", page=page, status=status, confirm_form=ConfirmForm())
 
 

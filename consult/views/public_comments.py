@@ -1,10 +1,6 @@
 """The public view of all feedback on a version, and its open data (CSV and JSON)."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
@@ -13,7 +9,6 @@ from ..params import page_arg
 from ..services import documents as document_service
 from ..services import public_comments as service
 from ..services.public_comments import PublicFilters
-from ..services.review import excel_safe
 
 bp = Blueprint("public_comments", __name__, url_prefix="/documents")
 
@@ -56,24 +51,10 @@ def index(slug, number):
 def export_csv(slug, number):
     document, version = _load(slug, number)
     rows = service.export_rows(version, PublicFilters.from_args(request.args), _comment_url)
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(service.FIELDS)
-        for n, row in enumerate(rows, 1):
-            writer.writerow([excel_safe(row[f]) for f in service.FIELDS])
-            if n % 200 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
     headers = {"Content-Disposition": f'attachment; filename="{_filename(document, version, "csv")}"'}
     if _licence()["url"]:  # the licence travels with the file (RFC 8288), as well as on the page linking to it
         headers["Link"] = f'<{_licence()["url"]}>; rel="license"'
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
+    return Response(stream_with_context(service.export_csv(rows)), mimetype="text/csv", headers=headers)
 
 
 @bp.get(BASE + ".json")
@@ -85,12 +66,5 @@ def export_json(slug, number):
             "licence": _licence(), "filters": filters.as_args(), "fields": list(service.FIELDS),
             "confidential_comments": service.confidential_count(version, filters.clause),
             "source": url_for("public_comments.index", slug=document.slug, number=version.number, _external=True)}
-
-    def generate():
-        yield json.dumps(head, ensure_ascii=False)[:-1] + ', "comments": ['
-        for n, row in enumerate(rows):
-            yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
-        yield "\n]}\n"
-
-    return Response(stream_with_context(generate()), mimetype="application/json", headers={
+    return Response(stream_with_context(service.export_json(head, rows)), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{_filename(document, version, "json")}"'})

@@ -1,10 +1,6 @@
 """The drafters' review of a version's comments, its balance by group, "you said, we did" and the exports."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
@@ -21,7 +17,7 @@ from ..services.review import ReviewFilters
 from ..services import lifecycle
 from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
 from ..params import page_arg, parse_id
-from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
+from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
 
 bp = Blueprint("review", __name__)
 
@@ -146,7 +142,7 @@ def _disposition_form(document, version, comment, form=None):
     # A comment is addressed by a later version than the one it was made on; the next appears once published.
     form.addressed_in.choices = [("", _("Not yet"))] + [
         (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
-        for v in document.versions if v.number > version.number]
+        for v in review_service.addressing_versions(version)]
     return form
 
 
@@ -197,15 +193,9 @@ def dispose(slug, number, comment_id):
     comment = _review_comment(version, comment_id)
     form = _disposition_form(document, version, comment)
     if form.validate_on_submit():
-        addressed = None
-        if form.addressed_in.data:
-            addressed = next((v for v in document.versions if str(v.id) == form.addressed_in.data), None)
-        duplicate = review_service.find_comment_for_duplicate(version, form.duplicate_of.data)
         try:
-            if form.duplicate_of.data and duplicate is None:
-                raise ServiceError(_("No comment on this document has that receipt."), field="duplicate_of")
-            review_service.set_disposition(comment, current_user, form.status.data, form.response.data,
-                                           addressed_in_version=addressed, duplicate_of=duplicate)
+            review_service.dispose(comment, current_user, form.status.data, form.response.data,
+                                   addressed_in=form.addressed_in.data or "", duplicate_of=form.duplicate_of.data or "")
             flash(_("Disposition saved for %(receipt)s.", receipt=comment.receipt), "success")
             if request.form.get("then") == "next":
                 following = review_service.next_without_disposition(version, comment)
@@ -241,12 +231,9 @@ def _assign(slug, number, *, comment_id=None, key=None):
         abort(404)
     form = _assign_form()
     if form.validate_on_submit():
-        assignee_id = parse_id(form.assignee.data)
-        assignee = review_service.get_user(assignee_id) if assignee_id is not None else None
         try:
-            if assignee is None:
-                raise ServiceError(_("Choose a drafter."), field="assignee")
-            review_service.assign(version, current_user, assignee, clause=clause, comment=comment)
+            assignee = review_service.assign_by_id(version, current_user, form.assignee.data, clause=clause,
+                                                   comment=comment)
             flash(_("Assigned to %(name)s.", name=assignee.display_name), "success")
             if comment is not None:
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
@@ -356,35 +343,8 @@ def feedback_export_csv(slug, number):
 # --- exports ----------------------------------------------------------------------------------------------
 
 
-def _labelled(row: dict) -> dict:
-    """The row with vocabulary codes replaced by their labels, for people (CSV and HTML)."""
-    row = dict(row)
-    row["stakeholder_group"] = str(STAKEHOLDER_GROUPS.get(row["stakeholder_group"], row["stakeholder_group"]))
-    row["type"] = str(COMMENT_TYPES.get(row["type"], row["type"]))
-    row["disposition"] = str(DISPOSITIONS.get(row["disposition"], row["disposition"]))
-    row["stance"] = str(STANCES.get(row["stance"], row["stance"]))
-    row["visibility"] = str(VISIBILITY_NAMES.get(row["visibility"], row["visibility"]))
-    return row
-
-
 def _csv_response(rows, filename: str, public: bool = False) -> Response:
-    columns = review_service.EXPORT_COLUMNS[:-1] if public else review_service.EXPORT_COLUMNS
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(review_service.export_headers()[:len(columns)])
-        for n, row in enumerate(rows, 1):
-            row = _labelled(row)
-            writer.writerow([review_service.excel_safe(row[c]) for c in columns])
-            if n % 200 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(stream_with_context(review_service.export_csv(rows, public)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -409,16 +369,9 @@ def export_json(slug, number):
     document, version, rows, redirect_ = _export_source(slug, number)
     if redirect_:
         return redirect_
-    head = {"document": document.slug, "version": version.number, "columns": list(review_service.EXPORT_COLUMNS)}
-
-    def generate():
-        yield json.dumps(head, ensure_ascii=False)[:-1] + ', "comments": ['
-        for n, row in enumerate(rows):
-            yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
-        yield "\n]}\n"
-
-    return Response(stream_with_context(generate()), mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number}-comments.json"'})
+    filename = f"{document.slug}-version-{version.number}-comments.json"
+    return Response(stream_with_context(review_service.export_json(version, rows)), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get(BASE + "/review/export.html")
@@ -428,7 +381,7 @@ def export_html(slug, number):
         return redirect_
     template = current_app.jinja_env.get_template("review/export.html")
     context = {"document": document, "version": version, "headers": review_service.export_headers(),
-               "columns": review_service.EXPORT_COLUMNS, "rows": (_labelled(r) for r in rows),
+               "columns": review_service.EXPORT_COLUMNS, "rows": map(review_service.labelled, rows),
                "filters": ReviewFilters.from_args(request.args)}
     current_app.update_template_context(context)
     return Response(stream_with_context(template.generate(context)), mimetype="text/html")

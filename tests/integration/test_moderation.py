@@ -528,3 +528,11 @@ def test_page_numbers_and_bounds(app):
     beyond = paginate(stmt, 9, 5)
     assert (beyond.page, len(beyond.items), beyond.total) == (2, 2, 7)
     assert paginate(stmt, -3, 5).page == 1
+
+
+def test_every_audit_row_is_written_through_one_function():
+    """Only services/moderation.py's record() builds an AuditEntry: one place decides what a row holds."""
+    root = Path(__file__).resolve().parents[2] / "consult"
+    writers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                     if "AuditEntry(" in path.read_text(encoding="utf-8"))
+    assert writers == ["models/moderation.py", "services/moderation.py"]  # the class itself, and record()

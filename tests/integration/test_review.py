@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import event
 
 from consult.extensions import db
-from consult.models import Assignment, Comment, Disposition, DispositionHistory, SearchOutbox, utcnow
+from consult.models import Assignment, AuditEntry, Comment, Disposition, DispositionHistory, SearchOutbox, utcnow
 from consult.services import ServiceError
 from consult.services import comments as comment_service
 from consult.services import review as review_service
+from consult.services.exports import excel_safe
 from tests.factories import csrf_token, make_user, publish, sign_in
 
 
@@ -379,6 +380,45 @@ def test_adopting_wording_produces_the_next_draft_and_accepts_the_comment(app, w
     assert "Records are kept for ten years." in client.get(REVIEW + "/next-draft.md").get_data(as_text=True)
 
 
+def test_adoption_is_stored_on_the_disposition_and_the_latest_of_a_clause_wins(app, world):
+    version, comments = world
+    drafter = make_user("drafter")
+    other = add_comment(version, "measure-i-1-2", make_user(), body="Golf", proposed_wording="Kept for five years.")
+    review_service.adopt_wording(comments["b"], drafter)
+    assert comments["b"].disposition.adopted_at == comments["b"].disposition.decided_at
+    review_service.adopt_wording(other, drafter)
+    clause_id = comments["b"].clause_id
+    assert review_service.adopted_by_clause(version) == {clause_id: other.id}
+    review_service.adopt_wording(comments["b"], drafter)  # adopted again: it wins again
+    assert review_service.adopted_by_clause(version) == {clause_id: comments["b"].id}
+    # Read from the disposition, not reconstructed from the audit log.
+    db.session.execute(db.delete(AuditEntry))
+    db.session.commit()
+    assert review_service.adopted_by_clause(version) == {clause_id: comments["b"].id}
+    assert "Records are kept for twenty years." in review_service.next_draft_markdown(version)[0]
+
+
+def test_migration_0012_moves_adoptions_from_the_audit_log(app, world):
+    from flask_migrate import downgrade, upgrade
+
+    version, comments = world
+    review_service.adopt_wording(comments["b"], make_user("drafter"))
+    adopted_at = db.session.scalar(db.select(AuditEntry.created_at).where(AuditEntry.action == "adopt-wording"))
+    review_service.set_disposition(comments["a"], make_user("drafter"), "noted", "")  # no adoption
+    adopted, noted, clause_id = comments["b"].id, comments["a"].id, comments["b"].clause_id
+    db.session.remove()
+    downgrade(revision="0010_analysis")  # the column goes; the audit rows stay
+    try:
+        assert "adopted_at" not in {c["name"] for c in db.inspect(db.engine).get_columns("disposition")}
+    finally:
+        db.engine.dispose()
+        upgrade()
+    db.session.remove()
+    stored = dict(db.session.execute(db.select(Disposition.comment_id, Disposition.adopted_at)).all())
+    assert stored == {adopted: adopted_at, noted: None}
+    assert review_service.adopted_by_clause(db.session.merge(version)) == {clause_id: adopted}
+
+
 # --- balance by group ---------------------------------------------------------------------------------------
 
 def test_heat_map_counts_links_and_stances(app, world):
@@ -481,8 +521,8 @@ def test_csv_export_neutralises_formulas(app, world):
     row = next(r for r in rows if "HYPERLINK" in r[6])
     assert row[6] == '\'=HYPERLINK("http://evil.example","click")'
     assert row[7] == "'+1 more" and row[4] == "'@org"
-    assert review_service.excel_safe("\tx") == "'\tx" and review_service.excel_safe("-2") == "'-2"
-    assert review_service.excel_safe("\rx") == "'\rx" and review_service.excel_safe("fine") == "fine"
+    assert excel_safe("\tx") == "'\tx" and excel_safe("-2") == "'-2"
+    assert excel_safe("\rx") == "'\rx" and excel_safe("fine") == "fine"
 
 
 def test_exports_honour_the_filters(app, world):

@@ -91,8 +91,7 @@ def post(author, clause, body, *, type_="remark", visibility="public"):
 
 def set_status(comment, status):
     comment.status = status
-    comment_service.queue_for_search("comment", comment.id)
-    db.session.commit()
+    db.session.commit()  # the session listener queues the comment for the index
 
 
 def ids(page, kind="comment"):
@@ -334,7 +333,6 @@ def test_changes_reach_the_index_through_the_outbox(app, corpus):
     assert ids(search.search(drafter, "experts")) == {comment.id}
     # A disposition queues the comment: the drafters' facet follows.
     db.session.add(Disposition(comment_id=corpus["pseudo"].id, status="accepted", decided_by_id=drafter.id))
-    comment_service.queue_for_search("comment", corpus["pseudo"].id)
     db.session.commit()
     search.drain()
     page = search.search(drafter, "registry", filters={"disposition": "accepted"})
