@@ -1,8 +1,8 @@
 """Adopted wording stored on the disposition (adopted_at), moved there from the audit log
 
 Revision ID: 0012_adoption
-Revises: 0010_analysis
-Create Date: 2026-12-08 10:00:00
+Revises: 0012_page_counts
+Create Date: 2026-12-02 01:50:00
 
 Until now an adoption was known only from its "adopt-wording" audit row. Each disposition whose comment has such
 rows gets the time of the latest one. The audit rows stay (the log is append-only); a downgrade drops the column
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_adoption'
-down_revision = '0010_analysis'
+down_revision = '0012_page_counts'
 branch_labels = None
 depends_on = None
 

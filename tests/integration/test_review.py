@@ -407,7 +407,7 @@ def test_migration_0012_moves_adoptions_from_the_audit_log(app, world):
     review_service.set_disposition(comments["a"], make_user("drafter"), "noted", "")  # no adoption
     adopted, noted, clause_id = comments["b"].id, comments["a"].id, comments["b"].clause_id
     db.session.remove()
-    downgrade(revision="0010_analysis")  # the column goes; the audit rows stay
+    downgrade(revision="0012_page_counts")  # the column goes; the audit rows stay
     try:
         assert "adopted_at" not in {c["name"] for c in db.inspect(db.engine).get_columns("disposition")}
     finally:
