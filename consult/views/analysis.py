@@ -19,24 +19,19 @@ from ..services import analysis as analysis_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
-from .review import BASE, _load
+from .loaders import campaign_of, load_version, require, theme_of
+from .review import BASE
 
 bp = Blueprint("analysis", __name__)
 
 
 def _load_staff(slug, number):
     """The version, for staff: anonymous visitors go to sign-in, other accounts get 403."""
-    document, version = _load(slug, number)
-    if not current_user.is_authenticated:
-        return None, None, redirect(url_for("auth.sign_in", next=request.full_path))
-    if not can_analyse(current_user, version):
-        abort(403)
-    return document, version, None
+    return load_version(slug, number, permit=can_analyse)
 
 
 def _require_edit():
-    if not can_edit_analysis(current_user):
-        abort(403)
+    require(can_edit_analysis)
 
 
 def _page_args():
@@ -73,9 +68,7 @@ def changes_only(ops, context: int = CONTEXT_WORDS) -> str:
 
 @bp.get(BASE + "/review/campaigns")
 def campaigns(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     found = analysis_service.campaigns(version)
     return render_template("analysis/campaigns.html", document=document, version=version, campaigns=found,
                            breakdowns=analysis_service.group_breakdowns(version),
@@ -96,24 +89,16 @@ def _campaign_page(document, version, campaign, form=None, status=200):
 
 @bp.get(BASE + "/review/campaigns/<int:campaign_id>")
 def campaign(slug, number, campaign_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
-    found = analysis_service.get_campaign(version, campaign_id)
-    if found is None:
-        abort(404)
+    document, version = _load_staff(slug, number)
+    found = campaign_of(version, campaign_id)
     return _campaign_page(document, version, found)
 
 
 @bp.post(BASE + "/review/campaigns/<int:campaign_id>/disposition")
 def dispose_campaign(slug, number, campaign_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = analysis_service.get_campaign(version, campaign_id)
-    if found is None:
-        abort(404)
+    found = campaign_of(version, campaign_id)
     form = CampaignDispositionForm()
     if form.validate_on_submit():
         try:
@@ -132,9 +117,7 @@ def dispose_campaign(slug, number, campaign_id):
 
 @bp.get(BASE + "/review/themes")
 def themes(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     # ?clause=KEY: the themes of one clause's comments, sized and split by that clause's comments only.
     key = (request.args.get("clause") or "").strip()[:80]
     clause = document_service.get_clause(version, key) if key else None
@@ -146,13 +129,6 @@ def themes(slug, number):
                            outline=document_service.version_outline(version),
                            run=analysis_service.last_run(version), group_names=list(STAKEHOLDER_GROUPS),
                            can_edit=can_edit_analysis(current_user))
-
-
-def _theme_or_404(version, theme_id):
-    theme = analysis_service.get_theme(version, theme_id)
-    if theme is None:
-        abort(404)
-    return theme
 
 
 def _theme_page(document, version, theme, *, label_form=None, merge_form=None, move_form=None, status=200):
@@ -173,19 +149,15 @@ def _theme_page(document, version, theme, *, label_form=None, merge_form=None, m
 
 @bp.get(BASE + "/review/themes/<int:theme_id>")
 def theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
-    return _theme_page(document, version, _theme_or_404(version, theme_id))
+    document, version = _load_staff(slug, number)
+    return _theme_page(document, version, theme_of(version, theme_id))
 
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/rename")
 def rename_theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeLabelForm()
     if form.validate_on_submit():
         try:
@@ -199,11 +171,9 @@ def rename_theme(slug, number, theme_id):
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/merge")
 def merge_themes(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeMergeForm()
     form.others.choices = [(str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id]
     if form.validate_on_submit():
@@ -225,11 +195,9 @@ def ngettext_themes(n: int) -> str:
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/move")
 def move_comments(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeMoveForm()
     form.target.choices = [("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version)
                                         if t.id != found.id]
@@ -258,11 +226,9 @@ def move_comments(slug, number, theme_id):
 
 @bp.route(BASE + "/review/themes/<int:theme_id>/delete", methods=["GET", "POST"])
 def delete_theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -279,9 +245,7 @@ def delete_theme(slug, number, theme_id):
 
 @bp.get(BASE + "/review/summaries")
 def summaries(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     found = analysis_service.summaries(version)
     clause_ids = {s.clause_id for s in found if s.clause_id}
     clauses = {c.id: c for c in version.clauses if c.id in clause_ids}
@@ -292,9 +256,7 @@ def summaries(slug, number):
 
 @bp.post(BASE + "/review/summaries/<int:summary_id>/approval")
 def approve_summary(slug, number, summary_id):
-    _document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    _document, version = _load_staff(slug, number)
     _require_edit()
     summary = next((s for s in analysis_service.summaries(version) if s.id == summary_id), None)
     if summary is None:

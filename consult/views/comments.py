@@ -13,26 +13,9 @@ from ..services import documents as document_service
 from ..throttle import limit_from_config
 from ..params import int_arg, page_arg, parse_id
 from ..web import safe_next
+from .loaders import load_clause, load_comment, load_receipt, require
 
 bp = Blueprint("comments", __name__)
-
-
-def load_clause(slug, number, key):
-    """The document, version and clause a URL names, or 404."""
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    clause = document_service.get_clause(version, key) if version else None
-    if clause is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version, clause
-
-
-def load_comment(comment_id):
-    """A comment the current user may see, or 404 (confidential ones do not exist for others)."""
-    comment = comment_service.get_comment(comment_id)
-    if comment is None or not permissions.can_see_comment(current_user, comment):
-        abort(404)
-    return comment
 
 
 def new_comment_form(**kwargs) -> CommentForm:
@@ -75,10 +58,9 @@ def _posted_parent(form, clause):
     if not form.parent_id.data:
         return None
     parent_id = parse_id(form.parent_id.data)
-    parent = comment_service.get_comment(parent_id) if parent_id is not None else None
-    if parent is None or not permissions.can_see_comment(current_user, parent):
+    if parent_id is None:
         abort(404)
-    return parent
+    return load_comment(parent_id)
 
 
 def _posted_question(form, clause):
@@ -122,8 +104,7 @@ def post(slug, number, key):
 @login_required
 def add_question(slug, number, key):
     document, version, clause = load_clause(slug, number, key)
-    if not permissions.can_ask_question(current_user):
-        abort(403)
+    require(permissions.can_ask_question)
     form = QuestionForm()
     if form.validate_on_submit():
         try:
@@ -149,9 +130,7 @@ def show(comment_id):
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_edit_comment(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_edit_comment)
     form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
     if request.method == "GET":
         form.stance.data = comment.stance or ""
@@ -174,9 +153,7 @@ def edit(comment_id):
 @bp.route("/comments/<int:comment_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_withdraw_comment(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_withdraw_comment)
     form = ConfirmForm()
     if form.validate_on_submit():
         comment_service.withdraw_comment(comment, current_user)
@@ -208,9 +185,7 @@ def endorse(comment_id):
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
 @login_required
 def report(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_report(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_report)
     form = ReportForm()
     if form.validate_on_submit():
         try:
@@ -228,10 +203,7 @@ def report(comment_id):
 @bp.get("/receipts/<receipt>")
 @login_required
 def receipt(receipt):
-    comment = comment_service.get_by_receipt(receipt)
-    if comment is None or not permissions.can_view_receipt(current_user, comment):
-        abort(404)
-    return render_template("comments/receipt.html", comment=comment)
+    return render_template("comments/receipt.html", comment=load_receipt(receipt))
 
 
 @bp.get("/my/contributions")

@@ -1,5 +1,5 @@
 """Documents, versions and clauses; publishing a version."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -13,24 +13,10 @@ from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from ..services import word as word_service
 from .. import redline as redline_render
-from ..params import int_arg, page_arg
+from ..params import page_arg
+from .loaders import load_clause, load_document, load_version, redline_pair, require
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-
-
-def load_document(slug):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    return document
-
-
-def load_version(slug, number):
-    document = load_document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version
 
 
 @bp.get("/<slug>")
@@ -70,8 +56,7 @@ def post_general_comment(slug, number):
     from .comments import comment_attempt_refused
 
     document, version = load_version(slug, number)
-    if not permissions.can_comment(current_user):
-        abort(403)
+    require(permissions.can_comment)
     form = CommentForm()
     earlier = comment_service.find_by_submission_token(form.submission_token.data)
     if earlier is not None and earlier.author_id == current_user.id:
@@ -97,17 +82,12 @@ def post_general_comment(slug, number):
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
 def clause(slug, number, key):
-    document, version = load_version(slug, number)
-    clause = document_service.get_clause(version, key)
-    if clause is None:
-        abort(404)
-    return clause_page(document, version, clause)
+    return clause_page(*load_clause(slug, number, key))
 
 
 def _publish(document=None):
     """Shared by 'new document' and 'next version': preview first, publish on confirmation."""
-    if not permissions.can_publish_version(current_user, document):
-        abort(403)
+    require(permissions.can_publish_version, document)
     form = PublishForm()
     preview = None
     if form.validate_on_submit():
@@ -161,19 +141,10 @@ def new_version(slug):
     return _publish(load_document(slug))
 
 
-def _redline_versions(document):
-    """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    pair = document_service.redline_versions(document, int_arg("from"),
-                                             int_arg("to"))
-    if pair is None:
-        abort(404)
-    return pair
-
-
 @bp.get("/<slug>/redline")
 def redline(slug):
     document = load_document(slug)
-    old, new = _redline_versions(document)
+    old, new = redline_pair(document)
     view = "side" if request.args.get("view") == "side" else "inline"
     changes_only = request.args.get("changes") == "1"
     result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"),

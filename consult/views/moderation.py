@@ -19,17 +19,14 @@ from ..services import moderation as service
 from ..params import page_arg
 from ..services.review import excel_safe
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES
+from .loaders import load_comment, require
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 @bp.before_request
 def _moderators_only():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not permissions.can_moderate(current_user):
-        abort(403)
-    return None
+    require(permissions.can_moderate)
 
 
 def _page_size() -> int:
@@ -342,8 +339,7 @@ def revoke_invitation(invitation_id):
 
 @bp.get("/audit")
 def audit():
-    if not permissions.can_view_audit(current_user):
-        abort(403)
+    require(permissions.can_view_audit)
     actions, target_types = service.audit_choices()
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
@@ -357,8 +353,7 @@ def audit():
 
 @bp.get("/audit.csv")
 def audit_csv():
-    if not permissions.can_view_audit(current_user):
-        abort(403)
+    require(permissions.can_view_audit)
     actions, target_types = service.audit_choices()
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
@@ -393,15 +388,6 @@ def audit_csv():
 
 # --- reports on comments ----------------------------------------------------------------------------------
 
-def _load_comment(comment_id: int):
-    from ..services import comments as comment_service
-
-    comment = comment_service.get_comment(comment_id)
-    if comment is None:
-        abort(404)
-    return comment
-
-
 @bp.get("/reports")
 def reports():
     status = request.args.get("status", "open")
@@ -414,7 +400,7 @@ def reports():
 
 @bp.route("/comments/<int:comment_id>/hide", methods=["GET", "POST"])
 def hide(comment_id):
-    comment = _load_comment(comment_id)
+    comment = load_comment(comment_id)
     form = ReasonForm()
     if form.validate_on_submit():
         try:
@@ -430,7 +416,7 @@ def hide(comment_id):
 
 @bp.post("/comments/<int:comment_id>/restore")
 def restore(comment_id):
-    comment = _load_comment(comment_id)
+    comment = load_comment(comment_id)
     if ConfirmForm().validate_on_submit():
         try:
             service.restore_comment(current_user, comment)

@@ -15,13 +15,13 @@ from ..services import selfservice
 from ..extensions import db
 from ..params import page_arg
 from ..web import safe_next
+from .loaders import require
 
 bp = Blueprint("notifications", __name__, url_prefix="/my")
 
 
 def _require_follow():
-    if not permissions.can_follow(current_user):
-        abort(403)
+    require(permissions.can_follow)
 
 
 def _preferences_form():

@@ -5,8 +5,7 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 
 from .. import permissions
 from ..params import page_arg
@@ -14,6 +13,7 @@ from ..services import documents as document_service
 from ..services import public_comments as service
 from ..services.public_comments import PublicFilters
 from ..services.review import excel_safe
+from .loaders import load_version
 
 bp = Blueprint("public_comments", __name__, url_prefix="/documents")
 
@@ -21,11 +21,7 @@ BASE = "/<slug>/versions/<int:number>/comments"
 
 
 def _load(slug, number):
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    if version is None or not permissions.can_view_public_comments(current_user, version):
-        abort(404)
-    return document, version
+    return load_version(slug, number, view=permissions.can_view_public_comments)
 
 
 def _licence():

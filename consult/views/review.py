@@ -19,8 +19,9 @@ from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
 from ..services import lifecycle
-from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
+from ..permissions import can_dispose, can_download_feedback, can_publish_review, can_review, can_view_feedback
 from ..params import page_arg, parse_id
+from .loaders import clause_of, comment_of, load_version, require
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
 
 bp = Blueprint("review", __name__)
@@ -28,34 +29,13 @@ bp = Blueprint("review", __name__)
 BASE = "/documents/<slug>/versions/<int:number>"
 
 
-def _load(slug, number):
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    if version is None:
-        abort(404)
-    return document, version
-
-
 def _load_for_review(slug, number):
     """The version, for staff only: anonymous visitors go to sign-in, others get 403."""
-    document, version = _load(slug, number)
-    if not current_user.is_authenticated:
-        return None, None, redirect(url_for("auth.sign_in", next=request.full_path))
-    if not can_review(current_user, version):
-        abort(403)
-    return document, version, None
+    return load_version(slug, number, permit=can_review)
 
 
 def _require_dispose():
-    if not can_dispose(current_user):
-        abort(403)
-
-
-def _review_comment(version, comment_id):
-    comment = comment_service.get_comment(comment_id)
-    if comment is None or comment.version_id != version.id:
-        abort(404)
-    return comment
+    require(can_dispose)
 
 
 def _workspace_url(document, version, **args):
@@ -89,18 +69,14 @@ def _themes(version):
 
 @bp.get(BASE + "/review")
 def workspace(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     return _workspace(document, version)
 
 
 @bp.post(BASE + "/review/bulk")
 @bp.post(BASE + "/review")  # the form posts to the list's own address, so an error keeps the URL and filters
 def bulk_dispose(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
     form = BulkDispositionForm()
     filters = ReviewFilters.from_args(request.args)
@@ -123,9 +99,7 @@ def bulk_dispose(slug, number):
 
 @bp.post(BASE + "/review/publish")
 def publish(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -182,19 +156,15 @@ def _comment_page(document, version, comment, *, form=None, assign_form=None, ad
 
 @bp.get(BASE + "/review/comments/<int:comment_id>")
 def comment(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
-    return _comment_page(document, version, _review_comment(version, comment_id))
+    document, version = _load_for_review(slug, number)
+    return _comment_page(document, version, comment_of(version, comment_id))
 
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/disposition")
 def dispose(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     form = _disposition_form(document, version, comment)
     if form.validate_on_submit():
         addressed = None
@@ -231,14 +201,10 @@ def assign_clause(slug, number, key):
 
 
 def _assign(slug, number, *, comment_id=None, key=None):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id) if comment_id else None
-    clause = document_service.get_clause(version, key) if key else None
-    if key and clause is None:
-        abort(404)
+    comment = comment_of(version, comment_id) if comment_id else None
+    clause = clause_of(version, key) if key else None
     form = _assign_form()
     if form.validate_on_submit():
         assignee_id = parse_id(form.assignee.data)
@@ -261,11 +227,9 @@ def _assign(slug, number, *, comment_id=None, key=None):
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/assignments/<int:assignment_id>/remove")
 def unassign(slug, number, comment_id, assignment_id):
-    _document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    _document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -278,11 +242,9 @@ def unassign(slug, number, comment_id, assignment_id):
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/adopt")
 def adopt(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     form = AdoptForm()
     if form.validate_on_submit():
         try:
@@ -297,9 +259,7 @@ def adopt(slug, number, comment_id):
 
 @bp.get(BASE + "/review/next-draft.md")
 def next_draft(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     text, _replaced = review_service.next_draft_markdown(version)
     return Response(text, mimetype="text/markdown", headers={
         "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number + 1}-draft.md"'})
@@ -310,9 +270,7 @@ def next_draft(slug, number):
 
 @bp.get(BASE + "/review/balance")
 def balance(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     # ?count=positions counts each campaign once (its template), as one position instead of N submissions.
     from ..services import analysis as analysis_service
 
@@ -330,9 +288,7 @@ def balance(slug, number):
 
 @bp.get(BASE + "/feedback")
 def feedback(slug, number):
-    document, version = _load(slug, number)
-    if not can_view_feedback(current_user, version):
-        abort(404)
+    document, version = load_version(slug, number, view=can_view_feedback)
     clause_key = (request.args.get("clause") or "").strip()[:80]
     from ..pagination import paginate
 
@@ -345,9 +301,7 @@ def feedback(slug, number):
 
 @bp.get(BASE + "/feedback/export.csv")
 def feedback_export_csv(slug, number):
-    document, version = _load(slug, number)
-    if version.review_published_at is None:
-        abort(404)
+    document, version = load_version(slug, number, view=can_download_feedback)
     rows = review_service.public_export_rows(version)
     # The public table has no theme column: themes are the drafters' working labels.
     return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv", public=True)
@@ -389,26 +343,20 @@ def _csv_response(rows, filename: str, public: bool = False) -> Response:
 
 
 def _export_source(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return None, None, None, redirect_
+    document, version = _load_for_review(slug, number)
     filters = ReviewFilters.from_args(request.args)
-    return document, version, review_service.export_rows(version, filters, current_user), None
+    return document, version, review_service.export_rows(version, filters, current_user)
 
 
 @bp.get(BASE + "/review/export.csv")
 def export_csv(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     return _csv_response(rows, f"{document.slug}-version-{version.number}-comments.csv")
 
 
 @bp.get(BASE + "/review/export.json")
 def export_json(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     head = {"document": document.slug, "version": version.number, "columns": list(review_service.EXPORT_COLUMNS)}
 
     def generate():
@@ -423,9 +371,7 @@ def export_json(slug, number):
 
 @bp.get(BASE + "/review/export.html")
 def export_html(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     template = current_app.jinja_env.get_template("review/export.html")
     context = {"document": document, "version": version, "headers": review_service.export_headers(),
                "columns": review_service.EXPORT_COLUMNS, "rows": (_labelled(r) for r in rows),

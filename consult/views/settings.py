@@ -9,24 +9,17 @@ from .. import permissions
 from ..forms.comments import ConfirmForm
 from ..forms.settings import DaysForm, DocumentSettingsForm, VersionSettingsForm
 from ..services import ServiceError
-from ..services import documents as document_service
 from ..services import lifecycle
+from .loaders import load_document, version_of
 
 bp = Blueprint("settings", __name__, url_prefix="/documents")
 
 
 def _load(slug, number=None):
-    document = document_service.get_document(slug)
-    if document is None:
-        abort(404)
-    if not permissions.can_edit_settings(current_user, document):
-        abort(403)
-    if number is None:
-        return document, None
-    version = document_service.get_version(document, number)
-    if version is None:
-        abort(404)
-    return document, version
+    """The document (and its version `number`) whose settings a drafter changes: 404 when missing, else 403 for
+    anyone but drafters, before the version is looked up."""
+    document = load_document(slug, permit=permissions.can_edit_settings)
+    return document, version_of(document, number) if number is not None else None
 
 
 def _field_error(form, exc: ServiceError, default: str) -> None:
