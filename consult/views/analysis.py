@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..params import page_arg
 from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
@@ -108,7 +109,7 @@ def dispose_campaign(slug, number, campaign_id):
                            status=DISPOSITIONS[form.status.data]), "success")
             return redirect(url_for("analysis.campaign", slug=slug, number=number, campaign_id=found.id))
         except ServiceError as exc:
-            form.status.errors = list(form.status.errors) + [exc.message]
+            show_error(form, exc, "status")
     return _campaign_page(document, version, found, form=form, status=400)
 
 
@@ -165,7 +166,7 @@ def rename_theme(slug, number, theme_id):
             flash(_("The theme is now called “%(label)s”.", label=found.label), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            form.label.errors = list(form.label.errors) + [exc.message]
+            show_error(form, exc, "label")
     return _theme_page(document, version, found, label_form=form, status=400)
 
 
@@ -183,7 +184,7 @@ def merge_themes(slug, number, theme_id):
             flash(ngettext_themes(len(others)), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            form.others.errors = list(form.others.errors) + [exc.message]
+            show_error(form, exc, "others")
     return _theme_page(document, version, found, merge_form=form, status=400)
 
 
@@ -219,8 +220,7 @@ def move_comments(slug, number, theme_id):
                 flash(_("Moved to “%(label)s”.", label=target.label), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            target_field = form.new_label if exc.field == "label" else form.target
-            target_field.errors = list(target_field.errors) + [exc.message]
+            show_error(form, exc, "target", aliases={"label": "new_label"})
     return _theme_page(document, version, found, move_form=form, status=400)
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
+from ..forms.base import show_error
 from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import comments as comment_service
@@ -83,7 +84,7 @@ def post(slug, number, key):
     # Every attempt counts, the failed ones too (a 400 or a 500 costs the server as much as a success).
     refused = comment_attempt_refused()
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return clause_page(document, version, clause, form=form, status=429)
     if not form.validate_on_submit():
         return clause_page(document, version, clause, form=form, status=400)
@@ -94,7 +95,7 @@ def post(slug, number, key):
             parent=_posted_parent(form, clause), question=_posted_question(form, clause),
             submission_token=form.submission_token.data or None)
     except ServiceError as exc:
-        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        show_error(form, exc, "body")
         return clause_page(document, version, clause, form=form, status=exc.status)
     flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
     return redirect(url_for("comments.receipt", receipt=comment.receipt))
@@ -112,7 +113,7 @@ def add_question(slug, number, key):
             flash(_("Open question added."), "success")
             return redirect(url_for("documents.clause", slug=slug, number=number, key=key, _anchor="questions"))
         except ServiceError as exc:
-            form.text.errors.append(exc.message)
+            show_error(form, exc, "text")
     return render_template("comments/question_error.html", document=document, version=version, clause=clause,
                            form=form), 400
 
@@ -136,7 +137,7 @@ def edit(comment_id):
         form.stance.data = comment.stance or ""
     refused = comment_attempt_refused() if request.method == "POST" else None
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return render_template("comments/edit.html", comment=comment, form=form), 429
     if form.validate_on_submit():
         try:
@@ -146,7 +147,7 @@ def edit(comment_id):
             flash(_("Your comment was updated. The earlier text is kept in its history."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+            show_error(form, exc, "body")
     return render_template("comments/edit.html", comment=comment, form=form), 400 if request.method == "POST" else 200
 
 
@@ -194,7 +195,7 @@ def report(comment_id):
             flash(_("Thank you. The moderators will look at this comment."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            getattr(form, exc.field or "reason", form.reason).errors.append(exc.message)
+            show_error(form, exc, "reason")
             return render_template("comments/report.html", comment=comment, form=form), exc.status
     return render_template("comments/report.html", comment=comment, form=form), \
         400 if request.method == "POST" else 200

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import permissions
 from ..forms import PublishForm
+from ..forms.base import show_error
 from .comments import clause_page
 from ..services import ServiceError
 from ..services import documents as document_service
@@ -64,7 +65,7 @@ def post_general_comment(slug, number):
     # Every attempt counts, the failed ones too, as on a clause.
     refused = comment_attempt_refused()
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return version_page(document, version, form=form, status=429)
     if not form.validate_on_submit():
         return version_page(document, version, form=form, status=400)
@@ -74,7 +75,7 @@ def post_general_comment(slug, number):
             visibility=form.visibility.data, stance=form.stance.data, proposed_wording=None,
             submission_token=form.submission_token.data)
     except ServiceError as exc:
-        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        show_error(form, exc, "body")
         return version_page(document, version, form=form, status=exc.status)
     flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
     return redirect(url_for("comments.receipt", receipt=comment.receipt))
@@ -118,9 +119,7 @@ def _publish(document=None):
                       "success")
                 return redirect(url_for("documents.version", slug=slug, number=version.number))
         except ServiceError as exc:
-            field = getattr(form, exc.field or "markdown", form.markdown)
-            message = _("Line %(line)d: %(msg)s", line=exc.line, msg=exc.message) if exc.line else exc.message
-            field.errors = list(field.errors) + [message]
+            show_error(form, exc, "markdown")
             preview = None
     failed = any(f.errors for f in form)
     matching = document_service.match_previous(document, preview) if preview and document else None

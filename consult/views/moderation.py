@@ -14,6 +14,7 @@ from ..web import external_url
 from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
                                 UserFilterForm)
 from ..services import ServiceError
+from ..forms.base import show_error
 from ..models import utcnow
 from ..services import moderation as service
 from ..params import page_arg
@@ -45,16 +46,14 @@ def _load_user(user_id: int):
 
 
 def _fail(exc: ServiceError, form=None) -> None:
-    """Put a service's refusal beside its field (or abort with its status when it concerns no field)."""
+    """A refused action is a 403; a conflict that concerns no field of the form (a 409: already approved, already
+    hidden) is a message at the top of the page; anything else goes beside its field."""
     if exc.status == 403:
         abort(403)
-    target = getattr(form, exc.field, None) if (form is not None and exc.field) else None
-    if target is None:
-        if form is None or exc.status != 400:
-            flash(exc.message, "error")
-            return
-        target = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    target.errors = list(target.errors) + [exc.message]
+    if form is None or (exc.field not in form and exc.status != 400):
+        flash(exc.message, "error")
+    else:
+        show_error(form, exc)
 
 
 def _mail_notice(sent: bool) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from .. import permissions
 from ..extensions import csrf
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..forms.settings import CloseAccountForm, ProfileForm, preferences_form
 from ..models import Clause, Document
 from ..services import ServiceError
@@ -122,7 +123,7 @@ def profile():
             selfservice.update_profile(current_user, display_name=form.display_name.data,
                                        organisation=form.organisation.data)
         except ServiceError as exc:
-            getattr(form, exc.field or "display_name").errors.append(exc.message)
+            show_error(form, exc, "display_name")
         else:
             flash(_("Your details are saved."), "success")
             return redirect(url_for("notifications.profile"))
@@ -149,7 +150,7 @@ def close_account():
         try:
             selfservice.close_account(current_user, form.password.data, form.comments.data)
         except ServiceError as exc:
-            getattr(form, exc.field or "password").errors.append(exc.message)
+            show_error(form, exc, "password")
         else:
             logout_user()
             flash(_("Your account is closed. Thank you for taking part."), "success")

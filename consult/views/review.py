@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..forms.review import AdoptForm, AssignForm, BulkDispositionForm, DispositionForm
 from ..services import ServiceError
 from ..services import comments as comment_service
@@ -90,10 +91,7 @@ def bulk_dispose(slug, number):
                            status=DISPOSITIONS[form.bulk_status.data]), "success")
             return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
         except ServiceError as exc:
-            field = form.bulk_status if exc.field == "status" else form.bulk_response
-            if exc.field == "ids":
-                field = form.bulk_status
-            field.errors = list(field.errors) + [exc.message]
+            show_error(form, exc, "bulk_response", aliases={"status": "bulk_status", "ids": "bulk_status"})
     return _workspace(document, version, bulk_form=form, status=400)
 
 
@@ -185,8 +183,7 @@ def dispose(slug, number, comment_id):
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=following.id))
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
-            field = getattr(form, {"addressed_in": "addressed_in"}.get(exc.field, exc.field or "status"), form.status)
-            field.errors = list(field.errors) + [exc.message]
+            show_error(form, exc, "status")
     return _comment_page(document, version, comment, form=form, status=400)
 
 
@@ -218,7 +215,7 @@ def _assign(slug, number, *, comment_id=None, key=None):
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
             return redirect(_workspace_url(document, version, clause=clause.key, subtree="1"))
         except ServiceError as exc:
-            form.assignee.errors = list(form.assignee.errors) + [exc.message]
+            show_error(form, exc, "assignee")
     if comment is not None:
         return _comment_page(document, version, comment, assign_form=form, status=400)
     flash(form.assignee.errors[0] if form.assignee.errors else _("Choose a drafter."), "error")
@@ -253,7 +250,7 @@ def adopt(slug, number, comment_id):
                     "marked accepted.", clause=comment.clause.number), "success")
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
-            form.adopt_response.errors = list(form.adopt_response.errors) + [exc.message]
+            show_error(form, exc, "adopt_response", aliases={"response": "adopt_response"})
     return _comment_page(document, version, comment, adopt_form=form, status=400)
 
 

@@ -9,6 +9,7 @@ from .. import permissions
 from ..forms.comments import ConfirmForm
 from ..forms.settings import DaysForm, DocumentSettingsForm, VersionSettingsForm
 from ..services import ServiceError
+from ..forms.base import show_error
 from ..services import lifecycle
 from .loaders import load_document, version_of
 
@@ -20,11 +21,6 @@ def _load(slug, number=None):
     anyone but drafters, before the version is looked up."""
     document = load_document(slug, permit=permissions.can_edit_settings)
     return document, version_of(document, number) if number is not None else None
-
-
-def _field_error(form, exc: ServiceError, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = list(field.errors) + [exc.message]
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
@@ -40,7 +36,7 @@ def document(slug):
             lifecycle.update_document(document, current_user, title=form.title.data, summary=form.summary.data,
                                       landing=form.landing.data)
         except ServiceError as exc:
-            _field_error(form, exc, "title")
+            show_error(form, exc, "title")
         else:
             flash(_("The document's settings are saved."), "success")
             return redirect(url_for("documents.document", slug=slug))
@@ -80,7 +76,7 @@ def version(slug, number):
                                  closes_at=_combine(form.closes_date.data, form.closes_time.data, time(23, 59)),
                                  close_previous=form.close_previous.data)
         except ServiceError as exc:
-            _field_error(form, exc, "label")
+            show_error(form, exc, "label")
         else:
             flash(_("The version's settings are saved."), "success")
             return redirect(url_for("settings.version", slug=slug, number=number))
@@ -94,7 +90,7 @@ def _days_action(slug, number, action, done_message):
         try:
             action(version, current_user, days_form.days.data)
         except ServiceError as exc:
-            _field_error(days_form, exc, "days")
+            show_error(days_form, exc, "days")
         else:
             flash(done_message(version), "success")
             return redirect(url_for("settings.version", slug=slug, number=number))
