@@ -4,7 +4,7 @@ Every page here reads stored results (services/analysis.py); computing them is `
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -13,6 +13,7 @@ from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMerge
 from ..forms.comments import ConfirmForm
 from ..forms.base import show_error
 from ..params import page_arg
+from ..pagination import page_size, paginate
 from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
@@ -33,10 +34,6 @@ def _load_staff(slug, number):
 
 def _require_edit():
     require(can_edit_analysis)
-
-
-def _page_args():
-    return page_arg(), current_app.config.get("CONSULT_PAGE_SIZE", 50)
 
 
 CONTEXT_WORDS = 8
@@ -77,8 +74,7 @@ def campaigns(slug, number):
 
 
 def _campaign_page(document, version, campaign, form=None, status=200):
-    page, per_page = _page_args()
-    members = analysis_service.campaign_comments(campaign, page=page, per_page=per_page)
+    members = analysis_service.campaign_comments(campaign, page=page_arg(), per_page=page_size())
     template = campaign.representative
     redlines = {c.id: changes_only(diff_words(template.body, c.body)) for c in members.items if c.id != template.id}
     return render_template("analysis/campaign.html", document=document, version=version, campaign=campaign,
@@ -133,15 +129,14 @@ def themes(slug, number):
 
 
 def _theme_page(document, version, theme, *, label_form=None, merge_form=None, move_form=None, status=200):
-    page, per_page = _page_args()
     others = [t for t in analysis_service.themes(version) if t.id != theme.id]
     merge_form = merge_form or ThemeMergeForm()
     merge_form.others.choices = [(str(t.id), t.label) for t in others]
     move_form = move_form or ThemeMoveForm()
     move_form.target.choices = [("", _("Choose…"))] + [(str(t.id), t.label) for t in others]
     label_form = label_form or ThemeLabelForm(label=theme.label)
-    members = review_service.paginate(review_service.review_statement(
-        version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page, per_page)
+    members = paginate(review_service.review_statement(
+        version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page_arg(), page_size())
     return render_template("analysis/theme.html", document=document, version=version, theme=theme,
                            members=members, label_form=label_form, merge_form=merge_form, move_form=move_form,
                            can_edit=can_edit_analysis(current_user), confirm_form=ConfirmForm(),

@@ -89,9 +89,8 @@ def comment_json(comment) -> dict:
 @bp.get("/documents/<slug>/versions/<int:number>/comments")
 def comments(slug, number):
     _, version = load_version(slug, number)
-    page = page_arg()
-    items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
-    return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)
+    page = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page_arg())
+    return jsonify(comments=[comment_json(c) for c in page.items], total=page.total, page=page.page)
 
 
 def _analysis_version(slug, number):

@@ -1,5 +1,5 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -13,6 +13,7 @@ from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
 from ..params import int_arg, page_arg, parse_id
+from ..pagination import page_size
 from ..web import safe_next
 from .loaders import load_clause, load_comment, load_receipt, require
 
@@ -34,7 +35,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
     sort = request.args.get("sort", "newest")
     comments = comment_service.clause_comments(
         clause, current_user, type_=request.args.get("type") or None, group=request.args.get("group") or None,
-        sort=sort, page=page, per_page=current_app.config["CONSULT_PAGE_SIZE"])
+        sort=sort, page=page, per_page=page_size())
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
@@ -210,8 +211,5 @@ def receipt(receipt):
 @bp.get("/my/contributions")
 @login_required
 def contributions():
-    page = page_arg()
-    per_page = current_app.config["CONSULT_PAGE_SIZE"]
-    items, total = comment_service.user_contributions(current_user, page=page, per_page=per_page)
-    return render_template("comments/contributions.html", items=items, total=total, page=page,
-                           pages=max(1, -(-total // per_page)))
+    page = comment_service.user_contributions(current_user, page=page_arg(), per_page=page_size())
+    return render_template("comments/contributions.html", page=page)

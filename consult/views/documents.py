@@ -15,6 +15,7 @@ from ..services import redlines as redline_service
 from ..services import word as word_service
 from .. import redline as redline_render
 from ..params import page_arg
+from ..pagination import page_size
 from .loaders import load_clause, load_document, load_version, redline_pair, require
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -34,13 +35,11 @@ def version(slug, number):
 
 def version_page(document, version, *, form=None, status=200):
     """The version with its clauses and its general comments; shared with a general comment that failed."""
-    from flask import current_app
 
     from .comments import new_comment_form
 
     clauses = document_service.version_clauses(version)
-    general = comment_service.general_comments(version, current_user, page=page_arg(),
-                                               per_page=current_app.config["CONSULT_PAGE_SIZE"])
+    general = comment_service.general_comments(version, current_user, page=page_arg(), per_page=page_size())
     return render_template("documents/version.html", document=document, version=version, clauses=clauses,
                            tree=document_service.clause_tree(clauses),
                            counts=comment_service.version_comment_counts(version, current_user),

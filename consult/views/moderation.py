@@ -18,6 +18,7 @@ from ..forms.base import show_error
 from ..models import utcnow
 from ..services import moderation as service
 from ..params import page_arg
+from ..pagination import page_size
 from ..services.review import excel_safe
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES
 from .loaders import load_comment, require
@@ -28,14 +29,6 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 @bp.before_request
 def _moderators_only():
     require(permissions.can_moderate)
-
-
-def _page_size() -> int:
-    return int(current_app.config.get("CONSULT_PAGE_SIZE") or 50)
-
-
-def _page_number() -> int:
-    return page_arg()
 
 
 def _load_user(user_id: int):
@@ -93,7 +86,7 @@ def home():
 
 @bp.get("/registrations")
 def registrations():
-    page = service.pending_registrations(_page_number(), _page_size())
+    page = service.pending_registrations(page_arg(), page_size())
     return render_template("moderation/registrations.html", page=page, form=ConfirmForm())
 
 
@@ -158,8 +151,8 @@ def users():
         return render_template("moderation/users.html", filters=filters, page=None), 400
     page = service.search_users(q=filters.q.data or "", role=filters.role.data or "",
                                 status=filters.status.data or "", group=filters.group.data or "",
-                                organisation=filters.organisation.data or "", page=_page_number(),
-                                per_page=_page_size())
+                                organisation=filters.organisation.data or "", page=page_arg(),
+                                per_page=page_size())
     return render_template("moderation/users.html", filters=filters, page=page)
 
 
@@ -170,9 +163,9 @@ def _user_page(user, status: int = 200, **forms):
     forms.setdefault("confirm_form", ConfirmForm(formdata=None))
     from ..services import comments as comment_service
 
-    contributions, total = comment_service.user_contributions(user, per_page=20)
-    return render_template("moderation/user.html", user=user, roles=roles, contributions=contributions,
-                           contributions_total=total, open_sessions=service.open_session_count(user),
+    recent = comment_service.user_contributions(user, per_page=20)  # the page says "the 20 most recent"
+    return render_template("moderation/user.html", user=user, roles=roles, contributions=recent.items,
+                           contributions_total=recent.total, open_sessions=service.open_session_count(user),
                            **forms), status
 
 
@@ -294,7 +287,7 @@ def invitations():
                 flash(_("The invitation is created, but the email could not be sent: give the link below "
                         "to the person yourself."), "warning")
             return redirect(url_for("moderation.invitation_created", invitation_id=invitation.id))
-    page = service.list_invitations(_page_number(), _page_size())
+    page = service.list_invitations(page_arg(), page_size())
     people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/invitations.html", form=form, page=page, people=people,
@@ -345,7 +338,7 @@ def audit():
         return render_template("moderation/audit.html", filters=filters, page=None), 400
     page = service.audit_log(action=filters.action.data or "", actor=filters.actor.data or "",
                              target_type=filters.target_type.data or "", date_from=filters.date_from.data,
-                             date_to=filters.date_to.data, page=_page_number(), per_page=_page_size())
+                             date_to=filters.date_to.data, page=page_arg(), per_page=page_size())
     return render_template("moderation/audit.html", filters=filters, page=page,
                            targets=service.audit_targets(page.items), changes=service.audit_changes)
 
@@ -393,7 +386,7 @@ def reports():
     if status not in ("open", "actioned", "dismissed", "hidden"):
         abort(400)
     page = (service.hidden_comments if status == "hidden" else
-            lambda p, n: service.report_queue(status, p, n))(_page_number(), _page_size())
+            lambda p, n: service.report_queue(status, p, n))(page_arg(), page_size())
     return render_template("moderation/reports.html", page=page, status=status, confirm_form=ConfirmForm())
 
 

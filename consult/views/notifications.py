@@ -15,6 +15,7 @@ from ..services import notifications as notification_service
 from ..services import selfservice
 from ..extensions import db
 from ..params import page_arg
+from ..pagination import page_size
 from ..web import safe_next
 from .loaders import require
 
@@ -36,8 +37,7 @@ def _preferences_form():
 
 
 def _index(form, kinds, status=200):
-    page = notification_service.user_notifications(current_user, page_arg(),
-                                                   current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = notification_service.user_notifications(current_user, page_arg(), page_size())
     return render_template("notifications/index.html", page=page, form=form, kinds=kinds,
                            unread=notification_service.unread_count(current_user),
                            follows=notification_service.user_follows(current_user.id),

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 
 from .. import permissions
 from ..params import page_arg
+from ..pagination import page_size
 from ..services import documents as document_service
 from ..services import public_comments as service
 from ..services.public_comments import PublicFilters
@@ -40,8 +41,7 @@ def _filename(document, version, ext: str) -> str:
 def index(slug, number):
     document, version = _load(slug, number)
     filters = PublicFilters.from_args(request.args)
-    page = service.comments_page(version, filters, page=page_arg(),
-                                 per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = service.comments_page(version, filters, page=page_arg(), per_page=page_size())
     return render_template(
         "documents/public_comments.html", document=document, version=version, filters=filters, page=page,
         facets=service.facet_counts(version, filters), outline=document_service.version_outline(version),

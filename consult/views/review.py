@@ -22,6 +22,7 @@ from ..services.review import ReviewFilters
 from ..services import lifecycle
 from ..permissions import can_dispose, can_download_feedback, can_publish_review, can_review, can_view_feedback
 from ..params import page_arg, parse_id
+from ..pagination import page_size, paginate
 from .loaders import clause_of, comment_of, load_version, require
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
 
@@ -49,7 +50,7 @@ def _workspace_url(document, version, **args):
 def _workspace(document, version, *, bulk_form=None, status=200):
     filters = ReviewFilters.from_args(request.args)
     page = review_service.review_page(version, filters, current_user, page=page_arg(),
-                                      per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
+                                      per_page=page_size())
     return render_template(
         "review/workspace.html", document=document, version=version, filters=filters, result=page,
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
@@ -287,10 +288,7 @@ def balance(slug, number):
 def feedback(slug, number):
     document, version = load_version(slug, number, view=can_view_feedback)
     clause_key = (request.args.get("clause") or "").strip()[:80]
-    from ..pagination import paginate
-
-    page = paginate(review_service.feedback_statement(version, clause_key), page_arg(),
-                    current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = paginate(review_service.feedback_statement(version, clause_key), page_arg(), page_size())
     return render_template("review/feedback.html", document=document, version=version, page=page,
                            counts=review_service.feedback_counts(version), clause_key=clause_key,
                            preview=version.review_published_at is None)
