@@ -10,7 +10,7 @@ from .. import redline
 from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
 from ..models import AuditEntry, Clause, ClauseLink, Lineage, SearchOutbox, Version
-from ..web import clause_label
+from ..labels import clause_label
 from . import ServiceError
 from .documents import clause_views, get_version, version_clauses
 from .redlines import clause_text, stored_links

@@ -14,7 +14,8 @@ from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
-from ..web import clause_label, csp_policy
+from ..labels import clause_label
+from ..web import csp_policy
 from .loaders import load_clause, load_document, load_version, redline_pair, require
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
