@@ -4,7 +4,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from flask import current_app
+
 from .extensions import db
+
+
+def page_size() -> int:
+    """Rows per page of every long list on the site: the one setting CONSULT_PAGE_SIZE (config.py, default 50)."""
+    return current_app.config["CONSULT_PAGE_SIZE"]
 
 
 @dataclass
@@ -62,13 +69,16 @@ class Page:
         return shown
 
 
-def paginate(stmt, page: int | None, per_page: int, *, scalars: bool = True) -> Page:
-    """Run `stmt` as one count query and one page query; a page past the end shows the last page."""
+def paginate(stmt, page: int | None, per_page: int, *, scalars: bool = True, clamp: bool = True) -> Page:
+    """Run `stmt` as one count query and one page query; a page past the end shows the last page (or, with
+    clamp=False, no rows: an API client reads pages until one comes back empty)."""
     per_page = max(1, int(per_page or 1))
     count_stmt = db.select(db.func.count()).select_from(stmt.order_by(None).subquery())
     total = db.session.scalar(count_stmt) or 0
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, int(page or 1)), pages)
+    page = max(1, int(page or 1))
+    if clamp:
+        page = min(page, pages)
     limited = stmt.limit(per_page).offset((page - 1) * per_page)
     result = db.session.scalars(limited) if scalars else db.session.execute(limited)
     return Page(items=list(result.all()), total=total, page=page, per_page=per_page)

@@ -175,6 +175,11 @@ def can_view_feedback(user, version) -> bool:
     return version.review_published_at is not None or can_review(user, version)
 
 
+def can_download_feedback(user, version) -> bool:
+    """The public export of "you said, we did" exists once the review is published, for everyone (staff included)."""
+    return version.review_published_at is not None
+
+
 def can_view_public_comments(user, version) -> bool:
     """Every public comment of a published version, and their open data, are for everyone."""
     return can_view_version(user, version)

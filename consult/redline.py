@@ -502,25 +502,33 @@ def _unique_anchors(a, a0, a1, b, b0, b1) -> list[tuple[int, int]]:
         for i in range(a0, a1)
         if count_a[a[i]] == 1 and a[i] in where_b
     ]
-    if not pairs:
-        return []
-    # Longest increasing subsequence of the b positions (patience sorting).
+    return [pairs[n] for n in longest_increasing([j for _, j in pairs])]
+
+
+def longest_increasing(values: list[int]) -> list[int]:
+    """The indexes, in order, of a longest strictly increasing subsequence of `values` ([] for no values).
+
+    Patience sorting, O(n log n): tails[k] is the smallest value that ends an increasing run of length k + 1 so far;
+    each value replaces the first tail not below it (bisect_left, so equal values never extend a run) and points
+    back to the index that ended the run one shorter. Among runs of the longest length, the one ending at the
+    latest such tail is returned. Used for the anchors of a word diff and for the clauses a Word redline keeps in
+    place."""
     tails: list[int] = []
     tail_index: list[int] = []
-    back: list[int] = [-1] * len(pairs)
-    for n, (_, j) in enumerate(pairs):
-        pos = bisect_left(tails, j)
+    back = [-1] * len(values)
+    for n, value in enumerate(values):
+        pos = bisect_left(tails, value)
         if pos == len(tails):
-            tails.append(j)
+            tails.append(value)
             tail_index.append(n)
         else:
-            tails[pos] = j
+            tails[pos] = value
             tail_index[pos] = n
         back[n] = tail_index[pos - 1] if pos else -1
-    chain = []
-    n = tail_index[-1]
+    chain: list[int] = []
+    n = tail_index[-1] if tail_index else -1
     while n != -1:
-        chain.append(pairs[n])
+        chain.append(n)
         n = back[n]
     chain.reverse()
     return chain

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField, TextAreaField
@@ -60,3 +61,20 @@ class QueryForm(WTForm):
 
     class Meta(CleaningMeta):
         pass
+
+
+def show_error(form, error, default: str | None = None, *, aliases: dict[str, str] | None = None) -> None:
+    """Put an error beside its field, where the page shows it and the error summary links to it: the one way views
+    do it. A service's refusal (ServiceError) goes beside the field it names (`aliases` maps the service's name to
+    the form's where they differ), else beside `default`; a plain message goes beside `default`; with no such
+    field, beside the first field a person fills in. A refusal that names a line of a draft says which."""
+    if isinstance(error, str):
+        message, name = error, None
+    else:
+        message, name = error.message, (aliases or {}).get(error.field, error.field)
+        if getattr(error, "line", None):
+            message = _("Line %(line)d: %(msg)s", line=error.line, msg=message)
+    if name not in form:
+        name = default
+    field = form[name] if name else next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+    field.errors = [*field.errors, message]

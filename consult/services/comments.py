@@ -14,7 +14,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report,
                       User, Version, utcnow)
-from ..pagination import Page
+from ..pagination import Page, paginate
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError, notifications, rendered
@@ -445,32 +445,24 @@ def version_questions(version: Version, user) -> dict[int, ClauseQuestions]:
     return result
 
 
-def user_contributions(user: User, *, page: int = 1, per_page: int = 50):
-    """The user's own comments across documents, newest first, with total count."""
-    query = db.select(Comment).where(Comment.author_id == user.id)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document),
-                      db.joinedload(Comment.disposition))
-        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return items, total
+def user_contributions(user: User, *, page: int = 1, per_page: int = 50) -> Page:
+    """One page of the user's own comments across documents, newest first."""
+    return paginate(db.select(Comment).where(Comment.author_id == user.id)
+                    .options(db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document),
+                             db.joinedload(Comment.disposition))
+                    .order_by(Comment.created_at.desc(), Comment.id.desc()), page, per_page)
 
 
-def public_comments(version: Version, *, clause_key: str | None = None, page: int = 1, per_page: int = 100):
-    """Public, visible, non-confidential comments of a version for the API, with total count."""
+def public_comments(version: Version, *, clause_key: str | None = None, page: int = 1, per_page: int = 100) -> Page:
+    """One page of a version's public, visible, non-confidential comments for the API (empty past the end)."""
     query = (db.select(Comment).outerjoin(Clause, Comment.clause_id == Clause.id)
              .where(Comment.version_id == version.id, Comment.status == "visible",
                     Comment.visibility != "confidential"))
     if clause_key:
         query = query.where(Clause.key == clause_key)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(db.joinedload(Comment.author).joinedload(User.organisation), db.joinedload(Comment.clause),
-                      db.joinedload(Comment.disposition))
-        .order_by(Comment.created_at, Comment.id).limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return items, total
+    return paginate(query.options(db.joinedload(Comment.author).joinedload(User.organisation),
+                                  db.joinedload(Comment.clause), db.joinedload(Comment.disposition))
+                    .order_by(Comment.created_at, Comment.id), page, per_page, clamp=False)
 
 
 def question_for(clause: Clause, question_id) -> OpenQuestion | None:
@@ -507,8 +499,6 @@ def revisions_of(comment: Comment, user) -> list[CommentRevision]:
 
 def general_comments(version: Version, user, *, page: int = 1, per_page: int = 50):
     """The general comments on a version (no clause) the user may see, newest first, one page of them."""
-    from ..pagination import paginate
-
     stmt = (db.select(Comment).where(Comment.version_id == version.id, Comment.clause_id.is_(None),
                                      Comment.parent_id.is_(None), visible_filter(user))
             .options(db.joinedload(Comment.author), db.joinedload(Comment.disposition))

@@ -183,6 +183,13 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
     return version
 
 
+def clause_views(clauses: list[Clause]) -> list[ClauseView]:
+    """What the lineage matcher needs of stored clauses, parent keys resolved from the same list."""
+    keys = {c.id: c.key for c in clauses}
+    return [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
+            for c in clauses]
+
+
 def _match_latest(document: Document, draft: ParsedDraft) -> tuple[dict[str, Clause], list[LineagePair]]:
     """Match a new draft's clauses to the document's latest version: (old clauses by key, every link)."""
     previous = db.session.scalar(db.select(Version).where(Version.document_id == document.id)
@@ -190,10 +197,7 @@ def _match_latest(document: Document, draft: ParsedDraft) -> tuple[dict[str, Cla
     if previous is None:
         return {}, []
     old_clauses = version_clauses(previous)
-    keys = {c.id: c.key for c in old_clauses}
-    old_view = [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
-                for c in old_clauses]
-    return {c.key: c for c in old_clauses}, match_clauses(old_view, draft.clauses)
+    return {c.key: c for c in old_clauses}, match_clauses(clause_views(old_clauses), draft.clauses)
 
 
 def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Clause, LineagePair]]:

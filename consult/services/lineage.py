@@ -8,19 +8,12 @@ from flask_babel import gettext as _
 from .. import redline
 from ..drafts.lineage import Link, candidates, relate
 from ..extensions import db
+from ..labels import clause_label
 from ..models import Clause, ClauseLink, Lineage, Version
-from ..web import clause_label
 from . import ServiceError
-from .documents import ClauseView, get_version, version_clauses
+from .documents import clause_views, get_version, version_clauses
 from .moderation import record
 from .redlines import clause_text, stored_links
-
-
-def _views(clauses: list[Clause]) -> list[ClauseView]:
-    """What the matcher needs of stored clauses, parent keys resolved from the same list."""
-    keys = {c.id: c.key for c in clauses}
-    return [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
-            for c in clauses]
 
 
 # --- history ------------------------------------------------------------------
@@ -141,7 +134,7 @@ def lineage_review(version: Version) -> LineageReview:
     old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
     review.old_clauses = old_clauses
     links, unlinked = stored_links(previous, version, old_clauses, new_clauses)
-    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    pairs = relate(clause_views(old_clauses), clause_views(new_clauses), links, unlinked)
     old_by_key = {c.key: c for c in old_clauses}
     rows = {c.key: ReviewRow(c) for c in new_clauses}
     continued = set()
@@ -150,7 +143,7 @@ def lineage_review(version: Version) -> LineageReview:
             rows[p.new_key].links.append(ReviewLink(old_by_key[p.old_key], p.status, p.method, p.confidence,
                                                     p.primary))
             continued.add(p.old_key)
-    likely = candidates(_views(old_clauses), _views(new_clauses))
+    likely = candidates(clause_views(old_clauses), clause_views(new_clauses))
     for key, row in rows.items():
         row.candidates = [(old_by_key[k], score) for k, score in likely.get(key, [])]
     position = {c.key: i for i, c in enumerate(new_clauses)}
@@ -285,7 +278,7 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
         unlinked.discard(clause.key)
     else:
         unlinked.add(clause.key)
-    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    pairs = relate(clause_views(old_clauses), clause_views(new_clauses), links, unlinked)
     _store_links(old_clauses, new_clauses, pairs)
     relation: dict[str, str] = {}
     for p in pairs:

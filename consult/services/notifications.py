@@ -192,7 +192,7 @@ def _when(value: datetime | None) -> str:
 
 
 def _clause_name(clause: Clause) -> str:
-    from ..web import clause_label
+    from ..labels import clause_label
 
     return clause_label(clause)
 

@@ -9,7 +9,7 @@ from .. import redline
 from ..drafts.lineage import Link, relate
 from ..extensions import db
 from ..models import Clause, ClauseLink, Comment, Version
-from .documents import ClauseView, version_clauses
+from .documents import clause_views, version_clauses
 
 # The relations a redline counts, in the order its summary shows them.
 SUMMARY_KEYS = ("modified", "added", "removed", "moved", "renumbered", "split", "merged", "unchanged")
@@ -62,12 +62,6 @@ def clause_text(clause: Clause | None) -> str:
     return f"{clause.heading}\n\n{clause.body}" if clause else ""
 
 
-def _views(clauses: list[Clause]) -> list[ClauseView]:
-    keys = {c.id: c.key for c in clauses}
-    return [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
-            for c in clauses]
-
-
 def stored_links(old_version: Version, new_version: Version, old_clauses: list[Clause],
                  new_clauses: list[Clause]) -> tuple[list[Link], set[str]]:
     """The links from the old version's clauses to the new one's, as stored (drafters may have corrected them),
@@ -105,7 +99,7 @@ def _entries(old_version: Version, new_version: Version) -> tuple[list[RedlineEn
         links, unlinked = [Link(c.key, c.key, "key") for c in new_clauses], set()
     else:
         links, unlinked = stored_links(old_version, new_version, old_clauses, new_clauses)
-    pairs = relate(_views(old_clauses), _views(new_clauses), links, unlinked)
+    pairs = relate(clause_views(old_clauses), clause_views(new_clauses), links, unlinked)
     old_by_key = {c.key: c for c in old_clauses}
     new_by_key = {c.key: c for c in new_clauses}
     olds_of: dict[str, list[Clause]] = {}

@@ -4,14 +4,16 @@ Every page here reads stored results (services/analysis.py); computing them is `
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..params import page_arg
+from ..pagination import page_size, paginate
 from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
@@ -19,28 +21,19 @@ from ..services import analysis as analysis_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
-from .review import BASE, _load
+from .loaders import campaign_of, load_version, require, theme_of
+from .review import BASE
 
 bp = Blueprint("analysis", __name__)
 
 
 def _load_staff(slug, number):
     """The version, for staff: anonymous visitors go to sign-in, other accounts get 403."""
-    document, version = _load(slug, number)
-    if not current_user.is_authenticated:
-        return None, None, redirect(url_for("auth.sign_in", next=request.full_path))
-    if not can_analyse(current_user, version):
-        abort(403)
-    return document, version, None
+    return load_version(slug, number, permit=can_analyse)
 
 
 def _require_edit():
-    if not can_edit_analysis(current_user):
-        abort(403)
-
-
-def _page_args():
-    return page_arg(), current_app.config.get("CONSULT_PAGE_SIZE", 50)
+    require(can_edit_analysis)
 
 
 CONTEXT_WORDS = 8
@@ -73,9 +66,7 @@ def changes_only(ops, context: int = CONTEXT_WORDS) -> str:
 
 @bp.get(BASE + "/review/campaigns")
 def campaigns(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     found = analysis_service.campaigns(version)
     return render_template("analysis/campaigns.html", document=document, version=version, campaigns=found,
                            breakdowns=analysis_service.group_breakdowns(version),
@@ -83,8 +74,7 @@ def campaigns(slug, number):
 
 
 def _campaign_page(document, version, campaign, form=None, status=200):
-    page, per_page = _page_args()
-    members = analysis_service.campaign_comments(campaign, page=page, per_page=per_page)
+    members = analysis_service.campaign_comments(campaign, page=page_arg(), per_page=page_size())
     template = campaign.representative
     redlines = {c.id: changes_only(diff_words(template.body, c.body)) for c in members.items if c.id != template.id}
     return render_template("analysis/campaign.html", document=document, version=version, campaign=campaign,
@@ -96,24 +86,16 @@ def _campaign_page(document, version, campaign, form=None, status=200):
 
 @bp.get(BASE + "/review/campaigns/<int:campaign_id>")
 def campaign(slug, number, campaign_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
-    found = analysis_service.get_campaign(version, campaign_id)
-    if found is None:
-        abort(404)
+    document, version = _load_staff(slug, number)
+    found = campaign_of(version, campaign_id)
     return _campaign_page(document, version, found)
 
 
 @bp.post(BASE + "/review/campaigns/<int:campaign_id>/disposition")
 def dispose_campaign(slug, number, campaign_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = analysis_service.get_campaign(version, campaign_id)
-    if found is None:
-        abort(404)
+    found = campaign_of(version, campaign_id)
     form = CampaignDispositionForm()
     if form.validate_on_submit():
         try:
@@ -123,7 +105,7 @@ def dispose_campaign(slug, number, campaign_id):
                            status=DISPOSITIONS[form.status.data]), "success")
             return redirect(url_for("analysis.campaign", slug=slug, number=number, campaign_id=found.id))
         except ServiceError as exc:
-            form.status.errors = list(form.status.errors) + [exc.message]
+            show_error(form, exc, "status")
     return _campaign_page(document, version, found, form=form, status=400)
 
 
@@ -132,9 +114,7 @@ def dispose_campaign(slug, number, campaign_id):
 
 @bp.get(BASE + "/review/themes")
 def themes(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     # ?clause=KEY: the themes of one clause's comments, sized and split by that clause's comments only.
     key = (request.args.get("clause") or "").strip()[:80]
     clause = document_service.get_clause(version, key) if key else None
@@ -148,23 +128,15 @@ def themes(slug, number):
                            can_edit=can_edit_analysis(current_user))
 
 
-def _theme_or_404(version, theme_id):
-    theme = analysis_service.get_theme(version, theme_id)
-    if theme is None:
-        abort(404)
-    return theme
-
-
 def _theme_page(document, version, theme, *, label_form=None, merge_form=None, move_form=None, status=200):
-    page, per_page = _page_args()
     others = [t for t in analysis_service.themes(version) if t.id != theme.id]
     merge_form = merge_form or ThemeMergeForm()
     merge_form.others.choices = [(str(t.id), t.label) for t in others]
     move_form = move_form or ThemeMoveForm()
     move_form.target.choices = [("", _("Choose…"))] + [(str(t.id), t.label) for t in others]
     label_form = label_form or ThemeLabelForm(label=theme.label)
-    members = review_service.paginate(review_service.review_statement(
-        version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page, per_page)
+    members = paginate(review_service.review_statement(
+        version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page_arg(), page_size())
     return render_template("analysis/theme.html", document=document, version=version, theme=theme,
                            members=members, label_form=label_form, merge_form=merge_form, move_form=move_form,
                            can_edit=can_edit_analysis(current_user), confirm_form=ConfirmForm(),
@@ -173,19 +145,15 @@ def _theme_page(document, version, theme, *, label_form=None, merge_form=None, m
 
 @bp.get(BASE + "/review/themes/<int:theme_id>")
 def theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
-    return _theme_page(document, version, _theme_or_404(version, theme_id))
+    document, version = _load_staff(slug, number)
+    return _theme_page(document, version, theme_of(version, theme_id))
 
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/rename")
 def rename_theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeLabelForm()
     if form.validate_on_submit():
         try:
@@ -193,17 +161,15 @@ def rename_theme(slug, number, theme_id):
             flash(_("The theme is now called “%(label)s”.", label=found.label), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            form.label.errors = list(form.label.errors) + [exc.message]
+            show_error(form, exc, "label")
     return _theme_page(document, version, found, label_form=form, status=400)
 
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/merge")
 def merge_themes(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeMergeForm()
     form.others.choices = [(str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id]
     if form.validate_on_submit():
@@ -213,7 +179,7 @@ def merge_themes(slug, number, theme_id):
             flash(ngettext_themes(len(others)), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            form.others.errors = list(form.others.errors) + [exc.message]
+            show_error(form, exc, "others")
     return _theme_page(document, version, found, merge_form=form, status=400)
 
 
@@ -225,11 +191,9 @@ def ngettext_themes(n: int) -> str:
 
 @bp.post(BASE + "/review/themes/<int:theme_id>/move")
 def move_comments(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ThemeMoveForm()
     form.target.choices = [("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version)
                                         if t.id != found.id]
@@ -251,18 +215,15 @@ def move_comments(slug, number, theme_id):
                 flash(_("Moved to “%(label)s”.", label=target.label), "success")
             return redirect(url_for("analysis.theme", slug=slug, number=number, theme_id=found.id))
         except ServiceError as exc:
-            target_field = form.new_label if exc.field == "label" else form.target
-            target_field.errors = list(target_field.errors) + [exc.message]
+            show_error(form, exc, "target", aliases={"label": "new_label"})
     return _theme_page(document, version, found, move_form=form, status=400)
 
 
 @bp.route(BASE + "/review/themes/<int:theme_id>/delete", methods=["GET", "POST"])
 def delete_theme(slug, number, theme_id):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     _require_edit()
-    found = _theme_or_404(version, theme_id)
+    found = theme_of(version, theme_id)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -279,9 +240,7 @@ def delete_theme(slug, number, theme_id):
 
 @bp.get(BASE + "/review/summaries")
 def summaries(slug, number):
-    document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_staff(slug, number)
     found = analysis_service.summaries(version)
     clause_ids = {s.clause_id for s in found if s.clause_id}
     clauses = {c.id: c for c in version.clauses if c.id in clause_ids}
@@ -292,9 +251,7 @@ def summaries(slug, number):
 
 @bp.post(BASE + "/review/summaries/<int:summary_id>/approval")
 def approve_summary(slug, number, summary_id):
-    _document, version, redirect_ = _load_staff(slug, number)
-    if redirect_:
-        return redirect_
+    _document, version = _load_staff(slug, number)
     _require_edit()
     summary = next((s for s in analysis_service.summaries(version) if s.id == summary_id), None)
     if summary is None:

@@ -1,12 +1,12 @@
 """The read-only JSON API over public content."""
-from flask import Blueprint, abort, jsonify, request
-from flask_login import current_user
+from flask import Blueprint, jsonify, request
 
 from .. import permissions
 from ..services import documents as document_service
 from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from ..params import int_arg, page_arg
+from .loaders import load_document, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -27,22 +27,6 @@ def document_json(document) -> dict:
             "versions": [version_json(v) for v in document.versions]}
 
 
-def _version(slug, number):
-    """A version the reader may see, or a JSON 404."""
-    document = _document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version
-
-
-def _document(slug):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    return document
-
-
 @bp.get("/documents")
 def documents():
     return jsonify(documents=[document_json(d) for d in document_service.documents_with_versions()])
@@ -50,13 +34,13 @@ def documents():
 
 @bp.get("/documents/<slug>")
 def document(slug):
-    document = _document(slug)
+    document = load_document(slug)
     return jsonify(document_json(document))
 
 
 @bp.get("/documents/<slug>/versions/<int:number>/clauses")
 def clauses(slug, number):
-    _, version = _version(slug, number)
+    _, version = load_version(slug, number)
     clauses = document_service.version_clauses(version)
     keys = {c.id: c.key for c in clauses}
     return jsonify(clauses=[
@@ -72,7 +56,7 @@ def _clause_ref(clause):
 
 @bp.get("/documents/<slug>/redline")
 def redline(slug):
-    document = _document(slug)
+    document = load_document(slug)
     pair = document_service.redline_versions(document, int_arg("from"),
                                              int_arg("to"))
     if pair is None:
@@ -104,23 +88,14 @@ def comment_json(comment) -> dict:
 
 @bp.get("/documents/<slug>/versions/<int:number>/comments")
 def comments(slug, number):
-    _, version = _version(slug, number)
-    page = page_arg()
-    items, total = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page)
-    return jsonify(comments=[comment_json(c) for c in items], total=total, page=page)
+    _, version = load_version(slug, number)
+    page = comment_service.public_comments(version, clause_key=request.args.get("clause"), page=page_arg())
+    return jsonify(comments=[comment_json(c) for c in page.items], total=page.total, page=page.page)
 
 
 def _analysis_version(slug, number):
     """A version whose analysis the reader may see: 401 for anonymous visitors, 403 for participants."""
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    if version is None:
-        abort(404)
-    if not current_user.is_authenticated:
-        abort(401)
-    if not permissions.can_analyse(current_user, version):
-        abort(403)
-    return version
+    return load_version(slug, number, permit=permissions.can_analyse)[1]
 
 
 @bp.get("/documents/<slug>/versions/<int:number>/campaigns")

@@ -7,18 +7,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..forms.auth import (ChangeEmailForm, ChangePasswordForm, RegisterForm, ResetPasswordForm, ResetRequestForm,
                           SignInForm)
 from ..services import ServiceError
+from ..forms.base import show_error
 from ..services import accounts as account_service
 from ..web import renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _show_error(form, exc: ServiceError) -> None:
-    """Put a service's refusal beside the field it concerns, or beside the first field."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None:
-        target = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    target.errors = list(target.errors) + [exc.message]
 
 
 def _blank_passwords(form) -> None:
@@ -45,11 +38,11 @@ def sign_in():
     if form.validate_on_submit():
         refused = account_service.sign_in_refused(form.email.data, request.remote_addr)
         if refused is not None:
-            form.email.errors = list(form.email.errors) + [ngettext(
+            show_error(form, ngettext(
                 "Too many failed sign-in attempts. Try again in %(num)d minute, or reset your password now: a reset "
                 "link also lifts this wait for your account.",
                 "Too many failed sign-in attempts. Try again in %(num)d minutes, or reset your password now: a reset "
-                "link also lifts this wait for your account.", account_service.minutes_left(refused))]
+                "link also lifts this wait for your account.", account_service.minutes_left(refused)), "email")
             return _render("auth/sign_in.html", 429, form=form)
         user = account_service.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -64,15 +57,15 @@ def sign_in():
 
         blocked = blocked_sign_in(form.email.data, form.password.data)
         if blocked is not None:  # the right password: say why the account may not sign in, not "wrong password"
-            form.email.errors = list(form.email.errors) + [
-                (_("Your account is suspended. Reason: %(reason)s", reason=blocked.status_reason or "—")
-                 if blocked.status == "suspended" else
-                 _("Your registration was not approved. Reason: %(reason)s", reason=blocked.status_reason or "—"))]
+            show_error(form, _("Your account is suspended. Reason: %(reason)s", reason=blocked.status_reason or "—")
+                       if blocked.status == "suspended" else
+                       _("Your registration was not approved. Reason: %(reason)s", reason=blocked.status_reason or "—"),
+                       "email")
             return _render("auth/sign_in.html", 403, form=form)
-        form.password.errors.append(_("The email address or password is not right."))
+        show_error(form, _("The email address or password is not right."), "password")
         if slowed:
-            form.password.errors.append(_("After several failed attempts, sign-in is slowed down; a few more and "
-                                          "it will be refused for a while."))
+            show_error(form, _("After several failed attempts, sign-in is slowed down; a few more and it will be "
+                               "refused for a while."), "password")
     return _render("auth/sign_in.html", form=form)
 
 
@@ -101,15 +94,15 @@ def register():
     if form.validate_on_submit():
         refused = account_service.register_refused_for_address(request.remote_addr)
         if refused is not None:
-            form.email.errors = list(form.email.errors) + [ngettext(
+            show_error(form, ngettext(
                 "Too many registrations from your network. Try again in %(num)d minute.",
                 "Too many registrations from your network. Try again in %(num)d minutes.",
-                account_service.minutes_left(refused))]
+                account_service.minutes_left(refused)), "email")
             return _render("auth/register.html", 429, form=form)
         try:
             account_service.register(email=form.email.data, **_account_fields(form))
         except ServiceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             # The same answer whether the address was new or already registered.
             return redirect(url_for("auth.register", sent=1))
@@ -136,7 +129,7 @@ def invitation(token):
         except ServiceError as exc:
             if exc.field is None:
                 return _invalid_invitation()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             if current_user.is_authenticated:
                 account_service.end_session(current_user)
@@ -159,9 +152,8 @@ def reset():
     if form.validate_on_submit():
         refused = account_service.reset_refused_for_address(request.remote_addr)
         if refused is not None:
-            form.email.errors = list(form.email.errors) + [_(
-                "Too many password reset requests from your network. Try again in %(n)d minutes.",
-                n=account_service.minutes_left(refused))]
+            show_error(form, _("Too many password reset requests from your network. Try again in %(n)d minutes.",
+                               n=account_service.minutes_left(refused)), "email")
             return _render("auth/reset.html", 429, form=form)
         account_service.request_password_reset(form.email.data)
         # Known or unknown address: the same redirect, and nothing in the session that names the address.
@@ -180,7 +172,7 @@ def reset_with_token(token):
         except ServiceError as exc:
             if exc.field is None:
                 return render_template("auth/reset_invalid.html"), 404
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             renew_session()
             if current_user.is_authenticated:
@@ -213,7 +205,7 @@ def change_password():
             account_service.change_password(current_user, password_form.current_password.data,
                                             password_form.new_password.data)
         except ServiceError as exc:
-            _show_error(password_form, exc)
+            show_error(password_form, exc)
             return _render("auth/account.html", exc.status, password_form=password_form, email_form=email_form)
         else:
             flash(_("Your password has been changed. Other devices signed in to your account have been signed out."),
@@ -230,7 +222,7 @@ def change_email():
         try:
             account_service.change_email(current_user, email_form.email.data, email_form.password.data)
         except ServiceError as exc:
-            _show_error(email_form, exc)
+            show_error(email_form, exc)
             return _render("auth/account.html", exc.status, password_form=password_form, email_form=email_form)
         else:
             flash(_("Your email address has been changed. Use the new one to sign in."), "success")

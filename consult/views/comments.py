@@ -1,36 +1,20 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import fragments, permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
+from ..forms.base import show_error
 from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import comments as comment_service
-from ..services import documents as document_service
 from ..params import int_arg, page_arg, parse_id
+from ..pagination import page_size
 from ..web import safe_next
+from .loaders import load_clause, load_comment, load_receipt, require
 
 bp = Blueprint("comments", __name__)
-
-
-def load_clause(slug, number, key):
-    """The document, version and clause a URL names, or 404."""
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    clause = document_service.get_clause(version, key) if version else None
-    if clause is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version, clause
-
-
-def load_comment(comment_id):
-    """A comment the current user may see, or 404 (confidential ones do not exist for others)."""
-    comment = comment_service.get_comment(comment_id)
-    if comment is None or not permissions.can_see_comment(current_user, comment):
-        abort(404)
-    return comment
 
 
 def new_comment_form(**kwargs) -> CommentForm:
@@ -47,7 +31,7 @@ def clause_page(document, version, clause, *, form=None, status=200):
     sort = request.args.get("sort", "newest")
     comments = comment_service.clause_comments(
         clause, current_user, type_=request.args.get("type") or None, group=request.args.get("group") or None,
-        sort=sort, page=page, per_page=current_app.config["CONSULT_PAGE_SIZE"])
+        sort=sort, page=page, per_page=page_size())
     return render_template(
         "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
         earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
@@ -61,10 +45,9 @@ def _posted_parent(form, clause):
     if not form.parent_id.data:
         return None
     parent_id = parse_id(form.parent_id.data)
-    parent = comment_service.get_comment(parent_id) if parent_id is not None else None
-    if parent is None or not permissions.can_see_comment(current_user, parent):
+    if parent_id is None:
         abort(404)
-    return parent
+    return load_comment(parent_id)
 
 
 def _posted_question(form, clause):
@@ -86,7 +69,7 @@ def post(slug, number, key):
         return redirect(url_for("comments.receipt", receipt=earlier.receipt))  # a replay: same receipt
     refused = comment_service.attempt_refused(current_user)  # every attempt counts, the refused ones too
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return clause_page(document, version, clause, form=form, status=429)
     if not form.validate_on_submit():
         return clause_page(document, version, clause, form=form, status=400)
@@ -97,7 +80,7 @@ def post(slug, number, key):
             parent=_posted_parent(form, clause), question=_posted_question(form, clause),
             submission_token=form.submission_token.data or None)
     except ServiceError as exc:
-        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        show_error(form, exc, "body")
         return clause_page(document, version, clause, form=form, status=exc.status)
     flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
     return redirect(url_for("comments.receipt", receipt=comment.receipt))
@@ -107,8 +90,7 @@ def post(slug, number, key):
 @login_required
 def add_question(slug, number, key):
     document, version, clause = load_clause(slug, number, key)
-    if not permissions.can_ask_question(current_user):
-        abort(403)
+    require(permissions.can_ask_question)
     form = QuestionForm()
     if form.validate_on_submit():
         try:
@@ -116,7 +98,7 @@ def add_question(slug, number, key):
             flash(_("Open question added."), "success")
             return redirect(url_for("documents.clause", slug=slug, number=number, key=key, _anchor="questions"))
         except ServiceError as exc:
-            form.text.errors.append(exc.message)
+            show_error(form, exc, "text")
     return render_template("comments/question_error.html", document=document, version=version, clause=clause,
                            form=form), 400
 
@@ -134,15 +116,13 @@ def show(comment_id):
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_edit_comment(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_edit_comment)
     form = EditCommentForm(obj=comment) if request.method == "GET" else EditCommentForm()
     if request.method == "GET":
         form.stance.data = comment.stance or ""
     refused = comment_service.attempt_refused(current_user) if request.method == "POST" else None
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return render_template("comments/edit.html", comment=comment, form=form), 429
     if form.validate_on_submit():
         try:
@@ -152,16 +132,14 @@ def edit(comment_id):
             flash(_("Your comment was updated. The earlier text is kept in its history."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+            show_error(form, exc, "body")
     return render_template("comments/edit.html", comment=comment, form=form), 400 if request.method == "POST" else 200
 
 
 @bp.route("/comments/<int:comment_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_withdraw_comment(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_withdraw_comment)
     form = ConfirmForm()
     if form.validate_on_submit():
         comment_service.withdraw_comment(comment, current_user)
@@ -193,9 +171,7 @@ def endorse(comment_id):
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
 @login_required
 def report(comment_id):
-    comment = load_comment(comment_id)
-    if not permissions.can_report(current_user, comment):
-        abort(403)
+    comment = load_comment(comment_id, permit=permissions.can_report)
     form = ReportForm()
     if form.validate_on_submit():
         try:
@@ -204,7 +180,7 @@ def report(comment_id):
             flash(_("Thank you. The moderators will look at this comment."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
-            getattr(form, exc.field or "reason", form.reason).errors.append(exc.message)
+            show_error(form, exc, "reason")
             return render_template("comments/report.html", comment=comment, form=form), exc.status
     return render_template("comments/report.html", comment=comment, form=form), \
         400 if request.method == "POST" else 200
@@ -213,17 +189,11 @@ def report(comment_id):
 @bp.get("/receipts/<receipt>")
 @login_required
 def receipt(receipt):
-    comment = comment_service.get_by_receipt(receipt)
-    if comment is None or not permissions.can_view_receipt(current_user, comment):
-        abort(404)
-    return render_template("comments/receipt.html", comment=comment)
+    return render_template("comments/receipt.html", comment=load_receipt(receipt))
 
 
 @bp.get("/my/contributions")
 @login_required
 def contributions():
-    page = page_arg()
-    per_page = current_app.config["CONSULT_PAGE_SIZE"]
-    items, total = comment_service.user_contributions(current_user, page=page, per_page=per_page)
-    return render_template("comments/contributions.html", items=items, total=total, page=page,
-                           pages=max(1, -(-total // per_page)))
+    page = comment_service.user_contributions(current_user, page=page_arg(), per_page=page_size())
+    return render_template("comments/contributions.html", page=page)

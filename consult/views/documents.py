@@ -1,11 +1,12 @@
 """Documents, versions and clauses; publishing a version."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import fragments, permissions
 from ..forms import PublishForm
+from ..forms.base import show_error
 from .comments import clause_page
 from ..services import ServiceError
 from ..services import documents as document_service
@@ -13,24 +14,11 @@ from ..services import comments as comment_service
 from ..services import redlines as redline_service
 from ..services import word as word_service
 from .. import redline as redline_render
-from ..params import int_arg, page_arg
+from ..params import page_arg
+from ..pagination import page_size
+from .loaders import load_clause, load_document, load_version, redline_pair, require
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-
-
-def load_document(slug):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    return document
-
-
-def load_version(slug, number):
-    document = load_document(slug)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version
 
 
 @bp.get("/<slug>")
@@ -47,12 +35,10 @@ def version(slug, number):
 
 def version_page(document, version, *, form=None, status=200):
     """The version with its clauses and its general comments; shared with a general comment that failed."""
-    from flask import current_app
 
     from .comments import new_comment_form
 
-    general = comment_service.general_comments(version, current_user, page=page_arg(),
-                                               per_page=current_app.config["CONSULT_PAGE_SIZE"])
+    general = comment_service.general_comments(version, current_user, page=page_arg(), per_page=page_size())
     # The text comes rendered from the cache; the viewer's counts and questions are filled in on every request.
     text = fragments.version_text(document, version,
                                   counts=comment_service.version_comment_counts(version, current_user),
@@ -69,8 +55,7 @@ def post_general_comment(slug, number):
     from ..forms.comments import CommentForm
 
     document, version = load_version(slug, number)
-    if not permissions.can_comment(current_user):
-        abort(403)
+    require(permissions.can_comment)
     form = CommentForm()
     earlier = comment_service.find_by_submission_token(form.submission_token.data)
     if earlier is not None and earlier.author_id == current_user.id:
@@ -78,7 +63,7 @@ def post_general_comment(slug, number):
     # Every attempt counts, the failed ones too, as on a clause.
     refused = comment_service.attempt_refused(current_user)
     if refused is not None:
-        form.body.errors = list(form.body.errors) + [refused]
+        show_error(form, refused, "body")
         return version_page(document, version, form=form, status=429)
     if not form.validate_on_submit():
         return version_page(document, version, form=form, status=400)
@@ -88,7 +73,7 @@ def post_general_comment(slug, number):
             visibility=form.visibility.data, stance=form.stance.data, proposed_wording=None,
             submission_token=form.submission_token.data)
     except ServiceError as exc:
-        getattr(form, exc.field or "body", form.body).errors.append(exc.message)
+        show_error(form, exc, "body")
         return version_page(document, version, form=form, status=exc.status)
     flash(_("Comment received — receipt %(receipt)s", receipt=comment.receipt), "success")
     return redirect(url_for("comments.receipt", receipt=comment.receipt))
@@ -96,17 +81,12 @@ def post_general_comment(slug, number):
 
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>")
 def clause(slug, number, key):
-    document, version = load_version(slug, number)
-    clause = document_service.get_clause(version, key)
-    if clause is None:
-        abort(404)
-    return clause_page(document, version, clause)
+    return clause_page(*load_clause(slug, number, key))
 
 
 def _publish(document=None):
     """Shared by 'new document' and 'next version': preview first, publish on confirmation."""
-    if not permissions.can_publish_version(current_user, document):
-        abort(403)
+    require(permissions.can_publish_version, document)
     form = PublishForm()
     preview = None
     if form.validate_on_submit():
@@ -137,9 +117,7 @@ def _publish(document=None):
                       "success")
                 return redirect(url_for("documents.version", slug=slug, number=version.number))
         except ServiceError as exc:
-            field = getattr(form, exc.field or "markdown", form.markdown)
-            message = _("Line %(line)d: %(msg)s", line=exc.line, msg=exc.message) if exc.line else exc.message
-            field.errors = list(field.errors) + [message]
+            show_error(form, exc, "markdown")
             preview = None
     failed = any(f.errors for f in form)
     matching = document_service.match_previous(document, preview) if preview and document else None
@@ -160,19 +138,10 @@ def new_version(slug):
     return _publish(load_document(slug))
 
 
-def _redline_versions(document):
-    """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    pair = document_service.redline_versions(document, int_arg("from"),
-                                             int_arg("to"))
-    if pair is None:
-        abort(404)
-    return pair
-
-
 @bp.get("/<slug>/redline")
 def redline(slug):
     document = load_document(slug)
-    old, new = _redline_versions(document)
+    old, new = redline_pair(document)
     view = "side" if request.args.get("view") == "side" else "inline"
     changes_only = request.args.get("changes") == "1"
     result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"),

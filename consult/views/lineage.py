@@ -1,5 +1,5 @@
 """Clause history, lineage review and correction, and the printable redline."""
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,8 +14,9 @@ from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
-from ..web import clause_label, csp_policy
-from ..params import int_arg
+from ..labels import clause_label
+from ..web import csp_policy
+from .loaders import load_clause, load_document, load_version, redline_pair, require
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
 
@@ -39,22 +40,9 @@ class LineageForm(Form):
     confirm = HiddenField(validators=[Optional()])
 
 
-def _load_version(slug, number):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    version = document_service.get_version(document, number)
-    if version is None or not permissions.can_view_version(current_user, version):
-        abort(404)
-    return document, version
-
-
 @bp.get("/<slug>/versions/<int:number>/clauses/<key>/history")
 def history(slug, number, key):
-    document, version = _load_version(slug, number)
-    clause = document_service.get_clause(version, key)
-    if clause is None:
-        abort(404)
+    document, version, clause = load_clause(slug, number, key)
     result = lineage_service.clause_history(clause)
     return render_template("lineage/history.html", document=document, version=version, clause=clause,
                            history=result, render=redline_render)
@@ -62,11 +50,8 @@ def history(slug, number, key):
 
 @bp.route("/<slug>/versions/<int:number>/lineage", methods=["GET", "POST"])
 def review(slug, number):
-    document, version = _load_version(slug, number)
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not permissions.can_publish_version(current_user, document):
-        abort(403)
+    document, version = load_version(slug, number)
+    require(permissions.can_publish_version, document)
     form = LineageForm()
     error = None  # (new_key, message) of a refused correction, shown beside its form
     if request.method == "POST":
@@ -101,15 +86,6 @@ def review(slug, number):
                            methods=METHODS, error=error, submitted=form), 400 if error else 200
 
 
-def _redline_versions(document):
-    """The (from, to) versions named by ?from=&to=, defaulting to previous → latest; 404 if either is missing."""
-    pair = document_service.redline_versions(document, int_arg("from"),
-                                             int_arg("to"))
-    if pair is None:
-        abort(404)
-    return pair
-
-
 def _print_csp_policy() -> str:
     """The site's policy, except that this one page may carry its own print styles."""
     directives = [d.strip() for d in csp_policy().split(";") if d.strip()]
@@ -119,10 +95,8 @@ def _print_csp_policy() -> str:
 
 @bp.get("/<slug>/redline/print")
 def print_redline(slug):
-    document = document_service.get_document(slug)
-    if document is None or not permissions.can_view_document(current_user, document):
-        abort(404)
-    old, new = _redline_versions(document)
+    document = load_document(slug)
+    old, new = redline_pair(document)
     result = redline_service.build_redline(old, new, ops=False, html=True, format_note=_("formatting changed"))
     show_all = request.args.get("all") == "1"
     entries = [e for e in result.entries if show_all or e.status != "unchanged"]

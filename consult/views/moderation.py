@@ -11,29 +11,20 @@ from ..web import external_url
 from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
                                 UserFilterForm)
 from ..services import ServiceError
+from ..forms.base import show_error
 from ..models import utcnow
 from ..services import moderation as service
 from ..params import page_arg
+from ..pagination import page_size
 from ..vocabulary import ROLES
+from .loaders import load_comment, require
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 @bp.before_request
 def _moderators_only():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not permissions.can_moderate(current_user):
-        abort(403)
-    return None
-
-
-def _page_size() -> int:
-    return int(current_app.config.get("CONSULT_PAGE_SIZE") or 50)
-
-
-def _page_number() -> int:
-    return page_arg()
+    require(permissions.can_moderate)
 
 
 def _load_user(user_id: int):
@@ -44,16 +35,14 @@ def _load_user(user_id: int):
 
 
 def _fail(exc: ServiceError, form=None) -> None:
-    """Put a service's refusal beside its field (or abort with its status when it concerns no field)."""
+    """A refused action is a 403; a conflict that concerns no field of the form (a 409: already approved, already
+    hidden) is a message at the top of the page; anything else goes beside its field."""
     if exc.status == 403:
         abort(403)
-    target = getattr(form, exc.field, None) if (form is not None and exc.field) else None
-    if target is None:
-        if form is None or exc.status != 400:
-            flash(exc.message, "error")
-            return
-        target = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    target.errors = list(target.errors) + [exc.message]
+    if form is None or (exc.field not in form and exc.status != 400):
+        flash(exc.message, "error")
+    else:
+        show_error(form, exc)
 
 
 def _mail_notice(sent: bool) -> None:
@@ -93,7 +82,7 @@ def home():
 
 @bp.get("/registrations")
 def registrations():
-    page = service.pending_registrations(_page_number(), _page_size())
+    page = service.pending_registrations(page_arg(), page_size())
     return render_template("moderation/registrations.html", page=page, form=ConfirmForm())
 
 
@@ -160,8 +149,8 @@ def users():
         return render_template("moderation/users.html", filters=filters, page=None), 400
     page = service.search_users(q=filters.q.data or "", role=filters.role.data or "",
                                 status=filters.status.data or "", group=filters.group.data or "",
-                                organisation=filters.organisation.data or "", page=_page_number(),
-                                per_page=_page_size())
+                                organisation=filters.organisation.data or "", page=page_arg(),
+                                per_page=page_size())
     return render_template("moderation/users.html", filters=filters, page=page)
 
 
@@ -172,9 +161,9 @@ def _user_page(user, status: int = 200, **forms):
     forms.setdefault("confirm_form", ConfirmForm(formdata=None))
     from ..services import comments as comment_service
 
-    contributions, total = comment_service.user_contributions(user, per_page=20)
-    return render_template("moderation/user.html", user=user, roles=roles, contributions=contributions,
-                           contributions_total=total, open_sessions=service.open_session_count(user),
+    recent = comment_service.user_contributions(user, per_page=20)  # the page says "the 20 most recent"
+    return render_template("moderation/user.html", user=user, roles=roles, contributions=recent.items,
+                           contributions_total=recent.total, open_sessions=service.open_session_count(user),
                            **forms), status
 
 
@@ -298,7 +287,7 @@ def invitations():
                 flash(_("The invitation is created, but the email could not be sent: give the link below "
                         "to the person yourself."), "warning")
             return redirect(url_for("moderation.invitation_created", invitation_id=invitation.id))
-    page = service.list_invitations(_page_number(), _page_size())
+    page = service.list_invitations(page_arg(), page_size())
     people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/invitations.html", form=form, page=page, people=people,
@@ -344,23 +333,21 @@ def revoke_invitation(invitation_id):
 
 @bp.get("/audit")
 def audit():
-    if not permissions.can_view_audit(current_user):
-        abort(403)
+    require(permissions.can_view_audit)
     actions, target_types = service.audit_choices()
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
         return render_template("moderation/audit.html", filters=filters, page=None), 400
     page = service.audit_log(action=filters.action.data or "", actor=filters.actor.data or "",
                              target_type=filters.target_type.data or "", date_from=filters.date_from.data,
-                             date_to=filters.date_to.data, page=_page_number(), per_page=_page_size())
+                             date_to=filters.date_to.data, page=page_arg(), per_page=page_size())
     return render_template("moderation/audit.html", filters=filters, page=page,
                            targets=service.audit_targets(page.items), changes=service.audit_changes)
 
 
 @bp.get("/audit.csv")
 def audit_csv():
-    if not permissions.can_view_audit(current_user):
-        abort(403)
+    require(permissions.can_view_audit)
     actions, target_types = service.audit_choices()
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
@@ -374,19 +361,10 @@ def audit_csv():
 
 # --- reports on comments ----------------------------------------------------------------------------------
 
-def _load_comment(comment_id: int):
-    from ..services import comments as comment_service
-
-    comment = comment_service.get_comment(comment_id)
-    if comment is None:
-        abort(404)
-    return comment
-
-
 @bp.get("/reports")
 def reports():
     status = request.args.get("status", "open")
-    page = service.reports_page(status, _page_number(), _page_size())
+    page = service.reports_page(status, page_arg(), page_size())
     if page is None:
         abort(400)
     return render_template("moderation/reports.html", page=page, status=status, confirm_form=ConfirmForm())
@@ -394,7 +372,7 @@ def reports():
 
 @bp.route("/comments/<int:comment_id>/hide", methods=["GET", "POST"])
 def hide(comment_id):
-    comment = _load_comment(comment_id)
+    comment = load_comment(comment_id)
     form = ReasonForm()
     if form.validate_on_submit():
         try:
@@ -410,7 +388,7 @@ def hide(comment_id):
 
 @bp.post("/comments/<int:comment_id>/restore")
 def restore(comment_id):
-    comment = _load_comment(comment_id)
+    comment = load_comment(comment_id)
     if ConfirmForm().validate_on_submit():
         try:
             service.restore_comment(current_user, comment)

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from .. import permissions
 from ..extensions import csrf
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..forms.settings import CloseAccountForm, ProfileForm, preferences_form
 from ..models import Clause, Document
 from ..services import ServiceError
@@ -14,14 +15,15 @@ from ..services import notifications as notification_service
 from ..services import selfservice
 from ..extensions import db
 from ..params import page_arg
+from ..pagination import page_size
 from ..web import safe_next
+from .loaders import require
 
 bp = Blueprint("notifications", __name__, url_prefix="/my")
 
 
 def _require_follow():
-    if not permissions.can_follow(current_user):
-        abort(403)
+    require(permissions.can_follow)
 
 
 def _preferences_form():
@@ -35,8 +37,7 @@ def _preferences_form():
 
 
 def _index(form, kinds, status=200):
-    page = notification_service.user_notifications(current_user, page_arg(),
-                                                   current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = notification_service.user_notifications(current_user, page_arg(), page_size())
     return render_template("notifications/index.html", page=page, form=form, kinds=kinds,
                            unread=notification_service.unread_count(current_user),
                            follows=notification_service.user_follows(current_user.id),
@@ -122,7 +123,7 @@ def profile():
             selfservice.update_profile(current_user, display_name=form.display_name.data,
                                        organisation=form.organisation.data)
         except ServiceError as exc:
-            getattr(form, exc.field or "display_name").errors.append(exc.message)
+            show_error(form, exc, "display_name")
         else:
             flash(_("Your details are saved."), "success")
             return redirect(url_for("notifications.profile"))
@@ -149,7 +150,7 @@ def close_account():
         try:
             selfservice.close_account(current_user, form.password.data, form.comments.data)
         except ServiceError as exc:
-            getattr(form, exc.field or "password").errors.append(exc.message)
+            show_error(form, exc, "password")
         else:
             logout_user()
             flash(_("Your account is closed. Thank you for taking part."), "success")

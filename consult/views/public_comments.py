@@ -1,14 +1,15 @@
 """The public view of all feedback on a version, and its open data (CSV and JSON)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 
 from .. import permissions
 from ..params import page_arg
+from ..pagination import page_size
 from ..services import documents as document_service
 from ..services import public_comments as service
 from ..services.public_comments import PublicFilters
+from .loaders import load_version
 
 bp = Blueprint("public_comments", __name__, url_prefix="/documents")
 
@@ -16,11 +17,7 @@ BASE = "/<slug>/versions/<int:number>/comments"
 
 
 def _load(slug, number):
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    if version is None or not permissions.can_view_public_comments(current_user, version):
-        abort(404)
-    return document, version
+    return load_version(slug, number, view=permissions.can_view_public_comments)
 
 
 def _licence():
@@ -39,8 +36,7 @@ def _filename(document, version, ext: str) -> str:
 def index(slug, number):
     document, version = _load(slug, number)
     filters = PublicFilters.from_args(request.args)
-    page = service.comments_page(version, filters, page=page_arg(),
-                                 per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = service.comments_page(version, filters, page=page_arg(), per_page=page_size())
     return render_template(
         "documents/public_comments.html", document=document, version=version, filters=filters, page=page,
         facets=service.facet_counts(version, filters), outline=document_service.version_outline(version),

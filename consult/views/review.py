@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.comments import ConfirmForm
+from ..forms.base import show_error
 from ..forms.review import AdoptForm, AssignForm, BulkDispositionForm, DispositionForm
 from ..services import ServiceError
 from ..services import comments as comment_service
@@ -15,8 +16,10 @@ from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
 from ..services import lifecycle
-from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
+from ..permissions import can_dispose, can_download_feedback, can_publish_review, can_review, can_view_feedback
 from ..params import page_arg, parse_id
+from ..pagination import page_size, paginate
+from .loaders import clause_of, comment_of, load_version, require
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
 
 bp = Blueprint("review", __name__)
@@ -24,34 +27,13 @@ bp = Blueprint("review", __name__)
 BASE = "/documents/<slug>/versions/<int:number>"
 
 
-def _load(slug, number):
-    document = document_service.get_document(slug)
-    version = document_service.get_version(document, number) if document else None
-    if version is None:
-        abort(404)
-    return document, version
-
-
 def _load_for_review(slug, number):
     """The version, for staff only: anonymous visitors go to sign-in, others get 403."""
-    document, version = _load(slug, number)
-    if not current_user.is_authenticated:
-        return None, None, redirect(url_for("auth.sign_in", next=request.full_path))
-    if not can_review(current_user, version):
-        abort(403)
-    return document, version, None
+    return load_version(slug, number, permit=can_review)
 
 
 def _require_dispose():
-    if not can_dispose(current_user):
-        abort(403)
-
-
-def _review_comment(version, comment_id):
-    comment = comment_service.get_comment(comment_id)
-    if comment is None or comment.version_id != version.id:
-        abort(404)
-    return comment
+    require(can_dispose)
 
 
 def _workspace_url(document, version, **args):
@@ -64,7 +46,7 @@ def _workspace_url(document, version, **args):
 def _workspace(document, version, *, bulk_form=None, status=200):
     filters = ReviewFilters.from_args(request.args)
     page = review_service.review_page(version, filters, current_user, page=page_arg(),
-                                      per_page=current_app.config.get("CONSULT_PAGE_SIZE", 50))
+                                      per_page=page_size())
     return render_template(
         "review/workspace.html", document=document, version=version, filters=filters, result=page,
         outline=document_service.version_outline(version), organisations=review_service.organisations(version),
@@ -85,18 +67,14 @@ def _themes(version):
 
 @bp.get(BASE + "/review")
 def workspace(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     return _workspace(document, version)
 
 
 @bp.post(BASE + "/review/bulk")
 @bp.post(BASE + "/review")  # the form posts to the list's own address, so an error keeps the URL and filters
 def bulk_dispose(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
     form = BulkDispositionForm()
     filters = ReviewFilters.from_args(request.args)
@@ -110,18 +88,13 @@ def bulk_dispose(slug, number):
                            status=DISPOSITIONS[form.bulk_status.data]), "success")
             return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
         except ServiceError as exc:
-            field = form.bulk_status if exc.field == "status" else form.bulk_response
-            if exc.field == "ids":
-                field = form.bulk_status
-            field.errors = list(field.errors) + [exc.message]
+            show_error(form, exc, "bulk_response", aliases={"status": "bulk_status", "ids": "bulk_status"})
     return _workspace(document, version, bulk_form=form, status=400)
 
 
 @bp.post(BASE + "/review/publish")
 def publish(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -178,19 +151,15 @@ def _comment_page(document, version, comment, *, form=None, assign_form=None, ad
 
 @bp.get(BASE + "/review/comments/<int:comment_id>")
 def comment(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
-    return _comment_page(document, version, _review_comment(version, comment_id))
+    document, version = _load_for_review(slug, number)
+    return _comment_page(document, version, comment_of(version, comment_id))
 
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/disposition")
 def dispose(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     form = _disposition_form(document, version, comment)
     if form.validate_on_submit():
         try:
@@ -205,8 +174,7 @@ def dispose(slug, number, comment_id):
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=following.id))
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
-            field = getattr(form, {"addressed_in": "addressed_in"}.get(exc.field, exc.field or "status"), form.status)
-            field.errors = list(field.errors) + [exc.message]
+            show_error(form, exc, "status")
     return _comment_page(document, version, comment, form=form, status=400)
 
 
@@ -221,14 +189,10 @@ def assign_clause(slug, number, key):
 
 
 def _assign(slug, number, *, comment_id=None, key=None):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id) if comment_id else None
-    clause = document_service.get_clause(version, key) if key else None
-    if key and clause is None:
-        abort(404)
+    comment = comment_of(version, comment_id) if comment_id else None
+    clause = clause_of(version, key) if key else None
     form = _assign_form()
     if form.validate_on_submit():
         try:
@@ -239,7 +203,7 @@ def _assign(slug, number, *, comment_id=None, key=None):
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
             return redirect(_workspace_url(document, version, clause=clause.key, subtree="1"))
         except ServiceError as exc:
-            form.assignee.errors = list(form.assignee.errors) + [exc.message]
+            show_error(form, exc, "assignee")
     if comment is not None:
         return _comment_page(document, version, comment, assign_form=form, status=400)
     flash(form.assignee.errors[0] if form.assignee.errors else _("Choose a drafter."), "error")
@@ -248,11 +212,9 @@ def _assign(slug, number, *, comment_id=None, key=None):
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/assignments/<int:assignment_id>/remove")
 def unassign(slug, number, comment_id, assignment_id):
-    _document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    _document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -265,11 +227,9 @@ def unassign(slug, number, comment_id, assignment_id):
 
 @bp.post(BASE + "/review/comments/<int:comment_id>/adopt")
 def adopt(slug, number, comment_id):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     _require_dispose()
-    comment = _review_comment(version, comment_id)
+    comment = comment_of(version, comment_id)
     form = AdoptForm()
     if form.validate_on_submit():
         try:
@@ -278,15 +238,13 @@ def adopt(slug, number, comment_id):
                     "marked accepted.", clause=comment.clause.number), "success")
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
-            form.adopt_response.errors = list(form.adopt_response.errors) + [exc.message]
+            show_error(form, exc, "adopt_response", aliases={"response": "adopt_response"})
     return _comment_page(document, version, comment, adopt_form=form, status=400)
 
 
 @bp.get(BASE + "/review/next-draft.md")
 def next_draft(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     text, _replaced = review_service.next_draft_markdown(version)
     return Response(text, mimetype="text/markdown", headers={
         "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number + 1}-draft.md"'})
@@ -297,9 +255,7 @@ def next_draft(slug, number):
 
 @bp.get(BASE + "/review/balance")
 def balance(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return redirect_
+    document, version = _load_for_review(slug, number)
     # ?count=positions counts each campaign once (its template), as one position instead of N submissions.
     from ..services import analysis as analysis_service
 
@@ -317,14 +273,9 @@ def balance(slug, number):
 
 @bp.get(BASE + "/feedback")
 def feedback(slug, number):
-    document, version = _load(slug, number)
-    if not can_view_feedback(current_user, version):
-        abort(404)
+    document, version = load_version(slug, number, view=can_view_feedback)
     clause_key = (request.args.get("clause") or "").strip()[:80]
-    from ..pagination import paginate
-
-    page = paginate(review_service.feedback_statement(version, clause_key), page_arg(),
-                    current_app.config.get("CONSULT_PAGE_SIZE", 50))
+    page = paginate(review_service.feedback_statement(version, clause_key), page_arg(), page_size())
     return render_template("review/feedback.html", document=document, version=version, page=page,
                            counts=review_service.feedback_counts(version), clause_key=clause_key,
                            preview=version.review_published_at is None)
@@ -332,9 +283,7 @@ def feedback(slug, number):
 
 @bp.get(BASE + "/feedback/export.csv")
 def feedback_export_csv(slug, number):
-    document, version = _load(slug, number)
-    if version.review_published_at is None:
-        abort(404)
+    document, version = load_version(slug, number, view=can_download_feedback)
     rows = review_service.public_export_rows(version)
     # The public table has no theme column: themes are the drafters' working labels.
     return _csv_response(rows, f"{document.slug}-version-{version.number}-feedback.csv", public=True)
@@ -349,26 +298,20 @@ def _csv_response(rows, filename: str, public: bool = False) -> Response:
 
 
 def _export_source(slug, number):
-    document, version, redirect_ = _load_for_review(slug, number)
-    if redirect_:
-        return None, None, None, redirect_
+    document, version = _load_for_review(slug, number)
     filters = ReviewFilters.from_args(request.args)
-    return document, version, review_service.export_rows(version, filters, current_user), None
+    return document, version, review_service.export_rows(version, filters, current_user)
 
 
 @bp.get(BASE + "/review/export.csv")
 def export_csv(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     return _csv_response(rows, f"{document.slug}-version-{version.number}-comments.csv")
 
 
 @bp.get(BASE + "/review/export.json")
 def export_json(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     filename = f"{document.slug}-version-{version.number}-comments.json"
     return Response(stream_with_context(review_service.export_json(version, rows)), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -376,9 +319,7 @@ def export_json(slug, number):
 
 @bp.get(BASE + "/review/export.html")
 def export_html(slug, number):
-    document, version, rows, redirect_ = _export_source(slug, number)
-    if redirect_:
-        return redirect_
+    document, version, rows = _export_source(slug, number)
     template = current_app.jinja_env.get_template("review/export.html")
     context = {"document": document, "version": version, "headers": review_service.export_headers(),
                "columns": review_service.EXPORT_COLUMNS, "rows": map(review_service.labelled, rows),

@@ -4,10 +4,10 @@ from flask_login import current_user
 
 from .. import permissions
 from .. import search as search_service
-from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..search.query import FILTER_FIELDS, SORTS
 from ..params import page_arg
+from .loaders import load_comment
 
 bp = Blueprint("search", __name__)
 
@@ -89,8 +89,6 @@ def api():
 def similar(comment_id):
     if not permissions.is_staff(current_user):
         abort(403)
-    comment = comment_service.get_comment(comment_id)
-    if comment is None:
-        abort(404)
+    comment = load_comment(comment_id)
     items = search_service.similar_comments(current_user, comment, limit=10)
     return render_template("search/similar.html", comment=comment, items=items, result_url=result_url)

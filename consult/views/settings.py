@@ -9,29 +9,18 @@ from .. import permissions
 from ..forms.comments import ConfirmForm
 from ..forms.settings import DaysForm, DocumentSettingsForm, VersionSettingsForm
 from ..services import ServiceError
-from ..services import documents as document_service
+from ..forms.base import show_error
 from ..services import lifecycle
+from .loaders import load_document, version_of
 
 bp = Blueprint("settings", __name__, url_prefix="/documents")
 
 
 def _load(slug, number=None):
-    document = document_service.get_document(slug)
-    if document is None:
-        abort(404)
-    if not permissions.can_edit_settings(current_user, document):
-        abort(403)
-    if number is None:
-        return document, None
-    version = document_service.get_version(document, number)
-    if version is None:
-        abort(404)
-    return document, version
-
-
-def _field_error(form, exc: ServiceError, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = list(field.errors) + [exc.message]
+    """The document (and its version `number`) whose settings a drafter changes: 404 when missing, else 403 for
+    anyone but drafters, before the version is looked up."""
+    document = load_document(slug, permit=permissions.can_edit_settings)
+    return document, version_of(document, number) if number is not None else None
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
@@ -47,7 +36,7 @@ def document(slug):
             lifecycle.update_document(document, current_user, title=form.title.data, summary=form.summary.data,
                                       landing=form.landing.data)
         except ServiceError as exc:
-            _field_error(form, exc, "title")
+            show_error(form, exc, "title")
         else:
             flash(_("The document's settings are saved."), "success")
             return redirect(url_for("documents.document", slug=slug))
@@ -87,7 +76,7 @@ def version(slug, number):
                                  closes_at=_combine(form.closes_date.data, form.closes_time.data, time(23, 59)),
                                  close_previous=form.close_previous.data)
         except ServiceError as exc:
-            _field_error(form, exc, "label")
+            show_error(form, exc, "label")
         else:
             flash(_("The version's settings are saved."), "success")
             return redirect(url_for("settings.version", slug=slug, number=number))
@@ -101,7 +90,7 @@ def _days_action(slug, number, action, done_message):
         try:
             action(version, current_user, days_form.days.data)
         except ServiceError as exc:
-            _field_error(days_form, exc, "days")
+            show_error(days_form, exc, "days")
         else:
             flash(done_message(version), "success")
             return redirect(url_for("settings.version", slug=slug, number=number))

@@ -29,6 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.run import Run as DocxRun
 
+from ..redline import longest_increasing
 from .reader import BOX_HEADING_STYLE
 from .blocks import Para, Run, Table, heading_para, markdown_blocks, tokens
 
@@ -420,7 +421,7 @@ def layout(pairs: list[tuple], old_order: list[str], new_order: list[str]) -> li
                 used_new.add(new.key)
                 extra_new.append(_Item(None, new))
     # The longest run of pairs whose old clauses are in order stays in place; the rest become moves.
-    keep = _increasing([old_pos[o.key] for o, _ in paired])
+    keep = set(longest_increasing([old_pos[o.key] for o, _ in paired]))
     anchors = []
     for n, (old, new) in enumerate(paired):
         if n in keep:
@@ -454,27 +455,6 @@ def layout(pairs: list[tuple], old_order: list[str], new_order: list[str]) -> li
         if n < len(anchors):
             out.append(anchors[n])
     return out
-
-
-def _increasing(values: list[int]) -> set[int]:
-    """Indexes of a longest strictly increasing subsequence."""
-    tails: list[int] = []
-    tail_index: list[int] = []
-    previous = [-1] * len(values)
-    for n, value in enumerate(values):
-        at = bisect_left(tails, value)
-        if at == len(tails):
-            tails.append(value)
-            tail_index.append(n)
-        else:
-            tails[at] = value
-            tail_index[at] = n
-        previous[n] = tail_index[at - 1] if at else -1
-    keep, n = set(), tail_index[-1] if tail_index else -1
-    while n >= 0:
-        keep.add(n)
-        n = previous[n]
-    return keep
 
 
 def _signature(block) -> str:

@@ -403,3 +403,26 @@ def test_small_edits_in_many_sentences_stay_minimal():
     ops = diff_words(old, new)
     check_ops(old, new, ops)
     assert changed_token_count(ops) <= cost
+
+
+def _longest_by_dynamic_programming(values: list[int]) -> int:
+    best = [1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i]:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best, default=0)
+
+
+@given(st.lists(st.integers(min_value=-20, max_value=20), max_size=60))
+def test_longest_increasing_is_a_longest_strictly_increasing_run(values):
+    chain = redline.longest_increasing(values)
+    assert chain == sorted(set(chain))  # indexes in order, none twice
+    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:]))
+    assert len(chain) == _longest_by_dynamic_programming(values)
+
+
+def test_longest_increasing_small_cases():
+    assert redline.longest_increasing([]) == []
+    assert redline.longest_increasing([3, 1, 2, 5, 4]) == [1, 2, 4]
+    assert redline.longest_increasing([2, 2, 2]) == [2]
