@@ -60,13 +60,10 @@ def mail_values(to: str, subject: str, text: str, *, html: str | None = None, he
             "next_attempt_at": now, "created_at": now}
 
 
-def mark_queued(ids=()) -> None:
-    """Tell the after-request hook that this request left work for it (mail, or followers to tell), and which
-    outbox rows it queued (so that, without SMTP, they are written to the folder without a search for them)."""
+def mark_queued() -> None:
+    """Tell the after-request hook that this request left work for it (mail, or followers to tell)."""
     if has_app_context():
         g.mail_queued = True
-        if ids:
-            g.setdefault("mail_ids", []).extend(ids)
 
 
 def queue_mail(to: str, subject: str, text: str, *, html: str | None = None, headers: dict | None = None,
@@ -81,15 +78,16 @@ def queue_mail(to: str, subject: str, text: str, *, html: str | None = None, hea
 
 
 def queue_mail_rows(rows: list[dict]) -> None:
-    """Add many mails at once (digests, notifications); the caller commits."""
+    """Add many mails at once (digests, notifications); the caller commits.
+
+    A few rows go in with the caller's flush (one INSERT beside the event's own rows); many in one statement."""
     if not rows:
         return
-    if has_request_context():
-        ids = db.session.scalars(db.insert(MailOutbox).returning(MailOutbox.id), rows).all()
-        mark_queued(ids)
+    if len(rows) <= 10:
+        db.session.add_all(MailOutbox(**row) for row in rows)
     else:
         db.session.execute(db.insert(MailOutbox), rows)
-        mark_queued()
+    mark_queued()
 
 
 def _header(value: str):
@@ -235,8 +233,9 @@ def write_to_folder(ids: list[int]) -> int:
 
 
 def _queued_ids() -> list[int] | None:
-    """The outbox ids this request queued, or None when some are unknown (then the due rows are searched)."""
-    ids = list(g.get("mail_ids", ()))
+    """The ids of the mails this request queued one by one (a reset link, a confirmation: mail the person is waiting
+    for), or None when some are unknown (then the due rows are searched)."""
+    ids = []
     for row in g.get("mail_rows", ()):
         identity = inspect(row).identity  # from the identity key: no query, even after the commit expired it
         if identity is None:
@@ -252,7 +251,8 @@ def install_deliver_hook(app) -> None:
 
     The mail goes out in `call_on_close`, which the WSGI server runs after the response is written, so the person
     never waits for SMTP; a failure is logged and the row stays for `flask mail deliver` or the next request.
-    Without MAIL_SERVER the queued messages are written to the outbox folder before the response.
+    Without MAIL_SERVER the mails queued one by one (a reset link) are written to the outbox folder before the
+    response; notifications after it.
     """
     from flask import g as request_g
 
@@ -261,9 +261,11 @@ def install_deliver_hook(app) -> None:
         if not request_g.get("mail_queued"):
             return response
         flask_app = current_app._get_current_object()
-        if not flask_app.config.get("MAIL_SERVER"):
-            # Without SMTP a message is a local file: written before the response (well under a millisecond), so
-            # it is there as soon as the page answers. Only the network waits until the response has gone.
+        smtp = bool(flask_app.config.get("MAIL_SERVER"))
+        if not smtp:
+            # Without SMTP a message is a local file. Mail the person waits for (a reset link) is written before the
+            # response, so it is there as soon as the page answers; notifications (a receipt, a reply) after it,
+            # like SMTP, so that commenting does not wait for mail.
             try:
                 ids = _queued_ids()
                 if ids is None:

@@ -247,23 +247,27 @@ def user_follows(user_id: int) -> list[tuple[str, object]]:
 # --- events -------------------------------------------------------------------------------------------------
 
 def comment_posted(comment: Comment) -> None:
-    """In the comment's transaction: the receipt (notification and mail) and one event row for the rest.
+    """In the comment's transaction: one event row, from which everything else follows after the response.
 
-    The reply notice, the follow on comment and the clause followers' notices come from the event after the
-    response (fan_out_pending), so a comment costs four rows in the request however many people are told.
+    The receipt (notification and mail), the follow on comment, the reply notice and the clause followers'
+    notices are written by fan_out_pending, in the transaction that takes the event: nothing is lost (the event
+    row is committed with the comment) and nothing is told twice (the event is deleted in that transaction), and
+    posting a comment costs two small rows in the request however many people are told.
     """
+    # Remembers the author's language from this request, for the receipt written after it.
+    settings_for(comment.author_id, create=True)
+    db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
+    mark_queued()
+
+
+def _receipt(comment: Comment) -> None:
     clause, version = comment.clause, comment.version
-    # Remembers the author's language from this request. Held in a name so that notify() finds the row in the
-    # session's identity map (it keeps only weak references) instead of reading it again.
-    settings = settings_for(comment.author_id, create=True)  # noqa: F841
     notify(comment.author, "receipt", lambda: (
         _("Comment received — receipt %(receipt)s", receipt=comment.receipt),
         _("We received your comment on %(clause)s of %(document)s (%(version)s).\n\nReceipt: %(receipt)s\n\n"
           "Your comment:\n\n%(body)s", clause=_clause_name(clause), document=version.document.title,
           version=version.label, receipt=comment.receipt, body=comment.body)),
         _path("comments.show", comment_id=comment.id))
-    db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
-    mark_queued()
 
 
 def fan_out_pending(limit: int = 50) -> int:
@@ -291,7 +295,8 @@ def fan_out_pending(limit: int = 50) -> int:
 def _comment_consequences(comment: Comment) -> None:
     """After a comment: its author follows the clause (unless turned off), the parent's author hears of the
     reply, and the clause's followers hear of it; each only if they may read it (checked again now, as the
-    comment may have been hidden or withdrawn since)."""
+    comment may have been hidden or withdrawn since). First its author's receipt, whatever became of it."""
+    _receipt(comment)
     settings = settings_for(comment.author_id, create=True)
     if settings.autofollow:
         _add_follow(comment.author_id, "clause", comment.clause_id)

@@ -9,6 +9,7 @@ from consult.models import AuditEntry, Comment, User, Version, utcnow
 from consult.services import comments as comment_service
 from consult.services import lifecycle
 from consult.services import moderation as moderation_service
+from consult.services import notifications as notification_service
 from tests.factories import PASSWORD, csrf_token, make_user, publish, sign_in
 from tests.integration.test_publish_lineage import NEXT_DRAFT
 
@@ -162,6 +163,7 @@ def test_profile_edit_and_data_export(app, client):
     user = make_user()
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
     c = comment_service.post_comment(author=user, clause=clause, type_="concern", body="old text", visibility="public")
+    notification_service.fan_out_pending()  # as after the response: the receipt
     comment_service.edit_comment(c, user, type_="concern", body="new text", visibility="public", stance=None,
                                  proposed_wording=None)
     sign_in(client, user.email)
