@@ -1,0 +1,367 @@
+"""The search fast path: the one module that reads Whoosh's private internals (Whoosh 2.7.4 only).
+
+Whoosh walks posting lists one Python call per posting. On a word found in most documents that was most of a search
+(a two-word search cost 150 ms at 100,000 comments). Here posting blocks are read whole, decoded at C speed and
+cached, and set operations do the rest. It depends on the layout of Whoosh 2.7.4's posting blocks (W3LeafMatcher's
+`_data`, `_ids`, `_weights`, `_values`, `_i`, `_next_block`...), its Positions encoding and its deletion list
+(`reader._perdoc`); no other module may touch a Whoosh private name (tests/unit/test_search_fence.py checks).
+
+Interface (plain values in and out; query.py is the only caller):
+    hits(searcher, q) -> set[int] | None
+        The top-level document numbers `q` matches, deleted documents excluded, when q is terms under AND and OR
+        (and Every()); None for any other shape (the caller then asks Whoosh's matchers).
+    rank(searcher, q, docnums, limit) -> list[tuple[int, float]] | None
+        Of `docnums` (q's hits), the `limit` best as (docnum, score), best first, ties by ascending docnum: the
+        scores and order Whoosh's `searcher.search(q)` gives with its default BM25F weighting. None when q is not
+        terms under AND and OR.
+    Cursor(reader, fieldname, text)
+        A term's postings in one segment, asked for ascending documents: find(doc), weight(), positions().
+        Raises whoosh.reading.TermNotFound as reader.postings does.
+    positions(value) -> set[int]
+        The word positions in a text-field posting's stored value.
+    clear_caches()
+        Forget every decoded block and cached term set.
+
+With CONSULT_SEARCH_FASTPATH=0 this module is never imported and query.py uses Whoosh's public API only, with the
+same hits, order and scores; tests/integration/test_search_fastpath.py compares the two on thousands of documents.
+Importing it under another Whoosh version fails at once, naming both ways out.
+"""
+from __future__ import annotations
+
+import heapq
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from itertools import accumulate
+from pickle import loads
+
+import whoosh
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Existence
+from whoosh.matching import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F, bm25
+from whoosh.system import _INT_SIZE
+
+PINNED_WHOOSH = (2, 7, 4)
+
+if tuple(whoosh.__version__[:3]) != PINNED_WHOOSH:
+    raise ImportError(
+        "consult.search.fastpath reads the private internals of Whoosh %s, but Whoosh %s is installed. Set "
+        "CONSULT_SEARCH_FASTPATH=0 to search through Whoosh's public API (same results, slower), or pin "
+        "Whoosh==%s again (requirements.txt)." % (".".join(map(str, PINNED_WHOOSH)),
+                                                  ".".join(map(str, whoosh.__version__)),
+                                                  ".".join(map(str, PINNED_WHOOSH))))
+
+__all__ = ["Cursor", "clear_caches", "hits", "positions", "rank"]
+
+
+# --- decoded blocks --------------------------------------------------------------------------------------------
+#
+# Decoding a block of postings (zlib, then pickle, positions included) costs about 70 microseconds, against 2 for
+# passing over it by its header; a search reads the same blocks more than once (the set of hits, then the ranking)
+# and popular words recur from search to search. Decoded blocks are kept, least recently used dropped first. Segment
+# files never change (only their deletions do), so a (segment, offset) key never goes stale. Request threads share
+# the cache: an OrderedDict's move_to_end and popitem are not safe under concurrent use, hence the lock.
+
+_BLOCKS: OrderedDict = OrderedDict()
+_BLOCKS_MAX = 8000  # blocks of up to 128 postings: some tens of MB at most
+_blocks_lock = threading.Lock()
+
+
+def _block_ids(m: W3LeafMatcher, segment: str):
+    """The current block's document numbers, from the decoded-block cache when it has them.
+
+    Whoosh decodes ids with a Python generator, one call per posting; they are stored as gaps, so accumulate()
+    gives the same numbers at C speed.
+    """
+    if m._ids is None:
+        key = (segment, m._dataoffset)
+        with _blocks_lock:
+            found = _BLOCKS.get(key)
+            if found is not None:
+                _BLOCKS.move_to_end(key)
+        if found is None:
+            if m._data is None:
+                m._read_data()
+            found = (tuple(accumulate(m._data[0])), m._data)
+            with _blocks_lock:
+                _BLOCKS[key] = found
+                if len(_BLOCKS) > _BLOCKS_MAX:
+                    _BLOCKS.popitem(last=False)
+        m._ids, m._data = found
+    return m._ids
+
+
+def _leaf(matcher):
+    """The segment's own postings matcher under the deletion filter, which callers apply once for the whole set."""
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def positions(value: bytes) -> set[int]:
+    """The word positions in a text-field posting's stored value.
+
+    Whoosh 2.7's Positions format stores a count, then the pickled gaps between positions; decoding it here with
+    C-speed pickle and accumulate is several times faster than the format's own loop, which dominated long
+    phrases of common words. tests/unit/test_search_analysis.py checks it against the format's decoder.
+    """
+    if not value.endswith(b"."):
+        value += b"."
+    return set(accumulate(loads(value[_INT_SIZE:])))
+
+
+class Cursor:
+    """A term's postings in one segment, looked up by ascending document number.
+
+    Whoosh's skip_to steps through a block one Python call per posting, which on a word found in most documents
+    cost more than the work it served; here blocks before the wanted document are passed over by their headers
+    (never decoded) and each block's ids are searched with bisect. Only hits or candidates are looked up, and
+    those are never deleted documents, so the deletion filter is left out.
+    """
+
+    def __init__(self, reader, fieldname: str, text):
+        self.m = _leaf(reader.postings(fieldname, text))  # raises TermNotFound
+        self.segment = reader.segment().segment_id()
+        self.fast = isinstance(self.m, W3LeafMatcher)
+
+    def find(self, doc: int) -> bool:
+        """Whether the term is in `doc`; documents must be asked for in ascending order."""
+        m = self.m
+        if not self.fast:
+            if m.is_active() and m.id() < doc:
+                m.skip_to(doc)
+            return m.is_active() and m.id() == doc
+        while not m._atend and m._maxid < doc:
+            m._next_block()
+        if m._atend:
+            return False
+        ids = _block_ids(m, self.segment)
+        i = bisect_left(ids, doc, m._i)
+        m._i = min(i, len(ids) - 1)
+        return i < len(ids) and ids[i] == doc
+
+    def value(self) -> bytes:
+        """The stored value (positions) at the document last found."""
+        m = self.m
+        if not self.fast:
+            return m.value()
+        if m._values is None:
+            m._read_values()
+        return m._values[m._i]
+
+    def weight(self) -> float:
+        """The term's frequency in the document last found."""
+        m = self.m
+        if not self.fast:
+            return m.weight()
+        if m._weights is None:
+            m._read_weights()
+        return m._weights[m._i]
+
+    def positions(self) -> set[int]:
+        """The term's positions in the document last found."""
+        return positions(self.value()) if self.fast else set(self.m.value_as("positions"))
+
+
+# --- the set of hits ------------------------------------------------------------------------------------------
+#
+# For the common shapes (terms under AND and OR) the postings are read a block at a time and combined with set
+# operations, which run in C. The sets of the few terms every reader's filter uses are kept per segment.
+
+_CACHED_TERM_FIELDS = {"audience", "kind", "status"}
+_TERM_SETS: OrderedDict = OrderedDict()
+_TERM_SETS_MAX = 16  # a set of 50,000 documents takes about 2 MB
+# Request threads fill and trim it at once; popping the oldest while another thread inserts needs the lock.
+_term_sets_lock = threading.Lock()
+
+
+def _term_ids(reader, fieldname: str, text) -> list[int]:
+    """One term's document numbers in one segment, deleted documents included (the caller removes them)."""
+    try:
+        matcher = _leaf(reader.postings(fieldname, text))
+    except TermNotFound:
+        return []
+    if not isinstance(matcher, W3LeafMatcher):
+        return list(matcher.all_ids())
+    segment = reader.segment().segment_id()
+    ids: list[int] = []
+    while matcher.is_active():  # a block at a time
+        ids.extend(_block_ids(matcher, segment)[matcher._i:])
+        matcher._next_block()
+    return ids
+
+
+def _term_set(reader, q: wq.Term):
+    if q.fieldname not in _CACHED_TERM_FIELDS:
+        return set(_term_ids(reader, q.fieldname, q.text))
+    key = (reader.segment().segment_id(), q.fieldname, q.text)
+    with _term_sets_lock:
+        found = _TERM_SETS.get(key)
+    if found is None:
+        found = frozenset(_term_ids(reader, q.fieldname, q.text))
+        with _term_sets_lock:
+            _TERM_SETS[key] = found
+            if len(_TERM_SETS) > _TERM_SETS_MAX:
+                _TERM_SETS.popitem(last=False)
+    return found
+
+
+def _segment_set(reader, q):
+    """The segment's documents for q (deletions not yet removed), or None for a shape not handled here."""
+    if isinstance(q, wq.Term):
+        return _term_set(reader, q)
+    if isinstance(q, wq.Every) and not q.fieldname:
+        return set(range(reader.doc_count_all()))
+    if isinstance(q, wq.And) and q.subqueries:
+        return _segment_intersection(reader, q.subqueries)
+    if isinstance(q, wq.Or) and q.subqueries:
+        parts = [_segment_set(reader, sub) for sub in q.subqueries]
+        return None if any(part is None for part in parts) else set().union(*parts)
+    return None
+
+
+def _segment_intersection(reader, subqueries):
+    """AND in one segment: the other parts first, then the terms from the rarest up.
+
+    A term much more frequent than the documents left is not read whole: each remaining document is looked up
+    in it, and its blocks that hold none of them are never decoded.
+    """
+    terms = sorted((sub for sub in subqueries if isinstance(sub, wq.Term)),
+                   key=lambda t: reader.doc_frequency(t.fieldname, t.text))
+    current = None
+    for sub in subqueries:
+        if not isinstance(sub, wq.Term):
+            part = _segment_set(reader, sub)
+            if part is None:
+                return None
+            current = set(part) if current is None else current & part
+    for term in terms:
+        if current is None:
+            current = set(_term_set(reader, term))
+        elif term.fieldname in _CACHED_TERM_FIELDS or \
+                reader.doc_frequency(term.fieldname, term.text) <= 8 * len(current):
+            current &= _term_set(reader, term)
+        else:
+            try:
+                cursor = Cursor(reader, term.fieldname, term.text)
+            except TermNotFound:
+                return set()
+            current = {doc for doc in sorted(current) if cursor.find(doc)}
+        if not current:
+            return set()
+    return current
+
+
+def hits(searcher, q) -> set[int] | None:
+    """The documents q matches (deleted ones excluded), or None when q is not terms under AND and OR."""
+    docs: set[int] = set()
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        local = _segment_set(reader, q)
+        if local is None:
+            return None
+        if reader.has_deletions():
+            local = set(local).difference(reader._perdoc.deleted_docs())
+        docs.update(map(offset.__add__, local))
+    return docs
+
+
+# --- ranking ---------------------------------------------------------------------------------------------------
+
+def _scoring_terms(q) -> list[wq.Term] | None:
+    """Every term of q when q is terms under AND and OR (unboosted), or None for another shape.
+
+    Whoosh scores such a query, for a document it matches, as the sum of the scores of every term in it that the
+    document holds (an AND's children all match; an OR adds those that do)."""
+    if isinstance(q, wq.Term):
+        return [q]
+    if isinstance(q, (wq.And, wq.Or)) and q.subqueries and q.boost == 1.0:
+        terms = []
+        for sub in q.subqueries:
+            found = _scoring_terms(sub)
+            if found is None:
+                return None
+            terms.extend(found)
+        return terms
+    return None
+
+
+def _ids_and_weights(matcher, segment: str):
+    """Every (document, frequency) of a term in one segment, a block at a time, deleted documents included."""
+    matcher = _leaf(matcher)
+    if not isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            yield matcher.id(), matcher.weight()
+            matcher.next()
+        return
+    while matcher.is_active():
+        ids = _block_ids(matcher, segment)
+        if matcher._weights is None:
+            matcher._read_weights()
+        yield from zip(ids, matcher._weights)
+        matcher._next_block()
+
+
+def rank(searcher, q, docnums: set[int], limit: int) -> list[tuple[int, float]] | None:
+    """The `limit` best of q's hits `docnums`, scored as Whoosh's default BM25F weighting scores q; None if q is
+    not terms under AND and OR, or the searcher weighs otherwise.
+
+    Whoosh's scoring walks the intersection one posting at a time (a word in most documents made two-word
+    searches cost 150 ms); here each term's postings are read a block at a time and only the hits are scored.
+    """
+    terms = _scoring_terms(q)
+    weighting = searcher.weighting
+    if terms is None or type(weighting) is not BM25F:
+        return None
+    scores = dict.fromkeys(docnums, 0.0)
+    ordered = sorted(docnums)
+    lengths: dict[tuple[str, int], dict[int, int]] = {}  # a document's field length, read once for all its terms
+    leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+    for term in terms:
+        field = searcher.schema[term.fieldname]
+        if not field.scorable:
+            # Whoosh scores a term of an unscored field (kind, audience...) by its weight: 1 in an ID field.
+            if isinstance(field.format, Existence):
+                for reader, offset in leaves:
+                    present = _term_set(reader, term)
+                    end = offset + reader.doc_count_all()
+                    for doc in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]:
+                        if doc - offset in present:
+                            scores[doc] += term.boost
+                continue
+        idf = searcher.idf(term.fieldname, term.text)
+        avgfl = searcher.avg_field_length(term.fieldname) or 1
+        b, k1 = weighting._field_B.get(term.fieldname, weighting.B), weighting.K1
+        for reader, offset in leaves:
+            frequency = reader.doc_frequency(term.fieldname, term.text)
+            end = offset + reader.doc_count_all()
+            local = [d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]]
+            if not frequency or not local:
+                continue
+            if frequency > 4 * len(local):
+                # Few hits in a long list: look each one up.
+                cursor = Cursor(reader, term.fieldname, term.text)
+                pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
+            else:
+                pairs = _ids_and_weights(reader.postings(term.fieldname, term.text), reader.segment().segment_id())
+            known = lengths.setdefault((term.fieldname, offset), {})
+            for docnum, tf in pairs:
+                hit = docnum + offset
+                if hit in scores:
+                    if not field.scorable:
+                        scores[hit] += term.boost * tf
+                        continue
+                    length = known.get(docnum)
+                    if length is None:
+                        length = known[docnum] = reader.doc_field_length(docnum, term.fieldname, 1)
+                    scores[hit] += term.boost * bm25(idf, tf, length, avgfl, b, k1)
+    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+
+
+def clear_caches() -> None:
+    """Forget every decoded block and cached term set (the search benchmark measures searches without them too)."""
+    with _blocks_lock:
+        _BLOCKS.clear()
+    with _term_sets_lock:
+        _TERM_SETS.clear()
