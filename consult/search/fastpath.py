@@ -310,34 +310,91 @@ def rank(searcher, q, docnums: set[int], limit: int) -> list[tuple[int, float]] 
     Whoosh's scoring walks the intersection one posting at a time (a word in most documents made two-word
     searches cost 150 ms); here each term's postings are read a block at a time and only the hits are scored.
     """
-    terms = _scoring_terms(q)
-    weighting = searcher.weighting
-    if terms is None or type(weighting) is not BM25F:
+    if _scoring_terms(q) is None or type(searcher.weighting) is not BM25F:
         return None
-    scores = dict.fromkeys(docnums, 0.0)
-    ordered = sorted(docnums)
-    lengths: dict[tuple[str, int], dict[int, int]] = {}  # a document's field length, read once for all its terms
-    leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
-    for term in terms:
-        field = searcher.schema[term.fieldname]
-        if not field.scorable:
-            # Whoosh scores a term of an unscored field (kind, audience...) by its weight: 1 in an ID field.
-            if isinstance(field.format, Existence):
-                for reader, offset in leaves:
-                    present = _term_set(reader, term)
-                    end = offset + reader.doc_count_all()
-                    for doc in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]:
-                        if doc - offset in present:
-                            scores[doc] += term.boost
-                continue
+    ranking = _Ranking(searcher, docnums)
+    constant = ranking.add(q, sorted(docnums), everywhere=True)
+    scores = ranking.scores
+    if constant:
+        for doc in scores:
+            scores[doc] += constant
+    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+
+
+class _Ranking:
+    """Whoosh's score of each hit, summed over the query tree as its matchers sum it.
+
+    A term adds its score where it is present; an AND adds its children's; an OR adds those of its children that
+    match the document as a whole (a child AND only where all its terms are present).
+    """
+
+    def __init__(self, searcher, docnums: set[int]):
+        self.searcher = searcher
+        self.weighting = searcher.weighting
+        self.scores = dict.fromkeys(docnums, 0.0)
+        self.leaves = [(sub.reader(), offset, offset + sub.doc_count_all()) for sub, offset in
+                       searcher.leaf_searchers()]
+        self.lengths: dict[tuple[str, int], dict[int, int]] = {}  # a field's length per document, read once
+
+    def _local(self, docs: list[int]):
+        """(reader, offset, the docs of that segment as its own numbers) for each segment holding some of docs."""
+        for reader, offset, end in self.leaves:
+            local = [d - offset for d in docs[bisect_left(docs, offset):bisect_left(docs, end)]]
+            if local:
+                yield reader, offset, local
+
+    def add(self, q, docs: list[int], *, everywhere: bool) -> float:
+        """Add q's score to each of `docs` (sorted; q matches each); returns a score to add to every hit instead
+        (an unscored term present in every hit adds its weight, 1, to each: counted once)."""
+        if isinstance(q, wq.Term):
+            field = self.searcher.schema[q.fieldname]
+            if not field.scorable and isinstance(field.format, Existence):
+                # Whoosh scores a term of an unscored field (kind, audience...) by its weight: 1 in an ID field.
+                if everywhere:
+                    return q.boost
+                for doc in docs:
+                    self.scores[doc] += q.boost
+                return 0.0
+            self._add_term(q, field, docs)
+            return 0.0
+        if isinstance(q, wq.And):
+            return sum(self.add(sub, docs, everywhere=everywhere) for sub in q.subqueries)
+        constant = 0.0  # an OR: each child where it matches
+        for sub in q.subqueries:
+            matched = self._matching(sub, docs)
+            if matched:
+                constant += self.add(sub, matched, everywhere=everywhere and len(matched) == len(docs))
+        return constant
+
+    def _matching(self, q, docs: list[int]) -> list[int]:
+        """Those of `docs` (sorted) that q matches, sorted."""
+        if isinstance(q, wq.And):
+            for sub in q.subqueries:
+                docs = self._matching(sub, docs)
+            return docs
+        if isinstance(q, wq.Or):
+            return sorted(set().union(*(self._matching(sub, docs) for sub in q.subqueries)))
+        found = []
+        for reader, offset, local in self._local(docs):
+            if q.fieldname in _CACHED_TERM_FIELDS or \
+                    reader.doc_frequency(q.fieldname, q.text) <= 8 * len(local):
+                present = _term_set(reader, q)
+                found.extend(doc + offset for doc in local if doc in present)
+            else:
+                cursor = Cursor(reader, q.fieldname, q.text)
+                found.extend(doc + offset for doc in local if cursor.find(doc))
+        return found
+
+    def _add_term(self, term: wq.Term, field, docs: list[int]) -> None:
+        """Add a term's BM25F score (or, in an unscored field, its weight) to each of `docs` that holds it."""
+        searcher, scores = self.searcher, self.scores
         idf = searcher.idf(term.fieldname, term.text)
         avgfl = searcher.avg_field_length(term.fieldname) or 1
-        b, k1 = weighting._field_B.get(term.fieldname, weighting.B), weighting.K1
-        for reader, offset in leaves:
+        b, k1 = self.weighting._field_B.get(term.fieldname, self.weighting.B), self.weighting.K1
+        wanted = set(docs)
+        for reader, offset, local in self._local(docs):
             frequency = reader.doc_frequency(term.fieldname, term.text)
-            end = offset + reader.doc_count_all()
-            local = [d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]]
-            if not frequency or not local:
+            if not frequency:
                 continue
             if frequency > 4 * len(local):
                 # Few hits in a long list: look each one up.
@@ -345,10 +402,10 @@ def rank(searcher, q, docnums: set[int], limit: int) -> list[tuple[int, float]] 
                 pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
             else:
                 pairs = _ids_and_weights(reader.postings(term.fieldname, term.text), reader.segment().segment_id())
-            known = lengths.setdefault((term.fieldname, offset), {})
+            known = self.lengths.setdefault((term.fieldname, offset), {})
             for docnum, tf in pairs:
                 hit = docnum + offset
-                if hit in scores:
+                if hit in wanted:
                     if not field.scorable:
                         scores[hit] += term.boost * tf
                         continue
@@ -356,7 +413,6 @@ def rank(searcher, q, docnums: set[int], limit: int) -> list[tuple[int, float]] 
                     if length is None:
                         length = known[docnum] = reader.doc_field_length(docnum, term.fieldname, 1)
                     scores[hit] += term.boost * bm25(idf, tf, length, avgfl, b, k1)
-    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
 
 
 def clear_caches() -> None:

@@ -517,6 +517,12 @@ def _ranked(searcher, q, docnums: set[int], limit: int, sortedby, *, phrases: bo
         ranked = fastpath.rank(searcher, q, docnums, limit)
         if ranked is not None:
             return ranked
+    if sortedby is None and not phrases:
+        # Whoosh's top-N collection can miss a hit its own full scoring ranks higher (seen with the reader's
+        # own-comments branch of the visibility filter: a hit of the top 10 was missing from the top 40), so every
+        # hit is scored and the best are cut here: Whoosh's own scores, in the order they give.
+        results = searcher.search(q, limit=None)
+        return [(docnum, score) for score, docnum in results.top_n[:limit]]
     # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
     results = searcher.search(q, limit=limit, sortedby=sortedby, optimize=not phrases)
     return [(hit.docnum, hit.score) for hit in results]

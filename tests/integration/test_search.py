@@ -832,3 +832,28 @@ def test_a_very_common_word_ranks_its_newest_hits_and_counts_all(app, corpus, se
     assert len(last.items) == 2
     everything = {i.comment.id for p in (1, 2, 3) for i in search.search(None, "cormorant", per_page=2, page=p).items}
     assert len(everything) >= 4
+
+
+@whoosh_internals
+def test_the_fast_path_switch_gives_the_same_pages(app, client, corpus, monkeypatch):
+    """CONSULT_SEARCH_FASTPATH=0 searches through Whoosh's public API only, with the same pages."""
+    from consult.config import load_config
+
+    monkeypatch.setenv("CONSULT_SEARCH_FASTPATH", "0")
+    assert load_config()["CONSULT_SEARCH_FASTPATH"] is False
+    monkeypatch.delenv("CONSULT_SEARCH_FASTPATH")
+    assert load_config()["CONSULT_SEARCH_FASTPATH"] is True
+    drafter = make_user("drafter")
+    queries = ["evaluations", "evaluations registry", '"copyright opt-out"', '"red-teaming by outside experts"',
+               "evaluat*", "experts OR narwhal", "evaluations NOT zebrafinch", "reglement", "group:academia"]
+
+    def pages():
+        return {(q, role): [(i.kind, i.clause.id, i.comment.id if i.comment else None, round(i.score or 0, 6))
+                            for i in search.search(user, q, per_page=50).items]
+                for q in queries for role, user in (("anonymous", None), ("author", corpus["author"]),
+                                                    ("drafter", drafter))}
+
+    fast = pages()
+    app.config["CONSULT_SEARCH_FASTPATH"] = False
+    assert pages() == fast
+    assert any(fast.values())
