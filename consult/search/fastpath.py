@@ -30,19 +30,20 @@ from __future__ import annotations
 
 import heapq
 import threading
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from itertools import accumulate
 from pickle import loads
 
 import whoosh
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.formats import Existence
 from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.scoring import BM25F, bm25
+from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import byte_to_length
 
 PINNED_WHOOSH = (2, 7, 4)
 
@@ -164,6 +165,66 @@ class Cursor:
         return positions(self.value()) if self.fast else set(self.m.value_as("positions"))
 
 
+def _postings_at(reader, fieldname: str, text, local: list[int], *, weights: bool) -> list:
+    """Those of `local` (ascending document numbers of the segment) that hold the term: as (doc, frequency) pairs
+    with `weights`, else the documents.
+
+    Only the blocks holding some of them are decoded (the others are passed over by their headers), and each is
+    looked up as a dict or set built at C speed: a Python call per document asked for, not per posting.
+    """
+    try:
+        m = _leaf(reader.postings(fieldname, text))
+    except TermNotFound:
+        return []
+    if not isinstance(m, W3LeafMatcher):
+        cursor = Cursor(reader, fieldname, text)
+        return [(doc, cursor.weight()) if weights else doc for doc in local if cursor.find(doc)]
+    segment = reader.segment().segment_id()
+    found: list = []
+    i, n = 0, len(local)
+    while i < n:
+        while not m._atend and m._maxid < local[i]:
+            m._next_block()
+        if m._atend:
+            break
+        j = bisect_right(local, m._maxid, i)
+        ids = _block_ids(m, segment)
+        if weights:
+            if m._weights is None:
+                m._read_weights()
+            get = dict(zip(ids, m._weights)).get
+            found.extend((doc, tf) for doc, tf in zip(local[i:j], map(get, local[i:j])) if tf is not None)
+        else:
+            present = set(ids)
+            found.extend(doc for doc in local[i:j] if doc in present)
+        i = j
+        m._next_block()
+    return found
+
+
+# A segment's field lengths, one byte per document (Whoosh's own encoding), read whole once: Whoosh reads a
+# document's length with several Python calls, which was a quarter of ranking a two-word search. Segments never
+# change; request threads share the cache, whose trimming needs the lock.
+_LENGTHS: OrderedDict = OrderedDict()
+_LENGTHS_MAX = 64
+_lengths_lock = threading.Lock()
+_BYTE_LENGTHS = [byte_to_length(byte) for byte in range(256)]
+
+
+def _length_bytes(reader, fieldname: str):
+    key = (reader.segment().segment_id(), fieldname)
+    with _lengths_lock:
+        found = _LENGTHS.get(key)
+    if found is None:
+        column = reader._perdoc._cached_reader("_%s_len" % fieldname, LENGTHS_COLUMN)
+        found = column.load() if column is not None else bytes(reader.doc_count_all())
+        with _lengths_lock:
+            _LENGTHS[key] = found
+            if len(_LENGTHS) > _LENGTHS_MAX:
+                _LENGTHS.popitem(last=False)
+    return found
+
+
 # --- the set of hits ------------------------------------------------------------------------------------------
 #
 # For the common shapes (terms under AND and OR) the postings are read a block at a time and combined with set
@@ -243,11 +304,7 @@ def _segment_intersection(reader, subqueries):
                 reader.doc_frequency(term.fieldname, term.text) <= 8 * len(current):
             current &= _term_set(reader, term)
         else:
-            try:
-                cursor = Cursor(reader, term.fieldname, term.text)
-            except TermNotFound:
-                return set()
-            current = {doc for doc in sorted(current) if cursor.find(doc)}
+            current = set(_postings_at(reader, term.fieldname, term.text, sorted(current), weights=False))
         if not current:
             return set()
     return current
@@ -285,22 +342,6 @@ def _scoring_terms(q) -> list[wq.Term] | None:
             terms.extend(found)
         return terms
     return None
-
-
-def _ids_and_weights(matcher, segment: str):
-    """Every (document, frequency) of a term in one segment, a block at a time, deleted documents included."""
-    matcher = _leaf(matcher)
-    if not isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            yield matcher.id(), matcher.weight()
-            matcher.next()
-        return
-    while matcher.is_active():
-        ids = _block_ids(matcher, segment)
-        if matcher._weights is None:
-            matcher._read_weights()
-        yield from zip(ids, matcher._weights)
-        matcher._next_block()
 
 
 def rank(searcher, q, docnums: set[int], limit: int) -> list[tuple[int, float]] | None:
@@ -376,43 +417,32 @@ class _Ranking:
             return sorted(set().union(*(self._matching(sub, docs) for sub in q.subqueries)))
         found = []
         for reader, offset, local in self._local(docs):
-            if q.fieldname in _CACHED_TERM_FIELDS or \
-                    reader.doc_frequency(q.fieldname, q.text) <= 8 * len(local):
+            if q.fieldname in _CACHED_TERM_FIELDS:
                 present = _term_set(reader, q)
                 found.extend(doc + offset for doc in local if doc in present)
             else:
-                cursor = Cursor(reader, q.fieldname, q.text)
-                found.extend(doc + offset for doc in local if cursor.find(doc))
+                found.extend(doc + offset for doc in _postings_at(reader, q.fieldname, q.text, local, weights=False))
         return found
 
     def _add_term(self, term: wq.Term, field, docs: list[int]) -> None:
-        """Add a term's BM25F score (or, in an unscored field, its weight) to each of `docs` that holds it."""
-        searcher, scores = self.searcher, self.scores
+        """Add a term's BM25F score (or, in an unscored field, its weight) to each of `docs` that holds it.
+
+        The arithmetic is whoosh.scoring.bm25's, in its order, with the length part looked up per length byte.
+        """
+        searcher, scores, boost = self.searcher, self.scores, term.boost
         idf = searcher.idf(term.fieldname, term.text)
         avgfl = searcher.avg_field_length(term.fieldname) or 1
         b, k1 = self.weighting._field_B.get(term.fieldname, self.weighting.B), self.weighting.K1
-        wanted = set(docs)
+        norms = [k1 * ((1 - b) + b * fl / avgfl) for fl in _BYTE_LENGTHS]
         for reader, offset, local in self._local(docs):
-            frequency = reader.doc_frequency(term.fieldname, term.text)
-            if not frequency:
+            pairs = _postings_at(reader, term.fieldname, term.text, local, weights=True)
+            if not field.scorable:
+                for doc, tf in pairs:
+                    scores[doc + offset] += boost * tf
                 continue
-            if frequency > 4 * len(local):
-                # Few hits in a long list: look each one up.
-                cursor = Cursor(reader, term.fieldname, term.text)
-                pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
-            else:
-                pairs = _ids_and_weights(reader.postings(term.fieldname, term.text), reader.segment().segment_id())
-            known = self.lengths.setdefault((term.fieldname, offset), {})
-            for docnum, tf in pairs:
-                hit = docnum + offset
-                if hit in wanted:
-                    if not field.scorable:
-                        scores[hit] += term.boost * tf
-                        continue
-                    length = known.get(docnum)
-                    if length is None:
-                        length = known[docnum] = reader.doc_field_length(docnum, term.fieldname, 1)
-                    scores[hit] += term.boost * bm25(idf, tf, length, avgfl, b, k1)
+            lengths = _length_bytes(reader, term.fieldname)
+            for doc, tf in pairs:
+                scores[doc + offset] += boost * (idf * ((tf * (k1 + 1)) / (tf + norms[lengths[doc]])))
 
 
 def clear_caches() -> None:
@@ -421,3 +451,5 @@ def clear_caches() -> None:
         _BLOCKS.clear()
     with _term_sets_lock:
         _TERM_SETS.clear()
+    with _lengths_lock:
+        _LENGTHS.clear()
