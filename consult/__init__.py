@@ -57,6 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
     install_converters(app)
     register_blueprints(app)
     register_cli(app)
+    from .search import check_fastpath
+
+    check_fastpath(app)
     if app.config["CONSULT_SEARCH_DRAIN_AFTER_REQUEST"]:
         # Off on app servers when one index host runs `flask search drain` on its own.
         from .search import install_drain_hook

@@ -8,7 +8,9 @@ Public API (each call goes to the configured backend):
     search(user, q, filters=..., page=..., per_page=..., sort=...) -> SearchPage
     similar_comments(user, comment, limit=10) -> list[Result]
     matching_comment_ids(user, q, document=..., version=...) -> list[int]
-    drain(timeout=..., max_batches=...) -> int          apply pending outbox rows
+    drain(timeout=..., max_batches=..., rebuild=True) -> int
+                                                        apply pending outbox rows (first rebuilding a missing
+                                                        Whoosh index, unless rebuild=False: in a request)
     reindex() -> int                                    rebuild from the database
     status() -> Status                                  documents indexed, pending rows, size
     install_drain_hook(app)                             apply the outbox after each successful change
@@ -67,9 +69,11 @@ def matching_comment_ids(user, qstring: str, **kwargs) -> list[int]:
     return (backend or _whoosh_service).matching_comment_ids(user, qstring, **kwargs)
 
 
-def drain(**kwargs) -> int:
+def drain(*, rebuild: bool = True, **kwargs) -> int:
     backend = _backend()
-    return (backend or _whoosh_index).drain(**kwargs)
+    if backend is not None:
+        return backend.drain(**kwargs)
+    return _whoosh_index.drain(rebuild=rebuild, **kwargs)
 
 
 def reindex(**kwargs) -> int:
@@ -80,6 +84,13 @@ def reindex(**kwargs) -> int:
 def status() -> Status:
     backend = _backend()
     return (backend or _whoosh_index).status()
+
+
+def check_fastpath(app) -> None:
+    """Import the search fast path at start-up when it is on, so another Whoosh version stops the app at once with
+    the message saying what to do, rather than failing every search."""
+    if app.config.get("CONSULT_SEARCH_FASTPATH", True) and app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh":
+        from . import fastpath  # noqa: F401  (imported for its version check)
 
 
 def install_drain_hook(app, *, timeout: float = 0.0, max_batches: int = 4) -> None:
@@ -118,7 +129,7 @@ def install_drain_hook(app, *, timeout: float = 0.0, max_batches: int = 4) -> No
             if drainer is not None:
                 drainer.notify()
             else:
-                drain(timeout=timeout, max_batches=max_batches)
+                drain(timeout=timeout, max_batches=max_batches, rebuild=False)  # a rebuild takes minutes
         except Exception:  # noqa: BLE001  (the index is a cache; the request already succeeded)
             log.exception("search outbox drain failed; rows are kept for the next drain")
         return response

@@ -4,6 +4,10 @@ Layout of SEARCH_INDEX_DIR:
     CURRENT          the name of the live generation, replaced atomically (os.replace) by a rebuild
     gen-<stamp>/     a Whoosh index; its WRITELOCK is the one-writer-at-a-time lock
     REINDEX.lock     held while a rebuild runs, so two workers do not rebuild at once
+    REBUILD          present when a search found the live generation unreadable: the next drain that may rebuild does
+
+A request never rebuilds the index (that takes minutes at scale): it answers 503 (IndexUnavailable) and the
+rebuild runs in `flask search reindex`, `flask search drain` or the background drainer (drain(rebuild=True)).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ log = get_logger(__name__)
 POINTER = "CURRENT"
 REINDEX_LOCK = "REINDEX.lock"
 DRAIN_LOCK = "DRAIN.lock"
+REBUILD_REQUEST = "REBUILD"
 BATCH = 500
 _cache_lock = threading.Lock()
 _open_indexes: dict[str, whoosh_index.Index] = {}
@@ -43,7 +48,7 @@ class OutdatedIndex(Exception):
 
 
 class IndexUnavailable(Exception):
-    """The index could not be opened or rebuilt right now (another worker holds the rebuild lock)."""
+    """The index is missing or unreadable (until a rebuild), or could not be rebuilt right now."""
 
 
 # --- documents -----------------------------------------------------------------------------------------------
@@ -187,8 +192,9 @@ def live_searcher():
     return searcher, gen
 
 
-def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
-    """The live index and its directory; a missing or unreadable one is rebuilt from the database."""
+def open_index(*, rebuild: bool = False) -> tuple[whoosh_index.Index, Path]:
+    """The live index and its directory; a missing or unreadable one raises IndexUnavailable, or with `rebuild`
+    (never in a request) is rebuilt from the database."""
     root = index_root()
     for _attempt in range(3):
         gen = current_generation(root)
@@ -196,17 +202,43 @@ def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
             try:
                 return _open(gen), gen
             except OutdatedIndex:
-                log.warning("search index at %s has an earlier schema; rebuilding it from the database", gen)
+                log.warning("search index at %s has an earlier schema; it needs a rebuild", gen)
                 forget(gen)
             except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
                 if current_generation(root) != gen:
                     continue  # a rebuild swapped generations under us: read the pointer again
-                log.warning("search index at %s is unreadable; rebuilding it from the database", gen, exc_info=True)
+                log.warning("search index at %s is unreadable; it needs a rebuild", gen, exc_info=True)
                 forget(gen)
         if not rebuild:
             raise IndexUnavailable(str(root))
         reindex(wait=30.0)
     raise IndexUnavailable(str(root))
+
+
+def request_rebuild() -> None:
+    """Ask the next drain that may rebuild (the drainer, `flask search drain`) to rebuild the index.
+
+    For a generation that opens but fails while read; a missing or unopenable one is noticed without asking.
+    """
+    root = index_root()
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (root / REBUILD_REQUEST).touch()
+    except OSError:
+        log.warning("could not ask for a search index rebuild in %s", root, exc_info=True)
+
+
+def _rebuild_if_needed(wait: float) -> None:
+    """Rebuild when the index is missing, unreadable or a rebuild was asked for (IndexUnavailable while another
+    process is rebuilding it)."""
+    if not (index_root() / REBUILD_REQUEST).exists():
+        try:
+            open_index()
+            return
+        except IndexUnavailable:
+            pass
+    log.warning("search index missing, unreadable or asked to be rebuilt; rebuilding it from the database")
+    reindex(wait=wait)
 
 
 def create_generation(root: Path) -> tuple[whoosh_index.Index, Path]:
@@ -258,8 +290,12 @@ def _writer(timeout: float):
         forget(gen)
 
 
-def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None) -> int:
+def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None,
+          rebuild: bool = True) -> int:
     """Apply pending outbox rows to the index, oldest first; returns how many were applied.
+
+    rebuild: first rebuild a missing or unreadable index (`flask search drain`, the background drainer). A drain in
+    a request passes False: a missing index then leaves the rows for a drain that may rebuild.
 
     Takes the index's write lock (waiting up to `timeout`; on a busy lock the rows stay for the next drain),
     reads the rows only once the lock is held, commits the index, then deletes exactly those rows. A crash
@@ -274,6 +310,12 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
     # once it is deleted, the first drain's delete could then remove a newer row that nobody applied.
     drain_lock = FileLock(str(root / DRAIN_LOCK))
     deadline = time.monotonic() + timeout
+    if rebuild:
+        try:
+            _rebuild_if_needed(wait=timeout)  # before the drain lock: a rebuild takes it too
+        except IndexUnavailable:
+            log.info("search index being rebuilt elsewhere; outbox rows left for the next drain")
+            return applied
     while max_batches is None or batches < max_batches:
         batches += 1
         with Session(db.engine) as session:
@@ -281,7 +323,6 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
                 return applied
             # End that read: the rows and the objects must be read afresh once the locks are ours.
             session.rollback()
-            open_index()  # a missing index is rebuilt here, before the drain lock (a rebuild takes it too)
             if not try_for(drain_lock.acquire, timeout=max(0.0, deadline - time.monotonic()), delay=0.05):
                 log.info("search index busy; outbox rows left for the next drain")
                 return applied
@@ -385,6 +426,8 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
         raise IndexUnavailable("a drain is holding the index")
     old_lock = None
     try:
+        # Asked for or not, this is the rebuild: a search that finds the new generation unreadable asks again.
+        (root / REBUILD_REQUEST).unlink(missing_ok=True)
         # Hold the old generation's write lock so no drain writes into an index about to be replaced; drains
         # that find it busy leave their rows, which the new generation receives after the swap.
         old = current_generation(root)
@@ -431,8 +474,12 @@ class Status:
 
 
 def status() -> Status:
-    """Documents indexed, pending outbox rows and the live generation's size on disk."""
-    ix, gen = open_index()
+    """Documents indexed, pending outbox rows and the live generation's size on disk (no documents, no path and no
+    size while there is no readable index)."""
     pending = db.session.scalar(db.select(db.func.count(SearchOutbox.id))) or 0
+    try:
+        ix, gen = open_index()
+    except IndexUnavailable:
+        return Status("", 0, pending, 0)
     size = sum(f.stat().st_size for f in gen.iterdir() if f.is_file())
     return Status(str(gen), ix.doc_count(), pending, size)

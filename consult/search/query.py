@@ -2,20 +2,18 @@
 
 `run_query` works on a Whoosh searcher alone (no database), so the benchmark measures exactly what a page runs.
 
-For speed, the set of hits, the phrase check and the ranking of term queries read Whoosh 2.7.4's posting blocks
-directly (the version is pinned in requirements.txt); tests compare each with Whoosh's own answer.
+Only Whoosh's public API is used here. With CONSULT_SEARCH_FASTPATH on (the default), the set of hits, the phrase
+check and the ranking of term queries go through fastpath.py, which reads Whoosh 2.7.4's posting blocks directly;
+tests/integration/test_search_fastpath.py compares both ways on thousands of documents.
 """
 from __future__ import annotations
 
-import heapq
 import re
 import threading
 from array import array
 from bisect import bisect_left
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
-from itertools import accumulate
-from pickle import loads
 from datetime import datetime
 from functools import lru_cache
 from html import escape
@@ -26,11 +24,8 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.reading import TermNotFound
-from whoosh.scoring import bm25
-from whoosh.system import _INT_SIZE
 from whoosh.qparser import FieldAliasPlugin, QueryParser
 
 from .. import permissions
@@ -264,6 +259,8 @@ SORTS = ("relevance", "newest", "oldest")
 
 _SEGMENT_CODES: dict[str, dict[str, tuple[array, list[str]]]] = {}
 _SEGMENT_CODES_MAX = 64
+# Request threads share it: trimming the oldest entry while another thread adds one needs the lock (a segment's
+# codes are computed outside it; two threads computing the same ones at once only waste a little work).
 _codes_lock = threading.Lock()
 
 
@@ -361,108 +358,51 @@ def _split_phrases(q):
     return (rest[0] if len(rest) == 1 else wq.And(rest)), phrases
 
 
-def positions(value: bytes) -> set[int]:
-    """The word positions in a text-field posting's stored value.
+class PostingsCursor:
+    """A term's postings in one segment through Whoosh's public matcher API, looked up by ascending document.
 
-    Whoosh 2.7's Positions format stores a count, then the pickled gaps between positions; decoding it here with
-    C-speed pickle and accumulate is several times faster than the format's own loop, which dominated long
-    phrases of common words. tests/unit/test_search_analysis.py checks it against the format's decoder.
-    """
-    if not value.endswith(b"."):
-        value += b"."
-    return set(accumulate(loads(value[_INT_SIZE:])))
-
-
-# Decoding a block of postings (zlib, then pickle, positions included) costs about 70 microseconds, against 2 for
-# passing over it by its header; a search reads the same blocks more than once (the set of hits, then the ranking)
-# and popular words recur from search to search. Decoded blocks are kept, least recently used dropped first.
-_BLOCKS: OrderedDict = OrderedDict()
-_BLOCKS_MAX = 8000  # blocks of up to 128 postings: some tens of MB at most
-_blocks_lock = threading.Lock()
-
-
-def _block_ids(m: W3LeafMatcher, segment: str):
-    """The current block's document numbers, from the decoded-block cache when it has them.
-
-    Whoosh decodes ids with a Python generator, one call per posting; they are stored as gaps, so accumulate()
-    gives the same numbers at C speed.
-    """
-    if m._ids is None:
-        key = (segment, m._dataoffset)
-        with _blocks_lock:
-            found = _BLOCKS.get(key)
-            if found is not None:
-                _BLOCKS.move_to_end(key)
-        if found is None:
-            if m._data is None:
-                m._read_data()
-            found = (tuple(accumulate(m._data[0])), m._data)
-            with _blocks_lock:
-                _BLOCKS[key] = found
-                if len(_BLOCKS) > _BLOCKS_MAX:
-                    _BLOCKS.popitem(last=False)
-        m._ids, m._data = found
-    return m._ids
-
-
-def clear_block_cache() -> None:
-    """Forget every decoded block (the search benchmark measures searches that start without them too)."""
-    with _blocks_lock:
-        _BLOCKS.clear()
-
-
-class _Cursor:
-    """A term's postings in one segment, looked up by ascending document number.
-
-    Whoosh's skip_to steps through a block one Python call per posting, which on a word found in most documents
-    cost more than the work it served; here blocks before the wanted document are passed over by their headers
-    (never decoded) and each block's ids are searched with bisect.
+    The fast path's Cursor has the same methods and reads the posting blocks directly.
     """
 
     def __init__(self, reader, fieldname: str, text):
-        matcher = reader.postings(fieldname, text)  # raises TermNotFound
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child  # only hits or candidates are looked up, and those are never deleted
-        self.segment = reader.segment().segment_id()
-        self.m = matcher
-        self.fast = isinstance(matcher, W3LeafMatcher)
+        self.m = reader.postings(fieldname, text)  # raises TermNotFound
 
     def find(self, doc: int) -> bool:
         """Whether the term is in `doc`; documents must be asked for in ascending order."""
         m = self.m
-        if not self.fast:
-            if m.is_active() and m.id() < doc:
-                m.skip_to(doc)
-            return m.is_active() and m.id() == doc
-        while not m._atend and m._maxid < doc:
-            m._next_block()
-        if m._atend:
-            return False
-        ids = _block_ids(m, self.segment)
-        i = bisect_left(ids, doc, m._i)
-        m._i = min(i, len(ids) - 1)
-        return i < len(ids) and ids[i] == doc
-
-    def value(self) -> bytes:
-        """The stored value (positions) at the document last found."""
-        m = self.m
-        if self.fast and m._values is None:
-            m._read_values()
-        return m._values[m._i] if self.fast else m.value()
+        if m.is_active() and m.id() < doc:
+            m.skip_to(doc)
+        return m.is_active() and m.id() == doc
 
     def weight(self) -> float:
         """The term's frequency in the document last found."""
-        m = self.m
-        if self.fast and m._weights is None:
-            m._read_weights()
-        return m._weights[m._i] if self.fast else m.weight()
+        return self.m.weight()
+
+    def positions(self) -> set[int]:
+        """The term's positions in the document last found."""
+        return set(self.m.value_as("positions"))
 
 
-def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
+def _fastpath(fast: bool):
+    """The fast path module when it is on (imported only then: it refuses a Whoosh version it was not made for)."""
+    if not fast:
+        return None
+    from . import fastpath
+
+    return fastpath
+
+
+def clear_block_cache() -> None:
+    """Forget the fast path's decoded blocks (the search benchmark measures searches that start without them too)."""
+    _fastpath(True).clear_caches()
+
+
+def _phrase_counts(searcher, candidates, phrases, cursor=PostingsCursor) -> dict[int, int]:
     """Of the candidates (which hold every word pair), those with every phrase's words in order, and how often.
 
     Whoosh's own phrase matcher reads positions for every document holding all the words; here they are read only
-    for the candidates, segment by segment, each distinct word once per document.
+    for the candidates, segment by segment, each distinct word once per document. `cursor` reads the postings:
+    PostingsCursor, or the fast path's Cursor.
     """
     counts = dict.fromkeys(candidates, 0)
     for phrase in phrases:
@@ -477,18 +417,18 @@ def _phrase_counts(searcher, candidates, phrases) -> dict[int, int]:
                 continue
             reader = sub.reader()
             try:
-                cursors = [(_Cursor(reader, "text", word), places) for word, places in offsets.items()]
+                cursors = [(cursor(reader, "text", word), places) for word, places in offsets.items()]
             except TermNotFound:  # a word absent from this segment: no candidate in it has the phrase
                 for doc in local:
                     del counts[doc + base]
                 continue
             for doc in local:
                 starts = None  # the positions where the phrase could start, narrowed word by word
-                for cursor, places in cursors:
-                    if not cursor.find(doc):
+                for postings, places in cursors:
+                    if not postings.find(doc):
                         starts = None
                         break
-                    found = positions(cursor.value())
+                    found = postings.positions()
                     for i in places:
                         if starts is None:
                             starts = found if i == 0 else {p - i for p in found}
@@ -538,189 +478,15 @@ class _Only(wq.Query):
         return ListMatcher(ids, weights=[float(self.weights[d + offset]) for d in ids])
 
 
-# --- the set of hits ------------------------------------------------------------------------------------------
-#
-# Whoosh lists a query's documents one Python call per posting. For the common shapes (terms under AND and OR)
-# the postings are read here a block at a time and combined with set operations, which run in C. Segment files never
-# change (only their deletions do), so the sets of the few terms every reader's filter uses are kept per segment.
-
-_CACHED_TERM_FIELDS = {"audience", "kind", "status"}
-_TERM_SETS: dict[tuple, frozenset] = {}
-_TERM_SETS_MAX = 16  # a set of 50,000 documents takes about 2 MB
-
-
-def _term_ids(reader, fieldname: str, text) -> list[int]:
-    """One term's document numbers in one segment, deleted documents included (the caller removes them)."""
-    try:
-        matcher = reader.postings(fieldname, text)
-    except TermNotFound:
-        return []
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # the deletion filter: removed once for the whole set instead
-    if not isinstance(matcher, W3LeafMatcher):
-        return list(matcher.all_ids())
-    segment = reader.segment().segment_id()
-    ids: list[int] = []
-    while matcher.is_active():  # a block at a time
-        ids.extend(_block_ids(matcher, segment)[matcher._i:])
-        matcher._next_block()
-    return ids
-
-
-def _term_set(reader, q: wq.Term):
-    if q.fieldname not in _CACHED_TERM_FIELDS:
-        return set(_term_ids(reader, q.fieldname, q.text))
-    key = (reader.segment().segment_id(), q.fieldname, q.text)
-    with _codes_lock:
-        found = _TERM_SETS.get(key)
-    if found is None:
-        found = frozenset(_term_ids(reader, q.fieldname, q.text))
-        with _codes_lock:
-            if len(_TERM_SETS) >= _TERM_SETS_MAX:
-                _TERM_SETS.pop(next(iter(_TERM_SETS)))
-            _TERM_SETS[key] = found
-    return found
-
-
-def _segment_set(reader, q):
-    """The segment's documents for q (deletions not yet removed), or None for a shape not handled here."""
-    if isinstance(q, wq.Term):
-        return _term_set(reader, q)
-    if isinstance(q, wq.Every) and not q.fieldname:
-        return set(range(reader.doc_count_all()))
-    if isinstance(q, wq.And) and q.subqueries:
-        return _segment_intersection(reader, q.subqueries)
-    if isinstance(q, wq.Or) and q.subqueries:
-        parts = [_segment_set(reader, sub) for sub in q.subqueries]
-        return None if any(part is None for part in parts) else set().union(*parts)
-    return None
-
-
-def _segment_intersection(reader, subqueries):
-    """AND in one segment: the other parts first, then the terms from the rarest up.
-
-    A term much more frequent than the documents left is not read whole: each remaining document is looked up
-    in it, and its blocks that hold none of them are never decoded.
-    """
-    terms = sorted((sub for sub in subqueries if isinstance(sub, wq.Term)),
-                   key=lambda t: reader.doc_frequency(t.fieldname, t.text))
-    current = None
-    for sub in subqueries:
-        if not isinstance(sub, wq.Term):
-            part = _segment_set(reader, sub)
-            if part is None:
-                return None
-            current = set(part) if current is None else current & part
-    for term in terms:
-        if current is None:
-            current = set(_term_set(reader, term))
-        elif term.fieldname in _CACHED_TERM_FIELDS or \
-                reader.doc_frequency(term.fieldname, term.text) <= 8 * len(current):
-            current &= _term_set(reader, term)
-        else:
-            try:
-                cursor = _Cursor(reader, term.fieldname, term.text)
-            except TermNotFound:
-                return set()
-            current = {doc for doc in sorted(current) if cursor.find(doc)}
-        if not current:
-            return set()
-    return current
-
-
-def _set_of_hits(searcher, q) -> set[int] | None:
-    docs: set[int] = set()
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        local = _segment_set(reader, q)
-        if local is None:
-            return None
-        if reader.has_deletions():
-            local = set(local).difference(reader._perdoc.deleted_docs())
-        docs.update(map(offset.__add__, local))
-    return docs
-
-
-_SCORED_FIELDS = {"text", "pairs", "words"}
-
-
-def _scoring_terms(q) -> list[wq.Term] | None:
-    """The text terms that rank q's hits when q is terms under AND and OR, or None for another shape."""
-    if isinstance(q, wq.Term):
-        return [q] if q.fieldname in _SCORED_FIELDS else []
-    if isinstance(q, (wq.And, wq.Or)) and q.subqueries:
-        terms = []
-        for sub in q.subqueries:
-            found = _scoring_terms(sub)
-            if found is None:
-                return None
-            terms.extend(found)
-        return terms
-    return None
-
-
-def rank_by_terms(searcher, terms: list[wq.Term], docnums: set[int], limit: int) -> list[tuple[int, float]]:
-    """The `limit` best of these hits by BM25F over the terms, as Whoosh's default weighting scores them.
-
-    Whoosh's scoring walks the intersection one posting at a time (a word in most documents made two-word
-    searches cost 150 ms); here each term's postings are read a block at a time and only the hits are scored.
-    """
-    weighting = searcher.weighting
-    b, k1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
-    scores = dict.fromkeys(docnums, 0.0)
-    ordered = sorted(docnums)
-    lengths: dict[tuple[str, int], dict[int, int]] = {}  # a document's field length, read once for all its terms
-    for term in terms:
-        idf = searcher.idf(term.fieldname, term.text)
-        avgfl = searcher.avg_field_length(term.fieldname) or 1
-        for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            frequency = reader.doc_frequency(term.fieldname, term.text)
-            end = offset + reader.doc_count_all()
-            local = [d - offset for d in ordered[bisect_left(ordered, offset):bisect_left(ordered, end)]]
-            if not frequency or not local:
-                continue
-            if frequency > 4 * len(local):
-                # Few hits in a long list: look each one up.
-                cursor = _Cursor(reader, term.fieldname, term.text)
-                pairs = ((doc, cursor.weight()) for doc in local if cursor.find(doc))
-            else:
-                pairs = _ids_and_weights(reader.postings(term.fieldname, term.text), reader.segment().segment_id())
-            known = lengths.setdefault((term.fieldname, offset), {})
-            for docnum, tf in pairs:
-                hit = docnum + offset
-                if hit in scores:
-                    length = known.get(docnum)
-                    if length is None:
-                        length = known[docnum] = reader.doc_field_length(docnum, term.fieldname, 1)
-                    scores[hit] += term.boost * bm25(idf, tf, length, avgfl, b, k1)
-    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-
-
-def _ids_and_weights(matcher, segment: str):
-    """Every (document, frequency) of a term in one segment, a block at a time."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # deleted documents are not hits
-    if not isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            yield matcher.id(), matcher.weight()
-            matcher.next()
-        return
-    while matcher.is_active():
-        ids = _block_ids(matcher, segment)
-        if matcher._weights is None:
-            matcher._read_weights()
-        yield from zip(ids, matcher._weights)
-        matcher._next_block()
-
-
-def matching_docs(searcher, q: wq.Query, driver: wq.Query) -> set[int]:
+def matching_docs(searcher, q: wq.Query, driver: wq.Query, *, fast: bool = True) -> set[int]:
     """The documents `q` matches, unscored; `driver` is the part of it that decides how many there are.
 
-    Terms under AND and OR are evaluated as sets (above). Other shapes go through Whoosh's matchers: stepped
-    through when the driving query is small (each step skips ahead in the long lists), listed whole when large.
+    With the fast path, terms under AND and OR are evaluated as sets of posting blocks. Other shapes (and every
+    shape without it) go through Whoosh's matchers: stepped through when the driving query is small (each step
+    skips ahead in the long lists), listed whole when large.
     """
-    found = _set_of_hits(searcher, q)
+    fastpath = _fastpath(fast)
+    found = fastpath.hits(searcher, q) if fastpath is not None else None
     if found is not None:
         return found
     if driver.estimate_size(searcher.reader()) * 8 >= searcher.doc_count_all():
@@ -738,9 +504,37 @@ def matching_docs(searcher, q: wq.Query, driver: wq.Query) -> set[int]:
     return docs
 
 
+def _restricted_hits(searcher, restriction, fast: bool) -> set[int] | None:
+    """The documents the reader's restriction allows, when the fast path can list them cheaply."""
+    fastpath = _fastpath(fast)
+    return fastpath.hits(searcher, restriction) if fastpath is not None else None
+
+
+def _ranked(searcher, q, docnums: set[int], limit: int, sortedby, *, phrases: bool, fast: bool):
+    """The `limit` best hits as (docnum, score): by BM25F (or the phrase counts), or by date when sortedby is set."""
+    fastpath = _fastpath(fast)
+    if fastpath is not None and sortedby is None and not phrases:
+        ranked = fastpath.rank(searcher, q, docnums, limit)
+        if ranked is not None:
+            return ranked
+    if sortedby is None and not phrases:
+        # Whoosh's top-N collection can miss a hit its own full scoring ranks higher (seen with the reader's
+        # own-comments branch of the visibility filter: a hit of the top 10 was missing from the top 40), so every
+        # hit is scored and the best are cut here: Whoosh's own scores, in the order they give.
+        results = searcher.search(q, limit=None)
+        return [(docnum, score) for score, docnum in results.top_n[:limit]]
+    # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
+    results = searcher.search(q, limit=limit, sortedby=sortedby, optimize=not phrases)
+    return [(hit.docnum, hit.score) for hit in results]
+
+
 def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-              sort: str = "relevance", with_facets: bool = True) -> QueryResult:
-    """One page of hits the reader may see, the exact total and facet counts over that same filtered set."""
+              sort: str = "relevance", with_facets: bool = True, fast: bool = True) -> QueryResult:
+    """One page of hits the reader may see, the exact total and facet counts over that same filtered set.
+
+    fast: use the fast path (fastpath.py, CONSULT_SEARCH_FASTPATH); without it only Whoosh's public API is used,
+    with the same hits, order and scores.
+    """
     filters = filters or {}
     q = parsed.query
     if q is None:
@@ -751,21 +545,23 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     q, phrases = _split_phrases(q)
     restriction = _filters(user, filters)
     if phrases:
-        counts = _phrase_counts(searcher, sorted(matching_docs(searcher, q, q)), phrases)
+        fastpath = _fastpath(fast)
+        cursor = fastpath.Cursor if fastpath is not None else PostingsCursor
+        counts = _phrase_counts(searcher, sorted(matching_docs(searcher, q, q, fast=fast)), phrases, cursor)
         # The hits are known now: they are restricted as a set, and ranked by how often the phrase occurs.
         base = unrestricted = _Only(searcher, counts)
         docnums = set(counts)
         if restriction is not None:
-            allowed = _set_of_hits(searcher, restriction)
+            allowed = _restricted_hits(searcher, restriction, fast)
             docnums = docnums & allowed if allowed is not None else \
-                matching_docs(searcher, _restricted(base, restriction), base)
+                matching_docs(searcher, _restricted(base, restriction), base, fast=fast)
             base = _Only(searcher, {d: counts[d] for d in docnums})
         q = base
     else:
         base = unrestricted = q
         q = _restricted(base, restriction)
         # The total and the facets come from the set of hits (no scoring); only the page's hits are ranked.
-        docnums = matching_docs(searcher, q, base)
+        docnums = matching_docs(searcher, q, base, fast=fast)
     total = len(docnums)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)  # a page past the end shows the last page
@@ -773,7 +569,7 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     if names and (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
         both = matching_docs(searcher, _restricted(unrestricted, _filters(user, filters, without="kind")),
-                             unrestricted)
+                             unrestricted, fast=fast)
         facets["kind"] = facet_counts(searcher, both, ["kind"])["kind"]
     hits = []
     if total:
@@ -782,13 +578,7 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
             sortedby = sorting.FieldFacet("created_at", reverse=True)
         elif sort == "oldest":
             sortedby = sorting.FieldFacet("created_at")
-        terms = _scoring_terms(q) if sortedby is None and not phrases else None
-        if terms:
-            ranked = rank_by_terms(searcher, terms, docnums, page * per_page)
-        else:
-            # A phrase's hits come as one weighted list, whose "block quality" Whoosh would recompute on every hit.
-            results = searcher.search(q, limit=page * per_page, sortedby=sortedby, optimize=not phrases)
-            ranked = [(hit.docnum, hit.score) for hit in results]
+        ranked = _ranked(searcher, q, docnums, page * per_page, sortedby, phrases=bool(phrases), fast=fast)
         for docnum, score in ranked[(page - 1) * per_page: page * per_page]:
             stored = searcher.stored_fields(docnum)
             hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
@@ -797,6 +587,13 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
                                  stored.get("created_at"), score))
     terms = highlight_terms(parsed.query, searcher.reader()) if parsed.query is not None else frozenset()
     return QueryResult(hits, total, page, per_page, facets, terms, parsed.message)
+
+
+def comment_ids(searcher, parsed: Parsed, user, *, document: str, version: int, limit: int) -> list[int]:
+    """Ids of the comments of one version that match the query, as far as the reader may see."""
+    restriction = _filters(user, {"kind": "comment", "document": document, "version": str(version)})
+    hits = searcher.search(_restricted(parsed.query, restriction), limit=limit)
+    return [int(hit["object_id"]) for hit in hits]
 
 
 # --- snippets ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Whoosh schema and its analysers: accents folded before stemming, word pairs for fast phrases."""
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 from whoosh.analysis import (CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter)
@@ -92,7 +93,12 @@ def pair_terms(words: list[str]) -> list[str]:
 
 _WORD_CACHE: dict[str, tuple[str, str | None, bool]] = {}
 _WORD_CACHE_MAX = 200_000
-_last: list = [None, None]  # the last text analysed and its analysis: the three fields receive the same string
+# A drain thread and a request draining in-line may index at once. A hit is one dict read (atomic under the GIL, and
+# an entry never changes), so only the rare miss takes the lock, which keeps a clear() from racing an insertion.
+_word_cache_lock = threading.Lock()
+# The last text analysed and its analysis, as one tuple replaced whole: the three fields receive the same string,
+# and a pair of slots written one after the other could pair one thread's text with another's analysis.
+_last: tuple = (None, None)
 
 
 def _word(raw: str) -> tuple[str, str | None]:
@@ -100,9 +106,10 @@ def _word(raw: str) -> tuple[str, str | None]:
     kept = folded if len(folded) >= _MIN_SIZE and folded not in _STOPS else None
     stemmed = stem(kept) if kept is not None else None
     entry = (folded, stemmed, stemmed != folded)  # the last: whether the `words` field keeps it
-    if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
-        _WORD_CACHE.clear()
-    _WORD_CACHE[raw] = entry
+    with _word_cache_lock:
+        if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[raw] = entry
     return entry
 
 
@@ -111,8 +118,10 @@ def analyse(text: str) -> tuple[list[str], list[tuple[str, int]]]:
 
     Positions follow StopFilter(renumber=True): the first kept word keeps its position, the next ones follow it.
     """
-    if _last[0] is not None and _last[0] == text:
-        return _last[1]
+    global _last
+    last_text, last_result = _last
+    if last_text is not None and last_text == text:
+        return last_result
     cache = _WORD_CACHE
     words, stems = [], []
     pos = None
@@ -125,7 +134,7 @@ def analyse(text: str) -> tuple[list[str], list[tuple[str, int]]]:
             pos = i if pos is None else pos + 1
             stems.append((entry[1], pos))
     result = (words, stems)
-    _last[0], _last[1] = text, result
+    _last = (text, result)
     return result
 
 

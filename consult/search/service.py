@@ -4,14 +4,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
 from ..pagination import Page
 from ..models import Clause, Comment, Version
-from .index import forget, live_searcher, reindex
-from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
+from .index import IndexUnavailable, forget, live_searcher, request_rebuild
+from .query import IndexHit, QueryResult, comment_ids, parse, run_query, run_similar, snippet
 from ..logs import get_logger
 
 log = get_logger(__name__)
@@ -59,18 +60,35 @@ class SearchPage(Page):
         return Page(items=[None], total=self.total, page=self.page, per_page=self.per_page).numbers(around)
 
 
+def _wake_drainer() -> None:
+    """Let this process's background drainer (if any) rebuild the index now rather than at the next change."""
+    drainer = current_app.extensions.get("consult_search_drainer")
+    if drainer is not None:
+        drainer.notify()
+
+
 def _with_index(fn):
-    """Run fn(searcher); if the index turns out unreadable mid-way, rebuild it once and try again."""
+    """Run fn(searcher) on the live index, reopened once if it fails mid-way (a merge may have removed a segment).
+
+    A missing or unreadable index is never rebuilt here: that takes minutes at scale, so the request answers
+    IndexUnavailable (503, "try again in a few minutes") and the drainer or `flask search reindex` rebuilds it.
+    """
     for attempt in range(2):
-        searcher, gen = live_searcher()
+        try:
+            searcher, gen = live_searcher()
+        except IndexUnavailable:
+            _wake_drainer()
+            raise
         try:
             return fn(searcher)
         except (OSError, EOFError, struct.error) as exc:
             forget(gen)
             if attempt:
-                raise
-            log.warning("search index at %s failed while reading (%s); rebuilding it", gen, exc)
-            reindex(wait=30.0)
+                log.warning("search index at %s failed while reading (%s); asking for a rebuild", gen, exc)
+                request_rebuild()
+                _wake_drainer()
+                raise IndexUnavailable(str(gen)) from exc
+            log.info("search index at %s failed while reading (%s); opening it again", gen, exc)
 
 
 def _load(hits: list[IndexHit], user, terms) -> tuple[list[Result], int]:
@@ -114,8 +132,10 @@ def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, pe
            sort: str = "relevance") -> SearchPage:
     """Search clauses and comments as `user`: filtered in the index, then checked again row by row."""
     parsed = parse(qstring, user)
+    fast = current_app.config.get("CONSULT_SEARCH_FASTPATH", True)
     result: QueryResult = _with_index(
-        lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort))
+        lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort,
+                            fast=fast))
     items, dropped = _load(result.hits, user, result.terms)
     return SearchPage(query=(qstring or "").strip(), items=items, total=max(0, result.total - dropped),
                       page=result.page, per_page=per_page,
@@ -132,15 +152,7 @@ def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]
 
 def matching_comment_ids(user, qstring: str, *, document: str, version: int, limit: int = 100_000) -> list[int]:
     """Ids of the comments of one version that match a query, as far as the reader may see (no rows loaded)."""
-    from .query import _filters, _restricted
-
     parsed = parse(qstring, user)
     if parsed.query is None:
         return []
-    restriction = _filters(user, {"kind": "comment", "document": document, "version": str(version)})
-
-    def ids(searcher):
-        hits = searcher.search(_restricted(parsed.query, restriction), limit=limit)
-        return [int(hit["object_id"]) for hit in hits]
-
-    return _with_index(ids)
+    return _with_index(lambda s: comment_ids(s, parsed, user, document=document, version=version, limit=limit))

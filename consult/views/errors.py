@@ -4,6 +4,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from ..search import IndexUnavailable
+
+# A rebuild of the search index takes from seconds to about five minutes (100,000 comments).
+SEARCH_RETRY_AFTER_SECONDS = 120
+
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -42,6 +47,16 @@ def register(app) -> None:
         if _wants_json():
             return jsonify(error=message), exc.code
         return render_template("errors/error.html", code=exc.code, title=title, message=message), exc.code
+
+    @app.errorhandler(IndexUnavailable)
+    def search_unavailable(exc):
+        # Never rebuilt inside a request: the drainer or `flask search reindex` rebuilds it meanwhile.
+        message = _("Search is being rebuilt; try again in a few minutes.")
+        headers = {"Retry-After": str(SEARCH_RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            return jsonify(error=message), 503, headers
+        return render_template("errors/error.html", code=503, title=_("Search is being rebuilt"),
+                               message=message), 503, headers
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -87,7 +87,7 @@ def test_snippets_escape_everything_but_mark():
 
 @pytest.mark.parametrize("poslist", [[0], [3, 4, 9], list(range(0, 3000, 7)), [5, 70000, 70001]])
 def test_positions_decoder_agrees_with_the_format(poslist):
-    from consult.search.query import positions
+    from consult.search.fastpath import positions
 
     field = build_schema()["text"]
     value = field.format.encode(poslist)
