@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consult.analysis.campaigns import find_campaigns  # noqa: E402
+from consult.analysis.campaigns import find_campaigns
 
 DATA = ROOT.parent / "shared" / "data"
 EPA = DATA / "regulations-gov-comments" / "EPA-R06-OAR-2020-0510-0001.csv"

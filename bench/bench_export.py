@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,10 +139,10 @@ def worker(mode: str) -> dict:
     rss_before = _rss_kib()
     result: dict = {"mode": mode, "rss_before_kib": rss_before}
     if mode == "materialised":
+        from consult.extensions import db
+        from consult.models import User
         from consult.services import review as review_service
         from consult.services.review import ReviewFilters
-        from consult.models import User
-        from consult.extensions import db
 
         with app.test_request_context(path):
             user = db.session.scalar(db.select(User).where(User.email == DRAFTER))
@@ -203,7 +203,7 @@ def main() -> None:
             print(mode, runs[mode], file=sys.stderr)
     report = {"comments": args.comments, "seeding_seconds": seeding, "runs": runs,
               "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform(),
-              "database": "SQLite (file)", "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+              "database": "SQLite (file)", "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     s, t, m = runs["streamed"], runs["traced"], runs["materialised"]

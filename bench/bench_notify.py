@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def main() -> None:
     app = create_app({"TESTING": True})
     n = args.followers
     result = {"followers": n, "runs": args.runs, "database": "sqlite", "python": platform.python_version(),
-              "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+              "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     with app.test_request_context("/"):
         db.create_all()
         version = documents.publish_version(slug="bench", data=DRAFT, opens_at=utcnow() - timedelta(days=1),
@@ -139,9 +139,12 @@ def main() -> None:
     (RESULTS / f"notify{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     md = [f"# Notifications benchmark ({n} followers, SQLite, {result['when']})", "",
           "| measure | value |", "|---|---|",
-          f"| post a comment, notification hook off (median of {args.runs}) | {result['comment_ms']['hook_off_median']} ms |",
-          f"| post a comment, hook on, clause followed by {n} (median of {args.runs}) | {result['comment_ms']['hook_on_median']} ms |",
-          f"| after the response: tell {n} followers of the clause of one comment | {result['fan_out_one_comment_s']} s |",
+          f"| post a comment, notification hook off (median of {args.runs}) "
+          f"| {result['comment_ms']['hook_off_median']} ms |",
+          f"| post a comment, hook on, clause followed by {n} (median of {args.runs}) "
+          f"| {result['comment_ms']['hook_on_median']} ms |",
+          f"| after the response: tell {n} followers of the clause of one comment "
+          f"| {result['fan_out_one_comment_s']} s |",
           f"| publish the next version, {n} document followers told | {result['publish_next_version_s']} s |",
           f"| build and queue {counts.get('daily', 0)} daily digests | {result['digests_s']} s |",
           f"| longest digest batch transaction ({notifications.BATCH} people) | {result['longest_batch_s']} s |", ""]

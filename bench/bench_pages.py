@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,8 @@ PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-import datagen  # noqa: E402
-from loadtest import latency_summary, pct, start_gunicorn, stop  # noqa: E402
+import datagen
+from loadtest import latency_summary, pct, start_gunicorn, stop
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/consult_bench")
 V3 = f"/documents/{datagen.TARGET_SLUG}/versions/3"
@@ -215,13 +215,10 @@ def markdown(report: dict) -> str:
     lines += ["", "| page | shows | " + " | ".join(f"{n}: median / p95 (SQL)" for n in names)
               + f" | {names[-1]} / {names[0]} (median) |", "|---|---|" + "---|" * (len(sizes) + 1)]
     for name, _path, _staff, shows in PAGES:
-        cells = [f"{s['pages'][name]['median_ms']} / {s['pages'][name]['p95_ms']} ({s['pages'][name]['sql_statements']:g})"
-                 for s in sizes]
+        cells = [f"{p['median_ms']} / {p['p95_ms']} ({p['sql_statements']:g})"
+                 for p in (s["pages"][name] for s in sizes)]
         ratio = sizes[-1]["pages"][name]["median_ms"] / sizes[0]["pages"][name]["median_ms"]
-        if name in SHOWS_MORE_AT_SCALE:
-            flag = " †"
-        else:
-            flag = " ⚠" if ratio > report["growth_threshold"] else ""
+        flag = " †" if name in SHOWS_MORE_AT_SCALE else " ⚠" if ratio > report["growth_threshold"] else ""
         lines.append(f"| {name} | {shows} | " + " | ".join(cells) + f" | {ratio:.2f}×{flag} |")
     lines += ["", f"⚠ marks a median that grew more than {report['growth_threshold']}× from the smallest to the "
               "largest size although the page shows the same thing (noise on this shared machine is about ±20%). "
@@ -277,7 +274,7 @@ def main(argv=None) -> int:
             print(f"[{names[-1]}] ceiling under gunicorn", file=sys.stderr)
             env = _env(Path(tmp) / names[-1], args.database)
             ceiling_result = ceiling(env, args.ceiling_seconds, args.ceiling_rounds, Path(tmp) / "gunicorn.log")
-    report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
+    report = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
               "python": platform.python_version(), "platform": platform.platform(),
               "database": "PostgreSQL" if args.database == "postgres" else "SQLite (WAL, file)",
               "command": "bench/bench_pages.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -28,17 +28,17 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult.drafts.lineage import match_clauses  # noqa: E402
-from consult.drafts.parse import parse_draft  # noqa: E402
-from consult.redline import DELETE, INSERT, clause_redline, diff_words, tokenize  # noqa: E402
-from consult.services.redlines import WORD_DIFF_SIMILARITY  # noqa: E402
-from tests.integration.test_real_redline import dev_accuracy  # noqa: E402
+from consult.drafts.lineage import match_clauses
+from consult.drafts.parse import parse_draft
+from consult.redline import clause_redline, diff_words, tokenize
+from consult.services.redlines import WORD_DIFF_SIMILARITY
+from tests.integration.test_real_redline import dev_accuracy
 
 DATA = ROOT.parent / "shared" / "data" / "gpai-cop"
 RESULTS = ROOT / "bench" / "results"
@@ -170,7 +170,7 @@ def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
     chosen = rng.sample(all_measures, round(total * changed_share))
     third = len(chosen) // 3
     edits = {"modified": 0, "moved": 0, "renumbered": 0}
-    for co, m in chosen[:third]:
+    for _co, m in chosen[:third]:
         sentences = m["body"].split(". ")
         for _ in range(max(1, len(sentences) // 4)):
             i = rng.randrange(len(sentences))
@@ -183,7 +183,7 @@ def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
         target = rng.choice([c for c in commitments_list if c is not co])
         target["children"].insert(rng.randint(0, len(target["children"])), m)
         edits["moved"] += 1
-    for co, m in chosen[2 * third:]:
+    for _co, m in chosen[2 * third:]:
         head, last = m["number"].rsplit(".", 1)
         m["number"] = f"{head}.{int(last) + 50}"
         edits["renumbered"] += 1
@@ -375,7 +375,7 @@ def main(argv=None) -> int:
                             quick=args.quick))
         try:
             rows[-1]["pages"] = page_figures(max(runs, 3))
-        except Exception as exc:  # the page figures need the app; the pure figures stand without them
+        except Exception as exc:  # noqa: BLE001  (the page figures need the app; the pure figures stand without them)
             print(f"page figures skipped: {exc}", file=sys.stderr)
     else:
         print(f"skipping the real pair: {DATA} is not present", file=sys.stderr)
@@ -388,7 +388,7 @@ def main(argv=None) -> int:
         rows.append(row)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": runs,
+    meta = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": runs,
             "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform()}
     name = "redline-quick" if args.quick else "redline"
     (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False)

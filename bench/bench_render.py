@@ -16,20 +16,22 @@ Results go to bench/results/render.json and render.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import math
 import multiprocessing
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult import markup  # noqa: E402
+from consult import markup
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -56,10 +58,8 @@ def text_of(pattern: str, length: int) -> str:
 
 
 def render_after(text: str) -> None:
-    try:
+    with contextlib.suppress(markup.RenderError):  # refused quickly: a 400 for the user
         markup.render_markdown(text)
-    except markup.RenderError:
-        pass  # refused quickly: a 400 for the user
 
 
 def render_before(text: str) -> None:
@@ -71,10 +71,8 @@ def render_before(text: str) -> None:
     cleaner = bleach.Cleaner(tags=markup.ALLOWED_TAGS, attributes=markup.ALLOWED_ATTRIBUTES,
                              protocols=markup.ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
                              filters=[partial(LinkifyFilter, skip_tags=["pre", "code"])])
-    try:
+    with contextlib.suppress(RecursionError):  # a 500 for the user
         cleaner.clean(markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"]))
-    except RecursionError:
-        pass  # a 500 for the user
 
 
 def _timed(which: str, text: str, queue) -> None:
@@ -85,8 +83,8 @@ def _timed(which: str, text: str, queue) -> None:
 
 
 def measure(which: str, text: str, budget: float) -> float | str | None:
-    """CPU seconds to render `text` in a fresh process; None past the budget (wall time) (the process is stopped), "crashed" if
-    the process died (Python-Markdown can exhaust the C stack on deep nesting)."""
+    """CPU seconds to render `text` in a fresh process; None past the budget (wall time) (the process is stopped),
+    "crashed" if the process died (Python-Markdown can exhaust the C stack on deep nesting)."""
     queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=_timed, args=(which, text, queue))
     process.start()
@@ -101,11 +99,7 @@ def measure(which: str, text: str, budget: float) -> float | str | None:
 
 
 def have_before() -> bool:
-    try:
-        import markdown  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("markdown") is not None
 
 
 def fmt(value: float | str | None, budget: float) -> str:
@@ -134,7 +128,7 @@ def main() -> None:
         print(f"{label:38} after {fmt(row['after_10k_s'], args.budget):>9}"
               + (f"  before {fmt(row['before_10k_s'], args.budget):>9}" if "before_10k_s" in row else ""),
               flush=True)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "python": platform.python_version(),
+    meta = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "python": platform.python_version(),
             "machine": platform.machine(), "cpus": multiprocessing.cpu_count(), "quick": args.quick,
             "budget_s": args.budget}
     RESULTS.mkdir(parents=True, exist_ok=True)

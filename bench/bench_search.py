@@ -34,9 +34,9 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consult.search.index import clause_document, comment_document  # noqa: E402
-from consult.search.query import clear_block_cache, parse, run_query  # noqa: E402
-from consult.search.schema import build_schema  # noqa: E402
+from consult.search.index import clause_document, comment_document
+from consult.search.query import clear_block_cache, parse, run_query
+from consult.search.schema import build_schema
 
 GROUPS = ["gpai-provider", "industry", "civil-society", "academia", "rightsholder", "public-authority", "other"]
 TYPES = ["remark", "concern", "suggestion", "question", "support"]
@@ -463,7 +463,8 @@ def markdown(r, args) -> str:
            f"{'met' if g['postgres_phrase_p95_under_300ms'] else 'NOT met'}"]
           if "postgres_phrase_p95_under_300ms" in g else []),
         f"- full reindex under 5 minutes at 5,000 clauses and 100,000 comments (estimated from the measured rate, "
-        f"{g['full_reindex_100k_estimate_s']:.0f} s): {'met' if g['full_reindex_100k_estimate_s'] < 300 else 'NOT met'}",
+        f"{g['full_reindex_100k_estimate_s']:.0f} s): "
+        f"{'met' if g['full_reindex_100k_estimate_s'] < 300 else 'NOT met'}",
         "",
     ]
     return "\n".join(lines)

@@ -27,8 +27,8 @@ from sklearn.metrics import adjusted_rand_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_campaigns import pairwise  # noqa: E402
-from consult.analysis.themes import find_themes  # noqa: E402
+from bench.bench_campaigns import pairwise
+from consult.analysis.themes import find_themes
 
 DATA = ROOT.parent / "shared" / "data" / "regulations-gov-comments"
 DOCKETS = ("EPA-HQ-OLEM-2019-0361-0001.csv", "EPA-HQ-OPP-2017-0433-0001.csv")
@@ -49,7 +49,7 @@ def top_word_baseline(texts: dict[int, str], k: int) -> dict[int, str]:
     frequent = np.argsort(-np.asarray((matrix > 0).sum(axis=0)).ravel())[:k]
     sub = matrix[:, frequent].toarray()
     terms = vectorizer.get_feature_names_out()
-    return {i: str(terms[frequent[int(row.argmax())]]) for i, row in zip(texts, sub)}
+    return {i: str(terms[frequent[int(row.argmax())]]) for i, row in zip(texts, sub, strict=True)}
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def main() -> None:
         assert redline.status_code == 200 and version.status_code == 200
 
     result = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.platform(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.platform(),
         "cpus": os.cpu_count(), "repeat": args.repeat,
         "import": {"docx_bytes": len(data), "clauses": len(draft.clauses), "seconds": round(import_s, 3)},
         "redline": {"seconds": round(redline_s, 3), "bytes": len(redline.data)},
@@ -86,7 +86,8 @@ def main() -> None:
 
 | what | time | size | target |
 |---|---|---|---|
-| import the third draft's Safety & Security .docx ({len(data) // 1024} KB, {len(draft.clauses)} clauses) | {import_s:.2f} s | | < 3 s |
+| import the third draft's Safety & Security .docx ({len(data) // 1024} KB, {len(draft.clauses)} clauses) \
+| {import_s:.2f} s | | < 3 s |
 | redline third draft → final as .docx (route) | {redline_s:.2f} s | {len(redline.data) // 1024} KB | < 3 s, < 2 MB |
 | final version as .docx (route) | {version_s:.2f} s | {len(version.data) // 1024} KB | |
 """)

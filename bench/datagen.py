@@ -21,7 +21,7 @@ import random
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,8 +154,9 @@ def reset_schema(app) -> None:
 
 def ensure_postgres_database(url: str) -> None:
     """CREATE DATABASE for a postgresql:// URL when it does not exist (connecting to the `postgres` database)."""
-    import psycopg
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://"))
     name = parts.path.lstrip("/")
@@ -188,7 +189,7 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
     rng = random.Random(seed)
     words = Words(rng)
     timings = {}
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     windows = {1: (now - timedelta(days=150), now - timedelta(days=100)),
                2: (now - timedelta(days=90), now - timedelta(days=40)),
                3: (now - timedelta(days=30), now + timedelta(days=60))}

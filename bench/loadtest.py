@@ -42,7 +42,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-import datagen  # noqa: E402
+import datagen
 
 POSTGRES_URL = os.environ.get("LOADTEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/consult_loadtest")
 REDIS_URL = os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -73,7 +73,7 @@ def free_port() -> int:
 def start_gunicorn(env: dict, workers: int, app: str = "app:app", log_path: Path | None = None):
     """gunicorn on a free port of 127.0.0.1; returns (process, base URL) once it answers."""
     port = free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 (open while gunicorn runs)
     process = subprocess.Popen([PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                 "--timeout", "120", app], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -85,7 +85,7 @@ def start_gunicorn(env: dict, workers: int, app: str = "app:app", log_path: Path
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"gunicorn did not start (see {log_path})")
+                raise RuntimeError(f"gunicorn did not start (see {log_path})") from None
             time.sleep(0.3)
 
 
@@ -221,8 +221,10 @@ def client_process(base: str, numbers: list[int], keys: list[str], state: dict, 
         time.sleep(0.05)  # stagger the sign-ins a little
     for thread in threads:
         thread.join()
-    merged = {"requests": [r for o in outs for r in o["requests"]], "receipts": [r for o in outs for r in o["receipts"]],
-              "failures": [f for o in outs for f in o["failures"]], "rate_limited": sum(o["rate_limited"] for o in outs)}
+    merged = {"requests": [r for o in outs for r in o["requests"]],
+              "receipts": [r for o in outs for r in o["receipts"]],
+              "failures": [f for o in outs for f in o["failures"]],
+              "rate_limited": sum(o["rate_limited"] for o in outs)}
     queue.put(merged)
 
 
@@ -340,8 +342,7 @@ def run_one(database: str, args, workdir: Path) -> dict:
 
 def check_run(receipts_path: str) -> dict:
     """In the server's environment: compare the receipts with the database and search for every marker word."""
-    from consult import create_app
-    from consult import search
+    from consult import create_app, search
     from consult.extensions import db
     from consult.models import Comment, User
 
@@ -464,7 +465,7 @@ def main(argv=None) -> int:
             print(json.dumps({k: v for k, v in runs[-1].items() if k not in ("statuses",)}, indent=1),
                   file=sys.stderr)
             shutil.copy(Path(tmp) / database / "gunicorn.log", Path(tmp) / f"{database}-gunicorn.log")
-    report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
+    report = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
               "python": platform.python_version(), "platform": platform.platform(),
               "command": "make loadtest  (bench/loadtest.py " + " ".join(argv if argv is not None else sys.argv[1:])
               + ")", "runs": runs}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,7 +105,7 @@ def main() -> int:
         except (KeyError, TypeError, ZeroDivisionError) as exc:
             sections.append(f"- {name}: results present but not summarised ({exc!r}); see {name}.md")
     lines = ["# Benchmark summary", "",
-             f"Collected {datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} from bench/results/*.json by "
+             f"Collected {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} from bench/results/*.json by "
              "bench/run_all.py (`make bench` runs every benchmark first; `make loadtest` writes loadtest.json). "
              "Medians and ratios; this is a shared 2-CPU machine, so single figures move by ±20%.", "",
              "| benchmark | measurement | figure | compared | measured |", "|---|---|---|---|---|"]

@@ -43,11 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from .cli import register_cli
     from .database import configure_engine
     from .params import install as install_converters
     from .views import register_blueprints
     from .web import register_web_helpers
-    from .cli import register_cli
 
     with app.app_context():
         configure_engine(db.engine)

@@ -55,7 +55,7 @@ class IdConverter(IntegerConverter):
 
     regex = r"[0-9]{1,10}"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (Werkzeug's names)
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # Werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min if min is not None else 0,
                          max=max if max is not None else MAX_ID, signed=False)
 

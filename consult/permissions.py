@@ -1,10 +1,10 @@
 """Who may do what. Views and templates ask the same can_* rules."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     PARTICIPANT = "participant"
     DRAFTER = "drafter"
     MODERATOR = "moderator"

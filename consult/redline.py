@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
+from itertools import pairwise
 
 EQUAL = "equal"
 INSERT = "insert"
@@ -150,7 +151,7 @@ class _Ops:
 
     def result(self) -> list[tuple[str, str]]:
         """Return the operations with their texts joined."""
-        return [(kind, "".join(part)) for kind, part in zip(self.kinds, self.parts)]
+        return [(kind, "".join(part)) for kind, part in zip(self.kinds, self.parts, strict=True)]
 
 
 def _gap(ops: _Ops, old: list[str], a0: int, a1: int, new: list[str], b0: int, b1: int) -> None:
@@ -255,7 +256,8 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
             allowance = min(budget[0], _BISECT_WORK)
             if mode == _COARSE:
                 allowance = min(allowance, budget[1], max(_MIN_WORK, ((a1 - a0 + b1 - b0) // (2 * _SPAN)) ** 2))
-                if allowance < (a1 - a0 + b1 - b0) ** 2 // 4 and _distance_floor(a, a0, a1, b, b0, b1) ** 2 > 4 * allowance:
+                if (allowance < (a1 - a0 + b1 - b0) ** 2 // 4
+                        and _distance_floor(a, a0, a1, b, b0, b1) ** 2 > 4 * allowance):
                     allowance = 0  # the middle snake lies beyond the allowance: go by sentence now
             if allowance > 0:
                 split, spent = _bisect(a, a0, a1, b, b0, b1, allowance)
@@ -301,7 +303,7 @@ def _distance_floor(a, a0, a1, b, b0, b1) -> int:
 def _units(starts: list[bool], lo: int, hi: int) -> list[tuple[int, int]]:
     """Return the (start, end) token ranges of the sentences and lines within [lo, hi)."""
     cuts = [lo] + [k for k in range(lo + 1, hi) if starts[k]] + [hi]
-    return list(zip(cuts, cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
@@ -451,10 +453,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
             return None, work
         for k in range(-d + f_start, d + 1 - f_end, 2):
             i = off + k
-            if k == -d or (k != d and vf[i - 1] < vf[i + 1]):
-                x = vf[i + 1]
-            else:
-                x = vf[i - 1] + 1
+            x = vf[i + 1] if k == -d or (k != d and vf[i - 1] < vf[i + 1]) else vf[i - 1] + 1
             y = x - k
             if x < n and y < m and a[a0 + x] == b[b0 + y]:
                 x += _run_forward(a, a0 + x, b, b0 + y, min(n - x, m - y))
@@ -470,10 +469,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
                     return (a0 + x, b0 + y), work
         for k in range(-d + r_start, d + 1 - r_end, 2):
             j = off + k
-            if k == -d or (k != d and vb[j - 1] < vb[j + 1]):
-                x = vb[j + 1]
-            else:
-                x = vb[j - 1] + 1
+            x = vb[j + 1] if k == -d or (k != d and vb[j - 1] < vb[j + 1]) else vb[j - 1] + 1
             y = x - k
             if x < n and y < m and a[a1 - 1 - x] == b[b1 - 1 - y]:
                 x += _run_backward(a, a1 - x, b, b1 - y, min(n - x, m - y))
@@ -682,7 +678,7 @@ def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | N
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            out.extend(zip(old[i1:i2], new[j1:j2]))
+            out.extend(zip(old[i1:i2], new[j1:j2], strict=True))
             continue
         # In order: a block pairs with the next similar block on the other side; what is skipped is deleted or
         # inserted whole.

@@ -39,16 +39,16 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, text
 
 from .extensions import db
-from .models.moderation import ThrottleEvent
 from .logs import get_logger
+from .models.moderation import ThrottleEvent
 
 log = get_logger(__name__)
 
@@ -166,7 +166,7 @@ def limit_from_config(name: str, default_limit: int, default_window: int,
 # --- backends ---------------------------------------------------------------------------------------
 
 def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 class _DatabaseBackend:
@@ -281,7 +281,7 @@ class _FallbackBackend:
         if time.monotonic() >= _failed_until.get(self.url, 0.0):
             try:
                 return getattr(_RedisBackend(redis_client(self.url)), method)(*args)
-            except Exception as exc:  # unreachable, timing out, or misconfigured: never an error page
+            except Exception as exc:  # noqa: BLE001  (unreachable, timing out, or misconfigured: never an error page)
                 _failed_until[self.url] = time.monotonic() + REDIS_RETRY_AFTER_FAILURE
                 log.warning("throttle: Redis at %s failed (%s); using the database for %d s",
                             _redacted(self.url), exc, REDIS_RETRY_AFTER_FAILURE)

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
-
 from markupsafe import Markup
 
 from . import permissions, vocabulary

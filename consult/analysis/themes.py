@@ -91,7 +91,7 @@ def find_themes(texts: dict[int, str], n_themes: int | None = None, *,
     keep = np.asarray(matrix.sum(axis=1)).ravel() > 0
     if keep.sum() < MIN_COMMENTS:
         return []
-    ids = [i for i, k in zip(ids, keep) if k]
+    ids = [i for i, k in zip(ids, keep, strict=True) if k]
     matrix = matrix[keep]
     if weights:
         scale = np.sqrt(np.array([weights.get(i, 1) for i in ids], dtype=float))

@@ -21,7 +21,8 @@ SLUG = "transparency-code"
 ACCOUNTS = [
     ("admin@demo.consult.example", "admin", "Ada Administrator", "other", None),
     ("moderator@demo.consult.example", "moderator", "Milan Moderator", "other", None),
-    ("drafter@demo.consult.example", "drafter", "Dora Drafter", "public-authority", "Office for Digital Model Oversight"),
+    ("drafter@demo.consult.example", "drafter", "Dora Drafter", "public-authority",
+     "Office for Digital Model Oversight"),
     ("provider@demo.consult.example", "participant", "Priya Natarajan", "gpai-provider", "Northwind Models"),
     ("civil@demo.consult.example", "participant", "Tomás Ferreira", "civil-society", "Open Algorithms Watch"),
     ("academic@demo.consult.example", "participant", "Dr Ines Kowalczyk", "academia", "Institute for Model Evaluation"),

@@ -5,8 +5,19 @@ from datetime import timedelta
 
 from ..extensions import db
 from ..markup import render_markdown
-from ..models import (Clause, Comment, Disposition, DispositionHistory, Endorsement, OpenQuestion, Report, SearchOutbox,
-                      User, Version, utcnow)
+from ..models import (
+    Clause,
+    Comment,
+    Disposition,
+    DispositionHistory,
+    Endorsement,
+    OpenQuestion,
+    Report,
+    SearchOutbox,
+    User,
+    Version,
+    utcnow,
+)
 from ..services.comments import new_receipt
 
 # On the first draft (closed, review published): (author email, clause key, type, stance, visibility, body,

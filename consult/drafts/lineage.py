@@ -75,9 +75,10 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from itertools import chain
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from itertools import chain, pairwise
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -193,10 +194,10 @@ class _Text:
         self.words = words
         self.norm = " ".join(words)
         self.unigrams = frozenset(words)
-        self.bigrams = frozenset(zip(words, words[1:]))
+        self.bigrams = frozenset(pairwise(words))
 
     @classmethod
-    def joined(cls, first: "_Text", second: "_Text") -> "_Text":
+    def joined(cls, first: _Text, second: _Text) -> _Text:
         """The text of first followed by second, reusing their word sets instead of rebuilding them."""
         text = cls.__new__(cls)
         text.words = first.words + second.words
@@ -393,8 +394,8 @@ def _stem(word: str) -> str:
 def _features(words: list[str]) -> Counter:
     """Stemmed content words and stemmed word pairs (pairs of two stop words left out), with counts."""
     stems = [stem(w) for w in words]
-    feats = Counter(s for s, w in zip(stems, words) if w not in STOPWORDS)
-    feats.update(f"{a} {b}" for (a, b), (wa, wb) in zip(zip(stems, stems[1:]), zip(words, words[1:]))
+    feats = Counter(s for s, w in zip(stems, words, strict=True) if w not in STOPWORDS)
+    feats.update(f"{a} {b}" for (a, b), (wa, wb) in zip(pairwise(stems), pairwise(words), strict=True)
                  if not (wa in STOPWORDS and wb in STOPWORDS))
     return feats
 
@@ -407,7 +408,7 @@ class _Vectors:
         clauses = old + new
         titles = [_features(c.title_text.words) for c in clauses]
         bodies = [_features(c.body_text.words) for c in clauses]
-        df = Counter(chain.from_iterable((t.keys() | b.keys()) for t, b in zip(titles, bodies)))
+        df = Counter(chain.from_iterable((t.keys() | b.keys()) for t, b in zip(titles, bodies, strict=True)))
         vocab = {f: j for j, f in enumerate(sorted(df))}
         n = len(clauses)
         self.idf = np.log((n + 1) / (np.fromiter((df[f] for f in vocab), dtype=float, count=len(vocab)) + 1)) + 1.0
@@ -583,7 +584,7 @@ def _match_similar(m: _Found, vectors: _Vectors, threshold: float) -> None:
                     if same:
                         weight[i, j] += PARENT_BONUS
         rows, cols = linear_sum_assignment(weight, maximize=True)
-        chosen = [(i, j) for i, j in zip(rows, cols) if eligible[i, j]]
+        chosen = [(i, j) for i, j in zip(rows, cols, strict=True) if eligible[i, j]]
     for i, j in chosen:
         o, n = olds[i], news[j]
         row = np.delete(score[i], j)

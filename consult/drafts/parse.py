@@ -119,7 +119,7 @@ def parse_draft(text: str) -> ParsedDraft:
             _Clause(1, 2, "Preamble", preamble, PREAMBLE_NUMBER, PREAMBLE_KEY, is_preamble=True)
         )
     ends = [index for index, _, _ in heads[1:]] + [len(lines)]
-    for (index, level, raw), end in zip(heads, ends):
+    for (index, level, raw), end in zip(heads, ends, strict=True):
         clauses.append(_heading_clause(index + 1, level, raw, _strip_blank_lines(lines[index + 1 : end])))
 
     _build_tree(clauses)

@@ -1,4 +1,4 @@
-"""Analysis results: campaigns, themes and extractive summaries, computed off the request path and only read by pages."""
+"""Analysis results: campaigns, themes and extractive summaries, computed off the request path, only read by pages."""
 from __future__ import annotations
 
 from ..extensions import db

@@ -15,14 +15,13 @@ Public API (each call goes to the configured backend):
 """
 from __future__ import annotations
 
-
 from flask import current_app
 
+from ..logs import get_logger
 from . import index as _whoosh_index
 from . import service as _whoosh_service
 from .index import IndexUnavailable, Status, open_index
 from .service import Result, SearchPage
-from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -119,6 +118,6 @@ def install_drain_hook(app, *, timeout: float = 0.0, max_batches: int = 4) -> No
                 drainer.notify()
             else:
                 drain(timeout=timeout, max_batches=max_batches)
-        except Exception:  # noqa: BLE001  (the index is a cache; the request already succeeded)
+        except Exception:  # the index is a cache; the request already succeeded
             log.exception("search outbox drain failed; rows are kept for the next drain")
         return response

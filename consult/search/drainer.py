@@ -13,11 +13,12 @@ threads do not survive one.
 """
 from __future__ import annotations
 
-from ..logs import get_logger
 import os
 import threading
 import time
 import weakref
+
+from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -111,7 +112,7 @@ class BackgroundDrainer:
                 remaining = db.session.scalar(db.select(SearchOutbox.id).limit(1)) is not None
                 db.session.remove()
                 return remaining
-        except Exception:  # noqa: BLE001  (the rows stay in the outbox; the next attempt applies them)
+        except Exception:  # the rows stay in the outbox; the next attempt applies them
             self.failures += 1
             log.exception("background search drain failed; outbox rows are kept and tried again")
             return True

@@ -21,9 +21,9 @@ from whoosh import index as whoosh_index
 from whoosh.util.filelock import FileLock, try_for
 
 from ..extensions import db
+from ..logs import get_logger
 from ..models import Clause, Comment, Disposition, Document, SearchOutbox, Version
 from .schema import build_schema
-from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -161,7 +161,7 @@ def forget(path: Path | None) -> None:
 def _close_quietly(searcher) -> None:
     try:
         searcher.close()
-    except Exception:  # noqa: BLE001  (its files may be gone already; nothing is lost by not closing them)
+    except Exception:  # its files may be gone already; nothing is lost by not closing them
         log.debug("closing a stale searcher failed", exc_info=True)
 
 
@@ -176,7 +176,7 @@ def live_searcher():
     if cached is not None and cached[0] == gen:
         try:
             searcher = cached[1].refresh()
-        except Exception:  # noqa: BLE001  (a segment merged away under us: open afresh below)
+        except Exception:  # a segment merged away under us: open afresh below
             log.debug("refreshing the searcher failed; opening a new one", exc_info=True)
             cached = None
     if searcher is None:
@@ -198,7 +198,7 @@ def open_index(*, rebuild: bool = True) -> tuple[whoosh_index.Index, Path]:
             except OutdatedIndex:
                 log.warning("search index at %s has an earlier schema; rebuilding it from the database", gen)
                 forget(gen)
-            except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
+            except Exception:  # any failure to read it means: rebuild it
                 if current_generation(root) != gen:
                     continue  # a rebuild swapped generations under us: read the pointer again
                 log.warning("search index at %s is unreadable; rebuilding it from the database", gen, exc_info=True)

@@ -20,7 +20,6 @@ the database row's current text; facets are one GROUPING SETS aggregation over t
 """
 from __future__ import annotations
 
-from ..logs import get_logger
 import math
 import time
 from html import escape
@@ -35,6 +34,7 @@ from whoosh import query as wq
 
 from .. import permissions
 from ..extensions import db
+from ..logs import get_logger
 from ..models import SearchOutbox
 from ..models.consultation import SearchDocument
 from .index import Status
@@ -69,9 +69,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     table = getattr(getattr(obj, "table", None), "name", None)
     if type_ == "column" and name == TSV_COLUMN and table == "search_document":
         return False
-    if type_ == "index" and name == TSV_INDEX:
-        return False
-    return True
+    return not (type_ == "index" and name == TSV_INDEX)
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
@@ -466,7 +464,7 @@ def headlines(texts: list[str], compiled: Compiled) -> list[Markup]:
          "short": SHORT_TEXT, "whole": HEADLINE_WHOLE,
          "texts": [escape(t or "", quote=True) for t in texts]}).scalars().all()
     out = []
-    for text, marked in zip(texts, rows):
+    for text, marked in zip(texts, rows, strict=True):
         if MARK_OPEN not in (marked or ""):
             out.append(_plain_snippet(text))
         else:  # the text was escaped before ts_headline: only the markers become markup
@@ -487,7 +485,7 @@ def _result_text(result: Result) -> str:
 
 
 def _with_snippets(items: list[Result], compiled: Compiled) -> list[Result]:
-    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled)):
+    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled), strict=True):
         item.snippet = marked
     return items
 

@@ -14,24 +14,24 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate
-from pickle import loads
 from datetime import datetime
 from functools import lru_cache
 from html import escape
+from itertools import accumulate, islice, pairwise
+from pickle import loads
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher
+from whoosh.qparser import FieldAliasPlugin, QueryParser
 from whoosh.reading import TermNotFound
 from whoosh.scoring import bm25
 from whoosh.system import _INT_SIZE
-from whoosh.qparser import FieldAliasPlugin, QueryParser
 
 from .. import permissions
 from .schema import FACETS, PUBLIC_QUERY_FIELDS, STAFF_QUERY_FIELDS, build_schema, pair_terms, text_analyzer
@@ -88,7 +88,7 @@ def query_problem(qstring: str) -> str | None:
         return _l("there are operators but no words")
     if tokens[0] in OPERATORS - {"NOT"} or tokens[-1] in OPERATORS:
         return _l("AND, OR and NOT need a word on each side")
-    for a, b in zip(tokens, tokens[1:]):
+    for a, b in pairwise(tokens):
         if a in OPERATORS and b in OPERATORS and b != "NOT":
             return _l("two operators follow each other")
     return None
@@ -330,11 +330,7 @@ def highlight_terms(q, reader) -> frozenset:
             words.update(node.words)
             return
         if isinstance(node, (wq.Prefix, wq.Wildcard)):
-            expanded = 0
-            for term in node.existing_terms(reader, expand=True):
-                if expanded >= MAX_EXPANSION:
-                    break
-                expanded += 1
+            for term in islice(node.existing_terms(reader, expand=True), MAX_EXPANSION):
                 text = term[1].decode("utf-8") if isinstance(term[1], bytes) else term[1]
                 if node.fieldname == "text":
                     words.add(text)  # already a stem
@@ -710,7 +706,7 @@ def _ids_and_weights(matcher, segment: str):
         ids = _block_ids(matcher, segment)
         if matcher._weights is None:
             matcher._read_weights()
-        yield from zip(ids, matcher._weights)
+        yield from zip(ids, matcher._weights, strict=False)
         matcher._next_block()
 
 
@@ -810,7 +806,7 @@ class MarkFormatter(Formatter):
         return escape(text, quote=True)
 
     def format_token(self, text, token, replace=False):
-        return "<mark>%s</mark>" % escape(text[token.startchar:token.endchar], quote=True)
+        return f"<mark>{escape(text[token.startchar:token.endchar], quote=True)}</mark>"
 
 
 def snippet(text: str, terms: frozenset, *, length: int = 240) -> Markup:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
-from whoosh.analysis import (CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter)
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.tokenizers import default_pattern
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
@@ -79,7 +80,7 @@ def pair_analyzer():
 
 def pair_terms(words: list[str]) -> list[str]:
     """The pair terms for a list of already analysed words, in the form PairFilter indexes them."""
-    return [pair_term(a, b) for a, b in zip(words, words[1:])]
+    return [pair_term(a, b) for a, b in pairwise(words)]
 
 
 # --- the indexing fast path -----------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
-from ..pagination import Page
+from ..logs import get_logger
 from ..models import Clause, Comment, Version
+from ..pagination import Page
 from .index import forget, live_searcher, reindex
 from .query import IndexHit, QueryResult, parse, run_query, run_similar, snippet
-from ..logs import get_logger
 
 log = get_logger(__name__)
 

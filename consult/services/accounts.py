@@ -15,14 +15,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..extensions import db
-from ..web import external_url
+from ..logs import get_logger
 from ..mail import send_mail
-from ..params import parse_id
 from ..models import Invitation, OneTimeToken, Organisation, User, UserSession, utcnow
+from ..params import parse_id
 from ..permissions import Role
 from ..vocabulary import STAKEHOLDER_GROUPS
+from ..web import external_url
 from . import ServiceError
-from ..logs import get_logger
 
 log = get_logger("consult.auth")
 

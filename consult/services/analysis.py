@@ -26,8 +26,20 @@ from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
-from ..models import (AnalysisRun, Campaign, CampaignMember, Clause, ClauseSummary, Comment, CommentSignature,
-                      Document, Theme, ThemeMember, Version, utcnow)
+from ..models import (
+    AnalysisRun,
+    Campaign,
+    CampaignMember,
+    Clause,
+    ClauseSummary,
+    Comment,
+    CommentSignature,
+    Document,
+    Theme,
+    ThemeMember,
+    Version,
+    utcnow,
+)
 from . import ServiceError
 from .moderation import record
 from .review import bulk_dispose
@@ -104,7 +116,7 @@ def _store_campaigns(version: Version, found, now) -> None:
          for c in found]).all()
     db.session.execute(db.insert(CampaignMember), [
         {"comment_id": m, "campaign_id": campaign_id, "similarity": round(c.similarity.get(m, 1.0), 4)}
-        for campaign_id, c in zip(ids, found) for m in c.members])
+        for campaign_id, c in zip(ids, found, strict=True) for m in c.members])
 
 
 def _existing_campaigns(version: Version) -> dict[int, list[int]]:

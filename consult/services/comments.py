@@ -5,15 +5,24 @@ import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from flask_babel import format_number
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..extensions import db
-from ..models import (Clause, Comment, CommentRevision, Endorsement, OpenQuestion, Report, SearchOutbox,
-                      User, Version, utcnow)
+from ..models import (
+    Clause,
+    Comment,
+    CommentRevision,
+    Endorsement,
+    OpenQuestion,
+    Report,
+    SearchOutbox,
+    User,
+    Version,
+    utcnow,
+)
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
 from . import ServiceError, notifications, rendered
@@ -258,7 +267,7 @@ def visible_filter(user):
 @dataclass
 class Thread:
     comment: Comment
-    replies: list["Thread"] = field(default_factory=list)
+    replies: list[Thread] = field(default_factory=list)
 
 
 @dataclass

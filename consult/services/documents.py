@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from datetime import UTC, datetime
 from operator import attrgetter
-from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 
@@ -58,8 +58,8 @@ def parse_datetime(value: str | None, field: str, label: str | None = None, *,
     if end_of_day and not has_time:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:

@@ -140,8 +140,8 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
         if len(values) != len(header):
             bad(line, _("%(n)d fields where the header has %(m)d", n=len(values), m=len(header)))
             continue
-        cell = {name: value.strip() for name, value in zip(header, values)}
-        raw_body = dict(zip(header, values)).get("body", "")
+        cell = {name: value.strip() for name, value in zip(header, values, strict=True)}
+        raw_body = dict(zip(header, values, strict=True)).get("body", "")
         problems = []
         external_id = cell.get("external_id", "")
         if not external_id:
@@ -191,7 +191,7 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
             problems.append(_("channel is longer than 40 characters"))
         if channel == "web":
             problems.append(_("channel “web” is for comments made on this site; name the channel it came by"))
-        wording = (dict(zip(header, values)).get("proposed_wording") or "").strip() or None
+        wording = (dict(zip(header, values, strict=True)).get("proposed_wording") or "").strip() or None
         for problem in problems:
             bad(line, problem)
         if not problems:

@@ -14,9 +14,8 @@ from .. import permissions
 from ..extensions import db
 from ..markup import render_markdown
 from ..models import Comment, Disposition, Document, Version, utcnow
-from . import ServiceError
+from . import ServiceError, notifications
 from .moderation import record
-from . import notifications
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -212,7 +212,7 @@ def proposed_relink(version: Version, new_key: str, old_key: str | None) -> Prop
 
 
 def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause:
-    """Link a clause of `version` to a clause of the previous version (or unlink it with None), then restate statuses."""
+    """Link a clause of `version` to a clause of the previous version (or unlink with None), then restate statuses."""
     previous = previous_version(version)
     if previous is None:
         raise ServiceError(_("The first version has no earlier version to match against."), field="old_key")

@@ -165,7 +165,7 @@ def deliver(limit: int = 200) -> dict[str, int]:
         row = db.session.get(MailOutbox, row_id, populate_existing=True)
         try:
             _transmit(build_message(row), row)
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             log.warning("mail %s to %s not sent (attempt %s): %s", row.id, row.to_address, row.attempts, exc)
             _mark_failed(row.id, row.attempts, f"{type(exc).__name__}: {exc}")
             counts["failed"] += 1
@@ -203,7 +203,7 @@ def install_deliver_hook(app) -> None:
             # there as soon as the page answers. Only the network waits until the response has gone.
             try:
                 deliver(limit=50)
-            except Exception:  # noqa: BLE001  (the outbox keeps the rows; the worker catches up)
+            except Exception:  # the outbox keeps the rows; the worker catches up
                 log.exception("mail delivery to the outbox folder failed; rows are kept")
 
         def send_after_response():
@@ -213,7 +213,7 @@ def install_deliver_hook(app) -> None:
 
                     fan_out_pending()
                     deliver(limit=50)
-                except Exception:  # noqa: BLE001  (the outbox keeps the rows; the worker catches up)
+                except Exception:  # the outbox keeps the rows; the worker catches up
                     log.exception("mail delivery after the request failed; rows are kept")
 
         response.call_on_close(send_after_response)

@@ -3,25 +3,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from flask_babel import format_datetime
-
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
+from ..logs import get_logger
 from ..mail import send_mail
 from ..models import AuditEntry, Comment, Invitation, Organisation, Report, SearchOutbox, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
-from . import ServiceError
-from . import notifications
+from . import ServiceError, notifications
 from .accounts import hash_token, new_token
-from ..logs import get_logger
 
 log = get_logger("consult.moderation")
 
@@ -56,7 +53,7 @@ def _mail(to: str, subject: str, body: str) -> bool:
     """Send a notice after the commit; a mail failure must not undo a decision already recorded."""
     try:
         send_mail(to, subject, body)
-    except Exception:  # noqa: BLE001  (SMTP errors are many; the decision stands and the log says why)
+    except Exception:  # SMTP errors are many; the decision stands and the log says why
         log.exception("mail to %s failed (subject %r)", to, subject)
         return False
     return True
@@ -338,7 +335,7 @@ def audit_choices() -> tuple[list[str], list[str]]:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
@@ -378,7 +375,7 @@ def _audit_value(value):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, str) and AUDIT_TIME.match(value):  # a time, as people read it (the zone named)
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return format_datetime(moment, "d MMMM y, HH:mm") + " UTC"
     if isinstance(value, str) and value in AUDIT_VALUES:
         return AUDIT_VALUES[value]

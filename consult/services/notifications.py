@@ -10,14 +10,28 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, format_datetime, get_locale, gettext as _, ngettext
+from flask_babel import force_locale, format_datetime, get_locale, ngettext
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import permissions
 from ..extensions import db
 from ..logs import get_logger
-from ..models import (Clause, Comment, Document, Follow, Notification, NotificationEvent, NotificationPreference,
-                      NotificationSettings, Report, SentNotice, User, Version, utcnow)
+from ..models import (
+    Clause,
+    Comment,
+    Document,
+    Follow,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    NotificationSettings,
+    Report,
+    SentNotice,
+    User,
+    Version,
+    utcnow,
+)
 from ..pagination import Page, paginate
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
 from .mailqueue import mail_values, mark_queued, queue_mail_rows
@@ -386,13 +400,14 @@ def window_changed(version: Version) -> None:
 
 def comment_moderated(comment: Comment, hidden: bool) -> None:
     """The author hears that their comment was hidden (with the public reason) or restored."""
-    if hidden:
-        build = lambda: (_("Your comment %(receipt)s was hidden", receipt=comment.receipt),  # noqa: E731
-                         _("A moderator hid your comment from the public. The public reason: %(reason)s",
-                           reason=comment.status_reason or ""))
-    else:
-        build = lambda: (_("Your comment %(receipt)s is shown again", receipt=comment.receipt),  # noqa: E731
-                         _("A moderator restored your comment; the public can read it again."))
+    def build() -> tuple[str, str]:
+        if hidden:
+            return (_("Your comment %(receipt)s was hidden", receipt=comment.receipt),
+                    _("A moderator hid your comment from the public. The public reason: %(reason)s",
+                      reason=comment.status_reason or ""))
+        return (_("Your comment %(receipt)s is shown again", receipt=comment.receipt),
+                _("A moderator restored your comment; the public can read it again."))
+
     notify(comment.author, "moderated", build, _path("comments.show", comment_id=comment.id))
 
 
@@ -438,16 +453,17 @@ def announce_windows(now: datetime) -> int:
         if not _once(f"window:{what}:{version.id}:{at.isoformat()}"):
             continue
         document = version.document
-        if what == "closes":
-            build = lambda v=version, d=document: (  # noqa: E731
-                _("%(document)s: the consultation on %(version)s closes soon", document=d.title, version=v.label),
-                _("The consultation on %(version)s of %(document)s closes on %(when)s.", version=v.label,
-                  document=d.title, when=_when(v.closes_at)))
-        else:
-            build = lambda v=version, d=document: (  # noqa: E731
-                _("%(document)s: the consultation on %(version)s opens soon", document=d.title, version=v.label),
-                _("The consultation on %(version)s of %(document)s opens on %(when)s.", version=v.label,
-                  document=d.title, when=_when(v.opens_at)))
+
+        def build(v: Version = version, d: Document = document, what: str = what) -> tuple[str, str]:
+            if what == "closes":
+                return (_("%(document)s: the consultation on %(version)s closes soon", document=d.title,
+                          version=v.label),
+                        _("The consultation on %(version)s of %(document)s closes on %(when)s.", version=v.label,
+                          document=d.title, when=_when(v.closes_at)))
+            return (_("%(document)s: the consultation on %(version)s opens soon", document=d.title, version=v.label),
+                    _("The consultation on %(version)s of %(document)s opens on %(when)s.", version=v.label,
+                      document=d.title, when=_when(v.opens_at)))
+
         told += notify_users(followers("document", document.id), "window", build,
                              _path("documents.version", slug=document.slug, number=version.number))
     db.session.commit()

@@ -144,7 +144,8 @@ def export_rows(version: Version, f: PublicFilters, comment_url) -> Iterator[dic
     """
     published = version.review_published_at is not None
     stmt = (db.select(Comment.id, Clause.key, Clause.number, Clause.heading, Comment.type, Comment.stance,
-                      Comment.author_group, db.func.coalesce(User.display_name, Comment.author_name).label("display_name"),
+                      Comment.author_group,
+                      db.func.coalesce(User.display_name, Comment.author_name).label("display_name"),
                       Comment.author_organisation, Comment.visibility,
                       Comment.body, Comment.proposed_wording, Comment.parent_id, OpenQuestion.text,
                       Comment.endorsement_count, Comment.created_at, Comment.edited_at, Disposition.status,
@@ -161,7 +162,7 @@ def export_rows(version: Version, f: PublicFilters, comment_url) -> Iterator[dic
             row.author_group, row.display_name if public else "", (row.author_organisation or "") if public else "",
             row.visibility, row.body, row.proposed_wording or "", row.parent_id or "", row.text or "",
             row.endorsement_count, iso(row.created_at), iso(row.edited_at),
-            (row.status or "") if published else "", (row.response or "") if published else "")))
+            (row.status or "") if published else "", (row.response or "") if published else ""), strict=True))
 
 
 def iso(value) -> str:

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Iterator
 
 from flask_babel import gettext as _
 
 from .. import permissions
 from ..drafts.parse import PREAMBLE_KEY, DraftError, parse_draft
 from ..extensions import db
-from ..models import (AuditEntry, Assignment, Clause, Comment, Disposition, DispositionHistory, User, Version,
-                      utcnow)
+from ..models import Assignment, AuditEntry, Clause, Comment, Disposition, DispositionHistory, User, Version, utcnow
 from ..pagination import Page, paginate
 from ..params import parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITIES
@@ -57,7 +56,7 @@ class ReviewFilters:
     theme: str = ""         # a theme id (services/analysis.py)
 
     @classmethod
-    def from_args(cls, args) -> "ReviewFilters":
+    def from_args(cls, args) -> ReviewFilters:
         """Read the filters from request.args; values outside the vocabularies are dropped."""
         def pick(name, allowed, default=""):
             value = (args.get(name) or "").strip()
@@ -107,7 +106,7 @@ def subtree_ids(version: Version, key: str, with_children: bool) -> list[int]:
 
 
 def _filtered(stmt, version: Version, f: ReviewFilters, user):
-    """Apply the review filters to a statement over Comment (already joined to Clause and outer-joined to Disposition)."""
+    """Apply the review filters to a statement over Comment (joined to Clause and outer-joined to Disposition)."""
     stmt = stmt.where(Comment.version_id == version.id)
     if f.state != "all":
         stmt = stmt.where(Comment.status == f.state)
@@ -459,7 +458,7 @@ def next_draft_markdown(version: Version) -> tuple[str, int]:
     heads = [c for c in parsed.clauses if c.key != PREAMBLE_KEY]
     # (start, end) line ranges of each clause body, 0-based, end exclusive.
     regions: dict[str, tuple[int, int]] = {}
-    for current, following in zip(heads, heads[1:] + [None]):
+    for current, following in zip(heads, heads[1:] + [None], strict=True):
         regions[current.key] = (current.line, following.line - 1 if following else len(lines))
     if heads and any(c.key == PREAMBLE_KEY for c in parsed.clauses):
         start = 0
@@ -670,7 +669,8 @@ def _export_rows(version: Version, stmt, show_organisation) -> Iterator[dict]:
             "receipt": row.receipt,
             "stakeholder_group": row.author_group,
             "organisation": (row.author_organisation or "") if show_organisation(row.visibility) else "",
-            "type": row.type, "stance": row.stance or "", "comment": row.body, "proposed_wording": row.proposed_wording or "",
+            "type": row.type, "stance": row.stance or "", "comment": row.body,
+            "proposed_wording": row.proposed_wording or "",
             "disposition": row.status or "", "response": row.response or "", "addressed_in_version": addressed,
             "author": (row.display_name or "") if show_organisation(row.visibility) else "",
             "received_at": row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),

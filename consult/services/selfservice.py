@@ -7,9 +7,22 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..logs import get_logger
-from ..models import (Comment, CommentRevision, Disposition, Endorsement, Follow, MailOutbox, Notification,
-                      NotificationPreference, NotificationSettings, Organisation, SearchOutbox, User, UserSession,
-                      utcnow)
+from ..models import (
+    Comment,
+    CommentRevision,
+    Disposition,
+    Endorsement,
+    Follow,
+    MailOutbox,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    Organisation,
+    SearchOutbox,
+    User,
+    UserSession,
+    utcnow,
+)
 from . import ServiceError, notifications
 from .moderation import record
 

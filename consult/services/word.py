@@ -6,12 +6,16 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from ..word import DocxError, looks_like_docx
 from . import ServiceError
+
+if TYPE_CHECKING:
+    from ..word.writer import ClauseText
 
 STASH_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -87,7 +91,7 @@ def drop_upload(user, token: str | None) -> None:
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _clause_text(clause) -> "ClauseText":
+def _clause_text(clause) -> ClauseText:
     from ..drafts.parse import PREAMBLE_KEY
     from ..word.writer import ClauseText
 
@@ -156,10 +160,10 @@ def redline_docx(old_version, new_version) -> tuple[bytes, str]:
 
 def review_docx(version, filters, user) -> tuple[bytes, str]:
     """The comment–response table for the review filters as a Word table (same rows as the CSV export)."""
+    from ..models import utcnow
     from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES
     from ..word.writer import table_docx
     from . import review as review_service
-    from ..models import utcnow
 
     labels = {"stakeholder_group": STAKEHOLDER_GROUPS, "type": COMMENT_TYPES, "stance": STANCES,
               "disposition": DISPOSITIONS}

@@ -3,10 +3,10 @@ from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
 from .. import permissions
-from ..services import documents as document_service
-from ..services import comments as comment_service
-from ..services import redlines as redline_service
 from ..params import int_arg, page_arg
+from ..services import comments as comment_service
+from ..services import documents as document_service
+from ..services import redlines as redline_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -4,8 +4,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..forms.auth import (ChangeEmailForm, ChangePasswordForm, RegisterForm, ResetPasswordForm, ResetRequestForm,
-                          SignInForm)
+from ..forms.auth import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
 from ..services import ServiceError
 from ..services import accounts as account_service
 from ..web import renew_session, safe_next

@@ -6,12 +6,12 @@ from flask_login import current_user, login_required
 
 from .. import permissions
 from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
+from ..params import int_arg, page_arg, parse_id
 from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..throttle import limit_from_config
-from ..params import int_arg, page_arg, parse_id
 from ..web import safe_next
 
 bp = Blueprint("comments", __name__)

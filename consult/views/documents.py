@@ -5,15 +5,15 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions
+from .. import redline as redline_render
 from ..forms import PublishForm
-from .comments import clause_page
+from ..params import int_arg, page_arg
 from ..services import ServiceError
-from ..services import documents as document_service
 from ..services import comments as comment_service
+from ..services import documents as document_service
 from ..services import redlines as redline_service
 from ..services import word as word_service
-from .. import redline as redline_render
-from ..params import int_arg, page_arg
+from .comments import clause_page
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 

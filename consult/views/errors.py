@@ -28,8 +28,8 @@ def register(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         titles = {
-            400: _("Bad request"), 401: _("Sign in needed"), 403: _("Not allowed"), 404: _("Page not found"), 405: _("Method not allowed"),
-            413: _("File too large"), 429: _("Too many requests"),
+            400: _("Bad request"), 401: _("Sign in needed"), 403: _("Not allowed"), 404: _("Page not found"),
+            405: _("Method not allowed"), 413: _("File too large"), 429: _("Too many requests"),
         }
         title = titles.get(exc.code, exc.name)
         message = {

@@ -3,19 +3,19 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from ..forms.base import Form
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
 from .. import permissions
 from .. import redline as redline_render
+from ..forms.base import Form
 from ..models import utcnow
+from ..params import int_arg
 from ..services import ServiceError
 from ..services import documents as document_service
 from ..services import lineage as lineage_service
 from ..services import redlines as redline_service
 from ..web import clause_label, csp_policy
-from ..params import int_arg
 
 bp = Blueprint("lineage", __name__, url_prefix="/documents")
 

@@ -2,23 +2,33 @@
 import csv
 import io
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from .. import permissions
-from ..web import external_url
-from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
-                                UserFilterForm)
-from ..services import ServiceError
+from ..forms.moderation import AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm, UserFilterForm
 from ..models import utcnow
-from ..services import moderation as service
 from ..params import page_arg
+from ..services import ServiceError
+from ..services import moderation as service
 from ..services.review import excel_safe
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES
+from ..web import external_url
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 

@@ -1,19 +1,16 @@
 """A person's notifications and preferences, following, the one-click unsubscribe, and account self-service."""
-from flask import (Blueprint, Response, abort, current_app, flash, json, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, json, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from .. import permissions
-from ..extensions import csrf
+from ..extensions import csrf, db
 from ..forms.comments import ConfirmForm
 from ..forms.settings import CloseAccountForm, ProfileForm, preferences_form
 from ..models import Clause, Document
-from ..services import ServiceError
-from ..services import notifications as notification_service
-from ..services import selfservice
-from ..extensions import db
 from ..params import page_arg
+from ..services import ServiceError, selfservice
+from ..services import notifications as notification_service
 from ..web import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/my")

@@ -4,10 +4,10 @@ from flask_login import current_user
 
 from .. import permissions
 from .. import search as search_service
+from ..params import page_arg
+from ..search.query import FILTER_FIELDS, SORTS
 from ..services import comments as comment_service
 from ..services import documents as document_service
-from ..search.query import FILTER_FIELDS, SORTS
-from ..params import page_arg
 
 bp = Blueprint("search", __name__)
 

@@ -1,5 +1,5 @@
 """The drafters' settings: a document's title, summary and landing text; a version's label and window."""
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,9 +8,8 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..forms.comments import ConfirmForm
 from ..forms.settings import DaysForm, DocumentSettingsForm, VersionSettingsForm
-from ..services import ServiceError
+from ..services import ServiceError, lifecycle
 from ..services import documents as document_service
-from ..services import lifecycle
 
 bp = Blueprint("settings", __name__, url_prefix="/documents")
 
@@ -58,7 +57,7 @@ def document(slug):
 def _combine(day, at, default: time):
     if day is None:
         return None
-    return datetime.combine(day, at or default, tzinfo=timezone.utc)
+    return datetime.combine(day, at or default, tzinfo=UTC)
 
 
 def _version_page(document, version, form, days_form=None, status=200):

@@ -101,7 +101,8 @@ def markdown_blocks(text: str) -> list[Para | Table]:
             row = []
         elif kind == "tr_close" and table is not None:
             table.rows.append(row)
-        elif kind == "inline" and row is not None and table is not None and tokens[index - 1].type in ("th_open", "td_open"):
+        elif (kind == "inline" and row is not None and table is not None
+              and tokens[index - 1].type in ("th_open", "td_open")):
             row.append(_runs(token.children or [], bold=tokens[index - 1].type == "th_open"))
         elif kind == "inline":
             runs = _runs(token.children or [], bold=heading_in_body)

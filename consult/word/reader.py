@@ -28,7 +28,7 @@ from .safety import DocxError, open_docx, repack
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_w = "{%s}" % W
+_w = f"{{{W}}}"
 FIGURE_NOTE = "[figure omitted]"
 BOX_HEADING_STYLE = "Quote Heading"
 
@@ -75,7 +75,7 @@ def docx_to_markdown(data: bytes) -> str:
         document = Document(io.BytesIO(repack(parts)))
     except DocxError:
         raise
-    except Exception:  # python-docx raises many kinds for a damaged package; all mean the same to a drafter
+    except Exception:  # noqa: BLE001  (python-docx raises many kinds for a damaged package; all mean the same to a drafter)
         raise DocxError("the file is not a readable Word document (.docx)") from None
     try:
         return _Reader(document, parts).markdown()
@@ -245,10 +245,7 @@ class _Reader:
                 self.note_number += 1
                 spans.append(_Span(f"\\[{self.note_number}\\]", raw=True))
                 notes.append((self.note_number, note or ""))
-            elif tag in (f"{_w}drawing", f"{_w}pict", f"{_w}object"):
-                flush()
-                spans.append(_Span(_escape_inline(FIGURE_NOTE), raw=True))
-            elif tag == f"{_w}AlternateContent" or tag.endswith("}AlternateContent"):
+            elif tag in (f"{_w}drawing", f"{_w}pict", f"{_w}object") or tag.endswith("}AlternateContent"):
                 flush()
                 spans.append(_Span(_escape_inline(FIGURE_NOTE), raw=True))
         flush()

@@ -18,7 +18,7 @@ import io
 import os
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -29,8 +29,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.run import Run as DocxRun
 
-from .reader import BOX_HEADING_STYLE
 from .blocks import Para, Run, Table, heading_para, markdown_blocks, tokens
+from .reader import BOX_HEADING_STYLE
 
 AUTHOR = "Consult"
 _BULLETS = "•◦▪•◦▪•◦▪"
@@ -59,7 +59,7 @@ class Builder:
         self.body = self.document.element.body
         self.sect = self.body.find(qn("w:sectPr"))
         self.author = author
-        self.date = (date or datetime(2000, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc) \
+        self.date = (date or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC) \
             .strftime("%Y-%m-%dT%H:%M:%SZ")
         self.change_id = 0
         self.nums: dict[tuple[int, str], str] = {}
@@ -283,7 +283,7 @@ class Builder:
             if op == "equal":
                 # Equal words may differ in the spaces around them ("mitigations " before "to", "mitigations" at
                 # the end): the shared text is written once, each side's rest tracked, so neither side loses a space.
-                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2]):
+                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2], strict=True):
                     common = len(os.path.commonprefix([old_text, text]))
                     if common:
                         pieces.append((text[:common], run, None))
@@ -312,7 +312,7 @@ class Builder:
             if change:
                 trpr = cells[0]._tc.getparent().get_or_add_trPr()
                 trpr.append(self._mark(f"w:{change}"))
-            for cell, runs in zip(cells, row):
+            for cell, runs in zip(cells, row, strict=False):  # a short row leaves its last cells empty
                 p = cell.paragraphs[0]._p
                 self._fill(p, [(text, run, change) for text, run in tokens(runs)])
         element = docx_table._tbl

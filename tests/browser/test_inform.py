@@ -6,11 +6,18 @@ import time
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (OPEN_VERSION, comment_id_from, create_participant, follow, post_comment, sign_in,
-                                    strong_password, unique)
+from tests.browser.conftest import (
+    OPEN_VERSION,
+    comment_id_from,
+    create_participant,
+    follow,
+    post_comment,
+    sign_in,
+    strong_password,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -6,11 +6,19 @@ import random
 import re
 
 import pytest
-
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DOC, OPEN_VERSION, comment_id_from, create_participant, follow, post_comment,
-                                    sign_in, strong_password, unique)
+from tests.browser.conftest import (
+    DOC,
+    OPEN_VERSION,
+    comment_id_from,
+    create_participant,
+    follow,
+    post_comment,
+    sign_in,
+    strong_password,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +93,8 @@ def test_journey_1_register_approve_comment_receipt_contributions(live_server, n
     check_page(participant, "receipt")
 
     follow(participant.get_by_role("link", name="See your comment"))
-    assert participant.locator("article.comment").first.get_by_text("Proposed wording, compared with the clause").is_visible()
+    comment = participant.locator("article.comment").first
+    assert comment.get_by_text("Proposed wording, compared with the clause").is_visible()
     check_page(participant, "comment")
 
     follow(participant.locator("header").get_by_role("link", name="My contributions"))
@@ -218,7 +227,8 @@ def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, n
     assert drafter.get_by_role("status").first.is_visible()
 
     drafter.goto(live_server.url + version1 + "/review")
-    follow(drafter.get_by_role("row").filter(has_text=industry_receipt).get_by_role("link", name=re.compile("^Respond")))
+    row = drafter.get_by_role("row").filter(has_text=industry_receipt)
+    follow(row.get_by_role("link", name=re.compile("^Respond")))
     drafter.get_by_label("Disposition", exact=True).select_option("noted")
     follow(drafter.get_by_role("button", name="Save the disposition"))
 
@@ -227,7 +237,7 @@ def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, n
         drafter.get_by_role("link", name="CSV (spreadsheet)").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
     text = "\n".join(",".join(r) for r in rows)
     assert civil_receipt in text and industry_receipt in text
     assert "Agreed: the next draft keeps records for ten years." in text and "Accepted" in text
@@ -309,7 +319,8 @@ def test_journey_4_search_stems_and_respects_confidentiality(live_server, new_pa
 
 FOCUS_STYLE = r"""() => {
   const el = document.activeElement, s = getComputedStyle(el);
-  return {tag: el.tagName, text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim().slice(0, 80),
+  const text = el.innerText || el.value || el.getAttribute('aria-label') || '';
+  return {tag: el.tagName, text: text.replace(/\s+/g, ' ').trim().slice(0, 80),
           id: el.id, outline: s.outlineStyle, outlineWidth: s.outlineWidth, shadow: s.boxShadow};
 }"""
 

@@ -18,7 +18,7 @@ TOPICS = {
     "retention": "retention years storage archive deletion period small providers costs duration",
     "reporting": "reporting office quarterly templates comparable deadlines submission format notify",
 }
-FILLER = ["we", "think", "that", "the", "code", "should", "say", "more", "about", "this", "and", "we", "would", "like", "the", "drafters", "to", "consider"]
+FILLER = "we think that the code should say more about this and we would like the drafters to consider".split()
 
 
 def topic_text(topic, n):
@@ -52,7 +52,7 @@ def load(version, confidential_campaign=False):
                      + TEMPLATE, "channel": "email", "author_name": f"Resident {i}"})
     n = 0
     for topic in TOPICS:
-        for j in range(5):
+        for _ in range(5):
             n += 1
             rows.append({"external_id": f"t-{n}", "clause": "measure-i-1-2" if topic == "retention" else "",
                          "group": "industry", "visibility": "public", "channel": "mail",

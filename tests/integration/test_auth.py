@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from email import message_from_bytes
-from email import policy
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from consult import permissions
@@ -128,12 +127,14 @@ def test_register_invalid_transparency_id(client):
     response = post_form(client, "/auth/register", registration(transparency_register_id="12345-6"))
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "123456789012-34" in html
-    assert 'value="12345-6"' in html and 'aria-describedby="transparency_register_id-hint transparency_register_id-error"' in html
+    assert 'value="12345-6"' in html
+    assert 'aria-describedby="transparency_register_id-hint transparency_register_id-error"' in html
     assert user_by_email("ada@example.org") is None
     for bad in ("١٢٣٤٥٦٧٨٩-٠١", "123456789-01x", "1234567890123-45", "123456789-1"):
         response = post_form(client, "/auth/register", registration(transparency_register_id=bad))
         assert response.status_code == 400, bad
-    assert post_form(client, "/auth/register", registration(transparency_register_id=" 123456789-01 ")).status_code == 302
+    spaced = registration(transparency_register_id=" 123456789-01 ")
+    assert post_form(client, "/auth/register", spaced).status_code == 302
     assert user_by_email("ada@example.org").organisation.transparency_register_id == "123456789-01"
 
 
@@ -162,8 +163,8 @@ def test_pending_user_sees_notice_and_cannot_comment(client, app):
     account_page = client.get("/auth/account").get_data(as_text=True)
     assert "Awaiting approval" in account_page
     # The notice partial, as base.html includes it on every page.
-    from flask_login import login_user
     from flask import render_template
+    from flask_login import login_user
     with app.test_request_context("/"):
         user.current_session_token = "x"
         login_user(user)

@@ -392,7 +392,10 @@ def test_clause_page_query_count_does_not_grow_with_comments(app):
         client = app.test_client()
         sign_in(client, users[0].email)
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(*args):
+            statements.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert client.get(CLAUSE).status_code == 200

@@ -1,6 +1,7 @@
 """The mail outbox against a real SMTP server (aiosmtpd on a free port): delivery, retries, no duplicates."""
 from __future__ import annotations
 
+import contextlib
 import email
 import socket
 from datetime import timedelta
@@ -43,10 +44,8 @@ def smtp(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5)
     inbox.controller = controller
     yield inbox
-    try:
+    with contextlib.suppress(Exception):  # a test may have stopped it already
         controller.stop()
-    except Exception:  # noqa: BLE001  (a test may have stopped it already)
-        pass
 
 
 def queue(to="ada@example.org", subject="Hello", text="Plain words.", html=None, headers=None):

@@ -1,6 +1,6 @@
 """The moderation console through the test client, with CSRF on."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,6 @@ from consult.pagination import Page
 from consult.services import accounts as account_service
 from consult.services import moderation as moderation_service
 from tests.factories import csrf_token, make_user, sign_in
-
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -456,7 +455,10 @@ def _entry(actor, action, target_type, when, reason=None):
 def test_audit_log_filters_and_order(app):
     client, moderator = signed_in(app)
     other = make_user("admin", email="chief@example.org")
-    day = lambda d: datetime(2025, 3, d, 12, 0, tzinfo=timezone.utc)  # noqa: E731
+
+    def day(d):
+        return datetime(2025, 3, d, 12, 0, tzinfo=UTC)
+
     _entry(moderator, "approve", "user", day(1), "first")
     _entry(other, "suspend", "user", day(5), "second")
     _entry(other, "verify-organisation", "organisation", day(9), "third")

@@ -1,7 +1,7 @@
 """The reading pages, the publishing flow and the JSON API, through the test client with CSRF on."""
 import re
-from html.parser import HTMLParser
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from consult.extensions import db
 from consult.models import Clause, Document, Version, utcnow

@@ -15,7 +15,6 @@ from consult.services import comments as comment_service
 from consult.services import review as review_service
 from tests.factories import csrf_token, make_user, publish, sign_in
 
-
 pytestmark = pytest.mark.usefixtures("app")
 
 V1 = "/documents/sample-code/versions/1"
@@ -306,7 +305,6 @@ def test_assign_comment_and_clause_then_filter_assigned_to_me(app, world):
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 2
     assert receipts_in(html_of(client.get(REVIEW + "?assigned=me")), comments) == {"b"}
-    _, cleo = app.test_client(), None
     cleo_client = app.test_client()
     sign_in(cleo_client, colleague.email)
     assert receipts_in(html_of(cleo_client.get(REVIEW + "?assigned=me")), comments) == {"a"}
@@ -545,7 +543,10 @@ def test_query_counts_do_not_grow_with_comments(app):
 
     def count(path):
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(*args):
+            statements.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             response = client.get(path)

@@ -21,7 +21,7 @@ ELSEWHERE = "redirect"  # a redirect that is not to sign-in (e.g. back to a page
 
 def row(anonymous, pending, participant, author, drafter, moderator, admin, suspended=None):
     return dict(zip(ROLES, (anonymous, pending, participant, author, drafter, moderator, admin,
-                            anonymous if suspended is None else suspended)))
+                            anonymous if suspended is None else suspended), strict=True))
 
 
 PUBLIC = row(200, 200, 200, 200, 200, 200, 200)
@@ -142,7 +142,8 @@ def world(app):
     db.session.commit()
     values = {"slug": "sample-code", "number": 2, "key": "measure-1-1-1", "comment_id": comment.id,
               "receipt": comment.receipt, "user_id": users["author"].id, "report_id": 1,
-              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1, "invitation_id": invitation.id,
+              "token": "not-a-real-token", "filename": "css/consult.css", "assignment_id": 1,
+              "invitation_id": invitation.id,
               "target_type": "document", "target_id": second.document_id,
               "campaign_id": campaign.id, "theme_id": theme.id, "summary_id": summary.id}
     return app, clients, values

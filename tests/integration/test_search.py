@@ -516,7 +516,8 @@ def test_facet_counts_follow_new_segments_and_deletions(app, corpus):
     set_status(comment, "withdrawn")
     search.drain()
     anonymous = dict(search.search(None, "evaluations").facets["group"])
-    assert anonymous.get("civil-society", 0) == before["civil-society"] - 1  # neither the hidden nor the withdrawn one counts
+    # neither the hidden nor the withdrawn one counts
+    assert anonymous.get("civil-society", 0) == before["civil-society"] - 1
 
 
 @whoosh_internals
@@ -742,7 +743,10 @@ def test_results_page_reads_document_titles_without_version_sources(app, client,
     from sqlalchemy import event
 
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+    def listener(*args):
+        statements.append(args[2])
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         html = client.get("/search?q=evaluations").get_data(as_text=True)

@@ -33,7 +33,8 @@ def wait_for(condition, timeout=10.0):
 @pytest.fixture(params=BACKENDS)
 def background_app(request, app, tmp_path):
     """An app as `make run` builds it: the drain is left to the background thread (200 ms)."""
-    quiet = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "bg-index"), "SEARCH_BACKEND": request.param,
+    quiet = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "bg-index"),
+                        "SEARCH_BACKEND": request.param,
                         "CONSULT_SEARCH_DRAIN_DELAY_MS": 200, "CONSULT_SIGNIN_DELAY_SECONDS": 0,
                         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
     quiet.test_client_class = IsolatedClient

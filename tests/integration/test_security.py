@@ -5,13 +5,13 @@ import logging
 import os
 import re
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
 
 from consult.extensions import db
-from consult.models import Comment, CommentRevision, OneTimeToken, Report, User, UserSession, utcnow
+from consult.models import Comment, Report, User
 from consult.services import comments as comment_service
 from consult.web import external_url, safe_next
 from tests.factories import PASSWORD, csrf_token, make_user, sign_in
@@ -499,7 +499,7 @@ def test_remember_cookie_lives_as_long_as_the_server_session(client, app):
     response = post_form(client, "/auth/sign-in", {"email": user.email, "password": PASSWORD, "remember": "y"})
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
-    days = (expires - datetime.now(timezone.utc)) / timedelta(days=1)
+    days = (expires - datetime.now(UTC)) / timedelta(days=1)
     assert app.config["CONSULT_REMEMBER_DAYS"] - 1 < days <= app.config["CONSULT_REMEMBER_DAYS"]
 
 
@@ -520,10 +520,10 @@ def test_every_form_derives_from_the_cleaning_base():
     import importlib
     import pkgutil
 
-    import consult.forms
-    import consult.views
     from wtforms import Form as WTForm
 
+    import consult.forms
+    import consult.views
     from consult.forms.base import Form, QueryForm
 
     for package in (consult.forms, consult.views):

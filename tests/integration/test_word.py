@@ -15,8 +15,7 @@ from consult.models import Clause, Document, Version, utcnow
 from consult.services import comments as comment_service
 from consult.word.reader import docx_to_markdown
 from tests.factories import SAMPLE_DRAFT, csrf_token, make_user, publish, sign_in
-from tests.word_helpers import (clauses_words, docx_bytes, need_pandoc, pandoc_docx, pandoc_text, rezip, tree,
-                                words)
+from tests.word_helpers import clauses_words, docx_bytes, need_pandoc, pandoc_text, rezip, tree, words
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

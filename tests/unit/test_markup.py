@@ -1,6 +1,7 @@
 """The renderer: safe output, faithful Markdown, and a cost that follows the length of the text, whatever it holds."""
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -40,10 +41,8 @@ def work(text: str) -> int:
 
     sys.setprofile(profiler)
     try:
-        try:
+        with contextlib.suppress(RenderError):
             render_markdown(text)
-        except RenderError:
-            pass
     finally:
         sys.setprofile(None)
     return count

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[2]
-
-from consult.drafts.parse import (  # noqa: E402
+from consult.drafts.parse import (
     MAX_DRAFT_BYTES,
     DraftError,
     ParsedDraft,
     decode_draft,
     parse_draft,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DATA_DIR = ROOT.parent / "shared" / "data" / "gpai-cop"
 V3_SAFETY = "v3-third-draft-2025-03-11_3-safety-security.md"

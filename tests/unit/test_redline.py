@@ -283,7 +283,7 @@ class StructureChecker(HTMLParser):
         if self.stack and self.stack[-1] in self.changed:
             self.changed[self.stack[-1]].append(data)
 
-    def check(self, markup: str) -> "StructureChecker":
+    def check(self, markup: str) -> StructureChecker:
         """Parse markup and assert it closed every element."""
         self.feed(markup)
         self.close()

@@ -3,10 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 from whoosh import query as wq
-
-from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
 from whoosh.fields import TEXT
 
+from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
 from consult.search.schema import build_schema, pair_terms
 
 ANON = None

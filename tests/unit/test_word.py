@@ -2,7 +2,7 @@
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -12,9 +12,18 @@ from consult.word import DocxError
 from consult.word.reader import FIGURE_NOTE, docx_to_markdown
 from consult.word.safety import open_docx
 from consult.word.writer import ClauseText, layout, redline_docx, version_docx
-from tests.conftest import SHARED_DATA
-from tests.word_helpers import (clauses_words, docx_bytes, markdown_words, need_pandoc, pandoc_docx, pandoc_text,
-                                rezip, tree, words, zip_bomb)
+from tests.word_helpers import (
+    clauses_words,
+    docx_bytes,
+    markdown_words,
+    need_pandoc,
+    pandoc_docx,
+    pandoc_text,
+    rezip,
+    tree,
+    words,
+    zip_bomb,
+)
 
 REAL_DRAFTS = [
     "v3-third-draft-2025-03-11_0-summary.md",
@@ -40,7 +49,7 @@ def test_a_docx_made_by_pandoc_from_a_real_draft_imports_to_the_same_clauses_and
     assert imported.title == original.title
     assert tree(imported.clauses) == tree(original.clauses)
     assert [c.level for c in imported.clauses] == [c.level for c in original.clauses]
-    for before, after in zip(original.clauses, imported.clauses):
+    for before, after in zip(original.clauses, imported.clauses, strict=True):
         assert markdown_words(after.body) == markdown_words(before.body), before.key
 
 
@@ -62,7 +71,8 @@ def _styled_draft() -> bytes:
     document.add_heading("Measure 1.1 Documentation", level=2)
     document.add_paragraph("A quoted legal text.", style="Quote")
     table = document.add_table(rows=2, cols=2)
-    for cell, text in zip([c for row in table.rows for c in row.cells], ["Item", "Due", "Form | A", "May"]):
+    cells = [c for row in table.rows for c in row.cells]
+    for cell, text in zip(cells, ["Item", "Due", "Form | A", "May"], strict=True):
         cell.text = text
     document.add_heading("Measure 1.2 Figures", level=2)
     paragraph = document.add_paragraph("See the chart: ")
@@ -285,7 +295,7 @@ def test_accepting_every_change_gives_the_new_text_and_rejecting_the_old(tmp_pat
     need_pandoc()
     old = _clause_texts(parse_draft(OLD))
     new = _clause_texts(parse_draft(NEW))
-    date = datetime(2025, 7, 10, 9, 0, tzinfo=timezone.utc)
+    date = datetime(2025, 7, 10, 9, 0, tzinfo=UTC)
     data = redline_docx("Redline", ["v1 → v2"], _pairs(old, new, LINKS), [c.key for c in old],
                         [c.key for c in new], date=date)
     assert words(pandoc_text(data, tmp_path, "accept")) == clauses_words(new)
