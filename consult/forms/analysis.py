@@ -1,10 +1,10 @@
 """Forms for the analysis desk: a campaign's disposition, theme edits and summary approval."""
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from .base import Form
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..vocabulary import DISPOSITIONS
+from .base import Form, options
 from .review import RESPONSE_HINT
 
 
@@ -12,7 +12,8 @@ class CampaignDispositionForm(Form):
     """One disposition and response for every member of a campaign (each keeps its own row)."""
 
     status = SelectField(_l("Disposition for every submission of this campaign"),
-                         choices=[("", _l("Choose…"))] + [(k, v) for k, v in DISPOSITIONS.items() if k != "duplicate"],
+                         choices=options([("", _l("Choose…"))]
+                                         + [(k, v) for k, v in DISPOSITIONS.items() if k != "duplicate"]),
                          validators=[InputRequired(_l("Choose a disposition."))])
     response = TextAreaField(_l("Response to the senders"), description=RESPONSE_HINT,
                              validators=[Optional(), Length(max=20_000)])

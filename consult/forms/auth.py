@@ -1,11 +1,10 @@
 """Forms for signing in, registering, resetting a password and managing one's account."""
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
 from ..vocabulary import STAKEHOLDER_GROUPS
+from .base import Form, options
 
 # Long enough for any passphrase the policy accepts (128), with room so that a longer one gets a clear message.
 _PASSWORD_FIELD_MAX = 1024
@@ -40,8 +39,9 @@ class SignInForm(Form):
 
 class RegisterForm(Form):
     email = _email_field()
-    display_name = StringField(_l("Your name"), filters=[_strip], description=_l("Shown with your public comments."), validators=[
-        DataRequired(_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters."))])
+    display_name = StringField(_l("Your name"), filters=[_strip], description=_l("Shown with your public comments."),
+                               validators=[DataRequired(_l("Enter your name.")),
+                                           Length(max=120, message=_l("Use at most 120 characters."))])
     password, password_confirm = _new_password_fields()
     stakeholder_group = SelectField(_l("Stakeholder group"), choices=[], validators=[
         DataRequired(_l("Choose your stakeholder group."))])
@@ -56,8 +56,7 @@ class RegisterForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stakeholder_group.choices = [SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(value, label) for value, label in STAKEHOLDER_GROUPS.items()]
+        self.stakeholder_group.choices = options([("", _l("Choose…")), *STAKEHOLDER_GROUPS.items()])
 
     def validate_stakeholder_group(self, field):
         if field.data not in STAKEHOLDER_GROUPS:

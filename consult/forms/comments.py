@@ -1,16 +1,16 @@
 """Forms for commenting on clauses."""
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..vocabulary import COMMENT_TYPES, REPORT_CATEGORIES, STANCES, VISIBILITIES
+from .base import Form, options
 
 
 class CommentForm(Form):
     """A comment, reply or answer. The body limit is checked here and again in the service."""
 
-    type = SelectField(_l("Kind of contribution"), choices=list(COMMENT_TYPES.items()), default="remark",
+    type = SelectField(_l("Kind of contribution"), choices=options(COMMENT_TYPES), default="remark",
                        validators=[InputRequired(_l("Choose a type of comment."))])
     body = TextAreaField(_l("Your comment"), description=_l("Markdown is allowed. Up to 10,000 characters."),
                          validators=[DataRequired(_l("Write your comment.")),
@@ -21,9 +21,9 @@ class CommentForm(Form):
                                                     "current text; left unchanged, it proposes nothing."),
                                      validators=[Optional(), Length(max=50_000)])
     stance = SelectField(_l("Your stance on this clause (optional)"),
-                         choices=[("", _l("No stance"))] + list(STANCES.items()), default="",
+                         choices=options([("", _l("No stance")), *STANCES.items()]), default="",
                          validators=[Optional()])
-    visibility = RadioField(_l("Who may see this comment"), choices=list(VISIBILITIES.items()), default="public",
+    visibility = RadioField(_l("Who may see this comment"), choices=options(VISIBILITIES), default="public",
                             validators=[InputRequired(_l("Choose who may see your comment."))])
     submission_token = HiddenField()
     parent_id = HiddenField()
@@ -41,7 +41,7 @@ class QuestionForm(Form):
 
 class ReportForm(Form):
     # Without a choice a report counts as "other" (its words then say why); the service checks the value.
-    category = RadioField(_l("What is wrong with this comment?"), choices=list(REPORT_CATEGORIES.items()),
+    category = RadioField(_l("What is wrong with this comment?"), choices=options(REPORT_CATEGORIES),
                           default="other", validate_choice=False, validators=[Optional()])
     reason = TextAreaField(_l("Anything the moderators should know"),
                            description=_l("Required if you chose “Something else”. Up to 2,000 characters."),

@@ -1,9 +1,10 @@
 """Forms for publishing drafts."""
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
+
+from .base import Form
 
 
 class PublishForm(Form):

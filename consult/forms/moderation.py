@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .base import Form, QueryForm
 from ..vocabulary import ACCOUNT_STATUSES, AUDIT_ACTIONS, AUDIT_TARGET_TYPES, ROLES, STAKEHOLDER_GROUPS
+from .base import Form, QueryForm, options
 
 _REASON_MAX = 2000
 _ANY = ("", _l("Any"))
@@ -31,7 +31,7 @@ class RoleForm(Form):
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Only the roles the actor may grant are offered; the view checks the rule again for any value sent.
-        self.role.choices = [("", _l("Choose…"))] + [(r, ROLES[r]) for r in roles]
+        self.role.choices = options([("", _l("Choose…"))] + [(r, ROLES[r]) for r in roles])
 
     def validate_role(self, field):
         if field.data not in ROLES:
@@ -51,7 +51,7 @@ class InvitationForm(Form):
 
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r, ROLES[r]) for r in roles]
+        self.role.choices = options((r, ROLES[r]) for r in roles)
 
     def validate_role(self, field):
         if field.data not in ROLES:
@@ -63,9 +63,9 @@ class InvitationForm(Form):
 class UserFilterForm(QueryForm):
     q = SearchField(_l("Search"), description=_l("Part of a name, email address or organisation."),
                     validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[_ANY] + list(ROLES.items()), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[_ANY] + list(ACCOUNT_STATUSES.items()), validators=[Optional()])
-    group = SelectField(_l("Stakeholder group"), choices=[_ANY] + list(STAKEHOLDER_GROUPS.items()),
+    role = SelectField(_l("Role"), choices=options([_ANY, *ROLES.items()]), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=options([_ANY, *ACCOUNT_STATUSES.items()]), validators=[Optional()])
+    group = SelectField(_l("Stakeholder group"), choices=options([_ANY, *STAKEHOLDER_GROUPS.items()]),
                         validators=[Optional()])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
 
@@ -80,8 +80,8 @@ class AuditFilterForm(QueryForm):
 
     def __init__(self, *args, actions=(), target_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.action.choices = [_ANY] + [(a, AUDIT_ACTIONS.get(a, a)) for a in actions]
-        self.target_type.choices = [_ANY] + [(t, AUDIT_TARGET_TYPES.get(t, t)) for t in target_types]
+        self.action.choices = options([_ANY] + [(a, AUDIT_ACTIONS.get(a, a)) for a in actions])
+        self.target_type.choices = options([_ANY] + [(t, AUDIT_TARGET_TYPES.get(t, t)) for t in target_types])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -1,11 +1,20 @@
 """Forms for the drafters' settings pages, the notification preferences and the account self-service."""
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TextAreaField, TimeField)
-from .base import Form
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..vocabulary import NOTIFICATION_DELIVERIES, NOTIFICATION_KINDS
+from .base import Form, options
 
 
 class DocumentSettingsForm(Form):
@@ -47,10 +56,10 @@ def preferences_form(choices: dict[str, str], kinds: list[str], language: str, a
 
     for kind in kinds:
         setattr(PreferencesForm, f"kind_{kind}", RadioField(
-            NOTIFICATION_KINDS[kind], choices=list(NOTIFICATION_DELIVERIES.items()), default=choices[kind],
+            NOTIFICATION_KINDS[kind], choices=options(NOTIFICATION_DELIVERIES), default=choices[kind],
             validators=[InputRequired()]))
     PreferencesForm.language = SelectField(_l("Language of my mails"),
-                                           choices=[("en", "English"), ("fr", "Français")], default=language)
+                                           choices=options([("en", "English"), ("fr", "Français")]), default=language)
     PreferencesForm.autofollow = BooleanField(_l("Follow a clause when I comment on it"), default=autofollow)
     return PreferencesForm()
 
@@ -65,7 +74,7 @@ class ProfileForm(Form):
 class CloseAccountForm(Form):
     """Close one's account: keep the comments under "a former participant", or withdraw them."""
 
-    comments = RadioField(_l("What happens to my comments"), validators=[InputRequired()], choices=[
+    comments = RadioField(_l("What happens to my comments"), validators=[InputRequired()], choices=options([
         ("keep", _l("Keep them, shown as from “a former participant”, without my name or organisation")),
-        ("withdraw", _l("Withdraw them"))])
+        ("withdraw", _l("Withdraw them"))]))
     password = PasswordField(_l("Password"), validators=[DataRequired()])

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
+from ..forms.base import options
 from ..forms.comments import ConfirmForm
 from ..params import page_arg
 from ..permissions import can_analyse, can_edit_analysis
@@ -159,9 +160,9 @@ def _theme_page(document, version, theme, *, label_form=None, merge_form=None, m
     page, per_page = _page_args()
     others = [t for t in analysis_service.themes(version) if t.id != theme.id]
     merge_form = merge_form or ThemeMergeForm()
-    merge_form.others.choices = [(str(t.id), t.label) for t in others]
+    merge_form.others.choices = options((str(t.id), t.label) for t in others)
     move_form = move_form or ThemeMoveForm()
-    move_form.target.choices = [("", _("Choose…"))] + [(str(t.id), t.label) for t in others]
+    move_form.target.choices = options([("", _("Choose…"))] + [(str(t.id), t.label) for t in others])
     label_form = label_form or ThemeLabelForm(label=theme.label)
     members = review_service.paginate(review_service.review_statement(
         version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page, per_page)
@@ -205,7 +206,7 @@ def merge_themes(slug, number, theme_id):
     _require_edit()
     found = _theme_or_404(version, theme_id)
     form = ThemeMergeForm()
-    form.others.choices = [(str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id]
+    form.others.choices = options((str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id)
     if form.validate_on_submit():
         try:
             others = [t for t in (analysis_service.get_theme(version, i) for i in form.others.data) if t]
@@ -231,8 +232,8 @@ def move_comments(slug, number, theme_id):
     _require_edit()
     found = _theme_or_404(version, theme_id)
     form = ThemeMoveForm()
-    form.target.choices = [("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version)
-                                        if t.id != found.id]
+    form.target.choices = options([("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version)
+                                                if t.id != found.id])
     ids = request.form.getlist("ids")
     if form.validate_on_submit():
         try:

@@ -5,22 +5,32 @@ import csv
 import io
 import json
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..forms.base import options
 from ..forms.comments import ConfirmForm
 from ..forms.review import AdoptForm, AssignForm, BulkDispositionForm, DispositionForm
-from ..services import ServiceError
+from ..params import page_arg, parse_id
+from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
+from ..services import ServiceError, lifecycle
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
-from ..services import lifecycle
-from ..permissions import can_dispose, can_publish_review, can_review, can_view_feedback
-from ..params import page_arg, parse_id
 from ..vocabulary import COMMENT_TYPES, DISPOSITIONS, STAKEHOLDER_GROUPS, STANCES, VISIBILITY_NAMES
 
 bp = Blueprint("review", __name__)
@@ -144,16 +154,16 @@ def publish(slug, number):
 def _disposition_form(document, version, comment, form=None):
     form = form or DispositionForm()
     # A comment is addressed by a later version than the one it was made on; the next appears once published.
-    form.addressed_in.choices = [("", _("Not yet"))] + [
+    form.addressed_in.choices = options([("", _("Not yet"))] + [
         (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
-        for v in document.versions if v.number > version.number]
+        for v in document.versions if v.number > version.number])
     return form
 
 
 def _assign_form(form=None):
     form = form or AssignForm()
-    form.assignee.choices = [("", _("Choose…"))] + [(str(u.id), u.display_name)
-                                                    for u in review_service.drafters()]
+    form.assignee.choices = options([("", _("Choose…"))] + [(str(u.id), u.display_name)
+                                                            for u in review_service.drafters()])
     return form
 
 
