@@ -23,6 +23,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`--dist loadgroup`) the journeys run on one worker: they share one live server and one
+    browser, and the HTML checker's report and tests/browser/screenshots/checked-pages.json are written once."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -69,7 +78,7 @@ def live_server(tmp_path_factory):
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("the live server did not start: " + process.stderr.read().decode()[-2000:])
+                raise RuntimeError("the live server did not start: " + process.stderr.read().decode()[-2000:]) from None
             time.sleep(0.2)
     yield server
     process.terminate()
@@ -90,7 +99,8 @@ def browser():
 # Every CSP violation the page reports, across navigations (the binding outlives each document).
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__consultCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
+  window.__consultCspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
 });
 """
 
