@@ -209,7 +209,7 @@ class _Text:
         return text
 
 
-def _dice(a: frozenset, b: frozenset) -> float:
+def _dice(a: frozenset[Any], b: frozenset[Any]) -> float:
     """Dice coefficient of two (multi)sets."""
     total = len(a) + len(b)
     return 2 * len(a & b) / total if total else 1.0
@@ -351,7 +351,7 @@ class _Matching:
         """Whether `n`'s parent continues `o`'s parent (both at the top counts)."""
         if o.parent_key is None or n.parent_key is None:
             return o.parent_key is None and n.parent_key is None
-        return self.new_for_old.get(o.parent_key) == n.parent_key
+        return bool(self.new_for_old.get(o.parent_key) == n.parent_key)
 
 
 # --- TF-IDF vectors -------------------------------------------------------------
@@ -391,7 +391,7 @@ def _stem(word: str) -> str:
     return word
 
 
-def _features(words: list[str]) -> Counter:
+def _features(words: list[str]) -> Counter[str]:
     """Stemmed content words and stemmed word pairs (pairs of two stop words left out), with counts."""
     stems = [stem(w) for w in words]
     feats = Counter(s for s, w in zip(stems, words, strict=True) if w not in STOPWORDS)
@@ -424,7 +424,7 @@ class _Vectors:
         self.has_body = np.array([bool(c.body_text.words) for c in clauses])
         self.n_old = len(old)
 
-    def _weights(self, rows: list[Counter]) -> csr_matrix:
+    def _weights(self, rows: list[Counter[str]]) -> csr_matrix:
         """Sublinear TF-IDF weights, one row per clause, not yet normalised."""
         cols = np.fromiter(map(self.vocab.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
         ptr = np.cumsum([0] + [len(feats) for feats in rows])
@@ -439,11 +439,13 @@ class _Vectors:
         body = (self.body[olds] @ self.body[news].T).toarray()
         whole = (self.all[olds] @ self.all[news].T).toarray()
         both = self.has_body[olds][:, None] & self.has_body[news][None, :]
-        return np.where(both, HEADING_WEIGHT * title + (1 - HEADING_WEIGHT) * body, whole)
+        scores: np.ndarray = np.where(both, HEADING_WEIGHT * title + (1 - HEADING_WEIGHT) * body, whole)
+        return scores
 
     def whole(self, olds: list[int], news: list[int]) -> np.ndarray:
         """Cosine of whole texts (heading and body together), old rows x new columns."""
-        return (self.all[olds] @ self.all[[self.n_old + j for j in news]].T).toarray()
+        cosines: np.ndarray = (self.all[olds] @ self.all[[self.n_old + j for j in news]].T).toarray()
+        return cosines
 
     def shared_mass(self, x: int, y: int, z: int | None, x_new: bool) -> tuple[float, float]:
         """(mass of x's vocabulary also in y, part of that also in z): the text of x in y, and how much of it
@@ -575,7 +577,7 @@ def _match_similar(m: _Found, vectors: _Vectors, threshold: float) -> None:
             # Parents matched in the first round (and before) now pin down their children's near-ties.
             trial = {olds[i].key: news[j].key for i, j in chosen}
             for i, o in enumerate(olds):
-                for j in np.nonzero(eligible[i])[0]:
+                for j in map(int, np.nonzero(eligible[i])[0]):
                     n = news[j]
                     if o.parent_key is None or n.parent_key is None:
                         same = o.parent_key is None and n.parent_key is None
@@ -641,16 +643,16 @@ def _find_splits_and_merges(m: _Found, vectors: _Vectors) -> None:
     if free_old and new_pool:
         whole = vectors.whole([o.index for o in free_old], [n.index for n in new_pool])
         for i, o in enumerate(free_old):
-            j = _leftover_target(whole[i], new_pool)
-            if j is None:
+            target = _leftover_target(whole[i], new_pool)
+            if target is None:
                 continue
-            n = new_pool[j]
+            n = new_pool[target]
             own_key = m.old_for_new.get(n.key)
             if own_key:
                 shared, had = vectors.shared_mass(o.index, n.index, m.old_by_key[own_key].index, x_new=False)
                 if shared == 0 or had > KEPT_AT_MOST * shared:
                     continue  # the clause already said this: a dropped duplicate, not a merge
-            found.append((o, n, "merge", float(whole[i, j])))
+            found.append((o, n, "merge", float(whole[i, target])))
     for o, n, method, score in found:
         if any(lk.old_key == o.key and lk.new_key == n.key for lk in m.extra) or m.old_for_new.get(n.key) == o.key:
             continue
