@@ -70,7 +70,9 @@ def live_server(tmp_path_factory):
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server.url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Booting two workers that each import the app (numpy, scipy, scikit-learn) took over 30 s while the other
+    # test worker kept both cores busy.
+    deadline = time.monotonic() + 120
     while True:
         try:
             urllib.request.urlopen(server.url + "/", timeout=2)
@@ -82,7 +84,11 @@ def live_server(tmp_path_factory):
             time.sleep(0.2)
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=30)  # gunicorn's graceful stop, slower when the other test worker is busy
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")
