@@ -5,12 +5,34 @@ import html
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
 
 EQUAL = "equal"
 INSERT = "insert"
 DELETE = "delete"
+
+# Operations: (EQUAL, INSERT or DELETE, their text), in order.
+Ops = list[tuple[str, str]]
+# A stretch of two token lists still to align: (a0, a1, b0, b1, mode).
+_Section = tuple[int, int, int, int, int]
+
+
+class ClauseLike(Protocol):
+    """What a clause redline reads: a clause row, or any object with these two texts."""
+
+    @property
+    def heading(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
 
 # Combining marks count as word characters so that a decomposed accent ("e" + U+0301)
 # stays inside its word instead of becoming a punctuation token of its own.
@@ -88,14 +110,14 @@ def diff_words(old: str, new: str) -> list[tuple[str, str]]:
     return _cleanup(ops.result())
 
 
-def rebuild(ops) -> tuple[str, str]:
+def rebuild(ops: Ops) -> tuple[str, str]:
     """Return the (old, new) texts that the operations describe."""
     old = "".join(text for kind, text in ops if kind != INSERT)
     new = "".join(text for kind, text in ops if kind != DELETE)
     return old, new
 
 
-def word_counts(ops) -> tuple[int, int]:
+def word_counts(ops: Ops) -> tuple[int, int]:
     """Return (words inserted, words deleted)."""
     inserted = deleted = 0
     for kind, text in ops:
@@ -106,7 +128,7 @@ def word_counts(ops) -> tuple[int, int]:
     return inserted, deleted
 
 
-def changed_token_count(ops) -> int:
+def changed_token_count(ops: Ops) -> int:
     """Return the number of non-whitespace tokens inside insert and delete operations."""
     return sum(
         1
@@ -117,12 +139,12 @@ def changed_token_count(ops) -> int:
     )
 
 
-def render_html(ops) -> str:
+def render_html(ops: Ops) -> str:
     """Render the operations inline as escaped HTML paragraphs with <ins> and <del>."""
     return _render(ops)
 
 
-def render_side_by_side(ops) -> tuple[str, str]:
+def render_side_by_side(ops: Ops) -> tuple[str, str]:
     """Render (old_html, new_html): the old side with <del>, the new side with <ins>."""
     old = _render([op for op in ops if op[0] != INSERT])
     new = _render([op for op in ops if op[0] != DELETE])
@@ -135,7 +157,7 @@ def render_side_by_side(ops) -> tuple[str, str]:
 class _Ops:
     """Accumulates token lists per operation, merging neighbours of the same kind."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.kinds: list[str] = []
         self.parts: list[list[str]] = []
 
@@ -269,6 +291,7 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
             stack.append((a0, x, b0, y, mode))
             continue
         if mode == _COARSE:
+            assert starts_a is not None and starts_b is not None  # the coarse mode is used with sentence starts
             sections = _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget)
             if sections is not None:
                 stack.extend(sections)
@@ -294,7 +317,7 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
     return merged
 
 
-def _distance_floor(a, a0, a1, b, b0, b1) -> int:
+def _distance_floor(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int) -> int:
     """Return a lower bound of the edit distance: tokens that cannot all find a partner."""
     common = Counter(a[a0:a1]) & Counter(b[b0:b1])
     return a1 - a0 + b1 - b0 - 2 * sum(common.values())
@@ -306,7 +329,9 @@ def _units(starts: list[bool], lo: int, hi: int) -> list[tuple[int, int]]:
     return list(pairwise(cuts))
 
 
-def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
+def _by_sentence(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int, starts_a: list[bool],
+                 starts_b: list[bool], blocks: list[tuple[int, int, int]],
+                 budget: list[int]) -> list[_Section] | None:
     """Align a section sentence by sentence; return the sections left to diff, or None if it cannot."""
     units_a = _units(starts_a, a0, a1)
     units_b = _units(starts_b, b0, b1)
@@ -323,7 +348,7 @@ def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
     left = share[0]
     same = _match_ids(ua, ub, budget=share)
     budget[0] -= left - share[0]
-    sections = []
+    sections: list[_Section] = []
     pi = pj = 0
     for i, j, size in same + [(len(ua), len(ub), 0)]:
         if i > pi and j > pj:
@@ -339,7 +364,8 @@ def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
     return sections
 
 
-def _pair_region(a, units_a, b, units_b):
+def _pair_region(a: list[int], units_a: list[tuple[int, int]], b: list[int],
+                 units_b: list[tuple[int, int]]) -> list[_Section] | None:
     """Pair the differing sentences of one region in order by shared words; None if too many."""
     p, q = len(units_a), len(units_b)
     if p * q > _PAIR_CELLS:
@@ -359,7 +385,7 @@ def _pair_region(a, units_a, b, units_b):
             if shared and 2 * shared >= need + _PAIR_SIMILARITY * len(sb) and prev[j - 1] + shared > best:
                 best = prev[j - 1] + shared
             row[j] = best
-    sections = []
+    sections: list[_Section] = []
     i, j = p, q
     while i and j:
         if score[i][j] == score[i - 1][j]:
@@ -429,7 +455,8 @@ def _run_backward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int
     return n
 
 
-def _bisect(a, a0, a1, b, b0, b1, allowance):
+def _bisect(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int,
+            allowance: int) -> tuple[tuple[int, int] | None, int]:
     """Find a point on a shortest edit path through the middle snake; (None, work) if too costly."""
     # Myers' linear-space search: forward paths from (a0, b0) and backward paths from
     # (a1, b1) grow one edit at a time until they meet on a diagonal. The caller has
@@ -488,7 +515,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
     return None, work
 
 
-def _unique_anchors(a, a0, a1, b, b0, b1) -> list[tuple[int, int]]:
+def _unique_anchors(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int) -> list[tuple[int, int]]:
     """Return the longest in-order chain of tokens that occur once on each side."""
     count_a = Counter(a[a0:a1])
     count_b = Counter(b[b0:b1])
@@ -525,7 +552,7 @@ def _unique_anchors(a, a0, a1, b, b0, b1) -> list[tuple[int, int]]:
 # --- rendering --------------------------------------------------------------------
 
 
-def _render(ops) -> str:
+def _render(ops: Ops) -> str:
     """Render operations as <p> blocks, with <br> for single newlines and ins/del inside lines."""
     paragraphs: list[list[str]] = []
     current: list[str] = []
@@ -582,17 +609,17 @@ class _Block:
 
     __slots__ = ("path", "tag", "text", "source", "html")
 
-    def __init__(self, path: tuple, tag: str, text: str, source: str, html_: str):
+    def __init__(self, path: tuple[tuple[str, int], ...], tag: str, text: str, source: str, html_: str) -> None:
         self.path, self.tag, self.text, self.source, self.html = path, tag, text, source, html_
 
 
-def _markdown_parser():
+def _markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 
 
-_PARSER = None
+_PARSER: MarkdownIt | None = None
 
 
 def _clean(fragment: str) -> str:
@@ -605,7 +632,7 @@ def _clean(fragment: str) -> str:
                         strip=True, strip_comments=True)
 
 
-def _inline_text(children) -> str:
+def _inline_text(children: list[Token] | None) -> str:
     """The text a reader sees in an inline token: words without emphasis marks, breaks as spaces."""
     out = []
     for t in children or ():
@@ -641,7 +668,7 @@ def _markdown_blocks(text: str) -> tuple[_Block, ...]:
         elif t.type in _BLOCK_TAGS:
             tag = _BLOCK_TAGS[t.type]
         elif t.type == "inline":
-            rendered = md.renderer.renderInline(t.children or [], md.options, {})
+            rendered = cast("RendererHTML", md.renderer).renderInline(t.children or [], md.options, {})
             if "<" in rendered:  # plain escaped text needs no cleaning; most blocks are just that
                 rendered = _clean(rendered)
             blocks.append(_Block(tuple(path), tag or "p", _inline_text(t.children), t.content, rendered))
@@ -668,7 +695,7 @@ def _similar_blocks(a: _Block, b: _Block) -> bool:
     return 2 * len(wa & wb) / (len(wa) + len(wb)) >= _BLOCK_PAIRING
 
 
-def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | None, _Block | None]]:
+def _align_blocks(old: Sequence[_Block], new: Sequence[_Block]) -> list[tuple[_Block | None, _Block | None]]:
     """Pairs (old block, new block) in reading order; None on one side for a deleted or inserted block."""
     import difflib
 
@@ -702,7 +729,7 @@ def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | N
     return out
 
 
-def _words_html(ops, side: str | None = None) -> str:
+def _words_html(ops: Ops, side: str | None = None) -> str:
     """Escaped words of operations, with <ins> and <del>; `side` "old" or "new" keeps only that side's changes."""
     parts = []
     for kind, text in ops:
@@ -714,7 +741,7 @@ def _words_html(ops, side: str | None = None) -> str:
     return "".join(parts)
 
 
-def _shorten_equal(ops):
+def _shorten_equal(ops: Ops) -> Ops:
     """Long unchanged stretches inside a changed block cut to their first and last few words, and long deletions
     to their opening words (compact view)."""
     out = []
@@ -778,6 +805,7 @@ def _markdown_redline(old: str, new: str, side: str | None, format_note: str, co
         if side == "old" and a is None or side == "new" and b is None:
             continue
         block = b if b is not None and side != "old" else a
+        assert block is not None  # a pair has at least one side
         unchanged = a is not None and b is not None and a.source == b.source and a.tag == b.tag
         if max_blocks is not None and shown >= max_blocks or compact and unchanged:
             if a is None:
@@ -851,14 +879,15 @@ def has_changes(old: str, new: str) -> bool:
     return [(b.tag, b.source) for b in markdown_blocks(old)] != [(b.tag, b.source) for b in markdown_blocks(new)]
 
 
-def render_clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed") -> str:
+def render_clause_redline(old: ClauseLike | None, new: ClauseLike | None, *, side: str | None = None,
+                          format_note: str = "Formatting changed") -> str:
     """HTML redline of two clauses (objects with `heading` and `body`, or None): the heading's words, then the
     rendered body."""
     return clause_redline(old, new, side=side, format_note=format_note)[0]
 
 
-def clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed",
-                   **options) -> tuple[str, int, int]:
+def clause_redline(old: ClauseLike | None, new: ClauseLike | None, *, side: str | None = None,
+                   format_note: str = "Formatting changed", **options: Any) -> tuple[str, int, int]:
     """`render_clause_redline` with the words it shows inserted and deleted: (html, inserted, deleted)."""
     old_heading, new_heading = (old.heading if old else ""), (new.heading if new else "")
     title = ""
