@@ -9,8 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # pytest-xdist workers for `make test` (auto: one per core); TEST_WORKERS=0 runs the suite in this process.
 TEST_WORKERS ?= auto
-# The browser journeys share one live server and browser, so they stay together on one worker.
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+# Tests of one file stay on one worker (their module fixtures are built once); each worker that runs browser
+# journeys starts its own live server and browser. (--dist loadgroup did not keep marked tests together with
+# pytest 9.2 and pytest-xdist 3.8.)
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install run test test-postgres lint check-migrations translations translations-update bench loadtest clean
 

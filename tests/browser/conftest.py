@@ -23,15 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`--dist loadgroup`) the journeys run on one worker: they share one live server and one
-    browser, and the HTML checker's report and tests/browser/screenshots/checked-pages.json are written once."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -75,8 +66,8 @@ def live_server(tmp_path_factory):
     deadline = time.monotonic() + 120
     while True:
         try:
-            urllib.request.urlopen(server.url + "/", timeout=2)
-            break
+            with urllib.request.urlopen(server.url + "/", timeout=2):
+                break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
@@ -89,6 +80,7 @@ def live_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    process.stderr.close()
 
 
 @pytest.fixture(scope="session")
@@ -217,7 +209,9 @@ def check_page(tmp_path_factory):
     yield checker
     errors = run_html_checker(checker.html_dir)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / "checked-pages.json").write_text(json.dumps(
+    # One report per pytest-xdist worker: each checks the pages of the journeys it ran.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    (SCREENSHOTS / f"checked-pages{'-' + worker if worker else ''}.json").write_text(json.dumps(
         {"pages": checker.pages, "html_checker_errors": errors}, indent=2), encoding="utf-8")
     assert errors == [], f"Nu HTML checker: {len(errors)} errors\n" + "\n".join(errors)
 
