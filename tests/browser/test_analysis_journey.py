@@ -35,8 +35,8 @@ def test_drafter_imports_three_dockets_and_works_through_campaigns_and_themes(li
     writer.writerow(COLUMNS)
     groups = ("civil-society", "other", "industry", "academia")
     for d, name in enumerate(DOCKETS):
-        rows = csv.DictReader((shared_data / "regulations-gov-comments" / name).open(encoding="utf-8"))
-        for i, row in enumerate(rows):
+        text = (shared_data / "regulations-gov-comments" / name).read_text(encoding="utf-8")
+        for i, row in enumerate(csv.DictReader(io.StringIO(text))):
             clause = "permits" if d == 0 else ("chemicals" if d == 2 else "")
             writer.writerow([row["name"] + f"-{d}", "2026-02-01T12:00:00Z", clause, "", "", groups[i % 4], "remark",
                              "oppose", "confidential" if i % 10 == 0 else "public", row["text"], "", "regulations.gov"])
