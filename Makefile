@@ -1,4 +1,5 @@
-# Consult: `make run` serves the demo site; `make test` runs the whole suite. Both set everything up first.
+# Consult: `make run` serves the demo site; `make test` runs the whole suite; `make lint` checks the code. Each sets
+# everything up first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,8 +7,14 @@ FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers for `make test` (auto: one per core); TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
+# Tests of one file stay on one worker (their module fixtures are built once); each worker that runs browser
+# journeys starts its own live server and browser. (--dist loadgroup did not keep marked tests together with
+# pytest 9.2 and pytest-xdist 3.8.)
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install run test test-postgres check-migrations translations translations-update bench loadtest clean
+.PHONY: install run test test-postgres lint check-migrations translations translations-update bench loadtest clean typecheck-all
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +47,24 @@ run: install
 		--access-logfile - app:app
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
-# The same suite against PostgreSQL (the schema is emptied first by the test fixtures).
+# The same suite against PostgreSQL. Each worker has its own database, named after this one with the worker's id
+# (test_gw0, test_gw1...); the fixtures create it when missing and empty its schema first.
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_PARALLEL)
+
+# Lint, format and type checks (settings in pyproject.toml); all three run, and any failure fails the target.
+lint: $(STAMP)
+	@status=0; \
+	echo "ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "mypy"; $(BIN)/mypy || status=1; \
+	exit $$status
+
+# The whole package under the same mypy settings, including the modules not yet in `make lint` (pyproject.toml).
+typecheck-all: $(STAMP)
+	$(BIN)/mypy consult
 
 check-migrations: install
 	$(BIN)/python scripts/check_migrations.py

@@ -1,4 +1,5 @@
 """Entry point: `flask --app app ...` and `gunicorn app:app`."""
+
 from consult import create_app
 
 app = create_app()

@@ -11,6 +11,7 @@ letters sharing one opening line), spread over the clauses and stakeholder group
 2. an incremental refresh after 50 new comments arrive (20 of them copies of a campaign's letter).
 Writes bench/results/analysis.json and analysis.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,15 +61,29 @@ def main() -> None:
 
         def rows(items, start):
             for k, (_i, text) in enumerate(items):
-                yield {"clause_id": rng.choice(clause_ids), "version_id": version.id, "author_id": None,
-                       "author_name": f"Sender {start + k}", "depth": 0, "type": "remark", "stance": None,
-                       "visibility": "public" if rng.random() < 0.9 else "confidential", "body": text,
-                       "body_html": "", "author_group": rng.choice(GROUPS), "receipt": f"CP-{start + k:09d}",
-                       "channel": "bench", "status": "visible", "endorsement_count": 0, "created_at": now}
+                yield {
+                    "clause_id": rng.choice(clause_ids),
+                    "version_id": version.id,
+                    "author_id": None,
+                    "author_name": f"Sender {start + k}",
+                    "depth": 0,
+                    "type": "remark",
+                    "stance": None,
+                    "visibility": "public" if rng.random() < 0.9 else "confidential",
+                    "body": text,
+                    "body_html": "",
+                    "author_group": rng.choice(GROUPS),
+                    "receipt": f"CP-{start + k:09d}",
+                    "channel": "bench",
+                    "status": "visible",
+                    "endorsement_count": 0,
+                    "created_at": now,
+                }
+
         start = time.perf_counter()
         items = list(texts.items())
         for offset in range(0, len(items), 5000):
-            db.session.execute(db.insert(Comment), list(rows(items[offset:offset + 5000], offset)))
+            db.session.execute(db.insert(Comment), list(rows(items[offset : offset + 5000], offset)))
         db.session.commit()
         insert_seconds = time.perf_counter() - start
 
@@ -78,34 +93,50 @@ def main() -> None:
 
         template = texts[0]
         new = [(None, template + f" I add my own sentence, number {k}.") for k in range(20)]
-        new += [(None, f"A new and different remark about measure {k}, on its scope and its costs for small firms "
-                       f"in region {k}.") for k in range(30)]
+        new += [
+            (
+                None,
+                f"A new and different remark about measure {k}, on its scope and its costs for small firms "
+                f"in region {k}.",
+            )
+            for k in range(30)
+        ]
         db.session.execute(db.insert(Comment), list(rows(new, len(items))))
         db.session.commit()
         start, cpu = time.perf_counter(), time.process_time()
         incremental = analysis_service.refresh(version)
         incremental_seconds, incremental_cpu = time.perf_counter() - start, time.process_time() - cpu
 
-    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "load_average": os.getloadavg()},
-              "command": "bench/bench_analysis.py" + (" --quick" if args.quick and not args.n else
-                                                       f" -n {n}" if args.n else ""),
-              "comments": n, "insert_seconds": round(insert_seconds, 2),
-              "full": dict(full.__dict__, wall_seconds=round(full_seconds, 2), cpu_seconds=round(full_cpu, 2)),
-              "incremental": dict(incremental.__dict__, wall_seconds=round(incremental_seconds, 2),
-                                  cpu_seconds=round(incremental_cpu, 2))}
+    report = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "command": "bench/bench_analysis.py"
+        + (" --quick" if args.quick and not args.n else f" -n {n}" if args.n else ""),
+        "comments": n,
+        "insert_seconds": round(insert_seconds, 2),
+        "full": dict(full.__dict__, wall_seconds=round(full_seconds, 2), cpu_seconds=round(full_cpu, 2)),
+        "incremental": dict(
+            incremental.__dict__, wall_seconds=round(incremental_seconds, 2), cpu_seconds=round(incremental_cpu, 2)
+        ),
+    }
     RESULTS.mkdir(exist_ok=True)
     suffix = "" if n == 100_000 else f"-{n}"
     (RESULTS / f"analysis{suffix}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    lines = [f"# Analysis job, {n:,} comments", "", f"`{report['command']}` (Python {platform.python_version()}, "
-             f"{os.cpu_count()} CPUs shared, load average {report['machine']['load_average'][0]:.1f})", "",
-             "| run | comments | new | campaigns | themes | seconds | CPU seconds |", "|---|---|---|---|---|---|---|",
-             f"| full, nothing stored | {full.comments:,} | {full.new:,} | {full.campaigns} | {full.themes} | "
-             f"{full_seconds:.1f} | {full_cpu:.1f} |",
-             f"| incremental, 50 new | {incremental.comments:,} | {incremental.new} | {incremental.campaigns} | "
-             f"{incremental.themes} | {incremental_seconds:.1f} | {incremental_cpu:.1f} |",
-             "", "CPU seconds are this process's own; on a shared machine the wall time also holds the waits for "
-             "a core (see the load average)."]
+    lines = [
+        f"# Analysis job, {n:,} comments",
+        "",
+        f"`{report['command']}` (Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs shared, load average {report['machine']['load_average'][0]:.1f})",
+        "",
+        "| run | comments | new | campaigns | themes | seconds | CPU seconds |",
+        "|---|---|---|---|---|---|---|",
+        f"| full, nothing stored | {full.comments:,} | {full.new:,} | {full.campaigns} | {full.themes} | "
+        f"{full_seconds:.1f} | {full_cpu:.1f} |",
+        f"| incremental, 50 new | {incremental.comments:,} | {incremental.new} | {incremental.campaigns} | "
+        f"{incremental.themes} | {incremental_seconds:.1f} | {incremental_cpu:.1f} |",
+        "",
+        "CPU seconds are this process's own; on a shared machine the wall time also holds the waits for "
+        "a core (see the load average).",
+    ]
     lines += ["", "Full run by stage (seconds): " + ", ".join(f"{k} {v}" for k, v in full.stages.items())]
     (RESULTS / f"analysis{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -14,6 +14,7 @@ Cases:
 Pairwise: every pair of texts in one predicted campaign is a positive; precision and recall against the labels.
 Writes bench/results/campaigns.json and campaigns.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consult.analysis.campaigns import find_campaigns  # noqa: E402
+from consult.analysis.campaigns import find_campaigns
 
 DATA = ROOT.parent / "shared" / "data"
 EPA = DATA / "regulations-gov-comments" / "EPA-R06-OAR-2020-0510-0001.csv"
@@ -52,16 +53,23 @@ SHARED_OPENING = "I am writing to you as a concerned citizen about the rules on 
 
 def pairwise(pred: dict[int, int], gold: dict[int, object]) -> dict:
     """Pairwise precision, recall and F1 of 'same group', counted through group sizes (no quadratic loop)."""
+
     def pairs(counter):
         return sum(n * (n - 1) // 2 for n in counter.values())
+
     both = Counter((pred[i], gold[i]) for i in gold if i in pred)
     tp = pairs(both)
     predicted = pairs(Counter(pred[i] for i in gold if i in pred))
     actual = pairs(Counter(g for g in gold.values() if g is not None))
     p = tp / predicted if predicted else 1.0
     r = tp / actual if actual else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            "true_pairs": actual, "predicted_pairs": predicted}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "true_pairs": actual,
+        "predicted_pairs": predicted,
+    }
 
 
 def run(texts: dict[int, str], gold: dict[int, object]) -> dict:
@@ -72,8 +80,9 @@ def run(texts: dict[int, str], gold: dict[int, object]) -> dict:
     # A text in no campaign is its own group, as is a gold singleton.
     gold_full = {i: (g if g is not None else f"single-{i}") for i, g in gold.items()}
     result = pairwise(pred, gold_full)
-    result.update(texts=len(texts), campaigns=len(campaigns), seconds=round(seconds, 3),
-                  largest=[c.size for c in campaigns[:5]])
+    result.update(
+        texts=len(texts), campaigns=len(campaigns), seconds=round(seconds, 3), largest=[c.size for c in campaigns[:5]]
+    )
     return result
 
 
@@ -102,7 +111,7 @@ def synthetic(n_texts: int, seed: int = 7) -> tuple[dict[int, str], dict[int, ob
     rng.shuffle(sources)
     vocabulary = sorted({w for s in sources for w in s.split()})
     templates = sources[: len(sources) // 2]
-    singles = sources[len(sources) // 2:]
+    singles = sources[len(sources) // 2 :]
     texts: dict[int, str] = {}
     gold: dict[int, object] = {}
     next_id = 0
@@ -141,7 +150,7 @@ def synthetic(n_texts: int, seed: int = 7) -> tuple[dict[int, str], dict[int, ob
         base = pool[i % len(pool)]
         if i >= len(pool):  # more letters than distinct texts: a distinct mixture of two texts' halves
             other = pool[rng.randrange(len(pool))]
-            base = " ".join(_sentences(base)[: 2] + _sentences(other)[2:]) + f" Reference {i}."
+            base = " ".join(_sentences(base)[:2] + _sentences(other)[2:]) + f" Reference {i}."
         if i < n_single:
             add(base, None)
         else:
@@ -153,8 +162,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the real docket and 2,000 synthetic texts only")
     args = parser.parse_args()
-    report = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-              "command": "bench/bench_campaigns.py" + (" --quick" if args.quick else ""), "cases": {}}
+    report = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "command": "bench/bench_campaigns.py" + (" --quick" if args.quick else ""),
+        "cases": {},
+    }
     real = real_case()
     if real:
         report["cases"]["real: EPA-R06-OAR-2020-0510"] = real
@@ -165,11 +177,19 @@ def main() -> None:
             report["cases"][f"synthetic: {n:,} texts"] = run(texts, gold)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "campaigns.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    lines = ["# Campaign detection", "", f"`{report['command']}` (Python {platform.python_version()})", "",
-             "| case | texts | campaigns | precision | recall | F1 | seconds |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Campaign detection",
+        "",
+        f"`{report['command']}` (Python {platform.python_version()})",
+        "",
+        "| case | texts | campaigns | precision | recall | F1 | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in report["cases"].items():
-        lines.append(f"| {name} | {r['texts']:,} | {r['campaigns']:,} | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['f1']:.3f} | {r['seconds']:.2f} |")
+        lines.append(
+            f"| {name} | {r['texts']:,} | {r['campaigns']:,} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"{r['f1']:.3f} | {r['seconds']:.2f} |"
+        )
     (RESULTS / "campaigns.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -16,6 +16,7 @@ belong to one worker and not to the seeding:
 Results go to bench/results/export.json and export.md. Figures depend on the machine; tests never assert
 on time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +66,13 @@ Reports go to the Office.
 
 def _env(workdir: Path) -> dict:
     env = dict(os.environ)
-    env.update({"CONSULT_INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench-only-secret-key",
-                "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"})
+    env.update(
+        {
+            "CONSULT_INSTANCE_PATH": str(workdir / "instance"),
+            "SECRET_KEY": "bench-only-secret-key",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        }
+    )
     return env
 
 
@@ -92,35 +98,76 @@ def seed(n: int) -> None:
     with app.app_context():
         db.create_all()
         now = utcnow()
-        version = documents.publish_version(slug="bench-code", data=DRAFT.encode(), opens_at=now - timedelta(days=60),
-                                            closes_at=now - timedelta(days=1))
+        version = documents.publish_version(
+            slug="bench-code", data=DRAFT.encode(), opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=1)
+        )
         drafter = accounts.create_user(DRAFTER, PASSWORD, role="drafter", status="active")
-        authors = [accounts.create_user(f"p{i}@bench.example", PASSWORD, stakeholder_group=g, status="active")
-                   for i, g in enumerate(GROUPS)]
+        authors = [
+            accounts.create_user(f"p{i}@bench.example", PASSWORD, stakeholder_group=g, status="active")
+            for i, g in enumerate(GROUPS)
+        ]
         clause_ids = [c.id for c in version.clauses]
         batch = 10_000
         for start in range(0, n, batch):
             rows = []
             for i in range(start, min(n, start + batch)):
                 author = authors[i % len(authors)]
-                body = " ".join(rng.choice(["records", "retention", "period", "sources", "Office", "model",
-                                            "training", "data", "should", "shall", "years"]) for _ in range(60))
+                body = " ".join(
+                    rng.choice(
+                        [
+                            "records",
+                            "retention",
+                            "period",
+                            "sources",
+                            "Office",
+                            "model",
+                            "training",
+                            "data",
+                            "should",
+                            "shall",
+                            "years",
+                        ]
+                    )
+                    for _ in range(60)
+                )
                 if i % 997 == 0:
                     body = '=HYPERLINK("http://example.org","x") ' + body
-                rows.append({"clause_id": clause_ids[i % len(clause_ids)], "version_id": version.id,
-                             "author_id": author.id, "type": "remark", "visibility": "public", "body": body,
-                             "body_html": f"<p>{body}</p>", "author_group": author.stakeholder_group,
-                             "author_organisation": f"Organisation {i % 250}", "receipt": f"CP-{i:09d}",
-                             "proposed_wording": "Records are kept for twenty years." if i % 5 == 0 else None,
-                             "status": "visible", "depth": 0, "endorsement_count": i % 7,
-                             "created_at": now - timedelta(seconds=n - i)})
+                rows.append(
+                    {
+                        "clause_id": clause_ids[i % len(clause_ids)],
+                        "version_id": version.id,
+                        "author_id": author.id,
+                        "type": "remark",
+                        "visibility": "public",
+                        "body": body,
+                        "body_html": f"<p>{body}</p>",
+                        "author_group": author.stakeholder_group,
+                        "author_organisation": f"Organisation {i % 250}",
+                        "receipt": f"CP-{i:09d}",
+                        "proposed_wording": "Records are kept for twenty years." if i % 5 == 0 else None,
+                        "status": "visible",
+                        "depth": 0,
+                        "endorsement_count": i % 7,
+                        "created_at": now - timedelta(seconds=n - i),
+                    }
+                )
             db.session.execute(db.insert(Comment), rows)
             db.session.commit()
         ids = db.session.scalars(db.select(Comment.id).where(Comment.version_id == version.id)).all()
-        db.session.execute(db.insert(Disposition), [
-            {"comment_id": cid, "status": "noted", "response": "Thank you; noted for the next draft.",
-             "response_html": "<p>Thank you; noted for the next draft.</p>", "decided_by_id": drafter.id,
-             "decided_at": now} for cid in ids[::3]])
+        db.session.execute(
+            db.insert(Disposition),
+            [
+                {
+                    "comment_id": cid,
+                    "status": "noted",
+                    "response": "Thank you; noted for the next draft.",
+                    "response_html": "<p>Thank you; noted for the next draft.</p>",
+                    "decided_by_id": drafter.id,
+                    "decided_at": now,
+                }
+                for cid in ids[::3]
+            ],
+        )
         db.session.commit()
 
 
@@ -139,10 +186,10 @@ def worker(mode: str) -> dict:
     rss_before = _rss_kib()
     result: dict = {"mode": mode, "rss_before_kib": rss_before}
     if mode == "materialised":
+        from consult.extensions import db
+        from consult.models import User
         from consult.services import review as review_service
         from consult.services.review import ReviewFilters
-        from consult.models import User
-        from consult.extensions import db
 
         with app.test_request_context(path):
             user = db.session.scalar(db.select(User).where(User.email == DRAFTER))
@@ -192,33 +239,60 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="consult-bench-export-") as tmp:
         env = _env(Path(tmp))
         started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--worker", "seed", "--comments", str(args.comments)], env=env,
-                       check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, __file__, "--worker", "seed", "--comments", str(args.comments)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
         seeding = round(time.perf_counter() - started, 1)
         runs = {}
         for mode in ("streamed", "traced", "materialised"):
-            out = subprocess.run([sys.executable, __file__, "--worker", mode], env=env, check=True, cwd=ROOT,
-                                 capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            out = (
+                subprocess.run(
+                    [sys.executable, __file__, "--worker", mode],
+                    env=env,
+                    check=True,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             runs[mode] = json.loads(out)
             print(mode, runs[mode], file=sys.stderr)
-    report = {"comments": args.comments, "seeding_seconds": seeding, "runs": runs,
-              "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform(),
-              "database": "SQLite (file)", "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    report = {
+        "comments": args.comments,
+        "seeding_seconds": seeding,
+        "runs": runs,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "database": "SQLite (file)",
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     s, t, m = runs["streamed"], runs["traced"], runs["materialised"]
-    md = [f"# CSV export of the comment–response table: {args.comments:,} comments", "",
-          f"Measured {report['when']} on {report['platform']}, Python {report['python']}, {report['database']}.",
-          "Each figure comes from a fresh worker process; RSS is resource.getrusage ru_maxrss.", "",
-          "| measurement | time (s) | peak RSS (MiB) | RSS growth during the export (MiB) | tracemalloc peak (MiB) |",
-          "|---|---:|---:|---:|---:|",
-          f"| streamed CSV through the app | {s['seconds']} | {s['peak_rss_mib']} | {s['rss_growth_mib']} | — |",
-          f"| streamed CSV, traced | {t['seconds']} | {t['peak_rss_mib']} | {t['rss_growth_mib']} | "
-          f"{t['tracemalloc_peak_mib']} |",
-          f"| rows collected in one list (comparison) | {m['seconds']} | {m['peak_rss_mib']} | "
-          f"{m['rss_growth_mib']} | {m['tracemalloc_peak_mib']} |", "",
-          f"The streamed export wrote {s['bytes']:,} bytes in {s['chunks']:,} chunks ({s['lines']:,} lines, "
-          f"header included; comment bodies have no line breaks). Seeding took {seeding} s.", ""]
+    md = [
+        f"# CSV export of the comment–response table: {args.comments:,} comments",
+        "",
+        f"Measured {report['when']} on {report['platform']}, Python {report['python']}, {report['database']}.",
+        "Each figure comes from a fresh worker process; RSS is resource.getrusage ru_maxrss.",
+        "",
+        "| measurement | time (s) | peak RSS (MiB) | RSS growth during the export (MiB) | tracemalloc peak (MiB) |",
+        "|---|---:|---:|---:|---:|",
+        f"| streamed CSV through the app | {s['seconds']} | {s['peak_rss_mib']} | {s['rss_growth_mib']} | — |",
+        f"| streamed CSV, traced | {t['seconds']} | {t['peak_rss_mib']} | {t['rss_growth_mib']} | "
+        f"{t['tracemalloc_peak_mib']} |",
+        f"| rows collected in one list (comparison) | {m['seconds']} | {m['peak_rss_mib']} | "
+        f"{m['rss_growth_mib']} | {m['tracemalloc_peak_mib']} |",
+        "",
+        f"The streamed export wrote {s['bytes']:,} bytes in {s['chunks']:,} chunks ({s['lines']:,} lines, "
+        f"header included; comment bodies have no line breaks). Seeding took {seeding} s.",
+        "",
+    ]
     (RESULTS / "export.md").write_text("\n".join(md))
     print("\n".join(md))
 

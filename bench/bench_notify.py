@@ -11,6 +11,7 @@ then measures:
               N people follow: the receipt mail is queued, not sent, so the difference is the fan-out insert
 --quick uses 500 followers and fewer runs. Results go to bench/results/notify.json and notify.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,15 @@ def main() -> None:
     if args.quick:
         args.followers, args.runs = 500, 5
     workdir = Path(tempfile.mkdtemp(prefix="consult-bench-notify-"))
-    os.environ.update({"CONSULT_INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench-only-secret-key",
-                       "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-                       "CONSULT_MAIL_DELIVER_AFTER_REQUEST": "0", "CONSULT_SEARCH_DRAIN_AFTER_REQUEST": "0"})
+    os.environ.update(
+        {
+            "CONSULT_INSTANCE_PATH": str(workdir / "instance"),
+            "SECRET_KEY": "bench-only-secret-key",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+            "CONSULT_MAIL_DELIVER_AFTER_REQUEST": "0",
+            "CONSULT_SEARCH_DRAIN_AFTER_REQUEST": "0",
+        }
+    )
     from consult import create_app
     from consult.extensions import db
     from consult.models import Follow, MailOutbox, Notification, User, utcnow
@@ -62,24 +69,46 @@ def main() -> None:
 
     app = create_app({"TESTING": True})
     n = args.followers
-    result = {"followers": n, "runs": args.runs, "database": "sqlite", "python": platform.python_version(),
-              "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    result = {
+        "followers": n,
+        "runs": args.runs,
+        "database": "sqlite",
+        "python": platform.python_version(),
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     with app.test_request_context("/"):
         db.create_all()
-        version = documents.publish_version(slug="bench", data=DRAFT, opens_at=utcnow() - timedelta(days=1),
-                                            closes_at=utcnow() + timedelta(days=30))
+        version = documents.publish_version(
+            slug="bench", data=DRAFT, opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=30)
+        )
         clause = next(c for c in version.clauses if c.key != "preamble" and c.level == 3)
         author = create_user("author@example.org", "a sturdy passphrase for the bench 42", status="active")
         hash_ = author.password_hash
         now = utcnow()
-        db.session.execute(db.insert(User), [
-            {"email": f"f{i}@example.org", "display_name": f"Follower {i}", "password_hash": hash_,
-             "role": "participant", "status": "active", "stakeholder_group": "other", "created_at": now}
-            for i in range(n)])
+        db.session.execute(
+            db.insert(User),
+            [
+                {
+                    "email": f"f{i}@example.org",
+                    "display_name": f"Follower {i}",
+                    "password_hash": hash_,
+                    "role": "participant",
+                    "status": "active",
+                    "stakeholder_group": "other",
+                    "created_at": now,
+                }
+                for i in range(n)
+            ],
+        )
         ids = db.session.scalars(db.select(User.id).where(User.email.like("f%@example.org"))).all()
-        db.session.execute(db.insert(Follow), [{"user_id": i, "target_type": t, "target_id": tid, "created_at": now}
-                                               for i in ids for t, tid in (("document", version.document_id),
-                                                                           ("clause", clause.id))])
+        db.session.execute(
+            db.insert(Follow),
+            [
+                {"user_id": i, "target_type": t, "target_id": tid, "created_at": now}
+                for i in ids
+                for t, tid in (("document", version.document_id), ("clause", clause.id))
+            ],
+        )
         db.session.commit()
 
         def post(hook: bool) -> tuple[float, float]:
@@ -88,8 +117,9 @@ def main() -> None:
                 notifications.comment_posted = lambda comment: None
             try:
                 t0, c0 = time.perf_counter(), time.thread_time()
-                comment_service.post_comment(author=author, clause=clause, type_="remark", body="A bench comment.",
-                                             visibility="public")
+                comment_service.post_comment(
+                    author=author, clause=clause, type_="remark", body="A bench comment.", visibility="public"
+                )
                 return time.perf_counter() - t0, time.thread_time() - c0
             finally:
                 notifications.comment_posted = original
@@ -104,13 +134,20 @@ def main() -> None:
             return round(statistics.median(v[i] for v in values) * 1000, 1)
 
         # CPU time as well as wall time: on a shared machine the wall time mostly measures the other work.
-        result["comment_ms"] = {"hook_off_median": median_ms(off, 0), "hook_on_median": median_ms(on, 0),
-                                "hook_off_cpu_median": median_ms(off, 1), "hook_on_cpu_median": median_ms(on, 1)}
+        result["comment_ms"] = {
+            "hook_off_median": median_ms(off, 0),
+            "hook_on_median": median_ms(on, 0),
+            "hook_off_cpu_median": median_ms(off, 1),
+            "hook_on_cpu_median": median_ms(on, 1),
+        }
         result["loadavg"] = list(os.getloadavg())
 
-        db.session.execute(db.delete(notifications.NotificationEvent).where(
-            notifications.NotificationEvent.id < db.select(db.func.max(notifications.NotificationEvent.id))
-            .scalar_subquery()))
+        db.session.execute(
+            db.delete(notifications.NotificationEvent).where(
+                notifications.NotificationEvent.id
+                < db.select(db.func.max(notifications.NotificationEvent.id)).scalar_subquery()
+            )
+        )
         db.session.commit()  # keep only the last comment's event: the fan-out of one comment is measured
         t0 = time.perf_counter()
         notifications.fan_out_pending()
@@ -144,18 +181,26 @@ def main() -> None:
     suffix = "-quick" if args.quick else ""
     (RESULTS / f"notify{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     cm = result["comment_ms"]
-    md = [f"# Notifications benchmark ({n} followers, SQLite, {result['when']})", "",
-          f"{os.cpu_count()} CPUs, shared with other work: load averages {' '.join(f'{x:.1f}' for x in result['loadavg'])}"
-          " (1, 5, 15 min) when the comments were timed.", "",
-          "| measure | value |", "|---|---|",
-          f"| post a comment, notification hook off (median of {args.runs}): wall / CPU | {cm['hook_off_median']} ms / "
-          f"{cm['hook_off_cpu_median']} ms |",
-          f"| post a comment, hook on, clause followed by {n} (median of {args.runs}): wall / CPU | "
-          f"{cm['hook_on_median']} ms / {cm['hook_on_cpu_median']} ms |",
-          f"| after the response: tell {n} followers of the clause of one comment | {result['fan_out_one_comment_s']} s |",
-          f"| publish the next version, {n} document followers told | {result['publish_next_version_s']} s |",
-          f"| build and queue {counts.get('daily', 0)} daily digests | {result['digests_s']} s |",
-          f"| longest digest batch transaction ({notifications.BATCH} people) | {result['longest_batch_s']} s |", ""]
+    md = [
+        f"# Notifications benchmark ({n} followers, SQLite, {result['when']})",
+        "",
+        f"{os.cpu_count()} CPUs, shared with other work: load averages "
+        f"{' '.join(f'{x:.1f}' for x in result['loadavg'])}"
+        " (1, 5, 15 min) when the comments were timed.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| post a comment, notification hook off (median of {args.runs}): wall / CPU | {cm['hook_off_median']} ms / "
+        f"{cm['hook_off_cpu_median']} ms |",
+        f"| post a comment, hook on, clause followed by {n} (median of {args.runs}): wall / CPU | "
+        f"{cm['hook_on_median']} ms / {cm['hook_on_cpu_median']} ms |",
+        f"| after the response: tell {n} followers of the clause of one comment "
+        f"| {result['fan_out_one_comment_s']} s |",
+        f"| publish the next version, {n} document followers told | {result['publish_next_version_s']} s |",
+        f"| build and queue {counts.get('daily', 0)} daily digests | {result['digests_s']} s |",
+        f"| longest digest batch transaction ({notifications.BATCH} people) | {result['longest_batch_s']} s |",
+        "",
+    ]
     (RESULTS / f"notify{suffix}.md").write_text("\n".join(md))
     print(json.dumps(result, indent=2))
 

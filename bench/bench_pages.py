@@ -15,6 +15,7 @@ threads, new connection per request, fixed duration) measures requests/s of the 
 and of a trivial page of the same app (/privacy, a static template), in rounds, on the same server in the same run.
 Writes bench/results/pages.json and pages.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +40,8 @@ PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-import datagen  # noqa: E402
-from loadtest import latency_summary, pct, start_gunicorn, stop  # noqa: E402
+import datagen
+from loadtest import latency_summary, pct, start_gunicorn, stop
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/consult_bench")
 V3 = f"/documents/{datagen.TARGET_SLUG}/versions/3"
@@ -52,20 +53,28 @@ PAGES = [  # (name, path, signed in as the drafter, what it shows)
     ("redline v2 → v3", f"/documents/{datagen.TARGET_SLUG}/redline?from=2&to=3", False, "300 clause pairs"),
     ("review workspace", f"{V3}/review", True, "5,000 comments counted, 50 a page"),
     (f"search, rare word ({datagen.RARE_WORD})", f"/search?q={datagen.RARE_WORD}", False, "the same ~140 hits"),
-    (f"search, common word ({datagen.COMMON_WORD})", f"/search?q={datagen.COMMON_WORD}", False,
-     "hits grow with the data (one comment in 7)"),
+    (
+        f"search, common word ({datagen.COMMON_WORD})",
+        f"/search?q={datagen.COMMON_WORD}",
+        False,
+        "hits grow with the data (one comment in 7)",
+    ),
     ("CSV export (5,000 comments)", f"{V3}/review/export.csv", True, "5,000 rows"),
 ]
 # Pages whose work grows with the data by design: ranking by relevance and counting facets read every hit.
 SHOWS_MORE_AT_SCALE = {f"search, common word ({datagen.COMMON_WORD})"}
-CEILING_PAGES = [("trivial (/privacy)", "/privacy"), ("version page", V3),
-                 ("clause page, typical", f"{V3}/clauses/{datagen.TYPICAL_KEY}"),
-                 ("clause page, 1,000 comments", f"{V3}/clauses/{datagen.HOT_KEY}")]
+CEILING_PAGES = [
+    ("trivial (/privacy)", "/privacy"),
+    ("version page", V3),
+    ("clause page, typical", f"{V3}/clauses/{datagen.TYPICAL_KEY}"),
+    ("clause page, 1,000 comments", f"{V3}/clauses/{datagen.HOT_KEY}"),
+]
 
 
 def _env(workdir: Path, database: str) -> dict:
-    env = dict(os.environ, CONSULT_INSTANCE_PATH=str(workdir), SECRET_KEY="bench-pages-secret-key",
-               PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ, CONSULT_INSTANCE_PATH=str(workdir), SECRET_KEY="bench-pages-secret-key", PYTHONPATH=str(ROOT)
+    )
     env.pop("SEARCH_INDEX_DIR", None)
     env.pop("REDIS_URL", None)
     env["DATABASE_URL"] = POSTGRES_URL if database == "postgres" else f"sqlite:///{workdir}/bench.db"
@@ -73,6 +82,7 @@ def _env(workdir: Path, database: str) -> dict:
 
 
 # --- the worker: build one size and time its pages --------------------------------------------------------------
+
 
 def worker(size_name: str, repeats: int, export_repeats: int) -> dict:
     from sqlalchemy import event
@@ -106,15 +116,24 @@ def worker(size_name: str, repeats: int, export_repeats: int) -> dict:
                 times.append(elapsed)
                 sizes.append(len(body))
                 queries.append(statements[0])
-        pages[name] = {"path": path, "shows": shows, **latency_summary(times),
-                       "runs_ms": [round(t * 1000, 1) for t in times], "bytes": statistics.median(sizes),
-                       "sql_statements": statistics.median(queries)}
-        print(f"  {size_name}: {name}: median {pages[name]['median_ms']} ms, p95 {pages[name]['p95_ms']} ms, "
-              f"{pages[name]['sql_statements']} statements", file=sys.stderr)
+        pages[name] = {
+            "path": path,
+            "shows": shows,
+            **latency_summary(times),
+            "runs_ms": [round(t * 1000, 1) for t in times],
+            "bytes": statistics.median(sizes),
+            "sql_statements": statistics.median(queries),
+        }
+        print(
+            f"  {size_name}: {name}: median {pages[name]['median_ms']} ms, p95 {pages[name]['p95_ms']} ms, "
+            f"{pages[name]['sql_statements']} statements",
+            file=sys.stderr,
+        )
     return {"size": size_name, "dataset": built, "pages": pages}
 
 
 # --- the ceiling: throughput under gunicorn ---------------------------------------------------------------------
+
 
 def _hammer_process(url: str, seconds: float, threads: int, queue) -> None:
     stop_at = time.monotonic() + seconds
@@ -156,9 +175,14 @@ def hammer(url: str, seconds: float, processes: int = 2, threads: int = 4) -> di
     elapsed = time.perf_counter() - started
     ok, bad = sum(o[0] for o in outs), sum(o[1] for o in outs)
     latencies = [x for o in outs for x in o[2]]
-    return {"ok": ok, "errors": bad, "seconds": round(elapsed, 2), "rps": round(ok / elapsed, 1),
-            "median_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
-            "p95_ms": round(pct(latencies, 95) * 1000, 1) if latencies else None}
+    return {
+        "ok": ok,
+        "errors": bad,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+        "p95_ms": round(pct(latencies, 95) * 1000, 1) if latencies else None,
+    }
 
 
 def ceiling(env: dict, seconds: float, rounds: int, log_path: Path) -> dict:
@@ -172,21 +196,30 @@ def ceiling(env: dict, seconds: float, rounds: int, log_path: Path) -> dict:
             for name, path in CEILING_PAGES:
                 result = hammer(base + path, seconds)
                 runs[name].append(result)
-                print(f"  ceiling round {r + 1}: {name}: {result['rps']} req/s "
-                      f"(median {result['median_ms']} ms, {result['errors']} errors)", file=sys.stderr)
+                print(
+                    f"  ceiling round {r + 1}: {name}: {result['rps']} req/s "
+                    f"(median {result['median_ms']} ms, {result['errors']} errors)",
+                    file=sys.stderr,
+                )
     finally:
         stop(server)
     trivial = statistics.median(x["rps"] for x in runs[CEILING_PAGES[0][0]])
     out = {}
     for name, path in CEILING_PAGES:
         rps = statistics.median(x["rps"] for x in runs[name])
-        out[name] = {"path": path, "rps_median": round(rps, 1), "rps_runs": [x["rps"] for x in runs[name]],
-                     "latency_median_ms": statistics.median(x["median_ms"] for x in runs[name]),
-                     "errors": sum(x["errors"] for x in runs[name]), "ratio_to_trivial": round(rps / trivial, 3)}
+        out[name] = {
+            "path": path,
+            "rps_median": round(rps, 1),
+            "rps_runs": [x["rps"] for x in runs[name]],
+            "latency_median_ms": statistics.median(x["median_ms"] for x in runs[name]),
+            "errors": sum(x["errors"] for x in runs[name]),
+            "ratio_to_trivial": round(rps / trivial, 3),
+        }
     return out
 
 
 # --- report -----------------------------------------------------------------------------------------------------
+
 
 def markdown(report: dict) -> str:
     sizes = report["sizes"]
@@ -206,38 +239,63 @@ def markdown(report: dict) -> str:
         "| dataset | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(sizes),
     ]
-    for label, key in [("documents", "documents"), ("versions", "versions"), ("clauses", "clauses"),
-                       ("comments", "comments"), ("accounts", "accounts"), ("dispositions", "dispositions")]:
+    for label, key in [
+        ("documents", "documents"),
+        ("versions", "versions"),
+        ("clauses", "clauses"),
+        ("comments", "comments"),
+        ("accounts", "accounts"),
+        ("dispositions", "dispositions"),
+    ]:
         lines.append(f"| {label} | " + " | ".join(f"{s['dataset']['counts'][key]:,}" for s in sizes) + " |")
-    lines.append("| generation + reindex (s) | " + " | ".join(
-        f"{s['dataset']['timings']['publish_s'] + s['dataset']['timings']['rows_s']:.0f} + "
-        f"{s['dataset']['timings'].get('reindex_s', 0):.0f}" for s in sizes) + " |")
-    lines += ["", "| page | shows | " + " | ".join(f"{n}: median / p95 (SQL)" for n in names)
-              + f" | {names[-1]} / {names[0]} (median) |", "|---|---|" + "---|" * (len(sizes) + 1)]
+    lines.append(
+        "| generation + reindex (s) | "
+        + " | ".join(
+            f"{s['dataset']['timings']['publish_s'] + s['dataset']['timings']['rows_s']:.0f} + "
+            f"{s['dataset']['timings'].get('reindex_s', 0):.0f}"
+            for s in sizes
+        )
+        + " |"
+    )
+    lines += [
+        "",
+        "| page | shows | "
+        + " | ".join(f"{n}: median / p95 (SQL)" for n in names)
+        + f" | {names[-1]} / {names[0]} (median) |",
+        "|---|---|" + "---|" * (len(sizes) + 1),
+    ]
     for name, _path, _staff, shows in PAGES:
-        cells = [f"{s['pages'][name]['median_ms']} / {s['pages'][name]['p95_ms']} ({s['pages'][name]['sql_statements']:g})"
-                 for s in sizes]
+        cells = [
+            f"{p['median_ms']} / {p['p95_ms']} ({p['sql_statements']:g})" for p in (s["pages"][name] for s in sizes)
+        ]
         ratio = sizes[-1]["pages"][name]["median_ms"] / sizes[0]["pages"][name]["median_ms"]
-        if name in SHOWS_MORE_AT_SCALE:
-            flag = " †"
-        else:
-            flag = " ⚠" if ratio > report["growth_threshold"] else ""
+        flag = " †" if name in SHOWS_MORE_AT_SCALE else " ⚠" if ratio > report["growth_threshold"] else ""
         lines.append(f"| {name} | {shows} | " + " | ".join(cells) + f" | {ratio:.2f}×{flag} |")
-    lines += ["", f"⚠ marks a median that grew more than {report['growth_threshold']}× from the smallest to the "
-              "largest size although the page shows the same thing (noise on this shared machine is about ±20%). "
-              "† marks a page that shows more at a larger size: its hit count and facet counts grow with the data, "
-              "and relevance ranking reads every hit, so its time follows the number of hits."]
+    lines += [
+        "",
+        f"⚠ marks a median that grew more than {report['growth_threshold']}× from the smallest to the "
+        "largest size although the page shows the same thing (noise on this shared machine is about ±20%). "
+        "† marks a page that shows more at a larger size: its hit count and facet counts grow with the data, "
+        "and relevance ranking reads every hit, so its time follows the number of hits.",
+    ]
     if report.get("ceiling"):
         c = report["ceiling"]
-        lines += ["", "## Ceiling ratio under gunicorn (2 workers)", "",
-                  f"Size {report['ceiling_size']}; {report['ceiling_rounds']} rounds of {report['ceiling_seconds']} s "
-                  "per page, pages interleaved, on one server in one run; client = 2 processes × 4 threads on the "
-                  "same machine, a new connection per request. Median requests/s of the rounds.", "",
-                  "| page | requests/s (median) | rounds | latency median (ms) | errors | ratio to trivial |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Ceiling ratio under gunicorn (2 workers)",
+            "",
+            f"Size {report['ceiling_size']}; {report['ceiling_rounds']} rounds of {report['ceiling_seconds']} s "
+            "per page, pages interleaved, on one server in one run; client = 2 processes × 4 threads on the "
+            "same machine, a new connection per request. Median requests/s of the rounds.",
+            "",
+            "| page | requests/s (median) | rounds | latency median (ms) | errors | ratio to trivial |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, v in c.items():
-            lines.append(f"| {name} | {v['rps_median']} | {', '.join(str(x) for x in v['rps_runs'])} | "
-                         f"{v['latency_median_ms']} | {v['errors']} | {v['ratio_to_trivial']:.3f} |")
+            lines.append(
+                f"| {name} | {v['rps_median']} | {', '.join(str(x) for x in v['rps_runs'])} | "
+                f"{v['latency_median_ms']} | {v['errors']} | {v['ratio_to_trivial']:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -269,21 +327,44 @@ def main(argv=None) -> int:
             workdir.mkdir()
             env = _env(workdir, args.database)
             print(f"[{name}] building and timing", file=sys.stderr)
-            out = subprocess.run([PYTHON, __file__, "--worker", name, "--repeats", str(args.repeats),
-                                  "--export-repeats", str(args.export_repeats)], cwd=ROOT, env=env, check=True,
-                                 stdout=subprocess.PIPE, text=True).stdout
+            out = subprocess.run(
+                [
+                    PYTHON,
+                    __file__,
+                    "--worker",
+                    name,
+                    "--repeats",
+                    str(args.repeats),
+                    "--export-repeats",
+                    str(args.export_repeats),
+                ],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.PIPE,
+                text=True,
+            ).stdout
             sizes.append(json.loads(out.strip().splitlines()[-1]))
         if not args.no_ceiling:
             print(f"[{names[-1]}] ceiling under gunicorn", file=sys.stderr)
             env = _env(Path(tmp) / names[-1], args.database)
             ceiling_result = ceiling(env, args.ceiling_seconds, args.ceiling_rounds, Path(tmp) / "gunicorn.log")
-    report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cpus": os.cpu_count(),
-              "python": platform.python_version(), "platform": platform.platform(),
-              "database": "PostgreSQL" if args.database == "postgres" else "SQLite (WAL, file)",
-              "command": "bench/bench_pages.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "repeats": args.repeats, "export_repeats": args.export_repeats, "growth_threshold": args.growth_threshold,
-              "sizes": sizes, "ceiling": ceiling_result, "ceiling_size": names[-1],
-              "ceiling_seconds": args.ceiling_seconds, "ceiling_rounds": args.ceiling_rounds}
+    report = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "database": "PostgreSQL" if args.database == "postgres" else "SQLite (WAL, file)",
+        "command": "bench/bench_pages.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "repeats": args.repeats,
+        "export_repeats": args.export_repeats,
+        "growth_threshold": args.growth_threshold,
+        "sizes": sizes,
+        "ceiling": ceiling_result,
+        "ceiling_size": names[-1],
+        "ceiling_seconds": args.ceiling_seconds,
+        "ceiling_rounds": args.ceiling_rounds,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.database == "sqlite" else "-postgres"
     (RESULTS / f"pages{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -16,6 +16,7 @@ For each case it reports the median wall time over several runs and the peak tra
 baseline: one difflib.SequenceMatcher word diff of the two whole texts (default autojunk),
 tokenised the same way. Results go to bench/results/redline.json and redline.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,17 +29,17 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult.drafts.lineage import match_clauses  # noqa: E402
-from consult.drafts.parse import parse_draft  # noqa: E402
-from consult.redline import DELETE, INSERT, clause_redline, diff_words, tokenize  # noqa: E402
-from consult.services.redlines import WORD_DIFF_SIMILARITY  # noqa: E402
-from tests.integration.test_real_redline import dev_accuracy  # noqa: E402
+from consult.drafts.lineage import match_clauses
+from consult.drafts.parse import parse_draft
+from consult.redline import clause_redline, diff_words, tokenize
+from consult.services.redlines import WORD_DIFF_SIMILARITY
+from tests.integration.test_real_redline import dev_accuracy
 
 DATA = ROOT.parent / "shared" / "data" / "gpai-cop"
 RESULTS = ROOT / "bench" / "results"
@@ -73,9 +74,15 @@ def pipeline(old_text: str, new_text: str, split: list | None = None) -> dict:
             diffs += 1
     if split is not None:
         split.append({"parse": t1 - t0, "match": t2 - t1, "diff": time.perf_counter() - t2})
-    return {"old_clauses": len(old.clauses), "new_clauses": len(new.clauses), "diffed_pairs": diffs,
-            "statuses": dict(sorted(Counter(p.status for p in pairs).items())), "pairs": pairs,
-            "old": old, "new": new}
+    return {
+        "old_clauses": len(old.clauses),
+        "new_clauses": len(new.clauses),
+        "diffed_pairs": diffs,
+        "statuses": dict(sorted(Counter(p.status for p in pairs).items())),
+        "pairs": pairs,
+        "old": old,
+        "new": new,
+    }
 
 
 def baseline(old_text: str, new_text: str) -> int:
@@ -140,8 +147,9 @@ class _Words:
         return " ".join(self.rng.choices(self.vocab[200:], k=self.rng.randint(2, 5))).capitalize()
 
 
-def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
-                   changed_share: float = 0.10, seed: int = SEED) -> tuple[str, str, dict]:
+def synthetic_pair(
+    chapters: int = 5, commitments: int = 9, measures: int = 10, changed_share: float = 0.10, seed: int = SEED
+) -> tuple[str, str, dict]:
     """Two versions of a generated draft of chapters*(1 + commitments*(1 + measures)) clauses, and what was done."""
     rng = random.Random(seed)
     words = _Words(rng)
@@ -149,16 +157,38 @@ def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
     tree = []
     ident = 0
     for ch in range(1, chapters + 1):
-        chapter = {"id": (ident := ident + 1), "level": 2, "label": "Chapter", "number": str(ch),
-                   "title": words.title(), "body": words.paragraph(), "children": []}
+        chapter = {
+            "id": (ident := ident + 1),
+            "level": 2,
+            "label": "Chapter",
+            "number": str(ch),
+            "title": words.title(),
+            "body": words.paragraph(),
+            "children": [],
+        }
         for co in range(1, commitments + 1):
-            commitment = {"id": (ident := ident + 1), "level": 3, "label": "Commitment", "number": f"{ch}.{co}",
-                          "title": words.title(), "body": words.paragraph(), "children": []}
+            commitment = {
+                "id": (ident := ident + 1),
+                "level": 3,
+                "label": "Commitment",
+                "number": f"{ch}.{co}",
+                "title": words.title(),
+                "body": words.paragraph(),
+                "children": [],
+            }
             for me in range(1, measures + 1):
                 body = "\n\n".join(words.paragraph() for _ in range(rng.randint(1, 3)))
-                commitment["children"].append({"id": (ident := ident + 1), "level": 4, "label": "Measure",
-                                               "number": f"{ch}.{co}.{me}", "title": words.title(),
-                                               "body": body, "children": []})
+                commitment["children"].append(
+                    {
+                        "id": (ident := ident + 1),
+                        "level": 4,
+                        "label": "Measure",
+                        "number": f"{ch}.{co}.{me}",
+                        "title": words.title(),
+                        "body": body,
+                        "children": [],
+                    }
+                )
             chapter["children"].append(commitment)
         tree.append(chapter)
     old_text = _render(tree)
@@ -170,7 +200,7 @@ def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
     chosen = rng.sample(all_measures, round(total * changed_share))
     third = len(chosen) // 3
     edits = {"modified": 0, "moved": 0, "renumbered": 0}
-    for co, m in chosen[:third]:
+    for _co, m in chosen[:third]:
         sentences = m["body"].split(". ")
         for _ in range(max(1, len(sentences) // 4)):
             i = rng.randrange(len(sentences))
@@ -178,17 +208,16 @@ def synthetic_pair(chapters: int = 5, commitments: int = 9, measures: int = 10,
         m["body"] = ". ".join(sentences) + "\n\n" + words.sentence()
         edits["modified"] += 1
     commitments_list = [co for ch in new_tree for co in ch["children"]]
-    for co, m in chosen[third:2 * third]:
+    for co, m in chosen[third : 2 * third]:
         co["children"].remove(m)
         target = rng.choice([c for c in commitments_list if c is not co])
         target["children"].insert(rng.randint(0, len(target["children"])), m)
         edits["moved"] += 1
-    for co, m in chosen[2 * third:]:
+    for _co, m in chosen[2 * third :]:
         head, last = m["number"].rsplit(".", 1)
         m["number"] = f"{head}.{int(last) + 50}"
         edits["renumbered"] += 1
-    return old_text, _render(new_tree), {"clauses": total, "edits": edits,
-                                         "truth": (_order(tree), _order(new_tree))}
+    return old_text, _render(new_tree), {"clauses": total, "edits": edits, "truth": (_order(tree), _order(new_tree))}
 
 
 def _render(tree) -> str:
@@ -226,29 +255,40 @@ def lineage_accuracy(result: dict, truth: tuple[list[int], list[int]]) -> float:
 # --- reporting -------------------------------------------------------------------------
 
 
-def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None,
-            quick: bool = False) -> dict:
+def measure(name: str, old_text: str, new_text: str, runs: int, extra: dict | None = None, quick: bool = False) -> dict:
     """Time and trace the pipeline and the baseline on one pair of texts (the baseline is slow on big moves)."""
     splits: list[dict] = []
     t_pipe, pipe_runs, result = median_seconds(lambda: pipeline(old_text, new_text, splits), runs)
     if quick:
-        row = {"case": name, "old_bytes": len(old_text.encode()), "new_bytes": len(new_text.encode()),
-               "old_clauses": result["old_clauses"], "new_clauses": result["new_clauses"],
-               "diffed_pairs": result["diffed_pairs"], "statuses": result["statuses"],
-               "pipeline_median_s": round(t_pipe, 4), "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
-               "pipeline_split_median_s": median_split(splits[1:])}
+        row = {
+            "case": name,
+            "old_bytes": len(old_text.encode()),
+            "new_bytes": len(new_text.encode()),
+            "old_clauses": result["old_clauses"],
+            "new_clauses": result["new_clauses"],
+            "diffed_pairs": result["diffed_pairs"],
+            "statuses": result["statuses"],
+            "pipeline_median_s": round(t_pipe, 4),
+            "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
+            "pipeline_split_median_s": median_split(splits[1:]),
+        }
         row.update(extra or {})
         return row
     t_base, base_runs, opcodes = median_seconds(lambda: baseline(old_text, new_text), runs)
     row = {
         "case": name,
-        "old_bytes": len(old_text.encode()), "new_bytes": len(new_text.encode()),
-        "old_clauses": result["old_clauses"], "new_clauses": result["new_clauses"],
-        "diffed_pairs": result["diffed_pairs"], "statuses": result["statuses"],
-        "pipeline_median_s": round(t_pipe, 4), "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
+        "old_bytes": len(old_text.encode()),
+        "new_bytes": len(new_text.encode()),
+        "old_clauses": result["old_clauses"],
+        "new_clauses": result["new_clauses"],
+        "diffed_pairs": result["diffed_pairs"],
+        "statuses": result["statuses"],
+        "pipeline_median_s": round(t_pipe, 4),
+        "pipeline_runs_s": [round(t, 4) for t in pipe_runs],
         "pipeline_split_median_s": median_split(splits[1:]),
         "pipeline_peak_mib": round(peak_bytes(lambda: pipeline(old_text, new_text)) / 2**20, 2),
-        "baseline_median_s": round(t_base, 4), "baseline_runs_s": [round(t, 4) for t in base_runs],
+        "baseline_median_s": round(t_base, 4),
+        "baseline_runs_s": [round(t, 4) for t in base_runs],
         "baseline_peak_mib": round(peak_bytes(lambda: baseline(old_text, new_text)) / 2**20, 2),
         "baseline_opcodes": opcodes,
         "ratio_to_baseline": round(t_pipe / t_base, 2) if t_base else None,
@@ -279,7 +319,8 @@ def markdown(rows: list[dict], runs: int) -> str:
             f"{sp['parse'] * 1000:.0f} / {sp['match'] * 1000:.0f} / {sp['diff'] * 1000:.0f} ms | "
             f"{r['pipeline_peak_mib']:.1f} MiB | "
             f"{r['baseline_median_s'] * 1000:.0f} ms | {r['baseline_peak_mib']:.1f} MiB | "
-            f"{r['ratio_to_baseline']}× |")
+            f"{r['ratio_to_baseline']}× |"
+        )
     lines.append("")
     for r in rows:
         statuses = ", ".join(f"{k} {v}" for k, v in r["statuses"].items())
@@ -302,17 +343,25 @@ def page_figures(runs: int) -> dict:
     from consult.extensions import db
     from consult.services.documents import publish_version
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-                      "SEARCH_INDEX_DIR": f"{folder}/index", "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+            "SEARCH_INDEX_DIR": f"{folder}/index",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         publish_version(slug="real", data=REAL_OLD.read_bytes(), label="Third draft")
         publish_version(slug="real", data=REAL_NEW.read_bytes(), label="Final")
     client = app.test_client()
     figures = {}
-    for name, path in (("redline", "/documents/real/redline?from=1&to=2"),
-                       ("redline_changes_only", "/documents/real/redline?from=1&to=2&changes=1"),
-                       ("api_redline", "/api/documents/real/redline?from=1&to=2")):
+    for name, path in (
+        ("redline", "/documents/real/redline?from=1&to=2"),
+        ("redline_changes_only", "/documents/real/redline?from=1&to=2&changes=1"),
+        ("api_redline", "/api/documents/real/redline?from=1&to=2"),
+    ):
         start = time.perf_counter()
         size = len(client.get(path).data)
         first = time.perf_counter() - start
@@ -336,9 +385,11 @@ def quick_markdown(rows: list[dict], runs: int) -> str:
     ]
     for r in rows:
         sp = r["pipeline_split_median_s"]
-        lines.append(f"| {r['case']} | {r['old_clauses']} → {r['new_clauses']} | {r['diffed_pairs']} | "
-                     f"{r['pipeline_median_s'] * 1000:.0f} ms | "
-                     f"{sp['parse'] * 1000:.0f} / {sp['match'] * 1000:.0f} / {sp['diff'] * 1000:.0f} ms |")
+        lines.append(
+            f"| {r['case']} | {r['old_clauses']} → {r['new_clauses']} | {r['diffed_pairs']} | "
+            f"{r['pipeline_median_s'] * 1000:.0f} ms | "
+            f"{sp['parse'] * 1000:.0f} / {sp['match'] * 1000:.0f} / {sp['diff'] * 1000:.0f} ms |"
+        )
     lines.append("")
     for r in rows:
         statuses = ", ".join(f"{k} {v}" for k, v in r["statuses"].items())
@@ -347,15 +398,19 @@ def quick_markdown(rows: list[dict], runs: int) -> str:
             note += f"; edits made {r['edits']}; true continuations found {r['lineage_accuracy']:.1%}"
         if "dev_sample" in r:
             d = r["dev_sample"]
-            note += (f"; development sample of the expert mapping: continuing provisions matched "
-                     f"{d['continuing'][0]}/{d['continuing'][1]}, split/merged/removed tied to a true counterpart "
-                     f"{d['split_merged_removed'][0]}/{d['split_merged_removed'][1]}")
+            note += (
+                f"; development sample of the expert mapping: continuing provisions matched "
+                f"{d['continuing'][0]}/{d['continuing'][1]}, split/merged/removed tied to a true counterpart "
+                f"{d['split_merged_removed'][0]}/{d['split_merged_removed'][1]}"
+            )
         lines.append(note)
         if "pages" in r:
             for name, f in r["pages"].items():
-                lines.append(f"- {r['case']}: page {name}: first request {f['first_s'] * 1000:.0f} ms, then "
-                             f"{f['median_s'] * 1000:.0f} ms (median, server time in-process), "
-                             f"{f['bytes'] / 1000:.0f} KB")
+                lines.append(
+                    f"- {r['case']}: page {name}: first request {f['first_s'] * 1000:.0f} ms, then "
+                    f"{f['median_s'] * 1000:.0f} ms (median, server time in-process), "
+                    f"{f['bytes'] / 1000:.0f} KB"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -369,33 +424,53 @@ def main(argv=None) -> int:
     rows = []
     if REAL_OLD.is_file() and REAL_NEW.is_file():
         (same, n_same), (other, n_other) = dev_accuracy(DATA.parent)
-        rows.append(measure("real: third draft → final (Safety and Security)",
-                            REAL_OLD.read_text(encoding="utf-8"), REAL_NEW.read_text(encoding="utf-8"), runs,
-                            {"dev_sample": {"continuing": [same, n_same], "split_merged_removed": [other, n_other]}},
-                            quick=args.quick))
+        rows.append(
+            measure(
+                "real: third draft → final (Safety and Security)",
+                REAL_OLD.read_text(encoding="utf-8"),
+                REAL_NEW.read_text(encoding="utf-8"),
+                runs,
+                {"dev_sample": {"continuing": [same, n_same], "split_merged_removed": [other, n_other]}},
+                quick=args.quick,
+            )
+        )
         try:
             rows[-1]["pages"] = page_figures(max(runs, 3))
-        except Exception as exc:  # the page figures need the app; the pure figures stand without them
+        except Exception as exc:  # noqa: BLE001  (the page figures need the app; the pure figures stand without them)
             print(f"page figures skipped: {exc}", file=sys.stderr)
     else:
         print(f"skipping the real pair: {DATA} is not present", file=sys.stderr)
 
     for name, shape in (("synthetic", (5, 9, 10)), ("large", (4, 10, 49))):
         old_text, new_text, info = synthetic_pair(*shape)
-        row = measure(f"{name}: {info['clauses']} clauses, 10% changed/moved/renumbered", old_text, new_text,
-                      runs, {"edits": info["edits"], "seed": SEED}, quick=args.quick)
+        row = measure(
+            f"{name}: {info['clauses']} clauses, 10% changed/moved/renumbered",
+            old_text,
+            new_text,
+            runs,
+            {"edits": info["edits"], "seed": SEED},
+            quick=args.quick,
+        )
         row["lineage_accuracy"] = round(lineage_accuracy(pipeline(old_text, new_text), info["truth"]), 4)
         rows.append(row)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "runs": runs,
-            "python": platform.python_version(), "machine": platform.machine(), "platform": platform.platform()}
+    meta = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "runs": runs,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+    }
     name = "redline-quick" if args.quick else "redline"
-    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False)
-                                          + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({"meta": meta, "cases": rows}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     table = markdown(rows, runs)
-    (RESULTS / f"{name}.md").write_text(f"# Redline benchmark\n\n{meta['when']}, Python {meta['python']}, "
-                                        f"{meta['platform']}\n\n{table}", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(
+        f"# Redline benchmark\n\n{meta['when']}, Python {meta['python']}, {meta['platform']}\n\n{table}",
+        encoding="utf-8",
+    )
     print(table)
     return 0
 

@@ -13,23 +13,26 @@ and the cost per 10,000 characters at 40,000, which shows whether the cost grows
 --quick measures 10,000 characters only, once, and skips "before" for inputs known to take more than a minute.
 Results go to bench/results/render.json and render.md.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import math
 import multiprocessing
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from consult import markup  # noqa: E402
+from consult import markup
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -56,10 +59,8 @@ def text_of(pattern: str, length: int) -> str:
 
 
 def render_after(text: str) -> None:
-    try:
+    with contextlib.suppress(markup.RenderError):  # refused quickly: a 400 for the user
         markup.render_markdown(text)
-    except markup.RenderError:
-        pass  # refused quickly: a 400 for the user
 
 
 def render_before(text: str) -> None:
@@ -68,13 +69,16 @@ def render_before(text: str) -> None:
     from bleach.linkifier import LinkifyFilter
 
     sys.setrecursionlimit(100_000)
-    cleaner = bleach.Cleaner(tags=markup.ALLOWED_TAGS, attributes=markup.ALLOWED_ATTRIBUTES,
-                             protocols=markup.ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
-                             filters=[partial(LinkifyFilter, skip_tags=["pre", "code"])])
-    try:
+    cleaner = bleach.Cleaner(
+        tags=markup.ALLOWED_TAGS,
+        attributes=markup.ALLOWED_ATTRIBUTES,
+        protocols=markup.ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[partial(LinkifyFilter, skip_tags=["pre", "code"])],
+    )
+    with contextlib.suppress(RecursionError):  # a 500 for the user
         cleaner.clean(markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"]))
-    except RecursionError:
-        pass  # a 500 for the user
 
 
 def _timed(which: str, text: str, queue) -> None:
@@ -85,8 +89,8 @@ def _timed(which: str, text: str, queue) -> None:
 
 
 def measure(which: str, text: str, budget: float) -> float | str | None:
-    """CPU seconds to render `text` in a fresh process; None past the budget (wall time) (the process is stopped), "crashed" if
-    the process died (Python-Markdown can exhaust the C stack on deep nesting)."""
+    """CPU seconds to render `text` in a fresh process; None past the budget (wall time) (the process is stopped),
+    "crashed" if the process died (Python-Markdown can exhaust the C stack on deep nesting)."""
     queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=_timed, args=(which, text, queue))
     process.start()
@@ -101,11 +105,7 @@ def measure(which: str, text: str, budget: float) -> float | str | None:
 
 
 def have_before() -> bool:
-    try:
-        import markdown  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("markdown") is not None
 
 
 def fmt(value: float | str | None, budget: float) -> str:
@@ -123,33 +123,43 @@ def main() -> None:
     rows = []
     for label, pattern in CASES:
         text = text_of(pattern, 10_000)
-        row = {"input": label, "pattern": pattern,
-               "after_10k_s": measure("after", text, args.budget)}
+        row = {"input": label, "pattern": pattern, "after_10k_s": measure("after", text, args.budget)}
         if not args.quick:
             at_40k = measure("after", text_of(pattern, 40_000), args.budget)
             row["after_per_10k_at_40k_s"] = at_40k / 4 if isinstance(at_40k, float) else at_40k
         if before_available and not (args.quick and pattern in SLOW_BEFORE):
             row["before_10k_s"] = measure("before", text, args.budget)
         rows.append(row)
-        print(f"{label:38} after {fmt(row['after_10k_s'], args.budget):>9}"
-              + (f"  before {fmt(row['before_10k_s'], args.budget):>9}" if "before_10k_s" in row else ""),
-              flush=True)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "python": platform.python_version(),
-            "machine": platform.machine(), "cpus": multiprocessing.cpu_count(), "quick": args.quick,
-            "budget_s": args.budget}
+        print(
+            f"{label:38} after {fmt(row['after_10k_s'], args.budget):>9}"
+            + (f"  before {fmt(row['before_10k_s'], args.budget):>9}" if "before_10k_s" in row else ""),
+            flush=True,
+        )
+    meta = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": multiprocessing.cpu_count(),
+        "quick": args.quick,
+        "budget_s": args.budget,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "render.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     lines = [
-        "# Rendering the worst inputs (bench/bench_render.py)", "",
+        "# Rendering the worst inputs (bench/bench_render.py)",
+        "",
         f"{meta['when']}, Python {meta['python']}, {meta['cpus']} CPUs (shared){', quick mode' if args.quick else ''}.",
         "CPU seconds to render 10,000 characters (the comment limit) of each pattern, each in a fresh process; "
-        "\"per 10k at 40k\" is a quarter of the time for 40,000 characters: close to the 10k figure means linear.",
+        '"per 10k at 40k" is a quarter of the time for 40,000 characters: close to the 10k figure means linear.',
         f"Before: Python-Markdown 3 + bleach's default linkify, cut off at {args.budget:.0f} s (wall time), with "
         "Python's recursion limit raised so that nested inputs can be timed (at the default limit the nested list "
         "raised RecursionError: a 500). "
         "After: markdown-it-py (CommonMark, tables, strike-through, no raw HTML, maxNesting "
-        f"{markup.MAX_NESTING}) + bleach with Consult's URL pattern. Nested inputs are refused (a 400) after.", "",
-        "| input | before, 10k | after, 10k | after, per 10k at 40k |", "|---|---:|---:|---:|"]
+        f"{markup.MAX_NESTING}) + bleach with Consult's URL pattern. Nested inputs are refused (a 400) after.",
+        "",
+        "| input | before, 10k | after, 10k | after, per 10k at 40k |",
+        "|---|---:|---:|---:|",
+    ]
     for row in rows:
         before = fmt(row["before_10k_s"], args.budget) if "before_10k_s" in row else "not run"
         per = fmt(row.get("after_per_10k_at_40k_s"), args.budget) if "after_per_10k_at_40k_s" in row else "not run"

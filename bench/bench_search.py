@@ -14,6 +14,7 @@ search_document is filled with the backend's own tsvector expressions (the index
 backend's run_query() (hits, exact total, every facet) plus ts_headline snippets for the page's 20 texts.
 Writes bench/results/search.json and bench/results/search.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,25 +35,52 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consult.search.index import clause_document, comment_document  # noqa: E402
-from consult.search.query import clear_block_cache, parse, run_query  # noqa: E402
-from consult.search.schema import build_schema  # noqa: E402
+from consult.search.index import clause_document, comment_document
+from consult.search.query import clear_block_cache, parse, run_query
+from consult.search.schema import build_schema
 
 GROUPS = ["gpai-provider", "industry", "civil-society", "academia", "rightsholder", "public-authority", "other"]
 TYPES = ["remark", "concern", "suggestion", "question", "support"]
 VISIBILITIES = ["public"] * 6 + ["pseudonymous"] * 3 + ["confidential"]
-DOMAIN = ("model evaluation evaluations red-teaming copyright opt-out training data systemic risk incident report "
-          "transparency documentation provider downstream safety security cybersecurity capability threshold "
-          "mitigation governance audit auditor independent external serious harm release deployment weights "
-          "compute benchmark adversarial testing disclosure office signatory measure commitment chapter "
-          "rightsholder reservation machine-readable crawler robots licence licensing dataset summary template "
-          "règlement évaluation sécurité données modèle risque").split()
+DOMAIN = (
+    "model evaluation evaluations red-teaming copyright opt-out training data systemic risk incident report "
+    "transparency documentation provider downstream safety security cybersecurity capability threshold "
+    "mitigation governance audit auditor independent external serious harm release deployment weights "
+    "compute benchmark adversarial testing disclosure office signatory measure commitment chapter "
+    "rightsholder reservation machine-readable crawler robots licence licensing dataset summary template "
+    "règlement évaluation sécurité données modèle risque"
+).split()
 
 
 def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
     """Domain words plus pseudo-words, so term frequencies fall off as in real text."""
-    syllables = ["ka", "ro", "ti", "men", "sa", "lo", "ve", "dra", "qui", "nor", "pel", "tas", "ri", "com", "pre",
-                 "tion", "al", "ex", "ment", "ure", "ing", "ed", "con", "ab", "ist"]
+    syllables = [
+        "ka",
+        "ro",
+        "ti",
+        "men",
+        "sa",
+        "lo",
+        "ve",
+        "dra",
+        "qui",
+        "nor",
+        "pel",
+        "tas",
+        "ri",
+        "com",
+        "pre",
+        "tion",
+        "al",
+        "ex",
+        "ment",
+        "ure",
+        "ing",
+        "ed",
+        "con",
+        "ab",
+        "ist",
+    ]
     words = set()
     while len(words) < size:
         words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
@@ -69,7 +97,7 @@ def text(rng, words, weights, lo, hi) -> str:
     sentences, i = [], 0
     while i < n:
         step = rng.randint(8, 20)
-        sentences.append(" ".join(chosen[i:i + step]).capitalize() + ".")
+        sentences.append(" ".join(chosen[i : i + step]).capitalize() + ".")
         i += step
     return " ".join(sentences)
 
@@ -83,19 +111,39 @@ def generate(seed: int, n_clauses: int, n_comments: int):
     clauses = []
     for i in range(1, n_clauses + 1):
         doc = f"code-{(i - 1) // 1000 + 1}"
-        clauses.append({"id": i, "number": f"{i // 100}.{i % 100}", "heading": text(rng, words, weights, 3, 8),
-                        "body": text(rng, words, weights, 40, 250), "key": f"measure-{i}",
-                        "version_number": 1 + i % 3, "published_at": start, "slug": doc})
+        clauses.append(
+            {
+                "id": i,
+                "number": f"{i // 100}.{i % 100}",
+                "heading": text(rng, words, weights, 3, 8),
+                "body": text(rng, words, weights, 40, 250),
+                "key": f"measure-{i}",
+                "version_number": 1 + i % 3,
+                "published_at": start,
+                "slug": doc,
+            }
+        )
     comments = []
     for i in range(1, n_comments + 1):
         clause = clauses[rng.randrange(n_clauses)]
-        comments.append({"id": i, "body": text(rng, words, weights, 50, 400), "proposed_wording": None,
-                         "type": rng.choice(TYPES), "visibility": rng.choice(VISIBILITIES),
-                         "status": "visible" if rng.random() > 0.03 else "hidden", "author_id": rng.randint(1, 3000),
-                         "author_group": rng.choice(GROUPS), "created_at": start + timedelta(minutes=i),
-                         "clause_id": clause["id"], "key": clause["key"],
-                         "version_number": clause["version_number"], "slug": clause["slug"],
-                         "disposition": rng.choice([None, None, "accepted", "rejected", "noted"])})
+        comments.append(
+            {
+                "id": i,
+                "body": text(rng, words, weights, 50, 400),
+                "proposed_wording": None,
+                "type": rng.choice(TYPES),
+                "visibility": rng.choice(VISIBILITIES),
+                "status": "visible" if rng.random() > 0.03 else "hidden",
+                "author_id": rng.randint(1, 3000),
+                "author_group": rng.choice(GROUPS),
+                "created_at": start + timedelta(minutes=i),
+                "clause_id": clause["id"],
+                "key": clause["key"],
+                "version_number": clause["version_number"],
+                "slug": clause["slug"],
+                "disposition": rng.choice([None, None, "accepted", "rejected", "noted"]),
+            }
+        )
     return words, clauses, comments
 
 
@@ -120,12 +168,17 @@ def build_whoosh(path: Path, clauses, comments, limitmb: int, procs: int) -> flo
 def build_fts(path: Path, clauses, comments) -> float:
     started = time.perf_counter()
     conn = sqlite3.connect(path)
-    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(kind UNINDEXED, grp UNINDEXED, typ UNINDEXED, body, "
-                 "tokenize='porter unicode61 remove_diacritics 2')")
-    conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)",
-                     [("clause", None, None, f"{r['number']} {r['heading']} {r['body']}") for r in clauses])
-    conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)",
-                     [("comment", r["author_group"], r["type"], r["body"]) for r in comments])
+    conn.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(kind UNINDEXED, grp UNINDEXED, typ UNINDEXED, body, "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    conn.executemany(
+        "INSERT INTO docs VALUES (?, ?, ?, ?)",
+        [("clause", None, None, f"{r['number']} {r['heading']} {r['body']}") for r in clauses],
+    )
+    conn.executemany(
+        "INSERT INTO docs VALUES (?, ?, ?, ?)", [("comment", r["author_group"], r["type"], r["body"]) for r in comments]
+    )
     conn.commit()
     conn.close()
     return time.perf_counter() - started
@@ -139,8 +192,12 @@ def build_postgres(url: str, clauses, comments, work: Path):
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
-    os.environ.update(DATABASE_URL=plain, SEARCH_BACKEND="postgres", CONSULT_INSTANCE_PATH=str(work / "instance"),
-                      SECRET_KEY="bench-only")
+    os.environ.update(
+        DATABASE_URL=plain,
+        SEARCH_BACKEND="postgres",
+        CONSULT_INSTANCE_PATH=str(work / "instance"),
+        SECRET_KEY="bench-only",
+    )
     from sqlalchemy import text as sql
 
     from consult import create_app
@@ -157,33 +214,76 @@ def build_postgres(url: str, clauses, comments, work: Path):
         with db.engine.begin() as conn:
             for statement in migration.CONFIGURATIONS.strip().split(";\n"):
                 conn.execute(sql(statement.rstrip(";")))
-            conn.execute(sql("CREATE UNLOGGED TABLE bench_source (kind text, object_id int, clause_id int, "
-                             "document text, version text, clause_key text, grp text, type text, disposition text, "
-                             "visibility text, status text, author_id int, created_at timestamp, number text, "
-                             "heading text, body text, wording text, PRIMARY KEY (kind, object_id))"))
+            conn.execute(
+                sql(
+                    "CREATE UNLOGGED TABLE bench_source (kind text, object_id int, clause_id int, "
+                    "document text, version text, clause_key text, grp text, type text, disposition text, "
+                    "visibility text, status text, author_id int, created_at timestamp, number text, "
+                    "heading text, body text, wording text, PRIMARY KEY (kind, object_id))"
+                )
+            )
         raw = db.engine.raw_connection()
         try:
             with raw.cursor() as cur, cur.copy("COPY bench_source FROM STDIN") as copy:
                 for r in clauses:
-                    copy.write_row(("clause", r["id"], r["id"], r["slug"], str(r["version_number"]), r["key"], None,
-                                    None, None, None, None, None, r["published_at"], r["number"], r["heading"],
-                                    r["body"], None))
+                    copy.write_row(
+                        (
+                            "clause",
+                            r["id"],
+                            r["id"],
+                            r["slug"],
+                            str(r["version_number"]),
+                            r["key"],
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            r["published_at"],
+                            r["number"],
+                            r["heading"],
+                            r["body"],
+                            None,
+                        )
+                    )
                 for r in comments:
-                    copy.write_row(("comment", r["id"], r["clause_id"], r["slug"], str(r["version_number"]), r["key"],
-                                    r["author_group"], r["type"], r["disposition"], r["visibility"], r["status"],
-                                    r["author_id"], r["created_at"], None, None, r["body"], r["proposed_wording"]))
+                    copy.write_row(
+                        (
+                            "comment",
+                            r["id"],
+                            r["clause_id"],
+                            r["slug"],
+                            str(r["version_number"]),
+                            r["key"],
+                            r["author_group"],
+                            r["type"],
+                            r["disposition"],
+                            r["visibility"],
+                            r["status"],
+                            r["author_id"],
+                            r["created_at"],
+                            None,
+                            None,
+                            r["body"],
+                            r["proposed_wording"],
+                        )
+                    )
             raw.commit()
         finally:
             raw.close()
         audience = pg.AUDIENCE.format(status="status", visibility="visibility")
         started = time.perf_counter()
         with db.engine.begin() as conn:
-            conn.execute(sql(
-                f"INSERT INTO search_document ({pg._COLUMNS}) SELECT kind, object_id, clause_id, document, version, "
-                f"clause_key, grp, type, disposition, visibility, status, author_id, "
-                f"CASE WHEN kind = 'clause' THEN 'public' ELSE {audience} END, created_at, "
-                f"CASE WHEN kind = 'clause' THEN {pg.clause_vector('number', 'heading', 'body')} "
-                f"ELSE {pg.comment_vector('body', 'wording')} END FROM bench_source"))
+            conn.execute(
+                sql(
+                    f"INSERT INTO search_document ({pg._COLUMNS}) SELECT kind, object_id, clause_id, document, "
+                    f"version, clause_key, grp, type, disposition, visibility, status, author_id, "
+                    f"CASE WHEN kind = 'clause' THEN 'public' ELSE {audience} END, created_at, "
+                    f"CASE WHEN kind = 'clause' THEN {pg.clause_vector('number', 'heading', 'body')} "
+                    f"ELSE {pg.comment_vector('body', 'wording')} END FROM bench_source"
+                )
+            )
         with db.engine.connect() as conn:
             conn.execute(sql("ANALYZE search_document"))
             conn.commit()
@@ -206,9 +306,15 @@ def time_postgres(app, queries, drafter, filters=None):
             hits, _total, _page, _facets, compiled = pg.run_query(drafter, q, filters=filters or {}, per_page=20)
             texts = []
             for hit in hits:  # the rows, as the page loads them
-                texts.append(db.session.scalar(sql("SELECT concat_ws(' ', heading, body, wording) FROM bench_source "
-                                                   "WHERE kind = :k AND object_id = :i"),
-                                               {"k": hit.kind, "i": hit.object_id}))
+                texts.append(
+                    db.session.scalar(
+                        sql(
+                            "SELECT concat_ws(' ', heading, body, wording) FROM bench_source "
+                            "WHERE kind = :k AND object_id = :i"
+                        ),
+                        {"k": hit.kind, "i": hit.object_id},
+                    )
+                )
             pg.headlines(texts, compiled)
             times.append((time.perf_counter() - started) * 1000)
         db.session.remove()
@@ -233,7 +339,7 @@ def phrases_from(rng: random.Random, comments, n: int) -> list[str]:
     for _ in range(n):
         body = rng.choice(comments)["body"].replace(".", "").split()
         i = rng.randrange(0, max(1, len(body) - 3))
-        out.append('"' + " ".join(body[i:i + rng.choice([2, 3])]) + '"')
+        out.append('"' + " ".join(body[i : i + rng.choice([2, 3])]) + '"')
     return out
 
 
@@ -268,8 +374,11 @@ def time_fts(conn, queries, grp=None):
         where = "docs MATCH ?" + (" AND grp = ?" if grp else "")
         args = (expr, grp) if grp else (expr,)
         started = time.perf_counter()
-        conn.execute(f"SELECT rowid, snippet(docs, 3, '<mark>', '</mark>', '…', 20) FROM docs WHERE {where} "
-                     f"ORDER BY rank LIMIT 20", args).fetchall()
+        conn.execute(
+            f"SELECT rowid, snippet(docs, 3, '<mark>', '</mark>', '…', 20) FROM docs WHERE {where} "
+            f"ORDER BY rank LIMIT 20",
+            args,
+        ).fetchall()
         conn.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()
         conn.execute(f"SELECT grp, count(*) FROM docs WHERE {where} GROUP BY grp", args).fetchall()
         times.append((time.perf_counter() - started) * 1000)
@@ -287,10 +396,17 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=60, help="queries per kind")
     parser.add_argument("--seed", type=int, default=20250701)
     parser.add_argument("--limitmb", type=int, default=256)
-    parser.add_argument("--procs", type=int, default=min(2, __import__("os").cpu_count() or 1),
-                        help="indexing processes, as the reindex uses (at most two)")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"),
-                        help="also measure the PostgreSQL backend on this database (its public schema is emptied)")
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=min(2, __import__("os").cpu_count() or 1),
+        help="indexing processes, as the reindex uses (at most two)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="also measure the PostgreSQL backend on this database (its public schema is emptied)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args(argv)
 
@@ -301,22 +417,29 @@ def main(argv=None):
         generated = time.perf_counter() - t0
         n_docs = len(clauses) + len(comments)
         avg_words = statistics.mean(len(c["body"].split()) for c in comments)
-        print(f"generated {len(clauses)} clauses, {len(comments)} comments (mean {avg_words:.0f} words) "
-              f"in {generated:.1f}s", flush=True)
+        print(
+            f"generated {len(clauses)} clauses, {len(comments)} comments (mean {avg_words:.0f} words) "
+            f"in {generated:.1f}s",
+            flush=True,
+        )
 
         index_dir = work / "whoosh"
         index_dir.mkdir()
         index_seconds = build_whoosh(index_dir, clauses, comments, args.limitmb, args.procs)
-        print(f"whoosh: indexed {n_docs} docs in {index_seconds:.1f}s ({n_docs / index_seconds:.0f} docs/s)",
-              flush=True)
+        print(
+            f"whoosh: indexed {n_docs} docs in {index_seconds:.1f}s ({n_docs / index_seconds:.0f} docs/s)", flush=True
+        )
         fts_path = work / "fts.db"
         fts_seconds = build_fts(fts_path, clauses, comments)
         print(f"fts5: indexed in {fts_seconds:.1f}s", flush=True)
         pg_app = pg_seconds = pg_size = None
         if args.postgres:
             pg_app, pg_seconds, pg_size = build_postgres(args.postgres, clauses, comments, work)
-            print(f"postgres: indexed {n_docs} docs in {pg_seconds:.1f}s ({n_docs / pg_seconds:.0f} docs/s), "
-                  f"{pg_size / 1e6:.1f} MB", flush=True)
+            print(
+                f"postgres: indexed {n_docs} docs in {pg_seconds:.1f}s ({n_docs / pg_seconds:.0f} docs/s), "
+                f"{pg_size / 1e6:.1f} MB",
+                flush=True,
+            )
 
         rng = random.Random(args.seed + 1)
         one, two = query_sets(rng, words, args.queries)
@@ -347,41 +470,68 @@ def main(argv=None):
                 w = summary(time_whoosh(searcher, queries, drafter, filters))
                 cold = summary(time_whoosh(searcher, queries, drafter, filters, cold=True))
                 f = summary(time_fts(conn, queries, grp))
-                results[name] = {"whoosh": w, "whoosh_cold": cold, "fts5": f,
-                                 "p95_ratio": round(w["p95_ms"] / max(f["p95_ms"], 1e-3), 1), "examples": queries[:3]}
+                results[name] = {
+                    "whoosh": w,
+                    "whoosh_cold": cold,
+                    "fts5": f,
+                    "p95_ratio": round(w["p95_ms"] / max(f["p95_ms"], 1e-3), 1),
+                    "examples": queries[:3],
+                }
                 if pg_app is not None:
                     p = summary(time_postgres(pg_app, queries, drafter, filters))
                     results[name]["postgres"] = p
                     results[name]["postgres_p95_ratio"] = round(p["p95_ms"] / max(f["p95_ms"], 1e-3), 1)
                     print(f"{name:10s} postgres median {p['median_ms']:.1f} ms p95 {p['p95_ms']:.1f} ms", flush=True)
-                print(f"{name:10s} whoosh median {w['median_ms']:.1f} ms p95 {w['p95_ms']:.1f} ms "
-                      f"(cold p95 {cold['p95_ms']:.1f} ms) | fts5 median {f['median_ms']:.1f} ms p95 "
-                      f"{f['p95_ms']:.1f} ms | ratio {results[name]['p95_ratio']}", flush=True)
+                print(
+                    f"{name:10s} whoosh median {w['median_ms']:.1f} ms p95 {w['p95_ms']:.1f} ms "
+                    f"(cold p95 {cold['p95_ms']:.1f} ms) | fts5 median {f['median_ms']:.1f} ms p95 "
+                    f"{f['p95_ms']:.1f} ms | ratio {results[name]['p95_ratio']}",
+                    flush=True,
+                )
         conn.close()
 
         docs_per_second = n_docs / index_seconds
         goals = {
-            "one_two_word_p95_under_100ms": max(results["one_word"]["whoosh"]["p95_ms"],
-                                                results["two_words"]["whoosh"]["p95_ms"]) < 100,
+            "one_two_word_p95_under_100ms": max(
+                results["one_word"]["whoosh"]["p95_ms"], results["two_words"]["whoosh"]["p95_ms"]
+            )
+            < 100,
             "phrase_p95_under_300ms": results["phrase"]["whoosh"]["p95_ms"] < 300,
             "full_reindex_under_5min": index_seconds < 300,
             "full_reindex_100k_estimate_s": round((args.clauses + 100_000) / docs_per_second, 1),
         }
         if pg_app is not None:
-            goals["postgres_one_two_word_p95_under_100ms"] = max(results["one_word"]["postgres"]["p95_ms"],
-                                                                 results["two_words"]["postgres"]["p95_ms"]) <= 100
+            goals["postgres_one_two_word_p95_under_100ms"] = (
+                max(results["one_word"]["postgres"]["p95_ms"], results["two_words"]["postgres"]["p95_ms"]) <= 100
+            )
             goals["postgres_phrase_p95_under_300ms"] = results["phrase"]["postgres"]["p95_ms"] <= 300
         report = {
-            "dataset": {"seed": args.seed, "clauses": len(clauses), "comments": len(comments),
-                        "mean_comment_words": round(avg_words, 1), "full_size_requested": args.comments >= 100_000},
-            "indexing": {"documents": n_docs, "seconds": round(index_seconds, 1),
-                         "docs_per_second": round(docs_per_second, 1), "limitmb": args.limitmb, "procs": args.procs},
-            "index_size_bytes": dir_size(index_dir), "fts5_size_bytes": fts_path.stat().st_size,
+            "dataset": {
+                "seed": args.seed,
+                "clauses": len(clauses),
+                "comments": len(comments),
+                "mean_comment_words": round(avg_words, 1),
+                "full_size_requested": args.comments >= 100_000,
+            },
+            "indexing": {
+                "documents": n_docs,
+                "seconds": round(index_seconds, 1),
+                "docs_per_second": round(docs_per_second, 1),
+                "limitmb": args.limitmb,
+                "procs": args.procs,
+            },
+            "index_size_bytes": dir_size(index_dir),
+            "fts5_size_bytes": fts_path.stat().st_size,
             "fts5_build_seconds": round(fts_seconds, 1),
-            "postgres": None if pg_app is None else {
-                "seconds": round(pg_seconds, 1), "docs_per_second": round(n_docs / pg_seconds, 1),
-                "size_bytes": pg_size},
-            "queries": results, "goals": goals,
+            "postgres": None
+            if pg_app is None
+            else {
+                "seconds": round(pg_seconds, 1),
+                "docs_per_second": round(n_docs / pg_seconds, 1),
+                "size_bytes": pg_size,
+            },
+            "queries": results,
+            "goals": goals,
             "machine": {"python": sys.version.split()[0], "cpus": __import__("os").cpu_count()},
             "when": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
@@ -407,9 +557,12 @@ def markdown(r, args) -> str:
         "50–400 each), synthetic and deterministic.",
     ]
     if not d["full_size_requested"]:
-        lines += ["", f"**Not the full size.** The goal names 100,000 comments; this run used {d['comments']:,} "
-                      f"to fit the time available. At the measured rate, 100,000 comments plus the clauses would "
-                      f"take about {r['goals']['full_reindex_100k_estimate_s']:.0f} s to index."]
+        lines += [
+            "",
+            f"**Not the full size.** The goal names 100,000 comments; this run used {d['comments']:,} "
+            f"to fit the time available. At the measured rate, 100,000 comments plus the clauses would "
+            f"take about {r['goals']['full_reindex_100k_estimate_s']:.0f} s to index.",
+        ]
     lines += [
         "",
         "## Indexing",
@@ -421,9 +574,11 @@ def markdown(r, args) -> str:
     ]
     if r.get("postgres"):
         p = r["postgres"]
-        lines += [f"- PostgreSQL backend (search_document with its tsvector and GIN index, filled by one INSERT … "
-                  f"SELECT as `flask search reindex` does): {p['seconds']} s, **{p['docs_per_second']:.0f} docs/s**; "
-                  f"table and indexes {p['size_bytes'] / 1e6:.1f} MB."]
+        lines += [
+            f"- PostgreSQL backend (search_document with its tsvector and GIN index, filled by one INSERT … "
+            f"SELECT as `flask search reindex` does): {p['seconds']} s, **{p['docs_per_second']:.0f} docs/s**; "
+            f"table and indexes {p['size_bytes'] / 1e6:.1f} MB."
+        ]
     lines += [
         "",
         "## Queries (as a drafter: no visibility restriction, every facet counted, first page of 20)",
@@ -442,10 +597,12 @@ def markdown(r, args) -> str:
     for name, q in r["queries"].items():
         cold = q.get("whoosh_cold", {}).get("p95_ms", "–")
         pgq = q.get("postgres") or {}
-        lines.append(f"| {name.replace('_', ' ')} | {q['whoosh']['median_ms']} ms | {q['whoosh']['p95_ms']} ms | "
-                     f"{cold} ms | {pgq.get('median_ms', '–')} ms | {pgq.get('p95_ms', '–')} ms | "
-                     f"{q['fts5']['median_ms']} ms | {q['fts5']['p95_ms']} ms | {q['p95_ratio']}× | "
-                     f"{q.get('postgres_p95_ratio', '–')}× |")
+        lines.append(
+            f"| {name.replace('_', ' ')} | {q['whoosh']['median_ms']} ms | {q['whoosh']['p95_ms']} ms | "
+            f"{cold} ms | {pgq.get('median_ms', '–')} ms | {pgq.get('p95_ms', '–')} ms | "
+            f"{q['fts5']['median_ms']} ms | {q['fts5']['p95_ms']} ms | {q['p95_ratio']}× | "
+            f"{q.get('postgres_p95_ratio', '–')}× |"
+        )
     g = r["goals"]
     lines += [
         "",
@@ -457,13 +614,19 @@ def markdown(r, args) -> str:
         f"- p95 under 100 ms for one and two words: {'met' if g['one_two_word_p95_under_100ms'] else 'NOT met'}",
         f"- p95 under 300 ms for phrases: {'met' if g['phrase_p95_under_300ms'] else 'NOT met'}",
         f"- full reindex under 5 minutes (this size): {'met' if g['full_reindex_under_5min'] else 'NOT met'}",
-        *([f"- PostgreSQL backend, p95 ≤ 100 ms for one and two words (this size): "
-           f"{'met' if g['postgres_one_two_word_p95_under_100ms'] else 'NOT met'}",
-           f"- PostgreSQL backend, p95 ≤ 300 ms for phrases (this size): "
-           f"{'met' if g['postgres_phrase_p95_under_300ms'] else 'NOT met'}"]
-          if "postgres_phrase_p95_under_300ms" in g else []),
+        *(
+            [
+                f"- PostgreSQL backend, p95 ≤ 100 ms for one and two words (this size): "
+                f"{'met' if g['postgres_one_two_word_p95_under_100ms'] else 'NOT met'}",
+                f"- PostgreSQL backend, p95 ≤ 300 ms for phrases (this size): "
+                f"{'met' if g['postgres_phrase_p95_under_300ms'] else 'NOT met'}",
+            ]
+            if "postgres_phrase_p95_under_300ms" in g
+            else []
+        ),
         f"- full reindex under 5 minutes at 5,000 clauses and 100,000 comments (estimated from the measured rate, "
-        f"{g['full_reindex_100k_estimate_s']:.0f} s): {'met' if g['full_reindex_100k_estimate_s'] < 300 else 'NOT met'}",
+        f"{g['full_reindex_100k_estimate_s']:.0f} s): "
+        f"{'met' if g['full_reindex_100k_estimate_s'] < 300 else 'NOT met'}",
         "",
     ]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ Run from the repository root:  .venv/bin/python bench/bench_word.py [--repeat 3]
 Targets (issue #16): import < 3 s; redline < 3 s and < 2 MB. Results go to bench/results/word.json and word.md.
 Figures depend on the machine; tests never assert on time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +73,10 @@ def main() -> None:
         assert redline.status_code == 200 and version.status_code == 200
 
     result = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.platform(),
-        "cpus": os.cpu_count(), "repeat": args.repeat,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "repeat": args.repeat,
         "import": {"docx_bytes": len(data), "clauses": len(draft.clauses), "seconds": round(import_s, 3)},
         "redline": {"seconds": round(redline_s, 3), "bytes": len(redline.data)},
         "version": {"seconds": round(version_s, 3), "bytes": len(version.data)},
@@ -82,11 +85,12 @@ def main() -> None:
     (RESULTS / "word.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "word.md").write_text(f"""# Word import and export (bench/bench_word.py)
 
-{result['when']}, {result['machine']}, {result['cpus']} CPUs, median of {args.repeat} runs.
+{result["when"]}, {result["machine"]}, {result["cpus"]} CPUs, median of {args.repeat} runs.
 
 | what | time | size | target |
 |---|---|---|---|
-| import the third draft's Safety & Security .docx ({len(data) // 1024} KB, {len(draft.clauses)} clauses) | {import_s:.2f} s | | < 3 s |
+| import the third draft's Safety & Security .docx ({len(data) // 1024} KB, {len(draft.clauses)} clauses) \
+| {import_s:.2f} s | | < 3 s |
 | redline third draft → final as .docx (route) | {redline_s:.2f} s | {len(redline.data) // 1024} KB | < 3 s, < 2 MB |
 | final version as .docx (route) | {version_s:.2f} s | {len(version.data) // 1024} KB | |
 """)

@@ -13,6 +13,7 @@ The first document, `doc-1`, is the *measured* document and is identical in ever
 comments and accounts), so a page of doc-1 whose cost grows from one size to the next grows with the total
 data size, not with what it shows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import random
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,30 +32,32 @@ SEED = 20250802
 PASSWORD = "bench passphrase: lantern orchard 1729"
 DRAFTER_EMAIL = "drafter@bench.example"
 TARGET_SLUG = "doc-1"
-HOT_KEY = "measure-1-1-1"            # the doc-1 clause that carries 1,000 comments on version 3
-TYPICAL_KEY = "measure-3-4-2"        # a doc-1 clause with a typical number of comments
-RARE_WORD = "kestrel"                # in every 50th doc-1 comment only: the same hits at every size
-COMMON_WORD = "evaluation"           # in many comments of every document: hits grow with the data
+HOT_KEY = "measure-1-1-1"  # the doc-1 clause that carries 1,000 comments on version 3
+TYPICAL_KEY = "measure-3-4-2"  # a doc-1 clause with a typical number of comments
+RARE_WORD = "kestrel"  # in every 50th doc-1 comment only: the same hits at every size
+COMMON_WORD = "evaluation"  # in many comments of every document: hits grow with the data
 GROUPS = ["gpai-provider", "industry", "civil-society", "academia", "rightsholder", "public-authority", "other"]
 TYPES = ["remark", "concern", "suggestion", "question", "support"]
 STANCES = [None, None, "support", "support-with-changes", "oppose"]
 VISIBILITY = ["public"] * 7 + ["pseudonymous"] * 2 + ["confidential"]
 DISPOSITIONS = ["accepted", "partly-accepted", "rejected", "noted", "out-of-scope"]
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-DOMAIN = ("model evaluation red-teaming copyright opt-out training data systemic risk incident report transparency "
-          "documentation provider downstream safety security cybersecurity capability threshold mitigation "
-          "governance audit independent external serious harm release deployment weights compute benchmark "
-          "adversarial testing disclosure office signatory measure commitment chapter rightsholder reservation "
-          "crawler licence dataset summary template").split()
+DOMAIN = (
+    "model evaluation red-teaming copyright opt-out training data systemic risk incident report transparency "
+    "documentation provider downstream safety security cybersecurity capability threshold mitigation "
+    "governance audit independent external serious harm release deployment weights compute benchmark "
+    "adversarial testing disclosure office signatory measure commitment chapter rightsholder reservation "
+    "crawler licence dataset summary template"
+).split()
 
 
 @dataclass(frozen=True)
 class Size:
     name: str
     documents: int
-    clauses: int          # per version (3 versions per document)
-    comments: int         # in total, doc-1's 7,000 included
-    accounts: int         # participants (plus one drafter)
+    clauses: int  # per version (3 versions per document)
+    comments: int  # in total, doc-1's 7,000 included
+    accounts: int  # participants (plus one drafter)
 
 
 SIZES = {
@@ -64,17 +67,40 @@ SIZES = {
     # The load test's starting point: the measured document only, and accounts for the simulated participants.
     "loadtest": Size("loadtest", 1, 300, 7_000, 500),
 }
-TARGET_COMMENTS = {3: 5_000, 2: 1_000, 1: 1_000}   # doc-1, by version number
+TARGET_COMMENTS = {3: 5_000, 2: 1_000, 1: 1_000}  # doc-1, by version number
 HOT_COMMENTS = 1_000
 
 
 # --- text ------------------------------------------------------------------------------------------------
 
+
 class Words:
     def __init__(self, rng: random.Random):
         self.rng = rng
-        syllables = ["ka", "ro", "ti", "men", "sa", "lo", "ve", "dra", "nor", "pel", "tas", "ri", "com", "pre",
-                     "tion", "al", "ex", "ment", "ure", "con", "ab", "ist"]
+        syllables = [
+            "ka",
+            "ro",
+            "ti",
+            "men",
+            "sa",
+            "lo",
+            "ve",
+            "dra",
+            "nor",
+            "pel",
+            "tas",
+            "ri",
+            "com",
+            "pre",
+            "tion",
+            "al",
+            "ex",
+            "ment",
+            "ure",
+            "con",
+            "ab",
+            "ist",
+        ]
         pseudo = set()
         while len(pseudo) < 1500:
             pseudo.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))))
@@ -86,7 +112,7 @@ class Words:
         out, i = [], 0
         while i < len(words):
             step = self.rng.randint(6, 14)
-            out.append(" ".join(words[i:i + step]).capitalize() + ".")
+            out.append(" ".join(words[i : i + step]).capitalize() + ".")
             i += step
         return " ".join(out)
 
@@ -96,7 +122,7 @@ class Words:
 
 def draft_texts(rng: random.Random, words: Words, clauses: int) -> list[str]:
     """Three versions of a draft: chapters › commitments › measures; each later version edits about 10%."""
-    per_chapter = 50                       # 1 chapter + 7 commitments × (1 + 6 measures)
+    per_chapter = 50  # 1 chapter + 7 commitments × (1 + 6 measures)
     chapters = max(1, clauses // per_chapter)
     tree = []
     for ch in range(1, chapters + 1):
@@ -138,6 +164,7 @@ def receipts(rng: random.Random):
 
 # --- the database ----------------------------------------------------------------------------------------
 
+
 def reset_schema(app) -> None:
     """Empty the database: drop everything (PostgreSQL: the public schema), then create the tables."""
     from consult.extensions import db
@@ -154,8 +181,9 @@ def reset_schema(app) -> None:
 
 def ensure_postgres_database(url: str) -> None:
     """CREATE DATABASE for a postgresql:// URL when it does not exist (connecting to the `postgres` database)."""
-    import psycopg
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://"))
     name = parts.path.lstrip("/")
@@ -170,9 +198,12 @@ def _fix_sequences(db) -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for table in ("organisation", "user", "comment", "disposition"):
-        db.session.execute(db.text(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"))
+        db.session.execute(
+            db.text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
+            )
+        )
     db.session.commit()
 
 
@@ -188,25 +219,35 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
     rng = random.Random(seed)
     words = Words(rng)
     timings = {}
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    windows = {1: (now - timedelta(days=150), now - timedelta(days=100)),
-               2: (now - timedelta(days=90), now - timedelta(days=40)),
-               3: (now - timedelta(days=30), now + timedelta(days=60))}
+    now = datetime.now(UTC).replace(microsecond=0)
+    windows = {
+        1: (now - timedelta(days=150), now - timedelta(days=100)),
+        2: (now - timedelta(days=90), now - timedelta(days=40)),
+        3: (now - timedelta(days=30), now + timedelta(days=60)),
+    }
     with app.app_context():
         started = time.perf_counter()
-        clauses_of: dict[tuple[int, int], list[int]] = {}   # (document index, version) -> clause ids
+        clauses_of: dict[tuple[int, int], list[int]] = {}  # (document index, version) -> clause ids
         version_ids: dict[tuple[int, int], int] = {}
         hot_clause = typical_clause = None
-        texts_by_doc = [draft_texts(random.Random(seed + d), Words(random.Random(seed + d)), size.clauses)
-                        for d in range(size.documents)]
+        texts_by_doc = [
+            draft_texts(random.Random(seed + d), Words(random.Random(seed + d)), size.clauses)
+            for d in range(size.documents)
+        ]
         for d in range(size.documents):
             for number, text in enumerate(texts_by_doc[d], 1):
                 opens, closes = windows[number]
-                version = documents.publish_version(slug=f"doc-{d + 1}", data=text, label=f"Draft {number}",
-                                                    title=f"Bench code of practice {d + 1}",
-                                                    opens_at=opens, closes_at=closes)
-                rows = db.session.execute(db.select(Clause.id, Clause.key).where(Clause.version_id == version.id)
-                                          .order_by(Clause.position)).all()
+                version = documents.publish_version(
+                    slug=f"doc-{d + 1}",
+                    data=text,
+                    label=f"Draft {number}",
+                    title=f"Bench code of practice {d + 1}",
+                    opens_at=opens,
+                    closes_at=closes,
+                )
+                rows = db.session.execute(
+                    db.select(Clause.id, Clause.key).where(Clause.version_id == version.id).order_by(Clause.position)
+                ).all()
                 clauses_of[(d, number)] = [r.id for r in rows]
                 version_ids[(d, number)] = version.id
                 if d == 0 and number == 3:
@@ -216,28 +257,53 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
 
         started = time.perf_counter()
         password_hash = generate_password_hash(PASSWORD, method="scrypt")
-        organisations = [{"id": i + 1, "name": f"Organisation {i + 1}", "verified": i % 3 == 0, "created_at": now}
-                         for i in range(max(1, size.accounts // 10))]
+        organisations = [
+            {"id": i + 1, "name": f"Organisation {i + 1}", "verified": i % 3 == 0, "created_at": now}
+            for i in range(max(1, size.accounts // 10))
+        ]
         db.session.execute(db.insert(Organisation), organisations)
-        accounts = [{"id": 1, "email": DRAFTER_EMAIL, "display_name": "Bench Drafter", "password_hash": password_hash,
-                     "role": "drafter", "status": "active", "stakeholder_group": "other", "created_at": now,
-                     "approved_at": now, "consented_at": now}]
+        accounts = [
+            {
+                "id": 1,
+                "email": DRAFTER_EMAIL,
+                "display_name": "Bench Drafter",
+                "password_hash": password_hash,
+                "role": "drafter",
+                "status": "active",
+                "stakeholder_group": "other",
+                "created_at": now,
+                "approved_at": now,
+                "consented_at": now,
+            }
+        ]
         for i in range(size.accounts):
             org = organisations[i % len(organisations)] if i % 4 else None
-            accounts.append({"id": i + 2, "email": f"p{i}@bench.example", "display_name": f"Participant {i}",
-                             "password_hash": password_hash, "role": "participant", "status": "active",
-                             "stakeholder_group": GROUPS[i % len(GROUPS)], "organisation_id": org and org["id"],
-                             "created_at": now, "approved_at": now, "consented_at": now})
+            accounts.append(
+                {
+                    "id": i + 2,
+                    "email": f"p{i}@bench.example",
+                    "display_name": f"Participant {i}",
+                    "password_hash": password_hash,
+                    "role": "participant",
+                    "status": "active",
+                    "stakeholder_group": GROUPS[i % len(GROUPS)],
+                    "organisation_id": org and org["id"],
+                    "created_at": now,
+                    "approved_at": now,
+                    "consented_at": now,
+                }
+            )
         db.session.execute(db.insert(User), accounts)
         db.session.commit()
         org_names = {o["id"]: o["name"] for o in organisations}
         participants = accounts[1:]
 
         # Where the comments go: doc-1 fixed, the rest spread over the other documents' versions.
-        plan: list[tuple[int, list[int], int]] = []   # (version id, clause ids, how many)
+        plan: list[tuple[int, list[int], int]] = []  # (version id, clause ids, how many)
         plan.append((version_ids[(0, 3)], [hot_clause], HOT_COMMENTS))
-        plan.append((version_ids[(0, 3)], [c for c in clauses_of[(0, 3)] if c != hot_clause],
-                     TARGET_COMMENTS[3] - HOT_COMMENTS))
+        plan.append(
+            (version_ids[(0, 3)], [c for c in clauses_of[(0, 3)] if c != hot_clause], TARGET_COMMENTS[3] - HOT_COMMENTS)
+        )
         for number in (1, 2):
             plan.append((version_ids[(0, number)], clauses_of[(0, number)], TARGET_COMMENTS[number]))
         rest = max(0, size.comments - sum(TARGET_COMMENTS.values()))
@@ -254,7 +320,7 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
             opens, closes = windows[number]
             span = (min(closes, now) - opens).total_seconds()
             batch: list[dict] = []
-            recent: dict[int, list[tuple[int, int]]] = {}   # clause id -> (comment id, depth) for replies
+            recent: dict[int, list[tuple[int, int]]] = {}  # clause id -> (comment id, depth) for replies
             for i in range(count):
                 clause_id = clause_ids[i % len(clause_ids)] if len(clause_ids) > 1 else clause_ids[0]
                 if len(clause_ids) > 1 and rng.random() < 0.5:
@@ -273,25 +339,43 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
                     if parent_depth >= 2:
                         parent_id, depth = None, 0
                 visibility = rng.choice(VISIBILITY)
-                batch.append({
-                    "id": next_id, "clause_id": clause_id, "version_id": version_id, "author_id": author["id"],
-                    "parent_id": parent_id, "depth": depth, "type": rng.choice(TYPES), "stance": rng.choice(STANCES),
-                    "visibility": visibility, "body": body, "body_html": f"<p>{body}</p>",
-                    "proposed_wording": words.text(10, 25) if rng.random() < 0.05 else None,
-                    "author_group": author["stakeholder_group"],
-                    "author_organisation": org_names.get(author["organisation_id"]),
-                    "receipt": next(receipt), "status": "visible" if rng.random() > 0.02 else "hidden",
-                    "endorsement_count": rng.choice((0, 0, 0, 1, 2, 5)),
-                    "created_at": opens + timedelta(seconds=span * (i + 1) / (count + 1))})
+                batch.append(
+                    {
+                        "id": next_id,
+                        "clause_id": clause_id,
+                        "version_id": version_id,
+                        "author_id": author["id"],
+                        "parent_id": parent_id,
+                        "depth": depth,
+                        "type": rng.choice(TYPES),
+                        "stance": rng.choice(STANCES),
+                        "visibility": visibility,
+                        "body": body,
+                        "body_html": f"<p>{body}</p>",
+                        "proposed_wording": words.text(10, 25) if rng.random() < 0.05 else None,
+                        "author_group": author["stakeholder_group"],
+                        "author_organisation": org_names.get(author["organisation_id"]),
+                        "receipt": next(receipt),
+                        "status": "visible" if rng.random() > 0.02 else "hidden",
+                        "endorsement_count": rng.choice((0, 0, 0, 1, 2, 5)),
+                        "created_at": opens + timedelta(seconds=span * (i + 1) / (count + 1)),
+                    }
+                )
                 recent.setdefault(clause_id, []).append((next_id, depth))
                 if len(recent[clause_id]) > 20:
                     recent[clause_id].pop(0)
                 if (number < 3 and rng.random() < 0.5) or (number == 3 and rng.random() < 0.2):
                     status = rng.choice(DISPOSITIONS)
-                    disposition_rows.append({"comment_id": next_id, "status": status,
-                                             "response": f"Thank you; {status}.",
-                                             "response_html": f"<p>Thank you; {status}.</p>",
-                                             "decided_by_id": 1, "decided_at": now})
+                    disposition_rows.append(
+                        {
+                            "comment_id": next_id,
+                            "status": status,
+                            "response": f"Thank you; {status}.",
+                            "response_html": f"<p>Thank you; {status}.</p>",
+                            "decided_by_id": 1,
+                            "decided_at": now,
+                        }
+                    )
                 next_id += 1
                 if len(batch) >= 5000:
                     db.session.execute(db.insert(Comment), batch)
@@ -302,12 +386,14 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
                 total += len(batch)
             db.session.commit()
         for start in range(0, len(disposition_rows), 10_000):
-            db.session.execute(db.insert(Disposition), disposition_rows[start:start + 10_000])
+            db.session.execute(db.insert(Disposition), disposition_rows[start : start + 10_000])
         db.session.commit()
         _fix_sequences(db)
         timings["rows_s"] = round(time.perf_counter() - started, 1)
-        log(f"  {size.name}: {size.documents} documents, {total:,} comments, {len(accounts):,} accounts "
-            f"({timings['publish_s']} s publishing, {timings['rows_s']} s rows)")
+        log(
+            f"  {size.name}: {size.documents} documents, {total:,} comments, {len(accounts):,} accounts "
+            f"({timings['publish_s']} s publishing, {timings['rows_s']} s rows)"
+        )
 
         if index:
             started = time.perf_counter()
@@ -315,16 +401,20 @@ def generate(app, size: Size, seed: int = SEED, *, index: bool = True, log=print
             search.drain(timeout=30)
             timings["reindex_s"] = round(time.perf_counter() - started, 1)
             log(f"  {size.name}: search index rebuilt in {timings['reindex_s']} s")
-        counts = {"documents": db.session.scalar(db.select(db.func.count()).select_from(Version)) // 3,
-                  "versions": db.session.scalar(db.select(db.func.count()).select_from(Version)),
-                  "clauses": db.session.scalar(db.select(db.func.count()).select_from(Clause)),
-                  "comments": db.session.scalar(db.select(db.func.count()).select_from(Comment)),
-                  "accounts": db.session.scalar(db.select(db.func.count()).select_from(User)),
-                  "dispositions": db.session.scalar(db.select(db.func.count()).select_from(Disposition)),
-                  "hot_clause_comments": db.session.scalar(db.select(db.func.count()).select_from(Comment)
-                                                           .where(Comment.clause_id == hot_clause)),
-                  "typical_clause_comments": db.session.scalar(db.select(db.func.count()).select_from(Comment)
-                                                               .where(Comment.clause_id == typical_clause))}
+        counts = {
+            "documents": db.session.scalar(db.select(db.func.count()).select_from(Version)) // 3,
+            "versions": db.session.scalar(db.select(db.func.count()).select_from(Version)),
+            "clauses": db.session.scalar(db.select(db.func.count()).select_from(Clause)),
+            "comments": db.session.scalar(db.select(db.func.count()).select_from(Comment)),
+            "accounts": db.session.scalar(db.select(db.func.count()).select_from(User)),
+            "dispositions": db.session.scalar(db.select(db.func.count()).select_from(Disposition)),
+            "hot_clause_comments": db.session.scalar(
+                db.select(db.func.count()).select_from(Comment).where(Comment.clause_id == hot_clause)
+            ),
+            "typical_clause_comments": db.session.scalar(
+                db.select(db.func.count()).select_from(Comment).where(Comment.clause_id == typical_clause)
+            ),
+        }
     return {"size": asdict(size), "seed": seed, "counts": counts, "timings": timings}
 
 
@@ -344,8 +434,11 @@ def main(argv=None) -> int:
     else:
         with app.app_context():
             db.create_all()
-    print(json.dumps(generate(app, SIZES[args.size], args.seed, index=not args.no_index,
-                              log=lambda m: print(m, file=sys.stderr))))
+    print(
+        json.dumps(
+            generate(app, SIZES[args.size], args.seed, index=not args.no_index, log=lambda m: print(m, file=sys.stderr))
+        )
+    )
     return 0
 
 

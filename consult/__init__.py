@@ -1,4 +1,5 @@
 """Consult: public consultation on draft codes of practice."""
+
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
@@ -38,17 +39,18 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(REPO_ROOT / "consult" / "translations"))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(REPO_ROOT / "consult" / "translations")
+    )
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from .cli import register_cli
     from .database import configure_engine
     from .params import install as install_converters
     from .search.outbox import install as install_search_outbox
     from .views import register_blueprints
     from .web import register_web_helpers
-    from .cli import register_cli
 
     with app.app_context():
         configure_engine(db.engine)

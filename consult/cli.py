@@ -1,4 +1,5 @@
 """Command line: import-draft, create-user, demo-data."""
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,9 @@ def register_cli(app: Flask) -> None:
         try:
             opens_at = document_service.parse_datetime(opens, "--opens")
             closes_at = document_service.parse_datetime(closes, "--closes")
-            version = document_service.publish_version(slug=slug, data=file.read_bytes(), title=title, label=label,
-                                                       opens_at=opens_at, closes_at=closes_at)
+            version = document_service.publish_version(
+                slug=slug, data=file.read_bytes(), title=title, label=label, opens_at=opens_at, closes_at=closes_at
+            )
         except ServiceError as exc:
             where = f"{path}: line {exc.line}: " if exc.line else f"{path}: "
             fail(where + exc.message)
@@ -88,8 +90,7 @@ def register_cli(app: Flask) -> None:
             result = import_service.import_comments(version, file.read_bytes())
         except import_service.ImportRejected as exc:
             for line, message in exc.errors:
-                click.echo(f"error: {path}: line {line}: {message}" if line else f"error: {path}: {message}",
-                           err=True)
+                click.echo(f"error: {path}: line {line}: {message}" if line else f"error: {path}: {message}", err=True)
             click.echo(f"error: {path}: rejected; nothing was imported", err=True)
             sys.exit(2)
         apply_search_changes()
@@ -110,8 +111,9 @@ def register_cli(app: Flask) -> None:
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            user = account_service.create_user(email, password, role=role, display_name=name,
-                                               stakeholder_group=group, status="active")
+            user = account_service.create_user(
+                email, password, role=role, display_name=name, stakeholder_group=group, status="active"
+            )
         except ServiceError as exc:
             fail(exc.message)
         click.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role}))

@@ -1,4 +1,5 @@
 """Settings, read only here, from the environment."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ def database_url(instance_path: Path) -> str:
         return f"sqlite:///{instance_path / 'consult.db'}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -38,8 +39,10 @@ def search_backend(database_uri: str) -> str:
     if name not in SEARCH_BACKENDS:
         raise ValueError(f"SEARCH_BACKEND={name!r} is not known: use one of {', '.join(SEARCH_BACKENDS)}")
     if name == "postgres" and not database_uri.startswith("postgresql"):
-        raise ValueError("SEARCH_BACKEND=postgres searches with PostgreSQL's full-text search, so it needs "
-                         "DATABASE_URL=postgresql://...; use SEARCH_BACKEND=whoosh with SQLite")
+        raise ValueError(
+            "SEARCH_BACKEND=postgres searches with PostgreSQL's full-text search, so it needs "
+            "DATABASE_URL=postgresql://...; use SEARCH_BACKEND=whoosh with SQLite"
+        )
     return name
 
 
@@ -84,8 +87,17 @@ def make_private_dir(path: Path) -> Path:
 
 # Rate limits (consult/throttle.py): CONSULT_<NAME>_LIMIT attempts per CONSULT_<NAME>_WINDOW seconds, and
 # CONSULT_<NAME>_SLOW_AFTER; unset values keep the defaults written where each limit is used.
-RATE_LIMITS = ("SIGNIN_ACCOUNT", "SIGNIN_IP", "RESET_ACCOUNT", "RESET_IP", "COMMENT", "REGISTER_ACCOUNT",
-               "REGISTER_IP", "REPORT", "PASSWORD_CHECK")
+RATE_LIMITS = (
+    "SIGNIN_ACCOUNT",
+    "SIGNIN_IP",
+    "RESET_ACCOUNT",
+    "RESET_IP",
+    "COMMENT",
+    "REGISTER_ACCOUNT",
+    "REGISTER_IP",
+    "REPORT",
+    "PASSWORD_CHECK",
+)
 
 
 def rate_limit_settings() -> dict:

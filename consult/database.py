@@ -1,4 +1,5 @@
 """Engine settings that the ORM does not cover."""
+
 import os
 
 from sqlalchemy import event

@@ -14,6 +14,7 @@ Where: in this process's memory (most recently used entries first), backed by fi
 (<instance>/page-cache), so that each gunicorn worker, and each server sharing the instance folder, renders a
 version once at most. A server without the folder renders the entry itself: the key makes both identical.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, get_template_attribute, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from . import vocabulary
@@ -53,9 +53,16 @@ def _deployment_stamp() -> str:
     if _build_stamp is None:
         digest = hashlib.sha256()
         root = Path(current_app.root_path)
-        for path in [Path(current_app.template_folder if Path(current_app.template_folder).is_absolute()
-                          else root / current_app.template_folder) / "documents" / "_version_text.html",
-                     *sorted((root / "translations").glob("*/LC_MESSAGES/messages.mo"))]:
+        for path in [
+            Path(
+                current_app.template_folder
+                if Path(current_app.template_folder).is_absolute()
+                else root / current_app.template_folder
+            )
+            / "documents"
+            / "_version_text.html",
+            *sorted((root / "translations").glob("*/LC_MESSAGES/messages.mo")),
+        ]:
             if path.exists():
                 digest.update(str(path).encode() + path.read_bytes())
         _build_stamp = digest.hexdigest()[:16]
@@ -65,11 +72,21 @@ def _deployment_stamp() -> str:
 def _key(document, version, locale: str) -> str:
     from .models import Clause
 
-    statuses = db.session.scalars(db.select(Clause.lineage_status).where(Clause.version_id == version.id)
-                                  .order_by(Clause.position)).all()
-    raw = json.dumps(["version-text", 1, _deployment_stamp(), document.slug, version.id,
-                      version.published_at.isoformat() if version.published_at else "", locale,
-                      hashlib.sha256("|".join(s or "" for s in statuses).encode()).hexdigest()])
+    statuses = db.session.scalars(
+        db.select(Clause.lineage_status).where(Clause.version_id == version.id).order_by(Clause.position)
+    ).all()
+    raw = json.dumps(
+        [
+            "version-text",
+            1,
+            _deployment_stamp(),
+            document.slug,
+            version.id,
+            version.published_at.isoformat() if version.published_at else "",
+            locale,
+            hashlib.sha256("|".join(s or "" for s in statuses).encode()).hexdigest(),
+        ]
+    )
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -83,12 +100,26 @@ def _render_entry(document, version) -> dict:
 
     clauses = document_service.version_clauses(version)
     html = current_app.jinja_env.get_template(TEMPLATE).render(
-        document=document, version=version, clauses=clauses, tree=document_service.clause_tree(clauses),
-        vocab=vocabulary, slot=_slot)
+        document=document,
+        version=version,
+        clauses=clauses,
+        tree=document_service.clause_tree(clauses),
+        vocab=vocabulary,
+        slot=_slot,
+    )
     pieces = _SLOT.split(html)
-    return {"texts": pieces[0::3], "slots": [[k, int(i)] for k, i in zip(pieces[1::3], pieces[2::3])],
-            "clauses": {str(c.id): [c.key, c.number, str(escape(url_for(
-                "documents.clause", slug=document.slug, number=version.number, key=c.key)))] for c in clauses}}
+    return {
+        "texts": pieces[0::3],
+        "slots": [[k, int(i)] for k, i in zip(pieces[1::3], pieces[2::3], strict=False)],
+        "clauses": {
+            str(c.id): [
+                c.key,
+                c.number,
+                str(escape(url_for("documents.clause", slug=document.slug, number=version.number, key=c.key))),
+            ]
+            for c in clauses
+        },
+    }
 
 
 def _read(path: Path) -> dict | None:
@@ -142,10 +173,9 @@ def version_text(document, version, *, counts: dict, questions: dict) -> Markup:
     on = escape(_("on"))
     comment_words: dict[int, str] = {}
     answer_words: dict[int, str] = {}
-    questions_block = get_template_attribute("documents/_version_slots.html", "questions_block") \
-        if questions else None
+    questions_block = get_template_attribute("documents/_version_slots.html", "questions_block") if questions else None
     out = [entry["texts"][0]]
-    for (kind, clause_id), text in zip(entry["slots"], entry["texts"][1:]):
+    for (kind, clause_id), text in zip(entry["slots"], entry["texts"][1:], strict=False):
         key, number, url = clauses[str(clause_id)]
         if kind == "counts":
             by_group = counts.get(clause_id)
@@ -154,18 +184,24 @@ def version_text(document, version, *, counts: dict, questions: dict) -> Markup:
                 if n not in comment_words:
                     comment_words[n] = ngettext("%(num)d comment", "%(num)d comments", n)
                 breakdown = ", ".join(f"{groups.get(g) or escape(g)}: {c}" for g, c in by_group.most_common())
-                out.append(f'<a href="{url}#comments">{escape(comment_words[n])}<span class="visually-hidden"> '
-                           f'{on} {escape(number)}</span></a>\n        <span class="muted">({breakdown})</span>')
+                out.append(
+                    f'<a href="{url}#comments">{escape(comment_words[n])}<span class="visually-hidden"> '
+                    f'{on} {escape(number)}</span></a>\n        <span class="muted">({breakdown})</span>'
+                )
             else:
                 out.append(none_yet)
             asked = questions.get(clause_id)
             if asked and asked.answers:
                 if asked.answers not in answer_words:
-                    answer_words[asked.answers] = ngettext("%(num)d answer to the drafters' question",
-                                                           "%(num)d answers to the drafters' questions",
-                                                           asked.answers)
-                out.append(f'\n        · <a href="{url}#questions">{escape(answer_words[asked.answers])}'
-                           f'<span class="visually-hidden"> {on} {escape(number)}</span></a>')
+                    answer_words[asked.answers] = ngettext(
+                        "%(num)d answer to the drafters' question",
+                        "%(num)d answers to the drafters' questions",
+                        asked.answers,
+                    )
+                out.append(
+                    f'\n        · <a href="{url}#questions">{escape(answer_words[asked.answers])}'
+                    f'<span class="visually-hidden"> {on} {escape(number)}</span></a>'
+                )
         elif kind == "toc":
             if clause_id in questions:
                 out.append(toc_tag)
@@ -200,9 +236,14 @@ def clause_context(version, clause) -> dict:
     key = (version.id, version.published_at)
     outline = outlines.get(key)
     if outline is None:
-        outline = [OutlineClause(*row) for row in db.session.execute(
-            db.select(Clause.id, Clause.key, Clause.number, Clause.heading, Clause.parent_id)
-            .where(Clause.version_id == version.id).order_by(Clause.position))]
+        outline = [
+            OutlineClause(*row)
+            for row in db.session.execute(
+                db.select(Clause.id, Clause.key, Clause.number, Clause.heading, Clause.parent_id)
+                .where(Clause.version_id == version.id)
+                .order_by(Clause.position)
+            )
+        ]
         outlines[key] = outline
         while len(outlines) > 4 * MEMORY_ENTRIES:
             outlines.popitem(last=False)

@@ -1,5 +1,6 @@
 """How a version and a clause are named in pages, mail and messages. Pure: plain values in, text out (through
 gettext, so in the reader's language), for the web layer and the services alike."""
+
 from __future__ import annotations
 
 import re

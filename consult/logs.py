@@ -5,6 +5,7 @@ Every module takes its logger from :func:`get_logger`. Its filter rewrites each 
 as ``\\n``; a sign-in email with a newline once wrote a second, forged line into the log. Call sites also log
 user-supplied values with ``%r``, which quotes them and makes their boundaries visible.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Outgoing mail goes through the outbox (services/mailqueue.py): queued with the event, sent by a worker."""
+
 from __future__ import annotations
 
 from .extensions import db

@@ -16,6 +16,7 @@ Contract of :func:`render_markdown`:
 The same renderer serves user text (comments, responses) and drafts (clause bodies are rendered at import), so the
 bound holds for a 5 MB draft too.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,44 @@ from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-ALLOWED_TAGS = frozenset({
-    "p", "br", "hr", "a", "em", "strong", "b", "i", "code", "pre", "blockquote",
-    "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "caption",
-    "h1", "h2", "h3", "h4", "h5", "h6", "sup", "sub", "del", "ins", "dl", "dt", "dd",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "a",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "caption",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "sup",
+        "sub",
+        "del",
+        "ins",
+        "dl",
+        "dt",
+        "dd",
+    }
+)
 ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "rel"],
     "th": ["align", "scope"],
@@ -62,15 +96,15 @@ def _table_align_and_del(state) -> None:
                 child.tag = "del"
 
 
-_md = (MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING, "xhtmlOut": False})
-       .enable(["table", "strikethrough"]))
+_md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING, "xhtmlOut": False}).enable(
+    ["table", "strikethrough"]
+)
 _md.core.ruler.push("consult_table_align_and_del", _table_align_and_del)
 
 # The same block parser without inline parsing, for checking a whole draft before its preview: blocks alone
 # decide how deep the text nests, and skipping inline parsing makes the check ~1,000 times cheaper on hostile
 # inline text (1 MB of '[' : 0.01 s instead of 15 s).
-_md_blocks = (MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
-              .enable(["table", "strikethrough"]))
+_md_blocks = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
 _md_blocks.core.ruler.disable(["inline", "text_join"])
 
 
@@ -91,8 +125,7 @@ _cleaner = bleach.Cleaner(
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_rel_nofollow_noopener], skip_tags=["pre", "code"],
-                     url_re=URL_RE)],
+    filters=[partial(LinkifyFilter, callbacks=[_rel_nofollow_noopener], skip_tags=["pre", "code"], url_re=URL_RE)],
 )
 
 
@@ -122,4 +155,3 @@ def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
     return Markup(_cleaner.clean(markdown_to_html(text)))
-

@@ -1,4 +1,5 @@
 """Command line for mail and notifications: `mail deliver|status`, `notify digests`."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """One page of a long list: its rows, the total count and the numbers the pagination macro needs."""
+
 from __future__ import annotations
 
 import math

@@ -10,6 +10,7 @@ Every integer a request carries goes through here, so that no value can reach th
 - :func:`int_arg` reads an optional integer query argument (a page, a version number): the default when the
   argument is absent or empty, and a 400 when it is present but not such a number.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,15 @@ def int_arg(name: str, default: int | None = None) -> int | None:
         return default
     number = parse_id(raw)
     if number is None:
-        abort(400, description=_("The address asks for %(name)s=%(value)s, which is not a number this site has. "
-                                 "Check the link, or start again from the home page.", name=name, value=raw[:40]))
+        abort(
+            400,
+            description=_(
+                "The address asks for %(name)s=%(value)s, which is not a number this site has. "
+                "Check the link, or start again from the home page.",
+                name=name,
+                value=raw[:40],
+            ),
+        )
     return number
 
 
@@ -55,9 +63,14 @@ class IdConverter(IntegerConverter):
 
     regex = r"[0-9]{1,10}"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (Werkzeug's names)
-        super().__init__(map, fixed_digits=fixed_digits, min=min if min is not None else 0,
-                         max=max if max is not None else MAX_ID, signed=False)
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # Werkzeug's names
+        super().__init__(
+            map,
+            fixed_digits=fixed_digits,
+            min=min if min is not None else 0,
+            max=max if max is not None else MAX_ID,
+            signed=False,
+        )
 
 
 def install(app) -> None:

@@ -1,15 +1,40 @@
 """Word-level redlines between two versions of a clause. Pure: no Flask, no database."""
+
 from __future__ import annotations
 
 import html
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
 
 EQUAL = "equal"
 INSERT = "insert"
 DELETE = "delete"
+
+# Operations: (EQUAL, INSERT or DELETE, their text), in order.
+Ops = list[tuple[str, str]]
+# A stretch of two token lists still to align: (a0, a1, b0, b1, mode).
+_Section = tuple[int, int, int, int, int]
+
+
+class ClauseLike(Protocol):
+    """What a clause redline reads: a clause row, or any object with these two texts."""
+
+    @property
+    def heading(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
+
 
 # Combining marks count as word characters so that a decomposed accent ("e" + U+0301)
 # stays inside its word instead of becoming a punctuation token of its own.
@@ -87,14 +112,14 @@ def diff_words(old: str, new: str) -> list[tuple[str, str]]:
     return _cleanup(ops.result())
 
 
-def rebuild(ops) -> tuple[str, str]:
+def rebuild(ops: Ops) -> tuple[str, str]:
     """Return the (old, new) texts that the operations describe."""
     old = "".join(text for kind, text in ops if kind != INSERT)
     new = "".join(text for kind, text in ops if kind != DELETE)
     return old, new
 
 
-def word_counts(ops) -> tuple[int, int]:
+def word_counts(ops: Ops) -> tuple[int, int]:
     """Return (words inserted, words deleted)."""
     inserted = deleted = 0
     for kind, text in ops:
@@ -105,23 +130,17 @@ def word_counts(ops) -> tuple[int, int]:
     return inserted, deleted
 
 
-def changed_token_count(ops) -> int:
+def changed_token_count(ops: Ops) -> int:
     """Return the number of non-whitespace tokens inside insert and delete operations."""
-    return sum(
-        1
-        for kind, text in ops
-        if kind != EQUAL
-        for tok in tokenize(text)
-        if not tok.isspace()
-    )
+    return sum(1 for kind, text in ops if kind != EQUAL for tok in tokenize(text) if not tok.isspace())
 
 
-def render_html(ops) -> str:
+def render_html(ops: Ops) -> str:
     """Render the operations inline as escaped HTML paragraphs with <ins> and <del>."""
     return _render(ops)
 
 
-def render_side_by_side(ops) -> tuple[str, str]:
+def render_side_by_side(ops: Ops) -> tuple[str, str]:
     """Render (old_html, new_html): the old side with <del>, the new side with <ins>."""
     old = _render([op for op in ops if op[0] != INSERT])
     new = _render([op for op in ops if op[0] != DELETE])
@@ -134,7 +153,7 @@ def render_side_by_side(ops) -> tuple[str, str]:
 class _Ops:
     """Accumulates token lists per operation, merging neighbours of the same kind."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.kinds: list[str] = []
         self.parts: list[list[str]] = []
 
@@ -150,7 +169,7 @@ class _Ops:
 
     def result(self) -> list[tuple[str, str]]:
         """Return the operations with their texts joined."""
-        return [(kind, "".join(part)) for kind, part in zip(self.kinds, self.parts)]
+        return [(kind, "".join(part)) for kind, part in zip(self.kinds, self.parts, strict=True)]
 
 
 def _gap(ops: _Ops, old: list[str], a0: int, a1: int, new: list[str], b0: int, b1: int) -> None:
@@ -164,10 +183,10 @@ def _gap(ops: _Ops, old: list[str], a0: int, a1: int, new: list[str], b0: int, b
     s = 0
     while s < limit - p and old[a1 - 1 - s] == new[b1 - 1 - s]:
         s += 1
-    ops.add(EQUAL, old[a0:a0 + p])
-    ops.add(DELETE, old[a0 + p:a1 - s])
-    ops.add(INSERT, new[b0 + p:b1 - s])
-    ops.add(EQUAL, old[a1 - s:a1])
+    ops.add(EQUAL, old[a0 : a0 + p])
+    ops.add(DELETE, old[a0 + p : a1 - s])
+    ops.add(INSERT, new[b0 + p : b1 - s])
+    ops.add(EQUAL, old[a1 - s : a1])
 
 
 def _cleanup(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -222,8 +241,13 @@ def _unit_starts(tokens: list[str], positions: list[int]) -> list[bool]:
     return starts
 
 
-def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
-               starts_b: list[bool] | None = None, budget: list[int] | None = None) -> list[tuple[int, int, int]]:
+def _match_ids(
+    a: list[int],
+    b: list[int],
+    starts_a: list[bool] | None = None,
+    starts_b: list[bool] | None = None,
+    budget: list[int] | None = None,
+) -> list[tuple[int, int, int]]:
     """Return sorted matching blocks (i, j, size) of a near-minimal alignment of a and b.
 
     With sentence starts, heavily rewritten sections are aligned sentence by sentence.
@@ -255,7 +279,10 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
             allowance = min(budget[0], _BISECT_WORK)
             if mode == _COARSE:
                 allowance = min(allowance, budget[1], max(_MIN_WORK, ((a1 - a0 + b1 - b0) // (2 * _SPAN)) ** 2))
-                if allowance < (a1 - a0 + b1 - b0) ** 2 // 4 and _distance_floor(a, a0, a1, b, b0, b1) ** 2 > 4 * allowance:
+                if (
+                    allowance < (a1 - a0 + b1 - b0) ** 2 // 4
+                    and _distance_floor(a, a0, a1, b, b0, b1) ** 2 > 4 * allowance
+                ):
                     allowance = 0  # the middle snake lies beyond the allowance: go by sentence now
             if allowance > 0:
                 split, spent = _bisect(a, a0, a1, b, b0, b1, allowance)
@@ -267,6 +294,7 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
             stack.append((a0, x, b0, y, mode))
             continue
         if mode == _COARSE:
+            assert starts_a is not None and starts_b is not None  # the coarse mode is used with sentence starts
             sections = _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget)
             if sections is not None:
                 stack.extend(sections)
@@ -292,7 +320,7 @@ def _match_ids(a: list[int], b: list[int], starts_a: list[bool] | None = None,
     return merged
 
 
-def _distance_floor(a, a0, a1, b, b0, b1) -> int:
+def _distance_floor(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int) -> int:
     """Return a lower bound of the edit distance: tokens that cannot all find a partner."""
     common = Counter(a[a0:a1]) & Counter(b[b0:b1])
     return a1 - a0 + b1 - b0 - 2 * sum(common.values())
@@ -301,10 +329,21 @@ def _distance_floor(a, a0, a1, b, b0, b1) -> int:
 def _units(starts: list[bool], lo: int, hi: int) -> list[tuple[int, int]]:
     """Return the (start, end) token ranges of the sentences and lines within [lo, hi)."""
     cuts = [lo] + [k for k in range(lo + 1, hi) if starts[k]] + [hi]
-    return list(zip(cuts, cuts[1:]))
+    return list(pairwise(cuts))
 
 
-def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
+def _by_sentence(
+    a: list[int],
+    a0: int,
+    a1: int,
+    b: list[int],
+    b0: int,
+    b1: int,
+    starts_a: list[bool],
+    starts_b: list[bool],
+    blocks: list[tuple[int, int, int]],
+    budget: list[int],
+) -> list[_Section] | None:
     """Align a section sentence by sentence; return the sections left to diff, or None if it cannot."""
     units_a = _units(starts_a, a0, a1)
     units_b = _units(starts_b, b0, b1)
@@ -321,7 +360,7 @@ def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
     left = share[0]
     same = _match_ids(ua, ub, budget=share)
     budget[0] -= left - share[0]
-    sections = []
+    sections: list[_Section] = []
     pi = pj = 0
     for i, j, size in same + [(len(ua), len(ub), 0)]:
         if i > pi and j > pj:
@@ -337,7 +376,9 @@ def _by_sentence(a, a0, a1, b, b0, b1, starts_a, starts_b, blocks, budget):
     return sections
 
 
-def _pair_region(a, units_a, b, units_b):
+def _pair_region(
+    a: list[int], units_a: list[tuple[int, int]], b: list[int], units_b: list[tuple[int, int]]
+) -> list[_Section] | None:
     """Pair the differing sentences of one region in order by shared words; None if too many."""
     p, q = len(units_a), len(units_b)
     if p * q > _PAIR_CELLS:
@@ -357,7 +398,7 @@ def _pair_region(a, units_a, b, units_b):
             if shared and 2 * shared >= need + _PAIR_SIMILARITY * len(sb) and prev[j - 1] + shared > best:
                 best = prev[j - 1] + shared
             row[j] = best
-    sections = []
+    sections: list[_Section] = []
     i, j = p, q
     while i and j:
         if score[i][j] == score[i - 1][j]:
@@ -384,11 +425,11 @@ def _run_forward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int:
     step = _GALLOP
     while n < limit:
         hi = min(n + step, limit)
-        if a[i + n:i + hi] != b[j + n:j + hi]:
+        if a[i + n : i + hi] != b[j + n : j + hi]:
             lo = n
             while hi - lo > _GALLOP:
                 mid = (lo + hi) // 2
-                if a[i + lo:i + mid] == b[j + lo:j + mid]:
+                if a[i + lo : i + mid] == b[j + lo : j + mid]:
                     lo = mid
                 else:
                     hi = mid
@@ -411,11 +452,11 @@ def _run_backward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int
     step = _GALLOP
     while n < limit:
         hi = min(n + step, limit)
-        if a[i - hi:i - n] != b[j - hi:j - n]:
+        if a[i - hi : i - n] != b[j - hi : j - n]:
             lo = n
             while hi - lo > _GALLOP:
                 mid = (lo + hi) // 2
-                if a[i - mid:i - lo] == b[j - mid:j - lo]:
+                if a[i - mid : i - lo] == b[j - mid : j - lo]:
                     lo = mid
                 else:
                     hi = mid
@@ -427,7 +468,9 @@ def _run_backward(a: list[int], i: int, b: list[int], j: int, limit: int) -> int
     return n
 
 
-def _bisect(a, a0, a1, b, b0, b1, allowance):
+def _bisect(
+    a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int, allowance: int
+) -> tuple[tuple[int, int] | None, int]:
     """Find a point on a shortest edit path through the middle snake; (None, work) if too costly."""
     # Myers' linear-space search: forward paths from (a0, b0) and backward paths from
     # (a1, b1) grow one edit at a time until they meet on a diagonal. The caller has
@@ -451,10 +494,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
             return None, work
         for k in range(-d + f_start, d + 1 - f_end, 2):
             i = off + k
-            if k == -d or (k != d and vf[i - 1] < vf[i + 1]):
-                x = vf[i + 1]
-            else:
-                x = vf[i - 1] + 1
+            x = vf[i + 1] if k == -d or (k != d and vf[i - 1] < vf[i + 1]) else vf[i - 1] + 1
             y = x - k
             if x < n and y < m and a[a0 + x] == b[b0 + y]:
                 x += _run_forward(a, a0 + x, b, b0 + y, min(n - x, m - y))
@@ -470,10 +510,7 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
                     return (a0 + x, b0 + y), work
         for k in range(-d + r_start, d + 1 - r_end, 2):
             j = off + k
-            if k == -d or (k != d and vb[j - 1] < vb[j + 1]):
-                x = vb[j + 1]
-            else:
-                x = vb[j - 1] + 1
+            x = vb[j + 1] if k == -d or (k != d and vb[j - 1] < vb[j + 1]) else vb[j - 1] + 1
             y = x - k
             if x < n and y < m and a[a1 - 1 - x] == b[b1 - 1 - y]:
                 x += _run_backward(a, a1 - x, b, b1 - y, min(n - x, m - y))
@@ -492,16 +529,12 @@ def _bisect(a, a0, a1, b, b0, b1, allowance):
     return None, work
 
 
-def _unique_anchors(a, a0, a1, b, b0, b1) -> list[tuple[int, int]]:
+def _unique_anchors(a: list[int], a0: int, a1: int, b: list[int], b0: int, b1: int) -> list[tuple[int, int]]:
     """Return the longest in-order chain of tokens that occur once on each side."""
     count_a = Counter(a[a0:a1])
     count_b = Counter(b[b0:b1])
     where_b = {b[j]: j for j in range(b0, b1) if count_b[b[j]] == 1}
-    pairs = [
-        (i, where_b[a[i]])
-        for i in range(a0, a1)
-        if count_a[a[i]] == 1 and a[i] in where_b
-    ]
+    pairs = [(i, where_b[a[i]]) for i in range(a0, a1) if count_a[a[i]] == 1 and a[i] in where_b]
     return [pairs[n] for n in longest_increasing([j for _, j in pairs])]
 
 
@@ -537,7 +570,7 @@ def longest_increasing(values: list[int]) -> list[int]:
 # --- rendering --------------------------------------------------------------------
 
 
-def _render(ops) -> str:
+def _render(ops: Ops) -> str:
     """Render operations as <p> blocks, with <br> for single newlines and ins/del inside lines."""
     paragraphs: list[list[str]] = []
     current: list[str] = []
@@ -578,8 +611,14 @@ def _wrap(tag: str | None, run: list[str]) -> str:
 # whose Markdown differs (bold added, say) is shown as the new rendering with a short note.
 
 _BLOCK_TAGS = {"paragraph_open": "p", "heading_open": "h", "th_open": "th", "td_open": "td"}
-_CONTAINERS = {"blockquote_open": "blockquote", "bullet_list_open": "ul", "ordered_list_open": "ol",
-               "list_item_open": "li", "table_open": "table", "tr_open": "tr"}
+_CONTAINERS = {
+    "blockquote_open": "blockquote",
+    "bullet_list_open": "ul",
+    "ordered_list_open": "ol",
+    "list_item_open": "li",
+    "table_open": "table",
+    "tr_open": "tr",
+}
 # In a compact redline, a deleted block shows this many of its words.
 _DELETED_WORDS_SHOWN = 20
 # ... and an unchanged stretch inside a changed block keeps this many words at each end.
@@ -594,17 +633,17 @@ class _Block:
 
     __slots__ = ("path", "tag", "text", "source", "html")
 
-    def __init__(self, path: tuple, tag: str, text: str, source: str, html_: str):
+    def __init__(self, path: tuple[tuple[str, int], ...], tag: str, text: str, source: str, html_: str) -> None:
         self.path, self.tag, self.text, self.source, self.html = path, tag, text, source, html_
 
 
-def _markdown_parser():
+def _markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 
 
-_PARSER = None
+_PARSER: MarkdownIt | None = None
 
 
 def _clean(fragment: str) -> str:
@@ -613,11 +652,17 @@ def _clean(fragment: str) -> str:
 
     from .markup import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS
 
-    return bleach.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                        strip=True, strip_comments=True)
+    return bleach.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
 
 
-def _inline_text(children) -> str:
+def _inline_text(children: list[Token] | None) -> str:
     """The text a reader sees in an inline token: words without emphasis marks, breaks as spaces."""
     out = []
     for t in children or ():
@@ -653,7 +698,7 @@ def _markdown_blocks(text: str) -> tuple[_Block, ...]:
         elif t.type in _BLOCK_TAGS:
             tag = _BLOCK_TAGS[t.type]
         elif t.type == "inline":
-            rendered = md.renderer.renderInline(t.children or [], md.options, {})
+            rendered = cast("RendererHTML", md.renderer).renderInline(t.children or [], md.options, {})
             if "<" in rendered:  # plain escaped text needs no cleaning; most blocks are just that
                 rendered = _clean(rendered)
             blocks.append(_Block(tuple(path), tag or "p", _inline_text(t.children), t.content, rendered))
@@ -680,7 +725,7 @@ def _similar_blocks(a: _Block, b: _Block) -> bool:
     return 2 * len(wa & wb) / (len(wa) + len(wb)) >= _BLOCK_PAIRING
 
 
-def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | None, _Block | None]]:
+def _align_blocks(old: Sequence[_Block], new: Sequence[_Block]) -> list[tuple[_Block | None, _Block | None]]:
     """Pairs (old block, new block) in reading order; None on one side for a deleted or inserted block."""
     import difflib
 
@@ -690,7 +735,7 @@ def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | N
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            out.extend(zip(old[i1:i2], new[j1:j2]))
+            out.extend(zip(old[i1:i2], new[j1:j2], strict=True))
             continue
         # In order: a block pairs with the next similar block on the other side; what is skipped is deleted or
         # inserted whole.
@@ -714,19 +759,20 @@ def _align_blocks(old: list[_Block], new: list[_Block]) -> list[tuple[_Block | N
     return out
 
 
-def _words_html(ops, side: str | None = None) -> str:
+def _words_html(ops: Ops, side: str | None = None) -> str:
     """Escaped words of operations, with <ins> and <del>; `side` "old" or "new" keeps only that side's changes."""
     parts = []
     for kind, text in ops:
         if (side == "old" and kind == INSERT) or (side == "new" and kind == DELETE):
             continue
         escaped = html.escape(text, quote=True)
-        parts.append(f"<ins>{escaped}</ins>" if kind == INSERT else f"<del>{escaped}</del>" if kind == DELETE
-                     else escaped)
+        parts.append(
+            f"<ins>{escaped}</ins>" if kind == INSERT else f"<del>{escaped}</del>" if kind == DELETE else escaped
+        )
     return "".join(parts)
 
 
-def _shorten_equal(ops):
+def _shorten_equal(ops: Ops) -> Ops:
     """Long unchanged stretches inside a changed block cut to their first and last few words, and long deletions
     to their opening words (compact view)."""
     out = []
@@ -739,7 +785,7 @@ def _shorten_equal(ops):
             ends = [m.end() for m in _WORD_RE.finditer(text)]
             starts = [m.start() for m in _WORD_RE.finditer(text)]
             if len(ends) > 2 * _CONTEXT_WORDS + 10:
-                text = text[: ends[_CONTEXT_WORDS - 1]] + " … " + text[starts[-_CONTEXT_WORDS]:]
+                text = text[: ends[_CONTEXT_WORDS - 1]] + " … " + text[starts[-_CONTEXT_WORDS] :]
         out.append((kind, text))
     return out
 
@@ -748,8 +794,9 @@ def _open(tag: str) -> str:
     return {"table": '<table class="redline-table">', "li": "<li>"}.get(tag, f"<{tag}>")
 
 
-def render_markdown_redline(old: str, new: str, *, side: str | None = None,
-                            format_note: str = "Formatting changed") -> str:
+def render_markdown_redline(
+    old: str, new: str, *, side: str | None = None, format_note: str = "Formatting changed"
+) -> str:
     """HTML redline of two Markdown texts as readers see them: aligned blocks, then words within them.
 
     `side` "old" or "new" renders one side only (for side-by-side views). Every word is escaped; rendered
@@ -757,9 +804,17 @@ def render_markdown_redline(old: str, new: str, *, side: str | None = None,
     return markdown_redline(old, new, side=side, format_note=format_note)[0]
 
 
-def markdown_redline(old: str, new: str, *, side: str | None = None, format_note: str = "Formatting changed",
-                     compact: bool = False, max_blocks: int | None = None, skip_note: str = "…",
-                     rest_note: str = "…") -> tuple[str, int, int]:
+def markdown_redline(
+    old: str,
+    new: str,
+    *,
+    side: str | None = None,
+    format_note: str = "Formatting changed",
+    compact: bool = False,
+    max_blocks: int | None = None,
+    skip_note: str = "…",
+    rest_note: str = "…",
+) -> tuple[str, int, int]:
     """`render_markdown_redline` with the words it shows inserted and deleted: (html, inserted, deleted).
 
     `compact` leaves out unchanged blocks (each run becomes one `skip_note`) and shortens long deletions;
@@ -770,8 +825,16 @@ def markdown_redline(old: str, new: str, *, side: str | None = None, format_note
 
 
 @lru_cache(maxsize=2048)
-def _markdown_redline(old: str, new: str, side: str | None, format_note: str, compact: bool,
-                      max_blocks: int | None, skip_note: str, rest_note: str) -> tuple[str, int, int]:
+def _markdown_redline(
+    old: str,
+    new: str,
+    side: str | None,
+    format_note: str,
+    compact: bool,
+    max_blocks: int | None,
+    skip_note: str,
+    rest_note: str,
+) -> tuple[str, int, int]:
     out: list[str] = []
     inserted = deleted = 0
     stack: list[tuple[str, int, str]] = []  # open containers: (tag, token index, side they came from)
@@ -790,6 +853,7 @@ def _markdown_redline(old: str, new: str, side: str | None, format_note: str, co
         if side == "old" and a is None or side == "new" and b is None:
             continue
         block = b if b is not None and side != "old" else a
+        assert block is not None  # a pair has at least one side
         unchanged = a is not None and b is not None and a.source == b.source and a.tag == b.tag
         if max_blocks is not None and shown >= max_blocks or compact and unchanged:
             if a is None:
@@ -807,8 +871,9 @@ def _markdown_redline(old: str, new: str, side: str | None, format_note: str, co
         shown += 1
         origin = "new" if block is b else "old"
         # Lists, quotes and tables continue across the two sides; each item and row is its own.
-        path = [(tag, idx if tag in ("li", "tr") else 0, origin if tag in ("li", "tr") else "")
-                for tag, idx in block.path]
+        path = [
+            (tag, idx if tag in ("li", "tr") else 0, origin if tag in ("li", "tr") else "") for tag, idx in block.path
+        ]
         common = 0
         while common < min(len(stack), len(path)) and stack[common] == path[common]:
             common += 1
@@ -863,14 +928,22 @@ def has_changes(old: str, new: str) -> bool:
     return [(b.tag, b.source) for b in markdown_blocks(old)] != [(b.tag, b.source) for b in markdown_blocks(new)]
 
 
-def render_clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed") -> str:
+def render_clause_redline(
+    old: ClauseLike | None, new: ClauseLike | None, *, side: str | None = None, format_note: str = "Formatting changed"
+) -> str:
     """HTML redline of two clauses (objects with `heading` and `body`, or None): the heading's words, then the
     rendered body."""
     return clause_redline(old, new, side=side, format_note=format_note)[0]
 
 
-def clause_redline(old, new, *, side: str | None = None, format_note: str = "Formatting changed",
-                   **options) -> tuple[str, int, int]:
+def clause_redline(
+    old: ClauseLike | None,
+    new: ClauseLike | None,
+    *,
+    side: str | None = None,
+    format_note: str = "Formatting changed",
+    **options: Any,
+) -> tuple[str, int, int]:
     """`render_clause_redline` with the words it shows inserted and deleted: (html, inserted, deleted)."""
     old_heading, new_heading = (old.heading if old else ""), (new.heading if new else "")
     title = ""
@@ -880,6 +953,7 @@ def clause_redline(old, new, *, side: str | None = None, format_note: str = "For
         ops = diff_words(old_heading, new_heading)
         inserted, deleted = word_counts(ops)
         title = f'<p class="redline-title">{_words_html(ops, side)}</p>'
-    body, words_in, words_out = markdown_redline(old.body if old else "", new.body if new else "", side=side,
-                                                 format_note=format_note, **options)
+    body, words_in, words_out = markdown_redline(
+        old.body if old else "", new.body if new else "", side=side, format_note=format_note, **options
+    )
     return title + body, inserted + words_in, deleted + words_out

@@ -31,6 +31,7 @@ so a burst can get a few attempts past the limit.
 Time comes from the module-level :func:`now` (seconds since the epoch), or from the ``clock`` given
 to :class:`RateLimit`, so that tests can move time forward without sleeping.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,23 +40,23 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, text
 
 from .extensions import db
-from .models.moderation import ThrottleEvent
 from .logs import get_logger
+from .models.moderation import ThrottleEvent
 
 log = get_logger(__name__)
 
-BUCKET_MAX = 200                  # ThrottleEvent.bucket is a String(200)
-HASH_PREFIX = "sha256:"           # marks a key replaced by its digest
+BUCKET_MAX = 200  # ThrottleEvent.bucket is a String(200)
+HASH_PREFIX = "sha256:"  # marks a key replaced by its digest
 REDIS_PREFIX = "consult:throttle:"
-REDIS_TIMEOUT = 0.5               # seconds, for connecting and for each command
+REDIS_TIMEOUT = 0.5  # seconds, for connecting and for each command
 REDIS_RETRY_AFTER_FAILURE = 30.0  # seconds during which a failed Redis URL is not tried again
 
 
@@ -67,9 +68,9 @@ def now() -> float:
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    retry_after: int      # seconds until allowed again (0 when allowed)
-    count: int            # attempts counted in the window, including past ones
-    slow_down: bool       # True when count is past the "slow" threshold (caller may add a delay / message)
+    retry_after: int  # seconds until allowed again (0 when allowed)
+    count: int  # attempts counted in the window, including past ones
+    slow_down: bool  # True when count is past the "slow" threshold (caller may add a delay / message)
 
 
 def bucket_name(name: str, key: str) -> str:
@@ -93,8 +94,15 @@ def retry_seconds(leaves_at: float, at: float) -> int:
 class RateLimit:
     """At most ``limit`` attempts per key in any ``window_seconds``."""
 
-    def __init__(self, name: str, limit: int, window_seconds: int, slow_after: int | None = None,
-                 *, clock: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        window_seconds: int,
+        slow_after: int | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ):
         if not name or len(name) > 100 or ":" in name:
             raise ValueError("a rate limit name is 1 to 100 characters, without ':'")
         if limit < 1 or window_seconds < 1:
@@ -108,8 +116,10 @@ class RateLimit:
         self._clock = clock
 
     def __repr__(self) -> str:
-        return (f"RateLimit({self.name!r}, limit={self.limit}, window_seconds={self.window_seconds}, "
-                f"slow_after={self.slow_after})")
+        return (
+            f"RateLimit({self.name!r}, limit={self.limit}, window_seconds={self.window_seconds}, "
+            f"slow_after={self.slow_after})"
+        )
 
     def bucket(self, key: str) -> str:
         return bucket_name(self.name, key)
@@ -131,8 +141,7 @@ class RateLimit:
         """Forget every attempt for ``key`` (e.g. after a successful sign-in)."""
         _backend().clear(self.bucket(key))
 
-    def _decision(self, count: int, allowed_up_to: int, at: float,
-                  nth_time: Callable[[int], float | None]) -> Decision:
+    def _decision(self, count: int, allowed_up_to: int, at: float, nth_time: Callable[[int], float | None]) -> Decision:
         """Build a decision. ``allowed_up_to`` is the highest allowed count (limit for hit, limit-1 for check).
         ``nth_time(i)`` gives the time of the i-th oldest counted attempt (0-based), only asked when refused."""
         slow = self.slow_after is not None and count > self.slow_after
@@ -145,8 +154,7 @@ class RateLimit:
         return Decision(False, retry, count, slow)
 
 
-def limit_from_config(name: str, default_limit: int, default_window: int,
-                      default_slow: int | None = None) -> RateLimit:
+def limit_from_config(name: str, default_limit: int, default_window: int, default_slow: int | None = None) -> RateLimit:
     """A :class:`RateLimit` whose numbers come from ``CONSULT_<NAME>_LIMIT``, ``CONSULT_<NAME>_WINDOW``
     and, optionally, ``CONSULT_<NAME>_SLOW_AFTER`` in the app config, else the defaults.
     ``<NAME>`` is the name upper-cased with anything but letters and digits turned into ``_``."""
@@ -159,14 +167,16 @@ def limit_from_config(name: str, default_limit: int, default_window: int,
             return default
         return int(value)
 
-    return RateLimit(name, setting("LIMIT", default_limit), setting("WINDOW", default_window),
-                     setting("SLOW_AFTER", default_slow))
+    return RateLimit(
+        name, setting("LIMIT", default_limit), setting("WINDOW", default_window), setting("SLOW_AFTER", default_slow)
+    )
 
 
 # --- backends ---------------------------------------------------------------------------------------
 
+
 def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 class _DatabaseBackend:
@@ -180,21 +190,20 @@ class _DatabaseBackend:
 
     def _nth_time(self, conn, bucket: str, cutoff: datetime, index: int) -> float | None:
         t = self.table
-        row = conn.execute(select(t.c.created_at).where(self._counted(bucket, cutoff))
-                           .order_by(t.c.created_at).offset(index).limit(1)).first()
+        row = conn.execute(
+            select(t.c.created_at).where(self._counted(bucket, cutoff)).order_by(t.c.created_at).offset(index).limit(1)
+        ).first()
         return row[0].timestamp() if row else None
 
     def _count(self, conn, bucket: str, cutoff: datetime) -> int:
         t = self.table
-        return conn.execute(select(func.count()).select_from(t)
-                            .where(self._counted(bucket, cutoff))).scalar_one()
+        return conn.execute(select(func.count()).select_from(t).where(self._counted(bucket, cutoff))).scalar_one()
 
     def check(self, limit: RateLimit, bucket: str, at: float) -> Decision:
         cutoff = _dt(at - limit.window_seconds)
         with db.engine.connect() as conn:
             count = self._count(conn, bucket, cutoff)
-            return limit._decision(count, limit.limit - 1, at,
-                                   lambda i: self._nth_time(conn, bucket, cutoff, i))
+            return limit._decision(count, limit.limit - 1, at, lambda i: self._nth_time(conn, bucket, cutoff, i))
 
     def hit(self, limit: RateLimit, bucket: str, at: float) -> Decision:
         t = self.table
@@ -208,8 +217,7 @@ class _DatabaseBackend:
             conn.execute(delete(t).where(t.c.bucket == bucket, t.c.created_at <= cutoff))
             conn.execute(insert(t).values(bucket=bucket, created_at=_dt(at)))
             count = self._count(conn, bucket, cutoff)
-            return limit._decision(count, limit.limit, at,
-                                   lambda i: self._nth_time(conn, bucket, cutoff, i))
+            return limit._decision(count, limit.limit, at, lambda i: self._nth_time(conn, bucket, cutoff, i))
 
     def clear(self, bucket: str) -> None:
         t = self.table
@@ -265,8 +273,7 @@ def redis_client(url: str):
         if client is None:
             import redis
 
-            client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT,
-                                          socket_timeout=REDIS_TIMEOUT)
+            client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
             _clients[url] = client
         return client
 
@@ -281,10 +288,14 @@ class _FallbackBackend:
         if time.monotonic() >= _failed_until.get(self.url, 0.0):
             try:
                 return getattr(_RedisBackend(redis_client(self.url)), method)(*args)
-            except Exception as exc:  # unreachable, timing out, or misconfigured: never an error page
+            except Exception as exc:  # noqa: BLE001  (unreachable, timing out, or misconfigured: never an error page)
                 _failed_until[self.url] = time.monotonic() + REDIS_RETRY_AFTER_FAILURE
-                log.warning("throttle: Redis at %s failed (%s); using the database for %d s",
-                            _redacted(self.url), exc, REDIS_RETRY_AFTER_FAILURE)
+                log.warning(
+                    "throttle: Redis at %s failed (%s); using the database for %d s",
+                    _redacted(self.url),
+                    exc,
+                    REDIS_RETRY_AFTER_FAILURE,
+                )
         return getattr(_DatabaseBackend(), method)(*args)
 
     def check(self, *args):

@@ -1,4 +1,5 @@
 """The fixed values stored in the database and used in URLs, with their labels for people."""
+
 from flask_babel import lazy_gettext as _l
 
 STAKEHOLDER_GROUPS = {

@@ -1,4 +1,5 @@
 """Request-wide helpers: the session loader, security headers and template globals."""
+
 from __future__ import annotations
 
 import re
@@ -7,17 +8,18 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, get_locale
-
 from markupsafe import Markup
 
 from . import permissions, vocabulary
-from .labels import clause_label, clause_number, version_name
 from .extensions import login_manager
+from .labels import clause_label, clause_number, version_name
 
 
 def csp_policy() -> str:
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
 
 
 def set_security_headers(response):
@@ -63,8 +65,9 @@ def comment_place_url(comment, **kwargs) -> str:
     version = comment.version
     if comment.clause_id is None:
         return url_for("documents.version", slug=version.document.slug, number=version.number, **kwargs)
-    return url_for("documents.clause", slug=version.document.slug, number=version.number, key=comment.clause.key,
-                   **kwargs)
+    return url_for(
+        "documents.clause", slug=version.document.slug, number=version.number, key=comment.clause.key, **kwargs
+    )
 
 
 def proposed_redline(comment) -> str:
@@ -74,9 +77,11 @@ def proposed_redline(comment) -> str:
 
     from .redline import render_markdown_redline
 
-    return render_markdown_redline(comment.clause.body if comment.clause is not None else "",
-                                   comment.proposed_wording or "",
-                                   format_note=gettext("formatting changed"))
+    return render_markdown_redline(
+        comment.clause.body if comment.clause is not None else "",
+        comment.proposed_wording or "",
+        format_note=gettext("formatting changed"),
+    )
 
 
 def register_web_helpers(app: Flask) -> None:

@@ -3,6 +3,7 @@
 Runs on SQLite (a fresh file) and, when DATABASE_URL points at PostgreSQL or CHECK_POSTGRES_URL is set,
 on an emptied PostgreSQL schema too. Exits non-zero on any drift.
 """
+
 import os
 import subprocess
 import sys
@@ -14,10 +15,15 @@ FLASK = [sys.executable, "-m", "flask", "--app", "app"]
 
 
 def check(url: str) -> None:
-    env = dict(os.environ, DATABASE_URL=url, CONSULT_INSTANCE_PATH=tempfile.mkdtemp(prefix="consult-migrations-"),
-               SECRET_KEY="migration-check-only")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        CONSULT_INSTANCE_PATH=tempfile.mkdtemp(prefix="consult-migrations-"),
+        SECRET_KEY="migration-check-only",
+    )
     if url.startswith("postgresql"):
         import psycopg
+
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
             conn.execute("DROP SCHEMA public CASCADE")
             conn.execute("CREATE SCHEMA public")

@@ -1,18 +1,47 @@
-"""Fixtures: one schema per test session, emptied tables between tests, a fresh index directory per test."""
+"""Fixtures: one schema per test session, emptied tables between tests, a fresh index directory per test.
+
+Under pytest-xdist (`make test`) each worker is a process of its own, named by PYTEST_XDIST_WORKER ("gw0", "gw1"...),
+with its own instance folder and database: a SQLite file in its own temporary folder, or on PostgreSQL a database
+named after DATABASE_URL's with the worker's id (test_gw0...), created when missing and emptied by `_schema`.
+"""
+
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask.testing import FlaskClient
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="consult-tests-"))
-os.environ.setdefault("CONSULT_INSTANCE_PATH", str(SESSION_DIR / "instance"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Workers inherit the environment of the process that started them, after its conftest changed it: what the person
+# running the tests set is kept aside once, so each process derives its own folder and database from that.
+for _name in ("DATABASE_URL", "CONSULT_INSTANCE_PATH"):
+    os.environ.setdefault(f"CONSULT_TESTS_GIVEN_{_name}", os.environ.get(_name, ""))
+GIVEN_DATABASE_URL = os.environ["CONSULT_TESTS_GIVEN_DATABASE_URL"]
+GIVEN_INSTANCE_PATH = os.environ["CONSULT_TESTS_GIVEN_CONSULT_INSTANCE_PATH"]
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """The worker's own database: the database name (or SQLite file name) with the worker's id appended."""
+    if not worker:
+        return url
+    if url.startswith("sqlite"):
+        return f"{url}-{worker}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{worker}"))
+
+
+os.environ["CONSULT_INSTANCE_PATH"] = (
+    str(Path(GIVEN_INSTANCE_PATH) / WORKER) if GIVEN_INSTANCE_PATH else str(SESSION_DIR / "instance")
+)
+os.environ["DATABASE_URL"] = (
+    worker_database_url(GIVEN_DATABASE_URL, WORKER) if GIVEN_DATABASE_URL else f"sqlite:///{SESSION_DIR / 'test.db'}"
+)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-only-for-the-test-suite")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{SESSION_DIR / 'test.db'}"
 
 REQUIRE_ALL = os.environ.get("CONSULT_REQUIRE_ALL") == "1"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -37,7 +66,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_translations():
-    """Compile each messages.po to its messages.mo (git-ignored) when missing or older, so `pytest` works on a clean clone."""
+    """Compile each messages.po to its (git-ignored) messages.mo when missing or older: pytest runs on a fresh clone."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -53,14 +82,26 @@ def _compiled_translations():
         partial.replace(mo)
 
 
+def _create_worker_database() -> None:
+    """CREATE DATABASE for this worker on the server of the database the person gave, when it does not exist."""
+    import psycopg
+
+    name = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(GIVEN_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 @pytest.fixture(scope="session")
 def _schema():
-    """Build the schema once through the migrations (which also proves they work)."""
+    """Build the schema once through the migrations (which also proves they work), on an emptied database."""
     from flask_migrate import upgrade
 
     from consult import create_app
     from consult.extensions import db
 
+    if WORKER and GIVEN_DATABASE_URL.startswith("postgres"):
+        _create_worker_database()
     app = create_app({"TESTING": True})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -88,12 +129,18 @@ def app(_schema, tmp_path):
     from consult import create_app
     from consult.extensions import db
 
-    app = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-                      "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"), "CONSULT_SIGNIN_DELAY_SECONDS": 0,
-                      "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
-                      # Tests drain in the request, so a search right after a change finds it; the background
-                      # drainer has its own tests (tests/integration/test_search_drainer.py).
-                      "CONSULT_SEARCH_DRAIN_DELAY_MS": 0})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "CONSULT_SIGNIN_DELAY_SECONDS": 0,
+            "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
+            # Tests drain in the request, so a search right after a change finds it; the background
+            # drainer has its own tests (tests/integration/test_search_drainer.py).
+            "CONSULT_SEARCH_DRAIN_DELAY_MS": 0,
+        }
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         # An index exists before serving, as `make run` builds it with `flask search drain`: a request never

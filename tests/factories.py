@@ -1,4 +1,5 @@
 """Build test data through the services, the way the app itself does."""
+
 from __future__ import annotations
 
 import itertools
@@ -36,12 +37,20 @@ Reports go to the Office.
 """
 
 
-def make_user(role: str = "participant", *, email: str | None = None, status: str = "active",
-              group: str = "other", name: str | None = None, password: str = PASSWORD):
+def make_user(
+    role: str = "participant",
+    *,
+    email: str | None = None,
+    status: str = "active",
+    group: str = "other",
+    name: str | None = None,
+    password: str = PASSWORD,
+):
     """An account with a known password."""
     email = email or f"{role}{next(_seq)}@example.org"
-    return account_service.create_user(email, password, role=role, display_name=name or email.split("@")[0],
-                                       status=status, stakeholder_group=group)
+    return account_service.create_user(
+        email, password, role=role, display_name=name or email.split("@")[0], status=status, stakeholder_group=group
+    )
 
 
 def publish(slug: str = "sample-code", text: str = SAMPLE_DRAFT, **kwargs):

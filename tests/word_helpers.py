@@ -1,4 +1,5 @@
 """Reading Word files in tests: pandoc as an independent reader, and word sequences to compare texts by."""
+
 import re
 import shutil
 import subprocess
@@ -53,15 +54,19 @@ def pandoc_text(data: bytes, tmp_path, track_changes: str = "accept") -> str:
     """A .docx as plain text, read by pandoc with all tracked changes accepted or rejected."""
     path = tmp_path / "read.docx"
     path.write_bytes(data)
-    return subprocess.run([PANDOC, f"--track-changes={track_changes}", "--wrap=none", "-t", "plain", str(path)],
-                          check=True, capture_output=True, text=True, timeout=120).stdout
+    return subprocess.run(
+        [PANDOC, f"--track-changes={track_changes}", "--wrap=none", "-t", "plain", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
 
 
 def pandoc_docx(markdown_path, tmp_path, reader: str = "commonmark") -> bytes:
     """A .docx made by pandoc from a Markdown file."""
     out = tmp_path / "made-by-pandoc.docx"
-    subprocess.run([PANDOC, "-f", reader, "-t", "docx", str(markdown_path), "-o", str(out)], check=True,
-                   timeout=120)
+    subprocess.run([PANDOC, "-f", reader, "-t", "docx", str(markdown_path), "-o", str(out)], check=True, timeout=120)
     return out.read_bytes()
 
 

@@ -29,6 +29,7 @@ Method
 
 The thresholds come from what a campaign letter is (a template plus a little), not from any one docket.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,7 @@ NUM_PERM = 64
 SHINGLE = 5
 JACCARD = 0.4
 CONTAINMENT = 0.6
-MIN_SHARED = 12          # shingles: about a sentence and a half in common, at the least
+MIN_SHARED = 12  # shingles: about a sentence and a half in common, at the least
 LSH_THRESHOLD = 0.3
 INDEXED_PER_CAMPAIGN = 8  # members of each campaign a new text is compared with
 CENTRALITY_SAMPLE = 200  # members compared when choosing a large campaign's representative
@@ -89,7 +90,7 @@ def shingle_array(text: str, k: int = SHINGLE) -> np.ndarray:
         return np.empty(0, dtype=np.uint64)
     h = np.array(_word_hashes(words), dtype=np.uint64)
     if len(h) < k:
-        return np.array([int(np.sum(h * _MULTIPLIERS[-len(h):]) % 2**32)], dtype=np.uint64)
+        return np.array([int(np.sum(h * _MULTIPLIERS[-len(h) :]) % 2**32)], dtype=np.uint64)
     # A polynomial over the k word hashes, modulo 2**32: computed for every window at once.
     windows = np.lib.stride_tricks.sliding_window_view(h, k)
     return np.unique((windows * _MULTIPLIERS).sum(axis=1) % np.uint64(2**32))
@@ -121,8 +122,11 @@ def signature(shingle_hashes) -> LeanMinHash:
     per row, then the minimum) applied to the whole array at once, which datasketch's update_batch does only
     after a Python-level call per value; checked against MinHash.update_batch in the tests."""
     base = _base()
-    values = shingle_hashes if isinstance(shingle_hashes, np.ndarray) else \
-        np.fromiter(shingle_hashes, dtype=np.uint64, count=len(shingle_hashes))
+    values = (
+        shingle_hashes
+        if isinstance(shingle_hashes, np.ndarray)
+        else np.fromiter(shingle_hashes, dtype=np.uint64, count=len(shingle_hashes))
+    )
     m = base.copy()
     if len(values):
         a, b = base.permutations
@@ -169,7 +173,7 @@ def prepare(texts: dict[int, str]) -> dict[int, tuple[int, LeanMinHash]]:
     items = [(cid, _WORD.findall(text.lower())) for cid, text in texts.items()]
     items = [(cid, words) for cid, words in items if words]
     for start in range(0, len(items), PREPARE_CHUNK):
-        out.update(_prepare_chunk(items[start:start + PREPARE_CHUNK]))
+        out.update(_prepare_chunk(items[start : start + PREPARE_CHUNK]))
     return out
 
 
@@ -183,14 +187,14 @@ def _prepare_chunk(items: list[tuple[int, list[str]]]) -> dict[int, tuple[int, L
     if len(hashes) >= k:
         windows = np.lib.stride_tricks.sliding_window_view(hashes, k)
         values = (windows * _MULTIPLIERS).sum(axis=1) % np.uint64(2**32)
-        inside = doc_of_word[: len(values)] == doc_of_word[k - 1:]  # windows that do not cross two texts
+        inside = doc_of_word[: len(values)] == doc_of_word[k - 1 :]  # windows that do not cross two texts
         parts_doc.append(doc_of_word[: len(values)][inside])
         parts_hash.append(values[inside])
     for d in np.nonzero(lengths < k)[0]:  # short texts: one shingle of all their words
         offset = int(lengths[:d].sum())
-        h = hashes[offset: offset + lengths[d]]
+        h = hashes[offset : offset + lengths[d]]
         parts_doc.append(np.array([d]))
-        parts_hash.append(np.array([int(np.sum(h * _MULTIPLIERS[-len(h):]) % 2**32)], dtype=np.uint64))
+        parts_hash.append(np.array([int(np.sum(h * _MULTIPLIERS[-len(h) :]) % 2**32)], dtype=np.uint64))
     docs = np.concatenate(parts_doc).astype(np.uint64)
     keys = np.unique((docs << np.uint64(32)) | np.concatenate(parts_hash))
     doc_index = (keys >> np.uint64(32)).astype(np.int64)
@@ -213,9 +217,9 @@ class CampaignIndex:
 
     def __init__(self):
         self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self.parent: dict[int, int] = {}                          # union-find over campaign roots
-        self.members: dict[int, list[int]] = defaultdict(list)   # root -> member ids
-        self.indexed: dict[int, int] = defaultdict(int)          # root -> members in the LSH
+        self.parent: dict[int, int] = {}  # union-find over campaign roots
+        self.members: dict[int, list[int]] = defaultdict(list)  # root -> member ids
+        self.indexed: dict[int, int] = defaultdict(int)  # root -> members in the LSH
         self.items: dict[int, _Item] = {}
 
     def root(self, cid: int) -> int:
@@ -318,5 +322,5 @@ def band_keys(matrix: np.ndarray) -> np.ndarray:
     incremental runs to compare a few new texts with every stored signature in one vectorised step."""
     b, r = _band_layout()
     matrix = np.asarray(matrix, dtype=np.uint64)[:, : b * r].reshape(len(matrix), b, r)
-    multipliers = np.array([0x100000001B3 ** i % 2**64 for i in range(r)], dtype=np.uint64)
+    multipliers = np.array([0x100000001B3**i % 2**64 for i in range(r)], dtype=np.uint64)
     return (matrix * multipliers).sum(axis=2)

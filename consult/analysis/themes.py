@@ -19,6 +19,7 @@ goes to its strongest theme. Deterministic: fixed seeds.
 every text that contains it (campaign letters share sentences): the sentences closest to the centroid of all
 sentences' TF-IDF vectors, skipping any too similar to one already chosen.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,15 @@ def choose_k(n: int) -> int:
 
 
 def _vectorizer(n: int) -> TfidfVectorizer:
-    return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2 if n >= 20 else 1, max_df=0.95,
-                           sublinear_tf=True, max_features=MAX_FEATURES, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    return TfidfVectorizer(
+        stop_words="english",
+        ngram_range=(1, 2),
+        min_df=2 if n >= 20 else 1,
+        max_df=0.95,
+        sublinear_tf=True,
+        max_features=MAX_FEATURES,
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+    )
 
 
 def _label(terms: list[str]) -> str:
@@ -76,8 +84,9 @@ def _label(terms: list[str]) -> str:
     return ", ".join(chosen)[:200]
 
 
-def find_themes(texts: dict[int, str], n_themes: int | None = None, *,
-                weights: dict[int, int] | None = None) -> list[ThemeResult]:
+def find_themes(
+    texts: dict[int, str], n_themes: int | None = None, *, weights: dict[int, int] | None = None
+) -> list[ThemeResult]:
     """Group comments into themes (see the module's contract). `weights` counts a text as that many comments
     (a campaign's template stands for its members), so a campaign weighs as its size in the factorisation."""
     ids = [i for i, t in texts.items() if t and t.strip()]
@@ -91,7 +100,7 @@ def find_themes(texts: dict[int, str], n_themes: int | None = None, *,
     keep = np.asarray(matrix.sum(axis=1)).ravel() > 0
     if keep.sum() < MIN_COMMENTS:
         return []
-    ids = [i for i, k in zip(ids, keep) if k]
+    ids = [i for i, k in zip(ids, keep, strict=True) if k]
     matrix = matrix[keep]
     if weights:
         scale = np.sqrt(np.array([weights.get(i, 1) for i in ids], dtype=float))
@@ -119,8 +128,9 @@ def find_themes(texts: dict[int, str], n_themes: int | None = None, *,
     for theme, rows in groups.items():
         top = [str(terms[j]) for j in np.argsort(model.components_[theme])[::-1][:KEY_TERMS]]
         members = [ids[r] for r in rows]
-        results.append(ThemeResult(_label(top), top, sorted(members),
-                                   {ids[r]: round(float(strength[r]), 6) for r in rows}))
+        results.append(
+            ThemeResult(_label(top), top, sorted(members), {ids[r]: round(float(strength[r]), 6) for r in rows})
+        )
     results.sort(key=lambda t: (-sum((weights or {}).get(m, 1) for m in t.members), t.label))
     return results
 

@@ -69,15 +69,17 @@ and 70% body, each by `text_similarity`, which compares characters (difflib) for
 short strings and, for longer ones, averages the Dice coefficients of their sets of
 words and of word pairs. Both ignore case, accents, punctuation and Markdown marks.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from itertools import chain
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from itertools import chain, pairwise
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -104,8 +106,10 @@ MIN_FEATURES = 12
 # A clause's text has moved (not been copied) when at most this share of it is still in the continuation.
 KEPT_AT_MOST = 0.5
 # Words too common in legal drafting to say what a clause is about (word pairs keep them).
-STOPWORDS = frozenset("""a an and any are as at be by for from has have in into is it its of on or such that the
-their them these this those to which who with shall should may must will not""".split())
+STOPWORDS = frozenset(
+    """a an and any are as at be by for from has have in into is it its of on or such that the
+their them these this those to which who with shall should may must will not""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def _number_prefix_length(heading: str) -> int:
 
 def _title(heading: str) -> str:
     """The heading as written without its label and number, whitespace collapsed."""
-    return " ".join(heading[_number_prefix_length(heading):].split())
+    return " ".join(heading[_number_prefix_length(heading) :].split())
 
 
 def _words(text: str) -> list[str]:
@@ -193,10 +197,10 @@ class _Text:
         self.words = words
         self.norm = " ".join(words)
         self.unigrams = frozenset(words)
-        self.bigrams = frozenset(zip(words, words[1:]))
+        self.bigrams = frozenset(pairwise(words))
 
     @classmethod
-    def joined(cls, first: "_Text", second: "_Text") -> "_Text":
+    def joined(cls, first: _Text, second: _Text) -> _Text:
         """The text of first followed by second, reusing their word sets instead of rebuilding them."""
         text = cls.__new__(cls)
         text.words = first.words + second.words
@@ -208,7 +212,7 @@ class _Text:
         return text
 
 
-def _dice(a: frozenset, b: frozenset) -> float:
+def _dice(a: frozenset[Any], b: frozenset[Any]) -> float:
     """Dice coefficient of two (multi)sets."""
     total = len(a) + len(b)
     return 2 * len(a & b) / total if total else 1.0
@@ -257,8 +261,19 @@ def text_similarity(a: str, b: str) -> float:
 class _Clause:
     """One input clause with the derived forms matching needs."""
 
-    __slots__ = ("key", "number", "parent_key", "explicit_key", "index",
-                 "title", "title_norm", "body_ws", "title_text", "body_text", "all_text")
+    __slots__ = (
+        "key",
+        "number",
+        "parent_key",
+        "explicit_key",
+        "index",
+        "title",
+        "title_norm",
+        "body_ws",
+        "title_text",
+        "body_text",
+        "all_text",
+    )
 
     def __init__(self, src: Any, index: int):
         self.key = src.key
@@ -350,7 +365,7 @@ class _Matching:
         """Whether `n`'s parent continues `o`'s parent (both at the top counts)."""
         if o.parent_key is None or n.parent_key is None:
             return o.parent_key is None and n.parent_key is None
-        return self.new_for_old.get(o.parent_key) == n.parent_key
+        return bool(self.new_for_old.get(o.parent_key) == n.parent_key)
 
 
 # --- TF-IDF vectors -------------------------------------------------------------
@@ -390,12 +405,15 @@ def _stem(word: str) -> str:
     return word
 
 
-def _features(words: list[str]) -> Counter:
+def _features(words: list[str]) -> Counter[str]:
     """Stemmed content words and stemmed word pairs (pairs of two stop words left out), with counts."""
     stems = [stem(w) for w in words]
-    feats = Counter(s for s, w in zip(stems, words) if w not in STOPWORDS)
-    feats.update(f"{a} {b}" for (a, b), (wa, wb) in zip(zip(stems, stems[1:]), zip(words, words[1:]))
-                 if not (wa in STOPWORDS and wb in STOPWORDS))
+    feats = Counter(s for s, w in zip(stems, words, strict=True) if w not in STOPWORDS)
+    feats.update(
+        f"{a} {b}"
+        for (a, b), (wa, wb) in zip(pairwise(stems), pairwise(words), strict=True)
+        if not (wa in STOPWORDS and wb in STOPWORDS)
+    )
     return feats
 
 
@@ -407,7 +425,7 @@ class _Vectors:
         clauses = old + new
         titles = [_features(c.title_text.words) for c in clauses]
         bodies = [_features(c.body_text.words) for c in clauses]
-        df = Counter(chain.from_iterable((t.keys() | b.keys()) for t, b in zip(titles, bodies)))
+        df = Counter(chain.from_iterable((t.keys() | b.keys()) for t, b in zip(titles, bodies, strict=True)))
         vocab = {f: j for j, f in enumerate(sorted(df))}
         n = len(clauses)
         self.idf = np.log((n + 1) / (np.fromiter((df[f] for f in vocab), dtype=float, count=len(vocab)) + 1)) + 1.0
@@ -423,7 +441,7 @@ class _Vectors:
         self.has_body = np.array([bool(c.body_text.words) for c in clauses])
         self.n_old = len(old)
 
-    def _weights(self, rows: list[Counter]) -> csr_matrix:
+    def _weights(self, rows: list[Counter[str]]) -> csr_matrix:
         """Sublinear TF-IDF weights, one row per clause, not yet normalised."""
         cols = np.fromiter(map(self.vocab.__getitem__, chain.from_iterable(rows)), dtype=np.int64)
         ptr = np.cumsum([0] + [len(feats) for feats in rows])
@@ -438,11 +456,13 @@ class _Vectors:
         body = (self.body[olds] @ self.body[news].T).toarray()
         whole = (self.all[olds] @ self.all[news].T).toarray()
         both = self.has_body[olds][:, None] & self.has_body[news][None, :]
-        return np.where(both, HEADING_WEIGHT * title + (1 - HEADING_WEIGHT) * body, whole)
+        scores: np.ndarray = np.where(both, HEADING_WEIGHT * title + (1 - HEADING_WEIGHT) * body, whole)
+        return scores
 
     def whole(self, olds: list[int], news: list[int]) -> np.ndarray:
         """Cosine of whole texts (heading and body together), old rows x new columns."""
-        return (self.all[olds] @ self.all[[self.n_old + j for j in news]].T).toarray()
+        cosines: np.ndarray = (self.all[olds] @ self.all[[self.n_old + j for j in news]].T).toarray()
+        return cosines
 
     def shared_mass(self, x: int, y: int, z: int | None, x_new: bool) -> tuple[float, float]:
         """(mass of x's vocabulary also in y, part of that also in z): the text of x in y, and how much of it
@@ -455,8 +475,10 @@ class _Vectors:
             return float(self.idf[list(shared)].sum()) if shared else 0.0, 0.0
         oz = (self.n_old if x_new else 0) + z
         also = shared & set(self.sets[oz].indices)
-        return (float(self.idf[list(shared)].sum()) if shared else 0.0,
-                float(self.idf[list(also)].sum()) if also else 0.0)
+        return (
+            float(self.idf[list(shared)].sum()) if shared else 0.0,
+            float(self.idf[list(also)].sum()) if also else 0.0,
+        )
 
 
 def _normalise(m: csr_matrix) -> csr_matrix:
@@ -474,9 +496,9 @@ class _Found(_Matching):
 
     def __init__(self, old: list[_Clause], new: list[_Clause]):
         super().__init__(old, new)
-        self.confidence: dict[str, float] = {}        # new key -> confidence of its primary link
-        self.extra: list[Link] = []                   # split and merge links
-        self.fixed: set[str] = set()                  # keys (old and new) a drafter settled by hand
+        self.confidence: dict[str, float] = {}  # new key -> confidence of its primary link
+        self.extra: list[Link] = []  # split and merge links
+        self.fixed: set[str] = set()  # keys (old and new) a drafter settled by hand
 
 
 def _apply_manual(m: _Found, manual: dict[str, str | None]) -> None:
@@ -574,7 +596,7 @@ def _match_similar(m: _Found, vectors: _Vectors, threshold: float) -> None:
             # Parents matched in the first round (and before) now pin down their children's near-ties.
             trial = {olds[i].key: news[j].key for i, j in chosen}
             for i, o in enumerate(olds):
-                for j in np.nonzero(eligible[i])[0]:
+                for j in map(int, np.nonzero(eligible[i])[0]):
                     n = news[j]
                     if o.parent_key is None or n.parent_key is None:
                         same = o.parent_key is None and n.parent_key is None
@@ -583,7 +605,7 @@ def _match_similar(m: _Found, vectors: _Vectors, threshold: float) -> None:
                     if same:
                         weight[i, j] += PARENT_BONUS
         rows, cols = linear_sum_assignment(weight, maximize=True)
-        chosen = [(i, j) for i, j in zip(rows, cols) if eligible[i, j]]
+        chosen = [(i, j) for i, j in zip(rows, cols, strict=True) if eligible[i, j]]
     for i, j in chosen:
         o, n = olds[i], news[j]
         row = np.delete(score[i], j)
@@ -640,31 +662,33 @@ def _find_splits_and_merges(m: _Found, vectors: _Vectors) -> None:
     if free_old and new_pool:
         whole = vectors.whole([o.index for o in free_old], [n.index for n in new_pool])
         for i, o in enumerate(free_old):
-            j = _leftover_target(whole[i], new_pool)
-            if j is None:
+            target = _leftover_target(whole[i], new_pool)
+            if target is None:
                 continue
-            n = new_pool[j]
+            n = new_pool[target]
             own_key = m.old_for_new.get(n.key)
             if own_key:
                 shared, had = vectors.shared_mass(o.index, n.index, m.old_by_key[own_key].index, x_new=False)
                 if shared == 0 or had > KEPT_AT_MOST * shared:
                     continue  # the clause already said this: a dropped duplicate, not a merge
-            found.append((o, n, "merge", float(whole[i, j])))
+            found.append((o, n, "merge", float(whole[i, target])))
     for o, n, method, score in found:
         if any(lk.old_key == o.key and lk.new_key == n.key for lk in m.extra) or m.old_for_new.get(n.key) == o.key:
             continue
         _add_link(m, o, n, method, _confidence(score, 0.0))
 
 
-def find_links(old: Sequence[Any], new: Sequence[Any], *, threshold: float = THRESHOLD,
-               manual: dict[str, str | None] | None = None) -> list[Link]:
+def find_links(
+    old: Sequence[Any], new: Sequence[Any], *, threshold: float = THRESHOLD, manual: dict[str, str | None] | None = None
+) -> list[Link]:
     """The links between the clauses of two versions, primary (one-to-one) ones first; see the module docstring."""
     olds, news = _prepare(old, "old"), _prepare(new, "new")
     return _find(olds, news, threshold, manual)[0]
 
 
-def _find(olds: list[_Clause], news: list[_Clause], threshold: float,
-          manual: dict[str, str | None] | None) -> tuple[list[Link], _Found]:
+def _find(
+    olds: list[_Clause], news: list[_Clause], threshold: float, manual: dict[str, str | None] | None
+) -> tuple[list[Link], _Found]:
     m = _Found(olds, news)
     if manual:
         _apply_manual(m, manual)
@@ -674,8 +698,11 @@ def _find(olds: list[_Clause], news: list[_Clause], threshold: float,
         vectors = _Vectors(olds, news)
         _match_similar(m, vectors, threshold)
         _find_splits_and_merges(m, vectors)
-    links = [Link(o_key, n.key, m.method[n.key], m.confidence.get(n.key, 1.0))
-             for n in news if (o_key := m.old_for_new.get(n.key))]
+    links = [
+        Link(o_key, n.key, m.method[n.key], m.confidence.get(n.key, 1.0))
+        for n in news
+        if (o_key := m.old_for_new.get(n.key))
+    ]
     return links + m.extra, m
 
 
@@ -707,8 +734,7 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return keep
 
 
-def _moved(olds: list[_Clause], news: list[_Clause], primary: dict[str, str],
-           continuation: dict[str, str]) -> set[str]:
+def _moved(olds: list[_Clause], news: list[_Clause], primary: dict[str, str], continuation: dict[str, str]) -> set[str]:
     """New keys of primarily linked clauses whose parent lineage or sibling order changed."""
     old_by_key = {c.key: c for c in olds}
     moved: set[str] = set()
@@ -743,8 +769,9 @@ def _status(o: _Clause, n: _Clause, moved: bool) -> str:
     return "unchanged"
 
 
-def _relate(olds: list[_Clause], news: list[_Clause], links: Iterable[Link],
-            unlinked: Iterable[str] = ()) -> list[LineagePair]:
+def _relate(
+    olds: list[_Clause], news: list[_Clause], links: Iterable[Link], unlinked: Iterable[str] = ()
+) -> list[LineagePair]:
     old_by_key = {c.key: c for c in olds}
     new_by_key = {c.key: c for c in news}
     links = [lk for lk in links if lk.old_key in old_by_key and lk.new_key in new_by_key]
@@ -774,8 +801,11 @@ def _relate(olds: list[_Clause], news: list[_Clause], links: Iterable[Link],
     for n in news:
         lks = sorted(olds_of.get(n.key, ()), key=lambda lk: old_by_key[lk.old_key].index)
         if not lks:
-            by_new[n.key] = [LineagePair(None, n.key, "added", 0.0, "manual" if n.key in unlinked else "",
-                                         1.0 if n.key in unlinked else 0.0)]
+            by_new[n.key] = [
+                LineagePair(
+                    None, n.key, "added", 0.0, "manual" if n.key in unlinked else "", 1.0 if n.key in unlinked else 0.0
+                )
+            ]
             continue
         pairs = []
         for lk in lks:
@@ -786,8 +816,17 @@ def _relate(olds: list[_Clause], news: list[_Clause], links: Iterable[Link],
                 status = "merged"
             else:
                 status = _status(o, n, n.key in moved)
-            pairs.append(LineagePair(o.key, n.key, status, _clause_similarity(o, n), lk.method,
-                                     lk.confidence, primary.get(n.key) == o.key))
+            pairs.append(
+                LineagePair(
+                    o.key,
+                    n.key,
+                    status,
+                    _clause_similarity(o, n),
+                    lk.method,
+                    lk.confidence,
+                    primary.get(n.key) == o.key,
+                )
+            )
         by_new[n.key] = pairs
 
     # Removed clauses follow the continuation of the nearest earlier old clause.
@@ -805,14 +844,16 @@ def _relate(olds: list[_Clause], news: list[_Clause], links: Iterable[Link],
     return result
 
 
-def relate(old: Sequence[Any], new: Sequence[Any], links: Iterable[Link],
-           unlinked: Iterable[str] = ()) -> list[LineagePair]:
+def relate(
+    old: Sequence[Any], new: Sequence[Any], links: Iterable[Link], unlinked: Iterable[str] = ()
+) -> list[LineagePair]:
     """The pairs (relations, order) of known links; `unlinked` names new clauses a drafter unlinked by hand."""
     return _relate(_prepare(old, "old"), _prepare(new, "new"), links, unlinked)
 
 
-def match_clauses(old: Sequence[Any], new: Sequence[Any], *, threshold: float = THRESHOLD,
-                  manual: dict[str, str | None] | None = None) -> list[LineagePair]:
+def match_clauses(
+    old: Sequence[Any], new: Sequence[Any], *, threshold: float = THRESHOLD, manual: dict[str, str | None] | None = None
+) -> list[LineagePair]:
     """Match the clauses of an old and a new version; see the module docstring for the contract."""
     olds, news = _prepare(old, "old"), _prepare(new, "new")
     links, _ = _find(olds, news, threshold, manual)
@@ -820,8 +861,9 @@ def match_clauses(old: Sequence[Any], new: Sequence[Any], *, threshold: float = 
     return _relate(olds, news, links, unlinked)
 
 
-def candidates(old: Sequence[Any], new: Sequence[Any], new_keys: Iterable[str] | None = None,
-               k: int = 3) -> dict[str, list[tuple[str, float]]]:
+def candidates(
+    old: Sequence[Any], new: Sequence[Any], new_keys: Iterable[str] | None = None, k: int = 3
+) -> dict[str, list[tuple[str, float]]]:
     """For each new clause (all, or those named), the k old clauses the matcher finds most like it, best first:
     {new key: [(old key, score 0..1)]}. The same heading scores 1; else the TF-IDF score of step 3."""
     olds, news = _prepare(old, "old"), _prepare(new, "new")

@@ -17,6 +17,7 @@ The format, in short:
   are never invented from positions: readers would take them for the draft's own.
 * `{#some-key}` at the end of a heading pins the clause's key.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,15 +38,15 @@ class DraftError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedClause:
-    key: str              # unique in the draft, [a-z0-9-]+
-    number: str           # "II.4.12" as the heading says it, "" when the heading has no number
-    heading: str          # heading text as written, without #'s and without {#key}
-    body: str             # exact Markdown after the heading, up to the next clause
-    level: int            # heading level 2..6 (the preamble has level 2)
+    key: str  # unique in the draft, [a-z0-9-]+
+    number: str  # "II.4.12" as the heading says it, "" when the heading has no number
+    heading: str  # heading text as written, without #'s and without {#key}
+    body: str  # exact Markdown after the heading, up to the next clause
+    level: int  # heading level 2..6 (the preamble has level 2)
     parent_key: str | None
-    position: int         # 0-based through the whole draft
-    explicit_key: bool    # True only when the heading carried {#key}
-    line: int             # 1-based line of the heading in the source (1 for a preamble)
+    position: int  # 0-based through the whole draft
+    explicit_key: bool  # True only when the heading carried {#key}
+    line: int  # 1-based line of the heading in the source (1 for a preamble)
     preamble: bool = False  # the text before the first heading, under a made-up "Preamble" heading
 
 
@@ -80,8 +81,8 @@ class _Clause:
     level: int
     heading: str
     body: str
-    number: str | None = None       # from the heading; None when it has none
-    key_base: str = ""              # what the key is derived from when not explicit
+    number: str | None = None  # from the heading; None when it has none
+    key_base: str = ""  # what the key is derived from when not explicit
     explicit_key: str | None = None
     key: str = ""
     parent: _Clause | None = None
@@ -115,11 +116,9 @@ def parse_draft(text: str) -> ParsedDraft:
     clauses: list[_Clause] = []
     preamble = _strip_blank_lines(lines[start : heads[0][0]])
     if preamble.strip():
-        clauses.append(
-            _Clause(1, 2, "Preamble", preamble, PREAMBLE_NUMBER, PREAMBLE_KEY, is_preamble=True)
-        )
+        clauses.append(_Clause(1, 2, "Preamble", preamble, PREAMBLE_NUMBER, PREAMBLE_KEY, is_preamble=True))
     ends = [index for index, _, _ in heads[1:]] + [len(lines)]
-    for (index, level, raw), end in zip(heads, ends):
+    for (index, level, raw), end in zip(heads, ends, strict=True):
         clauses.append(_heading_clause(index + 1, level, raw, _strip_blank_lines(lines[index + 1 : end])))
 
     _build_tree(clauses)
@@ -202,9 +201,7 @@ def _heading_clause(line: int, level: int, raw: str, body: str) -> _Clause:
     if suffix:
         explicit_key = suffix.group(1)
         if not _VALID_KEY.fullmatch(explicit_key):
-            raise DraftError(
-                f"invalid key '{explicit_key}': use only lower-case letters, digits and '-'", line
-            )
+            raise DraftError(f"invalid key '{explicit_key}': use only lower-case letters, digits and '-'", line)
         heading = heading[: suffix.start()]
     heading = _CLOSING_HASHES.sub("", heading).strip()
 

@@ -1,4 +1,5 @@
 """Flask-WTF forms, one module per area. Labels and messages go through Babel."""
+
 from .auth import SignInForm
 from .documents import PublishForm
 

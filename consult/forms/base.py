@@ -1,27 +1,39 @@
 """The base of every form: control characters never get in through a text field.
 
 A NUL byte or an escape sequence in a name, a reason or a comment ends up in pages, exports, mail and logs. Every
-form derives from :class:`Form` (or :class:`QueryForm` for GET filters), whose Meta adds one filter in front of each field's own filters:
+form derives from :class:`Form` (or :class:`QueryForm` for GET filters), whose Meta adds one filter in front of each
+field's own filters:
 
 - multi-line fields (``TextAreaField``) keep newlines and tabs; ``\\r\\n`` and lone ``\\r`` become ``\\n``; other
   control characters (C0, DEL, C1) are removed;
 - every other text field loses all control characters (a run of tabs and line breaks becomes one space);
 - password and file fields are left as sent (a password is hashed, never shown; a file is read as a file).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, TextAreaField
 from wtforms import FileField as PlainFileField
 from wtforms import Form as WTForm
+from wtforms import PasswordField, TextAreaField
+from wtforms.fields import SelectChoice
 
 _LINE_BREAKS = re.compile(r"[\t\n\r]+")
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps \t (09) and \n (0a)
+
+
+def options(pairs: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """A select or radio field's choices from a value → label mapping or (value, label) pairs (WTForms 3.3
+    deprecates tuples as choices)."""
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    return [SelectChoice(value, label) for value, label in items]
 
 
 def clean_line(value):

@@ -1,4 +1,5 @@
 """Accounts: users and the organisations they speak for."""
+
 from __future__ import annotations
 
 from flask_babel import gettext
@@ -32,7 +33,7 @@ class User(UserMixin, db.Model):
     approved_at = db.Column(UTCDateTime)
     last_sign_in_at = db.Column(UTCDateTime)
     consented_at = db.Column(UTCDateTime)  # agreed to the privacy notice
-    status_reason = db.Column(db.Text)     # why the account was rejected or suspended, shown to the user
+    status_reason = db.Column(db.Text)  # why the account was rejected or suspended, shown to the user
 
     organisation = db.relationship(Organisation, lazy="joined")
 

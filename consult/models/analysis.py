@@ -1,4 +1,5 @@
-"""Analysis results: campaigns, themes and extractive summaries, computed off the request path and only read by pages."""
+"""Analysis results: campaigns, themes and extractive summaries, computed off the request path, only read by pages."""
+
 from __future__ import annotations
 
 from ..extensions import db
@@ -21,8 +22,7 @@ class CampaignMember(db.Model):
     """A comment's place in a campaign (at most one campaign per comment)."""
 
     comment_id = db.Column(db.Integer, db.ForeignKey("comment.id"), primary_key=True)
-    campaign_id = db.Column(db.Integer, db.ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False,
-                            index=True)
+    campaign_id = db.Column(db.Integer, db.ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, index=True)
     similarity = db.Column(db.Float, nullable=False, default=1.0)  # estimated Jaccard with the template
 
 

@@ -1,4 +1,5 @@
 """The consultation: comments and their history, endorsements, open questions, reports and dispositions."""
+
 from __future__ import annotations
 
 from ..extensions import db
@@ -17,8 +18,16 @@ class Comment(db.Model):
         # Covers the version page's counts by clause and stakeholder group (grouped in index order) and finds a
         # version's general comments (clause_id IS NULL) without reading the comment rows: 24 ms -> 10 ms and
         # 9.6 ms -> 0.01 ms at 5,000 comments on a loaded machine.
-        db.Index("ix_comment_version_clause", "version_id", "clause_id", "author_group", "parent_id", "question_id",
-                 "visibility", "author_id"),
+        db.Index(
+            "ix_comment_version_clause",
+            "version_id",
+            "clause_id",
+            "author_group",
+            "parent_id",
+            "question_id",
+            "visibility",
+            "author_id",
+        ),
         db.UniqueConstraint("version_id", "external_id", name="uq_comment_version_external_id"),
     )
 
@@ -26,7 +35,7 @@ class Comment(db.Model):
     clause_id = db.Column(db.Integer, db.ForeignKey("clause.id"))  # empty: a general comment on the version
     version_id = db.Column(db.Integer, db.ForeignKey("version.id"), nullable=False)  # the clause's, for listings
     author_id = db.Column(db.Integer, db.ForeignKey("user.id"), index=True)  # empty: imported, no account
-    parent_id = db.Column(db.Integer, db.ForeignKey("comment.id"), index=True)        # a reply
+    parent_id = db.Column(db.Integer, db.ForeignKey("comment.id"), index=True)  # a reply
     question_id = db.Column(db.Integer, db.ForeignKey("open_question.id"), index=True)  # an answer
     depth = db.Column(db.Integer, nullable=False, default=0)
     type = db.Column(db.String(20), nullable=False)
@@ -55,8 +64,9 @@ class Comment(db.Model):
     clause = db.relationship("Clause", lazy="select")
     version = db.relationship("Version", lazy="select")
     parent = db.relationship("Comment", remote_side=[id], lazy="select")
-    disposition = db.relationship("Disposition", uselist=False, back_populates="comment", lazy="select",
-                                  foreign_keys="Disposition.comment_id")
+    disposition = db.relationship(
+        "Disposition", uselist=False, back_populates="comment", lazy="select", foreign_keys="Disposition.comment_id"
+    )
 
     @property
     def author_display(self) -> str:

@@ -1,4 +1,5 @@
 """Documents, their versions, and the clauses of each version."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,13 +12,12 @@ class Document(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     slug = db.Column(db.String(80), nullable=False, unique=True)
     title = db.Column(db.String(300), nullable=False)
-    summary = db.Column(db.Text)           # a short summary for the home page, plain text
+    summary = db.Column(db.Text)  # a short summary for the home page, plain text
     landing_markdown = db.Column(db.Text)  # background, scope, who should take part, contact (Markdown)
-    landing_html = db.Column(db.Text)      # from markup.render_markdown, refreshed on every edit
+    landing_html = db.Column(db.Text)  # from markup.render_markdown, refreshed on every edit
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
-    versions = db.relationship("Version", back_populates="document", order_by="Version.number",
-                               lazy="select")
+    versions = db.relationship("Version", back_populates="document", order_by="Version.number", lazy="select")
 
 
 class Version(db.Model):
@@ -42,8 +42,7 @@ class Version(db.Model):
     review_published_at = db.Column(UTCDateTime)  # when the drafters published "you said, we did"
 
     document = db.relationship(Document, back_populates="versions")
-    clauses = db.relationship("Clause", back_populates="version", order_by="Clause.position",
-                              lazy="select")
+    clauses = db.relationship("Clause", back_populates="version", order_by="Clause.position", lazy="select")
 
     def status(self, now: datetime | None = None) -> str:
         """'upcoming', 'open' or 'closed' for the consultation window at `now`."""

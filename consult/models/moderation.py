@@ -1,4 +1,5 @@
 """Moderation records: the audit log, invitations, one-time tokens and throttling state."""
+
 from __future__ import annotations
 
 from ..extensions import db
@@ -11,10 +12,10 @@ class AuditEntry(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     actor_id = db.Column(db.Integer, db.ForeignKey("user.id"), index=True)
     action = db.Column(db.String(40), nullable=False, index=True)  # e.g. approve, reject, role, suspend, hide
-    target_type = db.Column(db.String(40), nullable=False)          # user, comment, report, invitation
+    target_type = db.Column(db.String(40), nullable=False)  # user, comment, report, invitation
     target_id = db.Column(db.Integer)
-    before = db.Column(db.Text)   # JSON of the changed fields before
-    after = db.Column(db.Text)    # JSON of the changed fields after
+    before = db.Column(db.Text)  # JSON of the changed fields before
+    after = db.Column(db.Text)  # JSON of the changed fields after
     reason = db.Column(db.Text)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 

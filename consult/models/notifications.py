@@ -1,4 +1,5 @@
 """Notifications, the people and things they follow, their choices, and the mail outbox."""
+
 from __future__ import annotations
 
 from ..extensions import db
@@ -35,19 +36,21 @@ class MailOutbox(db.Model):
 class Notification(db.Model):
     """One thing a person is told about, on the site and, as they chose, by mail now or in a digest."""
 
-    __table_args__ = (db.Index("ix_notification_user_created", "user_id", "created_at"),
-                      db.Index("ix_notification_delivery_mailed", "delivery", "mailed_at"))
+    __table_args__ = (
+        db.Index("ix_notification_user_created", "user_id", "created_at"),
+        db.Index("ix_notification_delivery_mailed", "delivery", "mailed_at"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
     kind = db.Column(db.String(40), nullable=False)
     subject = db.Column(db.String(300), nullable=False)
-    text = db.Column(db.Text, nullable=False)        # plain text, in the recipient's language
-    link = db.Column(db.String(500))                 # a path on the site
+    text = db.Column(db.Text, nullable=False)  # plain text, in the recipient's language
+    link = db.Column(db.String(500))  # a path on the site
     delivery = db.Column(db.String(12), nullable=False)  # immediately, daily, weekly, never (chosen when created)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     read_at = db.Column(UTCDateTime)
-    mailed_at = db.Column(UTCDateTime)               # when it went into a mail or a digest
+    mailed_at = db.Column(UTCDateTime)  # when it went into a mail or a digest
 
 
 class NotificationPreference(db.Model):
@@ -74,8 +77,10 @@ class NotificationSettings(db.Model):
 class Follow(db.Model):
     """A person following a document or a single clause."""
 
-    __table_args__ = (db.UniqueConstraint("user_id", "target_type", "target_id", name="uq_follow_user_target"),
-                      db.Index("ix_follow_target", "target_type", "target_id"))
+    __table_args__ = (
+        db.UniqueConstraint("user_id", "target_type", "target_id", name="uq_follow_user_target"),
+        db.Index("ix_follow_target", "target_type", "target_id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)

@@ -15,21 +15,34 @@ Public API (each call goes to the configured backend):
     status() -> Status                                  documents indexed, pending rows, size
     install_drain_hook(app)                             apply the outbox after each successful change
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from flask import current_app
 
+from ..logs import get_logger
 from . import index as _whoosh_index
 from . import service as _whoosh_service
 from .index import IndexUnavailable, Status, open_index
 from .service import Result, SearchPage
-from ..logs import get_logger
 
 log = get_logger(__name__)
 
-__all__ = ["IndexUnavailable", "Result", "SearchPage", "Status", "backend_name", "drain", "install_drain_hook",
-           "matching_comment_ids", "open_index", "reindex", "search", "similar_comments", "status"]
+__all__ = [
+    "IndexUnavailable",
+    "Result",
+    "SearchPage",
+    "Status",
+    "backend_name",
+    "drain",
+    "install_drain_hook",
+    "matching_comment_ids",
+    "open_index",
+    "reindex",
+    "search",
+    "similar_comments",
+    "status",
+]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -114,6 +127,7 @@ def install_drain_hook(app, *, timeout: float = 0.0, max_batches: int = 4) -> No
         drainer = app.extensions["consult_search_drainer"] = BackgroundDrainer(app, delay=delay)
 
     if drainer is not None:
+
         @app.before_request
         def start_search_drainer():
             # A process's first request starts its thread, which applies whatever is pending: rows left by a

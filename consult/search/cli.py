@@ -1,4 +1,5 @@
 """`flask --app app search reindex|drain|status`."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,8 @@ def register_search_cli(app) -> None:
         from . import status
 
         s = status()
-        click.echo(json.dumps({"path": s.path, "documents": s.documents, "pending": s.pending,
-                               "size_bytes": s.size_bytes}))
+        click.echo(
+            json.dumps({"path": s.path, "documents": s.documents, "pending": s.pending, "size_bytes": s.size_bytes})
+        )
 
     app.cli.add_command(group)

@@ -11,13 +11,15 @@ The thread is started lazily, by a process's first request (it then applies what
 a process that died or by a command-line import), and again in a child after a fork (gunicorn's workers), since
 threads do not survive one.
 """
+
 from __future__ import annotations
 
-from ..logs import get_logger
 import os
 import threading
 import time
 import weakref
+
+from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -32,7 +34,7 @@ class BackgroundDrainer:
         self.app = app
         self.delay = delay
         self.drain_timeout = drain_timeout
-        self.drained = 0          # rows applied by this process's thread (for tests and logs)
+        self.drained = 0  # rows applied by this process's thread (for tests and logs)
         self.failures = 0
         self._reset()
         _drainers.add(self)
@@ -111,7 +113,7 @@ class BackgroundDrainer:
                 remaining = db.session.scalar(db.select(SearchOutbox.id).limit(1)) is not None
                 db.session.remove()
                 return remaining
-        except Exception:  # noqa: BLE001  (the rows stay in the outbox; the next attempt applies them)
+        except Exception:  # the rows stay in the outbox; the next attempt applies them
             self.failures += 1
             log.exception("background search drain failed; outbox rows are kept and tried again")
             return True

@@ -26,6 +26,7 @@ With CONSULT_SEARCH_FASTPATH=0 this module is never imported and query.py uses W
 same hits, order and scores; tests/integration/test_search_fastpath.py compares the two on thousands of documents.
 Importing it under another Whoosh version fails at once, naming both ways out.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -49,11 +50,12 @@ PINNED_WHOOSH = (2, 7, 4)
 
 if tuple(whoosh.__version__[:3]) != PINNED_WHOOSH:
     raise ImportError(
-        "consult.search.fastpath reads the private internals of Whoosh %s, but Whoosh %s is installed. Set "
+        "consult.search.fastpath reads the private internals of Whoosh {}, but Whoosh {} is installed. Set "
         "CONSULT_SEARCH_FASTPATH=0 to search through Whoosh's public API (same results, slower), or pin "
-        "Whoosh==%s again (requirements.txt)." % (".".join(map(str, PINNED_WHOOSH)),
-                                                  ".".join(map(str, whoosh.__version__)),
-                                                  ".".join(map(str, PINNED_WHOOSH))))
+        "Whoosh=={} again (requirements.txt).".format(
+            ".".join(map(str, PINNED_WHOOSH)), ".".join(map(str, whoosh.__version__)), ".".join(map(str, PINNED_WHOOSH))
+        )
+    )
 
 __all__ = ["Cursor", "clear_caches", "hits", "positions", "rank"]
 
@@ -192,8 +194,8 @@ def _postings_at(reader, fieldname: str, text, local: list[int], *, weights: boo
         if weights:
             if m._weights is None:
                 m._read_weights()
-            get = dict(zip(ids, m._weights)).get
-            found.extend((doc, tf) for doc, tf in zip(local[i:j], map(get, local[i:j])) if tf is not None)
+            get = dict(zip(ids, m._weights, strict=False)).get
+            found.extend((doc, tf) for doc, tf in zip(local[i:j], map(get, local[i:j]), strict=False) if tf is not None)
         else:
             present = set(ids)
             found.extend(doc for doc in local[i:j] if doc in present)
@@ -216,7 +218,7 @@ def _length_bytes(reader, fieldname: str):
     with _lengths_lock:
         found = _LENGTHS.get(key)
     if found is None:
-        column = reader._perdoc._cached_reader("_%s_len" % fieldname, LENGTHS_COLUMN)
+        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
         found = column.load() if column is not None else bytes(reader.doc_count_all())
         with _lengths_lock:
             _LENGTHS[key] = found
@@ -248,7 +250,7 @@ def _term_ids(reader, fieldname: str, text) -> list[int]:
     segment = reader.segment().segment_id()
     ids: list[int] = []
     while matcher.is_active():  # a block at a time
-        ids.extend(_block_ids(matcher, segment)[matcher._i:])
+        ids.extend(_block_ids(matcher, segment)[matcher._i :])
         matcher._next_block()
     return ids
 
@@ -288,8 +290,9 @@ def _segment_intersection(reader, subqueries):
     A term much more frequent than the documents left is not read whole: each remaining document is looked up
     in it, and its blocks that hold none of them are never decoded.
     """
-    terms = sorted((sub for sub in subqueries if isinstance(sub, wq.Term)),
-                   key=lambda t: reader.doc_frequency(t.fieldname, t.text))
+    terms = sorted(
+        (sub for sub in subqueries if isinstance(sub, wq.Term)), key=lambda t: reader.doc_frequency(t.fieldname, t.text)
+    )
     current = None
     for sub in subqueries:
         if not isinstance(sub, wq.Term):
@@ -300,8 +303,9 @@ def _segment_intersection(reader, subqueries):
     for term in terms:
         if current is None:
             current = set(_term_set(reader, term))
-        elif term.fieldname in _CACHED_TERM_FIELDS or \
-                reader.doc_frequency(term.fieldname, term.text) <= 8 * len(current):
+        elif term.fieldname in _CACHED_TERM_FIELDS or reader.doc_frequency(term.fieldname, term.text) <= 8 * len(
+            current
+        ):
             current &= _term_set(reader, term)
         else:
             current = set(_postings_at(reader, term.fieldname, term.text, sorted(current), weights=False))
@@ -325,6 +329,7 @@ def hits(searcher, q) -> set[int] | None:
 
 
 # --- ranking ---------------------------------------------------------------------------------------------------
+
 
 def _scoring_terms(q) -> list[wq.Term] | None:
     """Every term of q when q is terms under AND and OR (unboosted), or None for another shape.
@@ -373,14 +378,15 @@ class _Ranking:
         self.searcher = searcher
         self.weighting = searcher.weighting
         self.scores = dict.fromkeys(docnums, 0.0)
-        self.leaves = [(sub.reader(), offset, offset + sub.doc_count_all()) for sub, offset in
-                       searcher.leaf_searchers()]
+        self.leaves = [
+            (sub.reader(), offset, offset + sub.doc_count_all()) for sub, offset in searcher.leaf_searchers()
+        ]
         self.lengths: dict[tuple[str, int], dict[int, int]] = {}  # a field's length per document, read once
 
     def _local(self, docs: list[int]):
         """(reader, offset, the docs of that segment as its own numbers) for each segment holding some of docs."""
         for reader, offset, end in self.leaves:
-            local = [d - offset for d in docs[bisect_left(docs, offset):bisect_left(docs, end)]]
+            local = [d - offset for d in docs[bisect_left(docs, offset) : bisect_left(docs, end)]]
             if local:
                 yield reader, offset, local
 

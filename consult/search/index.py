@@ -9,6 +9,7 @@ Layout of SEARCH_INDEX_DIR:
 A request never rebuilds the index (that takes minutes at scale): it answers 503 (IndexUnavailable) and the
 rebuild runs in `flask search reindex`, `flask search drain` or the background drainer (drain(rebuild=True)).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,9 @@ from whoosh import index as whoosh_index
 from whoosh.util.filelock import FileLock, try_for
 
 from ..extensions import db
+from ..logs import get_logger
 from ..models import Clause, Comment, Disposition, Document, SearchOutbox, Version
 from .schema import build_schema
-from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -53,13 +54,23 @@ class IndexUnavailable(Exception):
 
 # --- documents -----------------------------------------------------------------------------------------------
 
+
 def clause_document(row) -> dict:
     """The index document for a clause, from a mapping with the clause's, version's and document's columns."""
     text = " ".join(part for part in (row["number"], row["heading"], row["body"]) if part)
     return {
-        "uid": f"clause:{row['id']}", "kind": "clause", "object_id": row["id"], "clause_id": row["id"],
-        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"],
-        "created_at": row["published_at"], "audience": "public", "text": text, "words": text, "pairs": text,
+        "uid": f"clause:{row['id']}",
+        "kind": "clause",
+        "object_id": row["id"],
+        "clause_id": row["id"],
+        "document": row["slug"],
+        "version": str(row["version_number"]),
+        "clause_key": row["key"],
+        "created_at": row["published_at"],
+        "audience": "public",
+        "text": text,
+        "words": text,
+        "pairs": text,
     }
 
 
@@ -76,11 +87,23 @@ def comment_document(row) -> dict:
     """The index document for a comment, with what the visibility filter and the facets need."""
     text = row["body"] + ("\n" + row["proposed_wording"] if row.get("proposed_wording") else "")
     doc = {
-        "uid": f"comment:{row['id']}", "kind": "comment", "object_id": row["id"], "clause_id": row["clause_id"],
-        "document": row["slug"], "version": str(row["version_number"]), "clause_key": row["key"] or "",
-        "group": row["author_group"], "type": row["type"], "visibility": row["visibility"],
-        "status": row["status"], "author_id": str(row["author_id"]), "created_at": row["created_at"],
-        "audience": audience(row["status"], row["visibility"]), "text": text, "words": text, "pairs": text,
+        "uid": f"comment:{row['id']}",
+        "kind": "comment",
+        "object_id": row["id"],
+        "clause_id": row["clause_id"],
+        "document": row["slug"],
+        "version": str(row["version_number"]),
+        "clause_key": row["key"] or "",
+        "group": row["author_group"],
+        "type": row["type"],
+        "visibility": row["visibility"],
+        "status": row["status"],
+        "author_id": str(row["author_id"]),
+        "created_at": row["created_at"],
+        "audience": audience(row["status"], row["visibility"]),
+        "text": text,
+        "words": text,
+        "pairs": text,
     }
     if row.get("disposition"):
         doc["disposition"] = row["disposition"]
@@ -93,9 +116,20 @@ def _naive(value):
 
 
 def _clause_rows(session, ids=None):
-    stmt = (db.select(Clause.id, Clause.number, Clause.heading, Clause.body, Clause.key,
-                      Version.number.label("version_number"), Version.published_at, Document.slug)
-            .join(Version, Clause.version_id == Version.id).join(Document, Version.document_id == Document.id))
+    stmt = (
+        db.select(
+            Clause.id,
+            Clause.number,
+            Clause.heading,
+            Clause.body,
+            Clause.key,
+            Version.number.label("version_number"),
+            Version.published_at,
+            Document.slug,
+        )
+        .join(Version, Clause.version_id == Version.id)
+        .join(Document, Version.document_id == Document.id)
+    )
     if ids is not None:
         stmt = stmt.where(Clause.id.in_(ids))
     for row in session.execute(stmt.order_by(Clause.id).execution_options(yield_per=1000)):
@@ -105,13 +139,28 @@ def _clause_rows(session, ids=None):
 
 
 def _comment_rows(session, ids=None):
-    stmt = (db.select(Comment.id, Comment.body, Comment.proposed_wording, Comment.type, Comment.visibility,
-                      Comment.status, Comment.author_id, Comment.author_group, Comment.created_at, Comment.clause_id,
-                      Clause.key, Version.number.label("version_number"), Document.slug,
-                      Disposition.status.label("disposition"))
-            .outerjoin(Clause, Comment.clause_id == Clause.id).join(Version, Comment.version_id == Version.id)
-            .join(Document, Version.document_id == Document.id)
-            .outerjoin(Disposition, Disposition.comment_id == Comment.id))
+    stmt = (
+        db.select(
+            Comment.id,
+            Comment.body,
+            Comment.proposed_wording,
+            Comment.type,
+            Comment.visibility,
+            Comment.status,
+            Comment.author_id,
+            Comment.author_group,
+            Comment.created_at,
+            Comment.clause_id,
+            Clause.key,
+            Version.number.label("version_number"),
+            Document.slug,
+            Disposition.status.label("disposition"),
+        )
+        .outerjoin(Clause, Comment.clause_id == Clause.id)
+        .join(Version, Comment.version_id == Version.id)
+        .join(Document, Version.document_id == Document.id)
+        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+    )
     if ids is not None:
         stmt = stmt.where(Comment.id.in_(ids))
     for row in session.execute(stmt.order_by(Comment.id).execution_options(yield_per=1000)):
@@ -124,6 +173,7 @@ LOADERS = {"clause": _clause_rows, "comment": _comment_rows}
 
 
 # --- generations ---------------------------------------------------------------------------------------------
+
 
 def index_root() -> Path:
     """SEARCH_INDEX_DIR from the app's settings."""
@@ -166,7 +216,7 @@ def forget(path: Path | None) -> None:
 def _close_quietly(searcher) -> None:
     try:
         searcher.close()
-    except Exception:  # noqa: BLE001  (its files may be gone already; nothing is lost by not closing them)
+    except Exception:  # its files may be gone already; nothing is lost by not closing them
         log.debug("closing a stale searcher failed", exc_info=True)
 
 
@@ -181,7 +231,7 @@ def live_searcher():
     if cached is not None and cached[0] == gen:
         try:
             searcher = cached[1].refresh()
-        except Exception:  # noqa: BLE001  (a segment merged away under us: open afresh below)
+        except Exception:  # a segment merged away under us: open afresh below
             log.debug("refreshing the searcher failed; opening a new one", exc_info=True)
             cached = None
     if searcher is None:
@@ -204,7 +254,7 @@ def open_index(*, rebuild: bool = False) -> tuple[whoosh_index.Index, Path]:
             except OutdatedIndex:
                 log.warning("search index at %s has an earlier schema; it needs a rebuild", gen)
                 forget(gen)
-            except Exception:  # noqa: BLE001  (any failure to read it means: rebuild it)
+            except Exception:  # any failure to read it means: rebuild it
                 if current_generation(root) != gen:
                     continue  # a rebuild swapped generations under us: read the pointer again
                 log.warning("search index at %s is unreadable; it needs a rebuild", gen, exc_info=True)
@@ -267,6 +317,7 @@ def _remove_old_generations(root: Path, keep: Path) -> None:
 
 # --- writing -------------------------------------------------------------------------------------------------
 
+
 def _writer(timeout: float):
     """A writer on the live generation, re-checked after the lock is ours (a rebuild may have swapped it)."""
     root = index_root()
@@ -290,8 +341,7 @@ def _writer(timeout: float):
         forget(gen)
 
 
-def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None,
-          rebuild: bool = True) -> int:
+def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None = None, rebuild: bool = True) -> int:
     """Apply pending outbox rows to the index, oldest first; returns how many were applied.
 
     rebuild: first rebuild a missing or unreadable index (`flask search drain`, the background drainer). A drain in
@@ -345,8 +395,9 @@ def _drain_batch(session, batch: int, timeout: float) -> int | None:
     if writer is None:
         return None
     try:
-        rows = session.execute(db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
-                               .order_by(SearchOutbox.id).limit(batch)).all()
+        rows = session.execute(
+            db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id).order_by(SearchOutbox.id).limit(batch)
+        ).all()
         if not rows:
             writer.cancel()
             return 0
@@ -371,7 +422,7 @@ def apply_changes(writer, session, changes: set[tuple[str, int]]) -> None:
         for kind, load in LOADERS.items():
             ids = sorted({object_id for k, object_id in changes if k == kind})
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 docs = list(load(session, chunk))
                 for object_id in chunk:
                     writer.delete_by_term("uid", f"{kind}:{object_id}", searcher=searcher)
@@ -403,8 +454,9 @@ def _bulk_writer(ix, session, limitmb: int):
     """
     procs = min(2, os.cpu_count() or 1)
     if procs > 1:
-        documents = (session.scalar(db.select(db.func.count(Comment.id))) or 0) + \
-            (session.scalar(db.select(db.func.count(Clause.id))) or 0)
+        documents = (session.scalar(db.select(db.func.count(Comment.id))) or 0) + (
+            session.scalar(db.select(db.func.count(Clause.id))) or 0
+        )
         if documents >= PARALLEL_FROM:
             return ix.writer(procs=procs, multisegment=True, limitmb=max(64, limitmb // procs))
     return ix.writer(limitmb=limitmb, procs=1)
@@ -451,7 +503,7 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
                 raise
             swap_generation(root, gen)
             for start in range(0, len(covered), 900):
-                session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start:start + 900])))
+                session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start : start + 900])))
             session.commit()
         if old_lock is not None:
             old_lock.release()

@@ -18,11 +18,12 @@ the ORM and therefore this listener; the services change searchable rows through
 The listener reads only what the flush already holds in memory (no query per object) and writes all its rows in
 one INSERT per flush.
 """
+
 from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from ..models import Clause, Comment, Disposition, SearchOutbox
@@ -39,8 +40,11 @@ WATCHED = {
 def _changed(obj, unindexed: frozenset[str]) -> bool:
     """Whether a flushed object had a net change in a column other than the unindexed ones (no load, no query)."""
     state = inspect(obj)
-    return any(state.attrs[column.key].history.has_changes()
-               for column in state.mapper.column_attrs if column.key not in unindexed)
+    return any(
+        state.attrs[column.key].history.has_changes()
+        for column in state.mapper.column_attrs
+        if column.key not in unindexed
+    )
 
 
 def _value(obj, name: str):
@@ -74,8 +78,9 @@ def _write_outbox_rows(session: Session, _flush_context) -> None:
     changes = changes_in_flush(session)
     if changes:
         # Through the flush's own connection: the rows join the transaction of the change they describe.
-        session.connection().execute(insert(SearchOutbox),
-                                     [{"kind": kind, "object_id": object_id} for kind, object_id in sorted(changes)])
+        session.connection().execute(
+            insert(SearchOutbox), [{"kind": kind, "object_id": object_id} for kind, object_id in sorted(changes)]
+        )
 
 
 def install() -> None:

@@ -18,9 +18,9 @@ filter is part of the WHERE clause, and the rows are checked again with `permiss
 (service._load, shared with Whoosh). Ranking is ts_rank_cd with field weights; snippets come from ts_headline over
 the database row's current text; facets are one GROUPING SETS aggregation over the same filtered set.
 """
+
 from __future__ import annotations
 
-from ..logs import get_logger
 import math
 import time
 from html import escape
@@ -35,6 +35,7 @@ from whoosh import query as wq
 
 from .. import permissions
 from ..extensions import db
+from ..logs import get_logger
 from ..models import SearchOutbox
 from ..models.consultation import SearchDocument
 from .index import Status
@@ -53,14 +54,16 @@ LOCK_KEY = 0x5EA5C  # pg advisory lock: one writer (drain or rebuild) at a time
 BATCH = 500
 RANK_WINDOW = 2000  # a search with more hits than this ranks its newest RANK_WINDOW hits (see run_query)
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: ts_headline's markers, made <mark> after escaping
-HEADLINE_OPTIONS = (f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=12, "
-                    'FragmentDelimiter=" … "')
+HEADLINE_OPTIONS = (
+    f'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "'
+)
 SHORT_TEXT = 240  # a text this short is shown whole, its words marked
 HEADLINE_WHOLE = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, HighlightAll=true"
 
 # search_document as this module reads and writes it, with the PostgreSQL-only tsvector column.
-documents = Table("search_document", MetaData(), *(c._copy() for c in SearchDocument.__table__.columns),
-                  Column(TSV_COLUMN, TSVECTOR))
+documents = Table(
+    "search_document", MetaData(), *(c._copy() for c in SearchDocument.__table__.columns), Column(TSV_COLUMN, TSVECTOR)
+)
 D = documents.c
 
 
@@ -69,30 +72,35 @@ def include_object(obj, name, type_, reflected, compare_to):
     table = getattr(getattr(obj, "table", None), "name", None)
     if type_ == "column" and name == TSV_COLUMN and table == "search_document":
         return False
-    if type_ == "index" and name == TSV_INDEX:
-        return False
-    return True
+    return not (type_ == "index" and name == TSV_INDEX)
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
 
-_COLUMNS = ("kind, object_id, clause_id, document, version, clause_key, \"group\", type, disposition, visibility, "
-            "status, author_id, audience, created_at, tsv")
+_COLUMNS = (
+    'kind, object_id, clause_id, document, version, clause_key, "group", type, disposition, visibility, '
+    "status, author_id, audience, created_at, tsv"
+)
+
 
 def clause_vector(number: str, heading: str, body: str) -> str:
     """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B."""
-    return (f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
-            f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
-            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D') "
-            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {number}, {heading}, {body})))")
+    return (
+        f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
+        f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
+        f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D') "
+        f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {number}, {heading}, {body})))"
+    )
 
 
 def comment_vector(body: str, wording: str) -> str:
     """SQL for a comment's tsvector: the text weighs B, the proposed wording C."""
-    return (f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
-            f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
-            f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D') "
-            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {body}, {wording})))")
+    return (
+        f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
+        f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
+        f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D') "
+        f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {body}, {wording})))"
+    )
 
 
 AUDIENCE = "CASE WHEN {status} = 'visible' AND {visibility} <> 'confidential' THEN 'public' ELSE 'restricted' END"
@@ -132,9 +140,13 @@ def apply_changes(session, changes: set[tuple[str, int]]) -> None:
         if not ids:
             continue
         session.execute(sql(_UPSERT.format(columns=_COLUMNS, select=select, alias=alias)), {"ids": ids})
-        session.execute(sql(f"DELETE FROM search_document s WHERE s.kind = :kind AND s.object_id = ANY(:ids) "
-                            f"AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.object_id)"),
-                        {"kind": kind, "ids": ids})
+        session.execute(
+            sql(
+                f"DELETE FROM search_document s WHERE s.kind = :kind AND s.object_id = ANY(:ids) "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.object_id)"
+            ),
+            {"kind": kind, "ids": ids},
+        )
     unknown = {k for k, _ in changes} - set(_SOURCES)
     if unknown:
         log.warning("search outbox rows of unknown kinds ignored: %s", sorted(unknown))
@@ -163,8 +175,11 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
             if not _lock(session, timeout):
                 log.info("another drain or rebuild is writing; outbox rows left for the next drain")
                 return applied
-            rows = session.execute(db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
-                                   .order_by(SearchOutbox.id).limit(batch)).all()
+            rows = session.execute(
+                db.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
+                .order_by(SearchOutbox.id)
+                .limit(batch)
+            ).all()
             if rows:
                 apply_changes(session, {(kind, object_id) for _id, kind, object_id in rows})
                 session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
@@ -185,7 +200,7 @@ def reindex(*, wait: float = 300.0, **_ignored) -> int:
         for select, _alias, _table in _SOURCES.values():
             session.execute(sql(f"INSERT INTO search_document ({_COLUMNS}) {select}"))
         for start in range(0, len(covered), 5000):
-            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start:start + 5000])))
+            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start : start + 5000])))
         count = session.scalar(sql("SELECT count(*) FROM search_document"))
         session.commit()
     with db.engine.connect() as conn:  # fresh statistics for the planner after a bulk load
@@ -203,6 +218,7 @@ def status() -> Status:
 
 
 # --- the query language ----------------------------------------------------------------------------------------------
+
 
 class _Leaves:
     """Every text leaf of a query, normalised by PostgreSQL in one round trip: tsquery text, '' for stop words."""
@@ -223,15 +239,18 @@ class _Leaves:
             "prefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*D')",
             "phrase": f"phraseto_tsquery('{STEMMED}', :p{{n}})",
             "pairs": "(SELECT string_agg(quote_literal(pair), ' & ') FROM (SELECT lexeme || '_' || lead(lexeme) "
-                     f"OVER (ORDER BY pos) AS pair FROM unnest(to_tsvector('{STEMMED}', :p{{n}})) "
-                     "AS u(lexeme, positions, weights), unnest(positions) AS pos) AS x WHERE pair IS NOT NULL)",
+            f"OVER (ORDER BY pos) AS pair FROM unnest(to_tsvector('{STEMMED}', :p{{n}})) "
+            "AS u(lexeme, positions, weights), unnest(positions) AS pos) AS x WHERE pair IS NOT NULL)",
             "hterm": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}))",
             "hprefix": f"to_tsquery('{WORDS}', quote_literal(:p{{n}}) || '\\:*')",
             "hphrase": f"phraseto_tsquery('{WORDS}', :p{{n}})",
         }
         for (kind, text), n in sorted(self.requests.items(), key=lambda kv: kv[1]):
-            parts.append("CAST(" + forms[kind].format(n=n) + " AS text)" if kind != "pairs" else
-                         "coalesce(" + forms[kind].format(n=n) + ", '')")
+            parts.append(
+                "CAST(" + forms[kind].format(n=n) + " AS text)"
+                if kind != "pairs"
+                else "coalesce(" + forms[kind].format(n=n) + ", '')"
+            )
             params[f"p{n}"] = text
         self.found = list(db.session.execute(sql("SELECT " + ", ".join(parts)), params).one())
 
@@ -287,8 +306,8 @@ class _Built:
 class _Translator:
     def __init__(self, leaves: _Leaves):
         self.leaves = leaves
-        self.rank: list[str] = []        # positive tsquery parts: they rank the hits
-        self.highlight: list[str] = []   # their unstemmed forms: they mark the snippets
+        self.rank: list[str] = []  # positive tsquery parts: they rank the hits
+        self.highlight: list[str] = []  # their unstemmed forms: they mark the snippets
         self.prefixes = False
 
     def build(self, q, positive: bool = True) -> _Built | None:
@@ -364,15 +383,22 @@ class _Translator:
         return _Built(ts=ts)
 
 
-FIELD_COLUMNS = {"kind": D.kind, "document": D.document, "version": D.version, "group": D.group, "type": D.type,
-                 "disposition": D.disposition, "status": D.status, "visibility": D.visibility}
+FIELD_COLUMNS = {
+    "kind": D.kind,
+    "document": D.document,
+    "version": D.version,
+    "group": D.group,
+    "type": D.type,
+    "disposition": D.disposition,
+    "status": D.status,
+    "visibility": D.visibility,
+}
 
 
 class Compiled:
     """A reader's query ready to run: the match condition, the rank and highlight tsqueries, a message."""
 
-    def __init__(self, condition, rank: str | None, highlight: str | None, highlight_config: str,
-                 message: str | None):
+    def __init__(self, condition, rank: str | None, highlight: str | None, highlight_config: str, message: str | None):
         self.condition, self.rank, self.highlight = condition, rank, highlight
         self.highlight_config, self.message = highlight_config, message
 
@@ -388,8 +414,13 @@ def compile_query(qstring: str, user) -> Compiled | None:
     translator = _Translator(leaves)
     built = translator.build(parsed.query)
     if built is None:
-        return Compiled(None, None, None, STEMMED,
-                        parsed.message or _l("Your search has only very common words. Try more specific words."))
+        return Compiled(
+            None,
+            None,
+            None,
+            STEMMED,
+            parsed.message or _l("Your search has only very common words. Try more specific words."),
+        )
     rank = " | ".join(f"({t})" for t in translator.rank) or None
     highlight = " | ".join(f"({t})" for t in translator.highlight) or None
     # Snippets are marked over unstemmed words when the query has a prefix (a prefix cannot meet a stem).
@@ -400,6 +431,7 @@ def compile_query(qstring: str, user) -> Compiled | None:
 
 
 # --- visibility and filters -------------------------------------------------------------------------------------------
+
 
 def visibility_condition(user):
     """What the reader may find, as SQL: the same rule as the Whoosh index filter (query.visibility_filter)."""
@@ -423,16 +455,23 @@ def filter_conditions(user, filters: dict, *, without: str | None = None) -> lis
 def _rank_expression(rank: str | None, tsv=None):
     if not rank:
         return literal(0.0)
-    return func.ts_rank_cd(literal_column(f"'{WEIGHTS}'::float4[]"), D.tsv if tsv is None else tsv,
-                           cast(literal(rank), TSQUERY), RANK_NORMALISATION)
+    return func.ts_rank_cd(
+        literal_column(f"'{WEIGHTS}'::float4[]"),
+        D.tsv if tsv is None else tsv,
+        cast(literal(rank), TSQUERY),
+        RANK_NORMALISATION,
+    )
 
 
 def facet_counts(where, names) -> dict[str, list[tuple[str, int]]]:
     """Each facet's values among the matching rows, with counts, the most frequent first: one aggregation."""
     columns = [FIELD_COLUMNS[n] for n in names]
-    stmt = (db.select(func.grouping(*columns).label("g"), *columns, func.count().label("n"))
-            .select_from(documents).where(where)
-            .group_by(func.grouping_sets(*(db.tuple_(c) for c in columns))))
+    stmt = (
+        db.select(func.grouping(*columns).label("g"), *columns, func.count().label("n"))
+        .select_from(documents)
+        .where(where)
+        .group_by(func.grouping_sets(*(db.tuple_(c) for c in columns)))
+    )
     counts: dict[str, list[tuple[str, int]]] = {n: [] for n in names}
     width = len(columns)
     for row in db.session.execute(stmt):
@@ -447,9 +486,24 @@ def facet_counts(where, names) -> dict[str, list[tuple[str, int]]]:
 
 # --- searching --------------------------------------------------------------------------------------------------------
 
+
 def _hits(rows) -> list[IndexHit]:
-    return [IndexHit(r.kind, r.object_id, r.clause_id, r.document, r.version, r.clause_key, r.group, r.type,
-                     r.disposition, r.created_at, float(r.score)) for r in rows]
+    return [
+        IndexHit(
+            r.kind,
+            r.object_id,
+            r.clause_id,
+            r.document,
+            r.version,
+            r.clause_key,
+            r.group,
+            r.type,
+            r.disposition,
+            r.created_at,
+            float(r.score),
+        )
+        for r in rows
+    ]
 
 
 def headlines(texts: list[str], compiled: Compiled) -> list[Markup]:
@@ -458,15 +512,27 @@ def headlines(texts: list[str], compiled: Compiled) -> list[Markup]:
         return []
     if not compiled.highlight:
         return [_plain_snippet(t) for t in texts]
-    rows = db.session.execute(sql(
-        "SELECT ts_headline(CAST(:config AS regconfig), t, CAST(:q AS tsquery), "
-        "CASE WHEN length(t) <= :short THEN :whole ELSE :options END) "
-        "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"),
-        {"config": compiled.highlight_config, "q": compiled.highlight, "options": HEADLINE_OPTIONS,
-         "short": SHORT_TEXT, "whole": HEADLINE_WHOLE,
-         "texts": [escape(t or "", quote=True) for t in texts]}).scalars().all()
+    rows = (
+        db.session.execute(
+            sql(
+                "SELECT ts_headline(CAST(:config AS regconfig), t, CAST(:q AS tsquery), "
+                "CASE WHEN length(t) <= :short THEN :whole ELSE :options END) "
+                "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"
+            ),
+            {
+                "config": compiled.highlight_config,
+                "q": compiled.highlight,
+                "options": HEADLINE_OPTIONS,
+                "short": SHORT_TEXT,
+                "whole": HEADLINE_WHOLE,
+                "texts": [escape(t or "", quote=True) for t in texts],
+            },
+        )
+        .scalars()
+        .all()
+    )
     out = []
-    for text, marked in zip(texts, rows):
+    for text, marked in zip(texts, rows, strict=True):
         if MARK_OPEN not in (marked or ""):
             out.append(_plain_snippet(text))
         else:  # the text was escaped before ts_headline: only the markers become markup
@@ -487,13 +553,14 @@ def _result_text(result: Result) -> str:
 
 
 def _with_snippets(items: list[Result], compiled: Compiled) -> list[Result]:
-    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled)):
+    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled), strict=True):
         item.snippet = marked
     return items
 
 
-def run_query(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-              sort: str = "relevance") -> tuple[list[IndexHit], int, int, dict, Compiled]:
+def run_query(
+    user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20, sort: str = "relevance"
+) -> tuple[list[IndexHit], int, int, dict, Compiled]:
     """One page of hits the reader may see, the exact total and the facets, all in SQL (no rows loaded)."""
     filters = filters or {}
     compiled = compile_query(qstring, user)
@@ -516,20 +583,36 @@ def run_query(user, qstring: str, *, filters: dict | None = None, page: int = 1,
     if total:
         score = _rank_expression(compiled.rank).label("score")
         order = {"newest": [D.created_at.desc(), D.id.desc()], "oldest": [D.created_at.asc(), D.id.asc()]}.get(
-            sort, [score.desc(), D.id.asc()])
+            sort, [score.desc(), D.id.asc()]
+        )
         source = documents
-        if sort not in ("newest", "oldest") and compiled.rank and total > RANK_WINDOW and \
-                page * per_page <= RANK_WINDOW:
+        if (
+            sort not in ("newest", "oldest")
+            and compiled.rank
+            and total > RANK_WINDOW
+            and page * per_page <= RANK_WINDOW
+        ):
             # Ranking reads every hit's tsvector: on a very common word that is tens of thousands of them, so the
             # newest RANK_WINDOW hits are ranked (a narrower search ranks all of its hits).
-            source = (db.select(documents).where(where).order_by(D.id.desc()).limit(RANK_WINDOW)
-                      .subquery("window"))
+            source = db.select(documents).where(where).order_by(D.id.desc()).limit(RANK_WINDOW).subquery("window")
         c = source.c
         score = _rank_expression(compiled.rank, c.tsv).label("score")
         order = {"newest": [c.created_at.desc(), c.id.desc()], "oldest": [c.created_at.asc(), c.id.asc()]}.get(
-            sort, [score.desc(), c.id.asc()])
-        stmt = db.select(c.kind, c.object_id, c.clause_id, c.document, c.version, c.clause_key, c.group, c.type,
-                         c.disposition, c.created_at, score)
+            sort, [score.desc(), c.id.asc()]
+        )
+        stmt = db.select(
+            c.kind,
+            c.object_id,
+            c.clause_id,
+            c.document,
+            c.version,
+            c.clause_key,
+            c.group,
+            c.type,
+            c.disposition,
+            c.created_at,
+            score,
+        )
         if source is documents:
             stmt = stmt.where(where)
         hits = _hits(db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
@@ -543,15 +626,24 @@ def _prefer_the_index() -> None:
     db.session.execute(sql("SET LOCAL enable_seqscan = off"))
 
 
-def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-           sort: str = "relevance") -> SearchPage:
+def search(
+    user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20, sort: str = "relevance"
+) -> SearchPage:
     """Search clauses and comments as `user`: filtered in SQL, then checked again row by row."""
-    hits, total, page, facets, compiled = run_query(user, qstring, filters=filters, page=page, per_page=per_page,
-                                                    sort=sort)
+    hits, total, page, facets, compiled = run_query(
+        user, qstring, filters=filters, page=page, per_page=per_page, sort=sort
+    )
     items, dropped = _load(hits, user, frozenset())
-    return SearchPage(query=(qstring or "").strip(), items=_with_snippets(items, compiled),
-                      total=max(0, total - dropped), page=page, per_page=per_page, facets=facets,
-                      message=compiled.message, dropped=dropped)
+    return SearchPage(
+        query=(qstring or "").strip(),
+        items=_with_snippets(items, compiled),
+        total=max(0, total - dropped),
+        page=page,
+        per_page=per_page,
+        facets=facets,
+        message=compiled.message,
+        dropped=dropped,
+    )
 
 
 def matching_comment_ids(user, qstring: str, *, document: str, version: int, limit: int = 100_000) -> list[int]:
@@ -559,8 +651,9 @@ def matching_comment_ids(user, qstring: str, *, document: str, version: int, lim
     compiled = compile_query(qstring, user)
     if compiled.condition is None:
         return []
-    where = and_(compiled.condition,
-                 *filter_conditions(user, {"kind": "comment", "document": document, "version": str(version)}))
+    where = and_(
+        compiled.condition, *filter_conditions(user, {"kind": "comment", "document": document, "version": str(version)})
+    )
     _prefer_the_index()
     return list(db.session.scalars(db.select(D.object_id).where(where).order_by(D.object_id).limit(limit)))
 
@@ -568,7 +661,8 @@ def matching_comment_ids(user, qstring: str, *, document: str, version: int, lim
 def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> list[Result]:
     """The comments most like this one: its most characteristic stems (frequent in it, rare overall), OR-ed."""
     text = comment.body + ("\n" + comment.proposed_wording if comment.proposed_wording else "")
-    rows = db.session.execute(sql(f"""
+    rows = db.session.execute(
+        sql(f"""
         WITH terms AS (
             SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
             FROM unnest(to_tsvector('{STEMMED}', :text))
@@ -577,7 +671,9 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
                    SELECT 1 FROM search_document s
                    WHERE s.kind = 'comment' AND s.tsv @@ CAST(quote_literal(lexeme) AS tsquery)
                    LIMIT 5000) AS x) AS df
-        FROM terms"""), {"text": text}).all()
+        FROM terms"""),
+        {"text": text},
+    ).all()
     if not rows:
         return []
     _prefer_the_index()
@@ -585,13 +681,37 @@ def similar_comments(user, comment, *, limit: int = 10, numterms: int = 12) -> l
     weighted = sorted(((r.tf * math.log(1 + total / (1 + r.df)), r.lexeme) for r in rows), reverse=True)
     key_terms = [lexeme for _weight, lexeme in weighted[:numterms]]
     # Plain lexemes (no weight labels): the GIN index answers them without reading any row's tsvector.
-    tsq = db.session.scalar(sql("SELECT CAST(string_agg(CAST(quote_literal(w) AS tsquery)::text, ' | ') "
-                                "AS text) FROM unnest(CAST(:words AS text[])) AS w"), {"words": key_terms})
+    tsq = db.session.scalar(
+        sql(
+            "SELECT CAST(string_agg(CAST(quote_literal(w) AS tsquery)::text, ' | ') "
+            "AS text) FROM unnest(CAST(:words AS text[])) AS w"
+        ),
+        {"words": key_terms},
+    )
     compiled = Compiled(None, tsq, tsq, STEMMED, None)
-    where = and_(D.tsv.op("@@")(cast(literal(tsq), TSQUERY)), D.object_id != comment.id,
-                 *filter_conditions(user, {"kind": "comment"}))
+    where = and_(
+        D.tsv.op("@@")(cast(literal(tsq), TSQUERY)),
+        D.object_id != comment.id,
+        *filter_conditions(user, {"kind": "comment"}),
+    )
     score = _rank_expression(tsq).label("score")
-    stmt = (db.select(D.kind, D.object_id, D.clause_id, D.document, D.version, D.clause_key, D.group, D.type,
-                      D.disposition, D.created_at, score).where(where).order_by(score.desc(), D.id).limit(limit))
+    stmt = (
+        db.select(
+            D.kind,
+            D.object_id,
+            D.clause_id,
+            D.document,
+            D.version,
+            D.clause_key,
+            D.group,
+            D.type,
+            D.disposition,
+            D.created_at,
+            score,
+        )
+        .where(where)
+        .order_by(score.desc(), D.id)
+        .limit(limit)
+    )
     items, _dropped = _load(_hits(db.session.execute(stmt)), user, frozenset())
     return _with_snippets(items, compiled)

@@ -6,6 +6,7 @@ Only Whoosh's public API is used here. With CONSULT_SEARCH_FASTPATH on (the defa
 check and the ranking of term queries go through fastpath.py, which reads Whoosh 2.7.4's posting blocks directly;
 tests/integration/test_search_fastpath.py compares both ways on thousands of documents.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from html import escape
+from itertools import islice, pairwise
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -25,8 +27,8 @@ from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.reading import TermNotFound
 from whoosh.qparser import FieldAliasPlugin, QueryParser
+from whoosh.reading import TermNotFound
 
 from .. import permissions
 from .schema import FACETS, PUBLIC_QUERY_FIELDS, STAFF_QUERY_FIELDS, build_schema, pair_terms, text_analyzer
@@ -34,12 +36,17 @@ from .schema import FACETS, PUBLIC_QUERY_FIELDS, STAFF_QUERY_FIELDS, build_schem
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 LOWERCASE_FIELDS = {"kind", "document", "group", "type", "disposition", "status", "visibility"}
 FILTER_FIELDS = ("kind", "document", "version", "group", "type", "disposition")
-ALIASES = {"group": ["stakeholder", "groupe"], "type": ["comment-type"], "document": ["doc"],
-           "disposition": ["decision"]}
+ALIASES = {
+    "group": ["stakeholder", "groupe"],
+    "type": ["comment-type"],
+    "document": ["doc"],
+    "disposition": ["decision"],
+}
 MAX_EXPANSION = 200  # prefix expansions used for highlighting
 
 
 # --- parsing -------------------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=2)
 def _parser(staff: bool) -> QueryParser:
@@ -83,7 +90,7 @@ def query_problem(qstring: str) -> str | None:
         return _l("there are operators but no words")
     if tokens[0] in OPERATORS - {"NOT"} or tokens[-1] in OPERATORS:
         return _l("AND, OR and NOT need a word on each side")
-    for a, b in zip(tokens, tokens[1:]):
+    for a, b in pairwise(tokens):
         if a in OPERATORS and b in OPERATORS and b != "NOT":
             return _l("two operators follow each other")
     return None
@@ -146,11 +153,15 @@ def parse(qstring: str, user, *, raw: bool = False) -> Parsed:
     if problem is not None:
         words = plain_words(qstring)
         if not words:
-            return Parsed(None, _l("Your search has no words in it (%(reason)s). Type some words to look for.",
-                                   reason=problem))
+            return Parsed(
+                None, _l("Your search has no words in it (%(reason)s). Type some words to look for.", reason=problem)
+            )
         q = parser.parse(" ".join(words))
-        message = _l("We could not read your search as written (%(reason)s), so we searched for the words only: "
-                     "%(words)s", reason=problem, words=" ".join(words))
+        message = _l(
+            "We could not read your search as written (%(reason)s), so we searched for the words only: %(words)s",
+            reason=problem,
+            words=" ".join(words),
+        )
     else:
         message = None
     if q is None or q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
@@ -159,6 +170,7 @@ def parse(qstring: str, user, *, raw: bool = False) -> Parsed:
 
 
 # --- visibility --------------------------------------------------------------------------------------------------
+
 
 def visibility_filter(user) -> wq.Query | None:
     """What the reader may find, as an index query: None (everything) for staff.
@@ -216,6 +228,7 @@ def _restricted(q: wq.Query, restriction: wq.Query | None) -> wq.Query:
 
 
 # --- searching ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class IndexHit:
@@ -277,8 +290,9 @@ def _segment_codes(reader, names) -> dict[str, tuple[array, list[str]]]:
             continue
         values: dict[str, int] = {}
         column = reader.column_reader(name) if reader.has_column(name) else None
-        docs = array("I", (values.setdefault(column[d] if column is not None else "", len(values))
-                           for d in range(count)))
+        docs = array(
+            "I", (values.setdefault(column[d] if column is not None else "", len(values)) for d in range(count))
+        )
         codes[name] = (docs, list(values))
     with _codes_lock:
         if len(_SEGMENT_CODES) >= _SEGMENT_CODES_MAX:
@@ -304,8 +318,12 @@ def facet_counts(searcher, docnums, names) -> dict[str, list[tuple[str, int]]]:
             docs, values = codes[name]
             for code, n in Counter(map(docs.__getitem__, local)).items():
                 totals[name][values[code]] += n
-    return {name: sorted(((str(k), v) for k, v in totals[name].items() if k not in (None, "", b"")),
-                         key=lambda kv: (-kv[1], kv[0])) for name in names}
+    return {
+        name: sorted(
+            ((str(k), v) for k, v in totals[name].items() if k not in (None, "", b"")), key=lambda kv: (-kv[1], kv[0])
+        )
+        for name in names
+    }
 
 
 def highlight_terms(q, reader) -> frozenset:
@@ -327,11 +345,7 @@ def highlight_terms(q, reader) -> frozenset:
             words.update(node.words)
             return
         if isinstance(node, (wq.Prefix, wq.Wildcard)):
-            expanded = 0
-            for term in node.existing_terms(reader, expand=True):
-                if expanded >= MAX_EXPANSION:
-                    break
-                expanded += 1
+            for term in islice(node.existing_terms(reader, expand=True), MAX_EXPANSION):
                 text = term[1].decode("utf-8") if isinstance(term[1], bytes) else term[1]
                 if node.fieldname == "text":
                     words.add(text)  # already a stem
@@ -528,8 +542,18 @@ def _ranked(searcher, q, docnums: set[int], limit: int, sortedby, *, phrases: bo
     return [(hit.docnum, hit.score) for hit in results]
 
 
-def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-              sort: str = "relevance", with_facets: bool = True, fast: bool = True) -> QueryResult:
+def run_query(
+    searcher,
+    parsed: Parsed,
+    user,
+    *,
+    filters: dict | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    sort: str = "relevance",
+    with_facets: bool = True,
+    fast: bool = True,
+) -> QueryResult:
     """One page of hits the reader may see, the exact total and facet counts over that same filtered set.
 
     fast: use the fast path (fastpath.py, CONSULT_SEARCH_FASTPATH); without it only Whoosh's public API is used,
@@ -553,8 +577,11 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
         docnums = set(counts)
         if restriction is not None:
             allowed = _restricted_hits(searcher, restriction, fast)
-            docnums = docnums & allowed if allowed is not None else \
-                matching_docs(searcher, _restricted(base, restriction), base, fast=fast)
+            docnums = (
+                docnums & allowed
+                if allowed is not None
+                else matching_docs(searcher, _restricted(base, restriction), base, fast=fast)
+            )
             base = _Only(searcher, {d: counts[d] for d in docnums})
         q = base
     else:
@@ -568,8 +595,9 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
     facets = facet_counts(searcher, docnums, names)
     if names and (filters.get("kind") or "").strip():
         # The kind tabs show both counts, whichever kind is chosen.
-        both = matching_docs(searcher, _restricted(unrestricted, _filters(user, filters, without="kind")),
-                             unrestricted, fast=fast)
+        both = matching_docs(
+            searcher, _restricted(unrestricted, _filters(user, filters, without="kind")), unrestricted, fast=fast
+        )
         facets["kind"] = facet_counts(searcher, both, ["kind"])["kind"]
     hits = []
     if total:
@@ -579,12 +607,23 @@ def run_query(searcher, parsed: Parsed, user, *, filters: dict | None = None, pa
         elif sort == "oldest":
             sortedby = sorting.FieldFacet("created_at")
         ranked = _ranked(searcher, q, docnums, page * per_page, sortedby, phrases=bool(phrases), fast=fast)
-        for docnum, score in ranked[(page - 1) * per_page: page * per_page]:
+        for docnum, score in ranked[(page - 1) * per_page : page * per_page]:
             stored = searcher.stored_fields(docnum)
-            hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
-                                 stored.get("document", ""), stored.get("version", ""), stored.get("clause_key", ""),
-                                 stored.get("group"), stored.get("type"), stored.get("disposition"),
-                                 stored.get("created_at"), score))
+            hits.append(
+                IndexHit(
+                    stored["kind"],
+                    int(stored["object_id"]),
+                    stored.get("clause_id"),
+                    stored.get("document", ""),
+                    stored.get("version", ""),
+                    stored.get("clause_key", ""),
+                    stored.get("group"),
+                    stored.get("type"),
+                    stored.get("disposition"),
+                    stored.get("created_at"),
+                    score,
+                )
+            )
     terms = highlight_terms(parsed.query, searcher.reader()) if parsed.query is not None else frozenset()
     return QueryResult(hits, total, page, per_page, facets, terms, parsed.message)
 
@@ -598,6 +637,7 @@ def comment_ids(searcher, parsed: Parsed, user, *, document: str, version: int, 
 
 # --- snippets ----------------------------------------------------------------------------------------------------
 
+
 class MarkFormatter(Formatter):
     """Escapes all text and wraps each match in <mark>: the only markup a snippet carries."""
 
@@ -607,7 +647,7 @@ class MarkFormatter(Formatter):
         return escape(text, quote=True)
 
     def format_token(self, text, token, replace=False):
-        return "<mark>%s</mark>" % escape(text[token.startchar:token.endchar], quote=True)
+        return f"<mark>{escape(text[token.startchar : token.endchar], quote=True)}</mark>"
 
 
 def snippet(text: str, terms: frozenset, *, length: int = 240) -> Markup:
@@ -639,8 +679,19 @@ def run_similar(searcher, comment_id: int, text: str, user, *, limit: int = 10) 
     hits = []
     for hit in results:
         stored = hit.fields()
-        hits.append(IndexHit(stored["kind"], int(stored["object_id"]), stored.get("clause_id"),
-                             stored.get("document", ""), stored.get("version", ""), stored.get("clause_key", ""),
-                             stored.get("group"), stored.get("type"), stored.get("disposition"),
-                             stored.get("created_at"), hit.score))
+        hits.append(
+            IndexHit(
+                stored["kind"],
+                int(stored["object_id"]),
+                stored.get("clause_id"),
+                stored.get("document", ""),
+                stored.get("version", ""),
+                stored.get("clause_key", ""),
+                stored.get("group"),
+                stored.get("type"),
+                stored.get("disposition"),
+                stored.get("created_at"),
+                hit.score,
+            )
+        )
     return hits, frozenset(word for word, _ in key_terms)

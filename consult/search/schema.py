@@ -1,10 +1,12 @@
 """The Whoosh schema and its analysers: accents folded before stemming, word pairs for fast phrases."""
+
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from itertools import pairwise
 
-from whoosh.analysis import (CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter)
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.tokenizers import default_pattern
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
@@ -23,8 +25,9 @@ FACETS = ("kind", "document", "version", "group", "type", "disposition")
 
 def text_analyzer():
     """Words, lower-cased, accents folded (so 'règlement' meets 'reglement'), stop words dropped, then stemmed."""
-    return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter()
-            | StemFilter(cachesize=50_000))
+    return (
+        RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter(cachesize=50_000)
+    )
 
 
 def _plain(word: str) -> bool:
@@ -80,7 +83,7 @@ def pair_analyzer():
 
 def pair_terms(words: list[str]) -> list[str]:
     """The pair terms for a list of already analysed words, in the form PairFilter indexes them."""
-    return [pair_term(a, b) for a, b in zip(words, words[1:])]
+    return [pair_term(a, b) for a, b in pairwise(words)]
 
 
 # --- the indexing fast path -----------------------------------------------------------------------------------

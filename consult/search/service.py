@@ -1,4 +1,5 @@
 """Search as the pages and the API use it: the index query, then the rows from the database, checked again."""
+
 from __future__ import annotations
 
 import struct
@@ -9,11 +10,11 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
-from ..pagination import Page
+from ..logs import get_logger
 from ..models import Clause, Comment, Version
+from ..pagination import Page
 from .index import IndexUnavailable, forget, live_searcher, request_rebuild
 from .query import IndexHit, QueryResult, comment_ids, parse, run_query, run_similar, snippet
-from ..logs import get_logger
 
 log = get_logger(__name__)
 
@@ -95,13 +96,35 @@ def _load(hits: list[IndexHit], user, terms) -> tuple[list[Result], int]:
     """Load the rows of the hits and keep only those the permission rules allow, in the index's order."""
     comment_ids = [h.object_id for h in hits if h.kind == "comment"]
     clause_ids = [h.object_id for h in hits if h.kind == "clause"]
-    comments = {c.id: c for c in db.session.scalars(
-        db.select(Comment).where(Comment.id.in_(comment_ids)).options(
-            db.joinedload(Comment.clause), db.joinedload(Comment.version).joinedload(Version.document),
-            db.joinedload(Comment.author), db.joinedload(Comment.disposition))).unique()} if comment_ids else {}
-    clauses = {c.id: c for c in db.session.scalars(
-        db.select(Clause).where(Clause.id.in_(clause_ids)).options(
-            db.joinedload(Clause.version).joinedload(Version.document))).unique()} if clause_ids else {}
+    comments = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                db.select(Comment)
+                .where(Comment.id.in_(comment_ids))
+                .options(
+                    db.joinedload(Comment.clause),
+                    db.joinedload(Comment.version).joinedload(Version.document),
+                    db.joinedload(Comment.author),
+                    db.joinedload(Comment.disposition),
+                )
+            ).unique()
+        }
+        if comment_ids
+        else {}
+    )
+    clauses = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                db.select(Clause)
+                .where(Clause.id.in_(clause_ids))
+                .options(db.joinedload(Clause.version).joinedload(Version.document))
+            ).unique()
+        }
+        if clause_ids
+        else {}
+    )
     results, dropped = [], 0
     staff = permissions.is_staff(user)
     for hit in hits:
@@ -109,8 +132,12 @@ def _load(hits: list[IndexHit], user, terms) -> tuple[list[Result], int]:
             comment = comments.get(hit.object_id)
             # The same rule as the index filter, asked of the database row: staff see everything; others only
             # visible comments whose text they may read.
-            allowed = comment is not None and permissions.can_see_comment(user, comment) and \
-                permissions.can_view_comment_text(user, comment) and (staff or comment.status == "visible")
+            allowed = (
+                comment is not None
+                and permissions.can_see_comment(user, comment)
+                and permissions.can_view_comment_text(user, comment)
+                and (staff or comment.status == "visible")
+            )
             if not allowed:
                 dropped += 1
                 log.warning("search index and database disagree on comment %s; not shown", hit.object_id)
@@ -128,18 +155,26 @@ def _load(hits: list[IndexHit], user, terms) -> tuple[list[Result], int]:
     return results, dropped
 
 
-def search(user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20,
-           sort: str = "relevance") -> SearchPage:
+def search(
+    user, qstring: str, *, filters: dict | None = None, page: int = 1, per_page: int = 20, sort: str = "relevance"
+) -> SearchPage:
     """Search clauses and comments as `user`: filtered in the index, then checked again row by row."""
     parsed = parse(qstring, user)
     fast = current_app.config.get("CONSULT_SEARCH_FASTPATH", True)
     result: QueryResult = _with_index(
-        lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort,
-                            fast=fast))
+        lambda s: run_query(s, parsed, user, filters=filters or {}, page=page, per_page=per_page, sort=sort, fast=fast)
+    )
     items, dropped = _load(result.hits, user, result.terms)
-    return SearchPage(query=(qstring or "").strip(), items=items, total=max(0, result.total - dropped),
-                      page=result.page, per_page=per_page,
-                      facets=result.facets, message=result.message, dropped=dropped)
+    return SearchPage(
+        query=(qstring or "").strip(),
+        items=items,
+        total=max(0, result.total - dropped),
+        page=result.page,
+        per_page=per_page,
+        facets=result.facets,
+        message=result.message,
+        dropped=dropped,
+    )
 
 
 def similar_comments(user, comment: Comment, *, limit: int = 10) -> list[Result]:

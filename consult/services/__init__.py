@@ -21,5 +21,10 @@ def rendered(text: str | None, field: str) -> str:
     try:
         return str(render_markdown(text))
     except RenderError:
-        raise ServiceError(_("This text nests quotes or lists too deeply to be shown. Make it flatter and send it "
-                             "again; your text is kept below."), field=field) from None
+        raise ServiceError(
+            _(
+                "This text nests quotes or lists too deeply to be shown. Make it flatter and send it "
+                "again; your text is kept below."
+            ),
+            field=field,
+        ) from None

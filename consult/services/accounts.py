@@ -1,4 +1,5 @@
 """Accounts: creating users, passwords, and server-side sessions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,14 +16,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..extensions import db
-from ..web import external_url
+from ..logs import get_logger
 from ..mail import send_mail
-from ..params import parse_id
 from ..models import Invitation, OneTimeToken, Organisation, User, UserSession, utcnow
+from ..params import parse_id
 from ..permissions import Role
 from ..vocabulary import STAKEHOLDER_GROUPS
+from ..web import external_url
 from . import ServiceError
-from ..logs import get_logger
 
 log = get_logger("consult.auth")
 
@@ -54,8 +55,9 @@ def password_problem(password: str, *, user_inputs: list[str] | None = None) -> 
     # at 128 characters it still takes well under a tenth of a second.
     result = zxcvbn(password, user_inputs=_personal_words(user_inputs or []), max_length=PASSWORD_MAX)
     if result["score"] < 3:
-        return _("This password is too easy to guess (it is common or follows a simple pattern). "
-                 "Try a few unrelated words.")
+        return _(
+            "This password is too easy to guess (it is common or follows a simple pattern). Try a few unrelated words."
+        )
     return None
 
 
@@ -63,8 +65,9 @@ def password_problem(password: str, *, user_inputs: list[str] | None = None) -> 
 TRANSPARENCY_ID = re.compile(r"[0-9]{9,12}-[0-9]{2}\Z")
 
 
-def _build_user(email: str, password: str, *, role: str, display_name: str | None, status: str,
-                stakeholder_group: str, organisation) -> User:
+def _build_user(
+    email: str, password: str, *, role: str, display_name: str | None, status: str, stakeholder_group: str, organisation
+) -> User:
     """Check and build an account without committing; refuses a taken email or a weak password."""
     email = User.normalise_email(email)
     if "@" not in email:
@@ -78,8 +81,14 @@ def _build_user(email: str, password: str, *, role: str, display_name: str | Non
         raise ServiceError(problem, field="password")
     if email_taken(email):
         raise ServiceError(_("An account with this email already exists."), field="email")
-    user = User(email=email, display_name=(display_name or email.split("@")[0]).strip()[:120], role=role,
-                status=status, stakeholder_group=stakeholder_group, organisation=organisation)
+    user = User(
+        email=email,
+        display_name=(display_name or email.split("@")[0]).strip()[:120],
+        role=role,
+        status=status,
+        stakeholder_group=stakeholder_group,
+        organisation=organisation,
+    )
     if status == "active":
         user.approved_at = utcnow()
     user.set_password(password)
@@ -87,11 +96,26 @@ def _build_user(email: str, password: str, *, role: str, display_name: str | Non
     return user
 
 
-def create_user(email: str, password: str, *, role: str = "participant", display_name: str | None = None,
-                status: str = "active", stakeholder_group: str = "other", organisation=None) -> User:
+def create_user(
+    email: str,
+    password: str,
+    *,
+    role: str = "participant",
+    display_name: str | None = None,
+    status: str = "active",
+    stakeholder_group: str = "other",
+    organisation=None,
+) -> User:
     """Create an account with a hashed password; refuses a taken email or a weak password."""
-    user = _build_user(email, password, role=role, display_name=display_name, status=status,
-                       stakeholder_group=stakeholder_group, organisation=organisation)
+    user = _build_user(
+        email,
+        password,
+        role=role,
+        display_name=display_name,
+        status=status,
+        stakeholder_group=stakeholder_group,
+        organisation=organisation,
+    )
     db.session.commit()
     return user
 
@@ -104,15 +128,23 @@ def email_taken(email: str) -> bool:
 def _organisation(name: str | None, transparency_id: str | None) -> Organisation | None:
     name, transparency_id = (name or "").strip(), (transparency_id or "").strip()
     if transparency_id and not TRANSPARENCY_ID.match(transparency_id):
-        raise ServiceError(_("Enter a Transparency Register id like 123456789012-34."),
-                           field="transparency_register_id")
+        raise ServiceError(
+            _("Enter a Transparency Register id like 123456789012-34."), field="transparency_register_id"
+        )
     if not name:
         return None
     return Organisation(name=name[:200], transparency_register_id=transparency_id or None)
 
 
-def register(*, email: str, password: str, display_name: str, stakeholder_group: str,
-             organisation_name: str | None = None, transparency_register_id: str | None = None) -> User | None:
+def register(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    stakeholder_group: str,
+    organisation_name: str | None = None,
+    transparency_register_id: str | None = None,
+) -> User | None:
     """Self-registration: a pending (or auto-approved) account; for a taken email, None and a warning to its owner."""
     email = User.normalise_email(email)
     problem = password_problem(password, user_inputs=[email, display_name])
@@ -129,24 +161,42 @@ def register(*, email: str, password: str, display_name: str, stakeholder_group:
             # The owner was told already; the same answer, without one more mail in their inbox.
             log.warning("register warning mail withheld (too many) user=%s", existing.id)
             return None
-        send_mail(existing.email, _("Someone tried to register with your email address"), _(
-            "Someone tried to create a new Consult account with this email address, which already has an account.\n\n"
-            "If it was you, sign in instead, or reset your password here: %(url)s\n\n"
-            "If it was not you, you can ignore this message; your account has not changed.",
-            url=external_url("auth.reset")))
+        send_mail(
+            existing.email,
+            _("Someone tried to register with your email address"),
+            _(
+                "Someone tried to create a new Consult account with this email address, which already has an "
+                "account.\n\n"
+                "If it was you, sign in instead, or reset your password here: %(url)s\n\n"
+                "If it was not you, you can ignore this message; your account has not changed.",
+                url=external_url("auth.reset"),
+            ),
+        )
         return None
     status = "active" if current_app.config.get("CONSULT_AUTO_APPROVE") else "pending"
-    user = _build_user(email, password, role=Role.PARTICIPANT.value, display_name=display_name, status=status,
-                       stakeholder_group=stakeholder_group, organisation=organisation)
+    user = _build_user(
+        email,
+        password,
+        role=Role.PARTICIPANT.value,
+        display_name=display_name,
+        status=status,
+        stakeholder_group=stakeholder_group,
+        organisation=organisation,
+    )
     user.consented_at = utcnow()
     db.session.commit()
     log.info("register user=%s status=%s", user.id, status)
     if status == "pending":
-        body = _("Your Consult account has been created. A moderator will review it soon; until then you can "
-                 "sign in and read, but not comment.\n\nSign in: %(url)s", url=external_url("auth.sign_in"))
+        body = _(
+            "Your Consult account has been created. A moderator will review it soon; until then you can "
+            "sign in and read, but not comment.\n\nSign in: %(url)s",
+            url=external_url("auth.sign_in"),
+        )
     else:
-        body = _("Your Consult account has been created and you can take part at once.\n\nSign in: %(url)s",
-                 url=external_url("auth.sign_in"))
+        body = _(
+            "Your Consult account has been created and you can take part at once.\n\nSign in: %(url)s",
+            url=external_url("auth.sign_in"),
+        )
     send_mail(user.email, _("Your Consult account"), body)
     return user
 
@@ -159,8 +209,6 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """The sha256 hex digest under which a token is stored (links and cookies carry the token itself)."""
     return hashlib.sha256((token or "").encode()).hexdigest()
-
-
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -179,8 +227,10 @@ def _limits(kind: str):
     from ..throttle import limit_from_config
 
     if kind == "signin":
-        return (limit_from_config("signin_account", 5, 900, default_slow=3),
-                limit_from_config("signin_ip", 20, 900, default_slow=10))
+        return (
+            limit_from_config("signin_account", 5, 900, default_slow=3),
+            limit_from_config("signin_ip", 20, 900, default_slow=10),
+        )
     if kind == "register":
         return limit_from_config("register_account", 3, 3600), limit_from_config("register_ip", 10, 3600)
     return limit_from_config("reset_account", 3, 3600), limit_from_config("reset_ip", 5, 3600)
@@ -279,8 +329,9 @@ def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
     """Mark every live session of the user as ended, except the one with `keep_token`; no commit."""
     keep = hash_token(keep_token) if keep_token else None
     now, ended = utcnow(), 0
-    rows = db.session.scalars(db.select(UserSession).where(UserSession.user_id == user.id,
-                                                           UserSession.ended_at.is_(None)))
+    rows = db.session.scalars(
+        db.select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    )
     for row in rows:
         if row.token_hash != keep:
             row.ended_at = now
@@ -290,17 +341,30 @@ def _end_sessions(user: User, *, keep_token: str | None = None) -> int:
 
 # --- invitations ------------------------------------------------------------------------------------------
 
+
 def find_invitation(token: str) -> Invitation | None:
     """The unused, unexpired invitation a link's token names, else None."""
     invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if (invitation is None or invitation.used_at is not None or invitation.revoked_at is not None
-            or invitation.expires_at <= utcnow()):
+    if (
+        invitation is None
+        or invitation.used_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
         return None
     return invitation
 
 
-def accept_invitation(token: str, *, email: str, password: str, display_name: str, stakeholder_group: str,
-                      organisation_name: str | None = None, transparency_register_id: str | None = None) -> User:
+def accept_invitation(
+    token: str,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    stakeholder_group: str,
+    organisation_name: str | None = None,
+    transparency_register_id: str | None = None,
+) -> User:
     """Create an active account with the invitation's role and use up the invitation, in one transaction."""
     invitation = find_invitation(token)
     if invitation is None:
@@ -311,14 +375,23 @@ def accept_invitation(token: str, *, email: str, password: str, display_name: st
     if email_taken(email):
         raise ServiceError(_("This email cannot be used. If it is yours, sign in instead."), field="email")
     organisation = _organisation(organisation_name, transparency_register_id)
-    user = _build_user(email, password, role=invitation.role, display_name=display_name, status="active",
-                       stakeholder_group=stakeholder_group, organisation=organisation)
+    user = _build_user(
+        email,
+        password,
+        role=invitation.role,
+        display_name=display_name,
+        status="active",
+        stakeholder_group=stakeholder_group,
+        organisation=organisation,
+    )
     user.consented_at = utcnow()
     db.session.flush()
     # Claim the invitation with a guarded update, so two tabs racing on one link cannot both succeed.
     claimed = db.session.execute(
-        db.update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow(), used_by_id=user.id))
+        db.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow(), used_by_id=user.id)
+    )
     if claimed.rowcount != 1:
         db.session.rollback()
         raise ServiceError(_("This invitation link is not valid or has expired."))
@@ -338,6 +411,7 @@ def register_refused_for_address(address: str | None):
 
 
 # --- password reset ---------------------------------------------------------------------------------------
+
 
 def reset_refused_for_address(address: str | None):
     """Count a reset request from an address; the refusing throttle decision when it asked too often, else None."""
@@ -365,27 +439,43 @@ def request_password_reset(email: str) -> None:
         return
     token = new_token()
     minutes = current_app.config.get("CONSULT_RESET_TOKEN_MINUTES", 60)
-    db.session.add(OneTimeToken(token_hash=hash_token(token), purpose="reset", user_id=user.id,
-                                expires_at=utcnow() + timedelta(minutes=minutes)))
+    db.session.add(
+        OneTimeToken(
+            token_hash=hash_token(token),
+            purpose="reset",
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
     db.session.commit()
     log.info("reset requested user=%s", user.id)
-    send_mail(user.email, _("Reset your Consult password"), _(
-        "Someone (probably you) asked to reset the password of your Consult account.\n\n"
-        "Choose a new password here within %(n)d minutes: %(url)s\n\n"
-        "If you did not ask for this, ignore this message; your password stays as it is.",
-        n=minutes, url=external_url("auth.reset_with_token", token=token)))
+    send_mail(
+        user.email,
+        _("Reset your Consult password"),
+        _(
+            "Someone (probably you) asked to reset the password of your Consult account.\n\n"
+            "Choose a new password here within %(n)d minutes: %(url)s\n\n"
+            "If you did not ask for this, ignore this message; your password stays as it is.",
+            n=minutes,
+            url=external_url("auth.reset_with_token", token=token),
+        ),
+    )
 
 
 def _void_reset_links(user: User) -> None:
     """Mark every outstanding reset link of the account used; the caller commits."""
-    db.session.execute(db.update(OneTimeToken).where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "reset",
-                                                     OneTimeToken.used_at.is_(None)).values(used_at=utcnow()))
+    db.session.execute(
+        db.update(OneTimeToken)
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "reset", OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def find_reset_token(token: str) -> OneTimeToken | None:
     """The unused, unexpired reset token a link names, else None."""
-    row = db.session.scalar(db.select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
-                                                          OneTimeToken.purpose == "reset"))
+    row = db.session.scalar(
+        db.select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == "reset")
+    )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
     return row
@@ -401,8 +491,9 @@ def reset_password(token: str, password: str) -> User:
     if problem:
         raise ServiceError(problem, field="password")
     now = utcnow()
-    claimed = db.session.execute(db.update(OneTimeToken).where(OneTimeToken.id == row.id,
-                                                               OneTimeToken.used_at.is_(None)).values(used_at=now))
+    claimed = db.session.execute(
+        db.update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None)).values(used_at=now)
+    )
     if claimed.rowcount != 1:
         db.session.rollback()
         raise ServiceError(_("This password reset link is not valid or has expired."))
@@ -419,6 +510,7 @@ def reset_password(token: str, password: str) -> User:
 
 # --- the account page -------------------------------------------------------------------------------------
 
+
 def _check_own_password(user: User, password: str, field: str, message: str) -> None:
     """Check a signed-in user's password, throttled like sign-in: past the limit even the right one is refused."""
     from ..throttle import limit_from_config
@@ -427,9 +519,15 @@ def _check_own_password(user: User, password: str, field: str, message: str) -> 
     decision = limit.check(str(user.id))
     if not decision.allowed:
         log.warning("password checks locked out user=%s", user.id)
-        raise ServiceError(ngettext("Too many wrong passwords. Try again in %(num)d minute.",
-                                    "Too many wrong passwords. Try again in %(num)d minutes.", minutes_left(decision)),
-                           field=field, status=429)
+        raise ServiceError(
+            ngettext(
+                "Too many wrong passwords. Try again in %(num)d minute.",
+                "Too many wrong passwords. Try again in %(num)d minutes.",
+                minutes_left(decision),
+            ),
+            field=field,
+            status=429,
+        )
     if not user.check_password(password):
         limit.hit(str(user.id))
         raise ServiceError(message, field=field)
@@ -463,8 +561,13 @@ def change_email(user: User, new_email: str, password: str) -> User:
     _end_sessions(user, keep_token=getattr(user, "current_session_token", None))
     db.session.commit()
     log.info("email changed user=%s", user.id)
-    send_mail(old_email, _("The email address of your Consult account changed"), _(
-        "The email address of your Consult account was changed to another address.\n\n"
-        "If you did not do this, reset your password at %(url)s and tell the moderators.",
-        url=external_url("auth.reset")))
+    send_mail(
+        old_email,
+        _("The email address of your Consult account changed"),
+        _(
+            "The email address of your Consult account was changed to another address.\n\n"
+            "If you did not do this, reset your password at %(url)s and tell the moderators.",
+            url=external_url("auth.reset"),
+        ),
+    )
     return user

@@ -14,6 +14,7 @@ Drafters' edits to themes survive recomputation: a theme a drafter renamed, merg
 deleted) is `pinned` and is never re-themed. Only automatic themes and unpinned comments are recomputed. An
 approved summary is kept as approved; recomputation leaves it alone.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,20 @@ from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
-from ..models import (AnalysisRun, Campaign, CampaignMember, Clause, ClauseSummary, Comment, CommentSignature,
-                      Document, Theme, ThemeMember, Version, utcnow)
+from ..models import (
+    AnalysisRun,
+    Campaign,
+    CampaignMember,
+    Clause,
+    ClauseSummary,
+    Comment,
+    CommentSignature,
+    Document,
+    Theme,
+    ThemeMember,
+    Version,
+    utcnow,
+)
 from . import ServiceError
 from .moderation import record
 from .review import bulk_dispose
@@ -43,8 +56,9 @@ SUMMARY_SAMPLE = 1_000  # comments per clause read for its summary (all of them 
 
 def _analysable(version: Version, after: int | None = None):
     """(id, body, clause_id, visibility) of the visible top-level comments of a version (with ids above `after`)."""
-    stmt = (db.select(Comment.id, Comment.body, Comment.clause_id, Comment.visibility)
-            .where(Comment.version_id == version.id, Comment.status == "visible", Comment.parent_id.is_(None)))
+    stmt = db.select(Comment.id, Comment.body, Comment.clause_id, Comment.visibility).where(
+        Comment.version_id == version.id, Comment.status == "visible", Comment.parent_id.is_(None)
+    )
     if after is not None:
         stmt = stmt.where(Comment.id > after)
     return db.session.execute(stmt.order_by(Comment.id)).all()
@@ -78,8 +92,11 @@ def _signatures(version: Version, rows, only_these: bool = False) -> dict[int, t
     inserts = []
     for cid in todo:
         size, sig = computed.get(cid, (0, None))
-        values = {"body_hash": hashes[cid], "shingles": size,
-                  "signature": campaign_algo.signature_bytes(sig) if sig is not None else b""}
+        values = {
+            "body_hash": hashes[cid],
+            "shingles": size,
+            "signature": campaign_algo.signature_bytes(sig) if sig is not None else b"",
+        }
         kept = stored.get(cid)
         if kept is None:
             inserts.append(dict(values, comment_id=cid, version_id=version.id))
@@ -93,27 +110,39 @@ def _signatures(version: Version, rows, only_these: bool = False) -> dict[int, t
 
 
 def _store_campaigns(version: Version, found, now) -> None:
-    db.session.execute(db.delete(CampaignMember).where(CampaignMember.campaign_id.in_(
-        db.select(Campaign.id).where(Campaign.version_id == version.id))))
+    db.session.execute(
+        db.delete(CampaignMember).where(
+            CampaignMember.campaign_id.in_(db.select(Campaign.id).where(Campaign.version_id == version.id))
+        )
+    )
     db.session.execute(db.delete(Campaign).where(Campaign.version_id == version.id))
     if not found:
         return
     ids = db.session.scalars(
         db.insert(Campaign).returning(Campaign.id, sort_by_parameter_order=True),
-        [{"version_id": version.id, "representative_id": c.representative, "size": c.size, "computed_at": now}
-         for c in found]).all()
-    db.session.execute(db.insert(CampaignMember), [
-        {"comment_id": m, "campaign_id": campaign_id, "similarity": round(c.similarity.get(m, 1.0), 4)}
-        for campaign_id, c in zip(ids, found) for m in c.members])
+        [
+            {"version_id": version.id, "representative_id": c.representative, "size": c.size, "computed_at": now}
+            for c in found
+        ],
+    ).all()
+    db.session.execute(
+        db.insert(CampaignMember),
+        [
+            {"comment_id": m, "campaign_id": campaign_id, "similarity": round(c.similarity.get(m, 1.0), 4)}
+            for campaign_id, c in zip(ids, found, strict=True)
+            for m in c.members
+        ],
+    )
 
 
 def _existing_campaigns(version: Version) -> dict[int, list[int]]:
     """{representative id: member ids} of the stored campaigns."""
     groups: dict[int, list[int]] = defaultdict(list)
     for rep, member in db.session.execute(
-            db.select(Campaign.representative_id, CampaignMember.comment_id)
-            .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-            .where(Campaign.version_id == version.id)):
+        db.select(Campaign.representative_id, CampaignMember.comment_id)
+        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .where(Campaign.version_id == version.id)
+    ):
         groups[rep].append(member)
     return groups
 
@@ -132,18 +161,30 @@ def _campaigns_incremental(version: Version, new_rows, now) -> None:
     old = db.session.execute(
         db.select(CommentSignature.comment_id, CommentSignature.shingles, CommentSignature.signature)
         .join(Comment, Comment.id == CommentSignature.comment_id)
-        .where(CommentSignature.version_id == version.id, CommentSignature.shingles > 0,
-               Comment.status == "visible", CommentSignature.comment_id.not_in(new_ids or [-1]))
-        .order_by(CommentSignature.comment_id)).all()
+        .where(
+            CommentSignature.version_id == version.id,
+            CommentSignature.shingles > 0,
+            Comment.status == "visible",
+            CommentSignature.comment_id.not_in(new_ids or [-1]),
+        )
+        .order_by(CommentSignature.comment_id)
+    ).all()
     old_ids = np.array([r.comment_id for r in old], dtype=np.int64)
     old_sizes = np.array([r.shingles for r in old], dtype=np.int64)
-    matrix = np.frombuffer(b"".join(r.signature for r in old), dtype=np.uint32).reshape(len(old), -1) \
-        if old else np.empty((0, campaign_algo.NUM_PERM), dtype=np.uint32)
+    matrix = (
+        np.frombuffer(b"".join(r.signature for r in old), dtype=np.uint32).reshape(len(old), -1)
+        if old
+        else np.empty((0, campaign_algo.NUM_PERM), dtype=np.uint32)
+    )
     bands = campaign_algo.band_keys(matrix)
     fresh = campaign_algo.prepare({r.id: r.body for r in new_rows})
-    member_of = dict(db.session.execute(
-        db.select(CampaignMember.comment_id, CampaignMember.campaign_id)
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id).where(Campaign.version_id == version.id)).all())
+    member_of = dict(
+        db.session.execute(
+            db.select(CampaignMember.comment_id, CampaignMember.campaign_id)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .where(Campaign.version_id == version.id)
+        ).all()
+    )
     filed: list[tuple[int, int, np.ndarray]] = []  # new comments so far: (id, size, hash values)
     for cid in sorted(fresh):
         size, sig = fresh[cid]
@@ -170,25 +211,35 @@ def _campaigns_incremental(version: Version, new_rows, now) -> None:
             campaign_id = member_of[best] = campaign.id
         db.session.add(CampaignMember(comment_id=cid, campaign_id=campaign_id, similarity=round(best_j, 4)))
         member_of[cid] = campaign_id
-        db.session.execute(db.update(Campaign).where(Campaign.id == campaign_id)
-                           .values(size=Campaign.size + 1, computed_at=now))
+        db.session.execute(
+            db.update(Campaign).where(Campaign.id == campaign_id).values(size=Campaign.size + 1, computed_at=now)
+        )
 
 
 def _store_themes(version: Version, rows, now) -> None:
     """Recompute automatic themes over the comments no drafter has placed; see the module's docstring."""
     from ..analysis import themes as theme_algo  # scikit-learn loads only where analysis runs
 
-    kept_members = dict(db.session.execute(
-        db.select(ThemeMember.comment_id, ThemeMember.theme_id).join(Theme, ThemeMember.theme_id == Theme.id)
-        .where(Theme.version_id == version.id, db.or_(Theme.edited.is_(True), ThemeMember.pinned.is_(True),
-                                                      Theme.deleted_at.is_not(None)))).all())
+    kept_members = dict(
+        db.session.execute(
+            db.select(ThemeMember.comment_id, ThemeMember.theme_id)
+            .join(Theme, ThemeMember.theme_id == Theme.id)
+            .where(
+                Theme.version_id == version.id,
+                db.or_(Theme.edited.is_(True), ThemeMember.pinned.is_(True), Theme.deleted_at.is_not(None)),
+            )
+        ).all()
+    )
     bodies = {r.id: r.body for r in rows if r.id not in kept_members}
-    auto = db.select(Theme.id).where(Theme.version_id == version.id, Theme.edited.is_(False),
-                                     Theme.deleted_at.is_(None))
-    db.session.execute(db.delete(ThemeMember).where(ThemeMember.theme_id.in_(auto),
-                                                    ThemeMember.pinned.is_(False)))
-    db.session.execute(db.delete(Theme).where(Theme.id.in_(auto.scalar_subquery()), ~db.exists().where(
-        ThemeMember.theme_id == Theme.id)))
+    auto = db.select(Theme.id).where(
+        Theme.version_id == version.id, Theme.edited.is_(False), Theme.deleted_at.is_(None)
+    )
+    db.session.execute(db.delete(ThemeMember).where(ThemeMember.theme_id.in_(auto), ThemeMember.pinned.is_(False)))
+    db.session.execute(
+        db.delete(Theme).where(
+            Theme.id.in_(auto.scalar_subquery()), ~db.exists().where(ThemeMember.theme_id == Theme.id)
+        )
+    )
     # A campaign is one text in the factorisation, weighted by its size; its members follow its template.
     follows: dict[int, int] = {}
     weights: dict[int, int] = {}
@@ -203,22 +254,36 @@ def _store_themes(version: Version, rows, now) -> None:
     texts = {i: t for i, t in bodies.items() if i not in follows}
     found = theme_algo.find_themes(texts, weights=weights)
     for result in found:
-        theme = Theme(version_id=version.id, label=result.label or _("Unlabelled theme"),
-                      key_terms=result.key_terms, computed_at=now)
+        theme = Theme(
+            version_id=version.id,
+            label=result.label or _("Unlabelled theme"),
+            key_terms=result.key_terms,
+            computed_at=now,
+        )
         db.session.add(theme)
         db.session.flush()
         members = list(result.members) + [m for m, rep in follows.items() if rep in result.weights]
-        db.session.execute(db.insert(ThemeMember), [
-            {"comment_id": m, "theme_id": theme.id, "pinned": False,
-             "weight": result.weights.get(m, result.weights.get(follows.get(m), 0.0))} for m in members])
+        db.session.execute(
+            db.insert(ThemeMember),
+            [
+                {
+                    "comment_id": m,
+                    "theme_id": theme.id,
+                    "pinned": False,
+                    "weight": result.weights.get(m, result.weights.get(follows.get(m), 0.0)),
+                }
+                for m in members
+            ],
+        )
 
 
 def _assign_new(version: Version, texts: dict[int, str]) -> None:
     """Put new comments in the live theme whose key terms they share most (ranked terms weigh more)."""
     if not texts:
         return
-    themes = db.session.scalars(db.select(Theme).where(Theme.version_id == version.id,
-                                                       Theme.deleted_at.is_(None))).all()
+    themes = db.session.scalars(
+        db.select(Theme).where(Theme.version_id == version.id, Theme.deleted_at.is_(None))
+    ).all()
     for cid, text in texts.items():
         lowered = " ".join(text.lower().split())
         best, best_score = None, 0.0
@@ -243,15 +308,19 @@ def _store_summaries(version: Version, rows, now, clause_ids: set | None = None)
             ids = sorted(texts)
             step = len(ids) / SUMMARY_SAMPLE
             by_clause[clause_id] = {ids[int(k * step)]: texts[ids[int(k * step)]] for k in range(SUMMARY_SAMPLE)}
-    existing = {s.clause_id: s for s in db.session.scalars(
-        db.select(ClauseSummary).where(ClauseSummary.version_id == version.id))}
+    existing = {
+        s.clause_id: s
+        for s in db.session.scalars(db.select(ClauseSummary).where(ClauseSummary.version_id == version.id))
+    }
     targets = set(by_clause) | set(existing) if clause_ids is None else clause_ids
     for clause_id in targets:
         summary = existing.get(clause_id)
         if summary is not None and summary.approved_at is not None:
             continue
-        sentences = [{"text": text, "comment_ids": ids}
-                     for text, ids in theme_algo.summarise(by_clause.get(clause_id, {}), SUMMARY_SENTENCES)]
+        sentences = [
+            {"text": text, "comment_ids": ids}
+            for text, ids in theme_algo.summarise(by_clause.get(clause_id, {}), SUMMARY_SENTENCES)
+        ]
         if not sentences:
             if summary is not None:
                 db.session.delete(summary)
@@ -323,8 +392,11 @@ def _refresh_incremental(version: Version, run: AnalysisRun, new_rows, started, 
     if new_rows:
         _campaigns_incremental(version, new_rows, now)
         _store_signatures(version, new_rows)
-        pinned = set(db.session.scalars(db.select(ThemeMember.comment_id).where(
-            ThemeMember.comment_id.in_([r.id for r in new_rows]))))
+        pinned = set(
+            db.session.scalars(
+                db.select(ThemeMember.comment_id).where(ThemeMember.comment_id.in_([r.id for r in new_rows]))
+            )
+        )
         _assign_new(version, {r.id: r.body for r in new_rows if r.id not in pinned})
         run.last_comment_id = max(r.id for r in new_rows)
         run.comment_count = (run.comment_count or 0) + len(new_rows)
@@ -336,22 +408,32 @@ def _store_signatures(version: Version, rows) -> None:
     _signatures(version, rows, only_these=True)
 
 
-def _finish(version: Version, run: AnalysisRun, started, new: int, mode: str,
-            stages: dict | None = None) -> RefreshResult:
+def _finish(
+    version: Version, run: AnalysisRun, started, new: int, mode: str, stages: dict | None = None
+) -> RefreshResult:
     run.finished_at = utcnow()
     run.seconds = round(time.perf_counter() - started, 3)
     db.session.commit()
     campaigns = db.session.scalar(db.select(db.func.count(Campaign.id)).where(Campaign.version_id == version.id))
-    themes = db.session.scalar(db.select(db.func.count(Theme.id)).where(Theme.version_id == version.id,
-                                                                        Theme.deleted_at.is_(None)))
-    return RefreshResult(version.document.slug, version.number, run.comment_count, new, mode, campaigns, themes,
-                         run.seconds, stages or {})
+    themes = db.session.scalar(
+        db.select(db.func.count(Theme.id)).where(Theme.version_id == version.id, Theme.deleted_at.is_(None))
+    )
+    return RefreshResult(
+        version.document.slug,
+        version.number,
+        run.comment_count,
+        new,
+        mode,
+        campaigns,
+        themes,
+        run.seconds,
+        stages or {},
+    )
 
 
 def versions_to_refresh(slug: str | None = None, number: int | None = None) -> list[Version]:
     """The versions `analysis refresh` works on: one, a document's, or every version."""
-    stmt = db.select(Version).join(Document, Version.document_id == Document.id).order_by(Document.slug,
-                                                                                        Version.number)
+    stmt = db.select(Version).join(Document, Version.document_id == Document.id).order_by(Document.slug, Version.number)
     if slug:
         stmt = stmt.where(Document.slug == slug)
     if number is not None:
@@ -369,27 +451,38 @@ def last_run(version: Version) -> AnalysisRun | None:
 
 def campaigns(version: Version) -> list[Campaign]:
     """The version's campaigns, largest first."""
-    return list(db.session.scalars(db.select(Campaign).where(Campaign.version_id == version.id)
-                                   .order_by(Campaign.size.desc(), Campaign.id)))
+    return list(
+        db.session.scalars(
+            db.select(Campaign).where(Campaign.version_id == version.id).order_by(Campaign.size.desc(), Campaign.id)
+        )
+    )
 
 
 def campaign_members(campaign: Campaign) -> list[list[int]]:
     """The member ids of each campaign given, in the same order."""
-    return list(db.session.scalars(db.select(CampaignMember.comment_id)
-                                   .where(CampaignMember.campaign_id == campaign.id)
-                                   .order_by(CampaignMember.comment_id)))
+    return list(
+        db.session.scalars(
+            db.select(CampaignMember.comment_id)
+            .where(CampaignMember.campaign_id == campaign.id)
+            .order_by(CampaignMember.comment_id)
+        )
+    )
 
 
 def campaigns_json(version: Version) -> list[dict]:
     """The campaigns as the API gives them."""
     members: dict[int, list[int]] = defaultdict(list)
     for campaign_id, comment_id in db.session.execute(
-            db.select(CampaignMember.campaign_id, CampaignMember.comment_id)
-            .join(Campaign, CampaignMember.campaign_id == Campaign.id).where(Campaign.version_id == version.id)
-            .order_by(CampaignMember.comment_id)):
+        db.select(CampaignMember.campaign_id, CampaignMember.comment_id)
+        .join(Campaign, CampaignMember.campaign_id == Campaign.id)
+        .where(Campaign.version_id == version.id)
+        .order_by(CampaignMember.comment_id)
+    ):
         members[campaign_id].append(comment_id)
-    return [{"id": c.id, "size": c.size, "representative_id": c.representative_id, "comment_ids": members[c.id]}
-            for c in campaigns(version)]
+    return [
+        {"id": c.id, "size": c.size, "representative_id": c.representative_id, "comment_ids": members[c.id]}
+        for c in campaigns(version)
+    ]
 
 
 def get_campaign(version: Version, campaign_id: int) -> Campaign | None:
@@ -402,10 +495,12 @@ def group_breakdowns(version: Version) -> dict[int, Counter]:
     """{campaign id: Counter(stakeholder group)} for the version's campaigns (one query)."""
     out: dict[int, Counter] = defaultdict(Counter)
     for campaign_id, group, n in db.session.execute(
-            db.select(CampaignMember.campaign_id, Comment.author_group, db.func.count())
-            .join(Comment, Comment.id == CampaignMember.comment_id)
-            .join(Campaign, Campaign.id == CampaignMember.campaign_id).where(Campaign.version_id == version.id)
-            .group_by(CampaignMember.campaign_id, Comment.author_group)):
+        db.select(CampaignMember.campaign_id, Comment.author_group, db.func.count())
+        .join(Comment, Comment.id == CampaignMember.comment_id)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(Campaign.version_id == version.id)
+        .group_by(CampaignMember.campaign_id, Comment.author_group)
+    ):
         out[campaign_id][group] = n
     return out
 
@@ -414,10 +509,13 @@ def campaign_comments(campaign: Campaign, *, page: int = 1, per_page: int = 50):
     """One page of a campaign's members (the representative first), with their dispositions."""
     from ..pagination import paginate
 
-    stmt = (db.select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
-            .where(CampaignMember.campaign_id == campaign.id)
-            .options(db.joinedload(Comment.disposition), db.joinedload(Comment.author))
-            .order_by(db.case((Comment.id == campaign.representative_id, 0), else_=1), Comment.id))
+    stmt = (
+        db.select(Comment)
+        .join(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .where(CampaignMember.campaign_id == campaign.id)
+        .options(db.joinedload(Comment.disposition), db.joinedload(Comment.author))
+        .order_by(db.case((Comment.id == campaign.representative_id, 0), else_=1), Comment.id)
+    )
     return paginate(stmt, page, per_page)
 
 
@@ -425,18 +523,24 @@ def dispose_campaign(campaign: Campaign, actor, status: str, response: str) -> i
     """Give every member of a campaign the same disposition (each keeps its own row); returns how many."""
     if not permissions.can_edit_analysis(actor):
         raise ServiceError(_("Only drafters can set dispositions."), status=403)
-    members = list(db.session.scalars(
-        db.select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
-        .where(CampaignMember.campaign_id == campaign.id).options(db.joinedload(Comment.disposition),
-                                                                   db.joinedload(Comment.version))).unique())
+    members = list(
+        db.session.scalars(
+            db.select(Comment)
+            .join(CampaignMember, CampaignMember.comment_id == Comment.id)
+            .where(CampaignMember.campaign_id == campaign.id)
+            .options(db.joinedload(Comment.disposition), db.joinedload(Comment.version))
+        ).unique()
+    )
     return bulk_dispose(members, actor, status, response)
 
 
 def campaign_members_of(version: Version):
     """A SQL condition true of comments that are a campaign's non-representative member (to count a campaign once)."""
     return Comment.id.in_(
-        db.select(CampaignMember.comment_id).join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(Campaign.version_id == version.id, CampaignMember.comment_id != Campaign.representative_id))
+        db.select(CampaignMember.comment_id)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(Campaign.version_id == version.id, CampaignMember.comment_id != Campaign.representative_id)
+    )
 
 
 # --- themes ---------------------------------------------------------------------------------------------------
@@ -452,11 +556,18 @@ def _on_clause(stmt, clause: Clause | None):
 def themes(version: Version, clause: Clause | None = None) -> list[Theme]:
     """The version's live themes, by size then label; with a clause, sized by its comments and only those found
     there."""
-    sizes = dict(db.session.execute(_on_clause(
-        db.select(ThemeMember.theme_id, db.func.count()).join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id), clause)).all())
-    found = list(db.session.scalars(db.select(Theme).where(Theme.version_id == version.id,
-                                                           Theme.deleted_at.is_(None))))
+    sizes = dict(
+        db.session.execute(
+            _on_clause(
+                db.select(ThemeMember.theme_id, db.func.count())
+                .join(Theme, Theme.id == ThemeMember.theme_id)
+                .where(Theme.version_id == version.id)
+                .group_by(ThemeMember.theme_id),
+                clause,
+            )
+        ).all()
+    )
+    found = list(db.session.scalars(db.select(Theme).where(Theme.version_id == version.id, Theme.deleted_at.is_(None))))
     for theme in found:
         theme.size = sizes.get(theme.id, 0)
     if clause is not None:
@@ -469,11 +580,16 @@ def themes_json(version: Version) -> list[dict]:
     """The themes as the API gives them."""
     members: dict[int, list[int]] = defaultdict(list)
     for theme_id, comment_id in db.session.execute(
-            db.select(ThemeMember.theme_id, ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
-            .where(Theme.version_id == version.id, Theme.deleted_at.is_(None)).order_by(ThemeMember.comment_id)):
+        db.select(ThemeMember.theme_id, ThemeMember.comment_id)
+        .join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None))
+        .order_by(ThemeMember.comment_id)
+    ):
         members[theme_id].append(comment_id)
-    return [{"id": t.id, "label": t.label, "key_terms": list(t.key_terms or []), "comment_ids": members[t.id]}
-            for t in themes(version)]
+    return [
+        {"id": t.id, "label": t.label, "key_terms": list(t.key_terms or []), "comment_ids": members[t.id]}
+        for t in themes(version)
+    ]
 
 
 def get_theme(version: Version, theme_id) -> Theme | None:
@@ -491,11 +607,16 @@ def theme_breakdowns(version: Version, clause: Clause | None = None) -> tuple[di
     """({theme id: Counter(group)}, {theme id: Counter(stance)}) over the version's themes (one query)."""
     groups: dict[int, Counter] = defaultdict(Counter)
     stances: dict[int, Counter] = defaultdict(Counter)
-    for theme_id, group, stance, n in db.session.execute(_on_clause(
+    for theme_id, group, stance, n in db.session.execute(
+        _on_clause(
             db.select(ThemeMember.theme_id, Comment.author_group, Comment.stance, db.func.count())
-            .join(Comment, Comment.id == ThemeMember.comment_id).join(Theme, Theme.id == ThemeMember.theme_id)
-            .where(Theme.version_id == version.id).group_by(ThemeMember.theme_id, Comment.author_group,
-                                                            Comment.stance), clause)):
+            .join(Comment, Comment.id == ThemeMember.comment_id)
+            .join(Theme, Theme.id == ThemeMember.theme_id)
+            .where(Theme.version_id == version.id)
+            .group_by(ThemeMember.theme_id, Comment.author_group, Comment.stance),
+            clause,
+        )
+    ):
         groups[theme_id][group] += n
         stances[theme_id][stance or "none"] += n
     return groups, stances
@@ -504,13 +625,22 @@ def theme_breakdowns(version: Version, clause: Clause | None = None) -> tuple[di
 def theme_examples(version: Version, per_theme: int = 3, clause: Clause | None = None) -> dict[int, list[Comment]]:
     """The most representative comments of each theme (highest weight first), read a few per theme."""
     out: dict[int, list[Comment]] = defaultdict(list)
-    rank = db.func.row_number().over(partition_by=ThemeMember.theme_id,
-                                     order_by=(ThemeMember.weight.desc(), ThemeMember.comment_id)).label("rank")
+    rank = (
+        db.func.row_number()
+        .over(partition_by=ThemeMember.theme_id, order_by=(ThemeMember.weight.desc(), ThemeMember.comment_id))
+        .label("rank")
+    )
     ranked = _on_clause(
-        db.select(ThemeMember.theme_id, ThemeMember.comment_id, rank).join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None)), clause).subquery()
-    rows = db.session.execute(db.select(ranked.c.theme_id, ranked.c.comment_id).where(ranked.c.rank <= per_theme)
-                              .order_by(ranked.c.theme_id, ranked.c.rank)).all()
+        db.select(ThemeMember.theme_id, ThemeMember.comment_id, rank)
+        .join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Theme.version_id == version.id, Theme.deleted_at.is_(None)),
+        clause,
+    ).subquery()
+    rows = db.session.execute(
+        db.select(ranked.c.theme_id, ranked.c.comment_id)
+        .where(ranked.c.rank <= per_theme)
+        .order_by(ranked.c.theme_id, ranked.c.rank)
+    ).all()
     wanted: dict[int, list[int]] = defaultdict(list)
     for theme_id, comment_id in rows:
         wanted[theme_id].append(comment_id)
@@ -526,9 +656,14 @@ def theme_of(comment_ids) -> dict[int, Theme]:
     ids = list(comment_ids)
     if not ids:
         return {}
-    return {cid: theme for cid, theme in db.session.execute(
-        db.select(ThemeMember.comment_id, Theme).join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(ThemeMember.comment_id.in_(ids), Theme.deleted_at.is_(None))).all()}
+    return {
+        cid: theme
+        for cid, theme in db.session.execute(
+            db.select(ThemeMember.comment_id, Theme)
+            .join(Theme, Theme.id == ThemeMember.theme_id)
+            .where(ThemeMember.comment_id.in_(ids), Theme.deleted_at.is_(None))
+        ).all()
+    }
 
 
 def _label(label: str) -> str:
@@ -536,8 +671,14 @@ def _label(label: str) -> str:
     if not label:
         raise ServiceError(_("Give the theme a name."), field="label")
     if len(label) > LABEL_MAX:
-        raise ServiceError(ngettext("A theme's name can be at most %(num)d character.",
-                                    "A theme's name can be at most %(num)d characters.", LABEL_MAX), field="label")
+        raise ServiceError(
+            ngettext(
+                "A theme's name can be at most %(num)d character.",
+                "A theme's name can be at most %(num)d characters.",
+                LABEL_MAX,
+            ),
+            field="label",
+        )
     return label
 
 
@@ -565,12 +706,12 @@ def merge_themes(target: Theme, others: list[Theme], actor) -> Theme:
         raise ServiceError(_("Choose at least one other theme to merge into this one."), field="others")
     now = utcnow()
     for other in others:
-        db.session.execute(db.update(ThemeMember).where(ThemeMember.theme_id == other.id)
-                           .values(theme_id=target.id))
+        db.session.execute(db.update(ThemeMember).where(ThemeMember.theme_id == other.id).values(theme_id=target.id))
         other.deleted_at = now
     target.edited = True
-    target.key_terms = list(dict.fromkeys(list(target.key_terms or []) + [t for o in others
-                                                                          for t in (o.key_terms or [])]))[:12]
+    target.key_terms = list(
+        dict.fromkeys(list(target.key_terms or []) + [t for o in others for t in (o.key_terms or [])])
+    )[:12]
     record(actor, "merge-themes", "theme", target.id, {"merged": [o.id for o in others]}, {"into": target.id})
     db.session.commit()
     return target
@@ -581,15 +722,21 @@ def split_theme(theme: Theme, comment_ids, actor, label: str) -> Theme:
     _check_editor(actor)
     label = _label(label)
     wanted = {int(i) for i in comment_ids if str(i).isdigit()}
-    members = set(db.session.scalars(db.select(ThemeMember.comment_id).where(ThemeMember.theme_id == theme.id,
-                                                                             ThemeMember.comment_id.in_(wanted))))
+    members = set(
+        db.session.scalars(
+            db.select(ThemeMember.comment_id).where(
+                ThemeMember.theme_id == theme.id, ThemeMember.comment_id.in_(wanted)
+            )
+        )
+    )
     if not members:
         raise ServiceError(_("Select the comments that form the new theme."), field="ids")
     new = Theme(version_id=theme.version_id, label=label, key_terms=[], edited=True)
     db.session.add(new)
     db.session.flush()
-    db.session.execute(db.update(ThemeMember).where(ThemeMember.comment_id.in_(members))
-                       .values(theme_id=new.id, pinned=True))
+    db.session.execute(
+        db.update(ThemeMember).where(ThemeMember.comment_id.in_(members)).values(theme_id=new.id, pinned=True)
+    )
     theme.edited = True
     record(actor, "split-theme", "theme", theme.id, None, {"new_theme": new.id, "comments": sorted(members)})
     db.session.commit()
@@ -626,16 +773,24 @@ def move_comment(comment: Comment, target: Theme, actor) -> None:
 
 def summary_for(version: Version, clause: Clause | None) -> ClauseSummary | None:
     """The stored summary of a clause's comments (or of the general comments), or None."""
-    return db.session.scalar(db.select(ClauseSummary).where(
-        ClauseSummary.version_id == version.id,
-        ClauseSummary.clause_id == clause.id if clause is not None else ClauseSummary.clause_id.is_(None)))
+    return db.session.scalar(
+        db.select(ClauseSummary).where(
+            ClauseSummary.version_id == version.id,
+            ClauseSummary.clause_id == clause.id if clause is not None else ClauseSummary.clause_id.is_(None),
+        )
+    )
 
 
 def summaries(version: Version) -> list[ClauseSummary]:
     """Every summary of the version, in clause order (general comments first)."""
-    return list(db.session.scalars(
-        db.select(ClauseSummary).outerjoin(Clause, Clause.id == ClauseSummary.clause_id)
-        .where(ClauseSummary.version_id == version.id).order_by(Clause.position.is_not(None), Clause.position)))
+    return list(
+        db.session.scalars(
+            db.select(ClauseSummary)
+            .outerjoin(Clause, Clause.id == ClauseSummary.clause_id)
+            .where(ClauseSummary.version_id == version.id)
+            .order_by(Clause.position.is_not(None), Clause.position)
+        )
+    )
 
 
 def approve_summary(summary: ClauseSummary, actor, approve: bool = True) -> ClauseSummary:
@@ -645,8 +800,14 @@ def approve_summary(summary: ClauseSummary, actor, approve: bool = True) -> Clau
     before = summary.approved_at is not None
     summary.approved_at = utcnow() if approve else None
     summary.approved_by_id = actor.id if approve else None
-    record(actor, "approve-summary" if approve else "withdraw-summary", "summary", summary.id,
-           {"approved": before}, {"approved": approve})
+    record(
+        actor,
+        "approve-summary" if approve else "withdraw-summary",
+        "summary",
+        summary.id,
+        {"approved": before},
+        {"approved": approve},
+    )
     db.session.commit()
     return summary
 
@@ -663,10 +824,17 @@ def visible_summary(version: Version, clause: Clause | None, user) -> ClauseSumm
     # A source comment hidden, withdrawn or made confidential since the summary was approved takes its sentences
     # out of the public summary (and its link out of every sentence).
     ids = {i for sentence in summary.sentences for i in sentence.get("comment_ids", [])}
-    still = set(db.session.scalars(db.select(Comment.id).where(
-        Comment.id.in_(ids or [-1]), Comment.status == "visible", Comment.visibility != "confidential")))
-    sentences = [{"text": sentence["text"], "comment_ids": [i for i in sentence.get("comment_ids", []) if i in still]}
-                 for sentence in summary.sentences]
+    still = set(
+        db.session.scalars(
+            db.select(Comment.id).where(
+                Comment.id.in_(ids or [-1]), Comment.status == "visible", Comment.visibility != "confidential"
+            )
+        )
+    )
+    sentences = [
+        {"text": sentence["text"], "comment_ids": [i for i in sentence.get("comment_ids", []) if i in still]}
+        for sentence in summary.sentences
+    ]
     sentences = [sentence for sentence in sentences if sentence["comment_ids"]]
     if not sentences:
         return None

@@ -1,10 +1,11 @@
 """Publishing documents and versions."""
+
 from __future__ import annotations
 
 import re
 from collections import namedtuple
+from datetime import UTC, datetime
 from operator import attrgetter
-from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 
@@ -37,8 +38,9 @@ def _read_datetime(text: str) -> tuple[datetime, bool]:
     return parsed, len(text) > 10
 
 
-def parse_datetime(value: str | None, field: str, label: str | None = None, *,
-                   end_of_day: bool = False) -> datetime | None:
+def parse_datetime(
+    value: str | None, field: str, label: str | None = None, *, end_of_day: bool = False
+) -> datetime | None:
     """A date and time as an aware UTC datetime (a time without zone is UTC), from ISO 8601 or a day-first date.
 
     With `end_of_day`, a date without a time means the end of that day (a consultation that "closes on 31/03").
@@ -51,15 +53,27 @@ def parse_datetime(value: str | None, field: str, label: str | None = None, *,
         parsed, has_time = _read_datetime(text)
     except ValueError:
         if label:
-            raise ServiceError(_("%(label)s: enter a date like 31/03/2027 or 2027-03-31, with a time if you wish "
-                                 "(31/03/2027 17:00), in UTC.", label=label), field=field) from None
-        raise ServiceError(_("%(field)s: '%(value)s' is not an ISO 8601 date and time (e.g. 2026-05-01T12:00:00Z)",
-                             field=field, value=value), field=field) from None
+            raise ServiceError(
+                _(
+                    "%(label)s: enter a date like 31/03/2027 or 2027-03-31, with a time if you wish "
+                    "(31/03/2027 17:00), in UTC.",
+                    label=label,
+                ),
+                field=field,
+            ) from None
+        raise ServiceError(
+            _(
+                "%(field)s: '%(value)s' is not an ISO 8601 date and time (e.g. 2026-05-01T12:00:00Z)",
+                field=field,
+                value=value,
+            ),
+            field=field,
+        ) from None
     if end_of_day and not has_time:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
@@ -82,8 +96,11 @@ def read_draft(data: bytes | str) -> ParsedDraft:
         try:
             check_markdown(clause.body)
         except RenderError:
-            raise ServiceError(_("this clause nests quotes or lists too deeply to be shown; make it flatter"),
-                               line=clause.line, field="markdown") from None
+            raise ServiceError(
+                _("this clause nests quotes or lists too deeply to be shown; make it flatter"),
+                line=clause.line,
+                field="markdown",
+            ) from None
     return draft
 
 
@@ -95,14 +112,17 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-def check_publication(*, document: Document | None, slug: str, data: bytes | str, opens_at: str | None,
-                      closes_at: str | None) -> tuple[ParsedDraft, datetime | None, datetime | None]:
+def check_publication(
+    *, document: Document | None, slug: str, data: bytes | str, opens_at: str | None, closes_at: str | None
+) -> tuple[ParsedDraft, datetime | None, datetime | None]:
     """Validate what a drafter submitted for publishing, without saving: the parsed draft and the window."""
     if document is None:
         check_slug(slug)
         if get_document(slug):
-            raise ServiceError(_("A document with this slug exists already; publish a new version from its page "
-                                 "instead."), field="slug")
+            raise ServiceError(
+                _("A document with this slug exists already; publish a new version from its page instead."),
+                field="slug",
+            )
     opens = parse_datetime(opens_at, "opens_at", _("Consultation opens"))
     closes = parse_datetime(closes_at, "closes_at", _("Consultation closes"), end_of_day=True)
     check_window(opens or utcnow(), closes)
@@ -117,9 +137,17 @@ def next_version_number(document: Document | None) -> int:
     return (latest or 0) + 1
 
 
-def publish_version(*, slug: str, data: bytes | str, title: str | None = None, label: str | None = None,
-                    opens_at: datetime | None = None, closes_at: datetime | None = None,
-                    actor=None, close_previous: bool = True) -> Version:
+def publish_version(
+    *,
+    slug: str,
+    data: bytes | str,
+    title: str | None = None,
+    label: str | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    actor=None,
+    close_previous: bool = True,
+) -> Version:
     """Publish a draft as the next version of a document (creating the document if new), in one transaction."""
     slug = check_slug(slug)
     opens_at = opens_at or utcnow()
@@ -144,29 +172,51 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
         if p.new_key and (p.primary or p.new_key not in relation):
             relation[p.new_key] = p
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    version = Version(document=document, number=number,
-                      label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
-                      source_markdown=text, source_docx=docx, opens_at=opens_at, closes_at=closes_at,
-                      published_by_id=getattr(actor, "id", None), clause_count=len(draft.clauses))
+    version = Version(
+        document=document,
+        number=number,
+        label=(label or "").strip()[:200] or _("Version %(n)d", n=number),
+        source_markdown=text,
+        source_docx=docx,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        published_by_id=getattr(actor, "id", None),
+        clause_count=len(draft.clauses),
+    )
     db.session.add(version)
     by_key: dict[str, Clause] = {}
     for parsed in draft.clauses:
         old, pair = matches.get(parsed.key, (None, None))
-        clause = Clause(version=version, key=parsed.key, explicit_key=parsed.explicit_key, number=parsed.number,
-                        heading=parsed.heading, body=parsed.body, body_html=str(render_markdown(parsed.body)),
-                        level=parsed.level, position=parsed.position,
-                        parent=by_key.get(parsed.parent_key) if parsed.parent_key else None,
-                        **({"lineage_id": old.lineage_id} if old else {"lineage": Lineage(document=document)}),
-                        lineage_status=relation[parsed.key].status if parsed.key in relation else (
-                            "added" if number > 1 else None),
-                        lineage_method=relation[parsed.key].method if parsed.key in relation else None)
+        clause = Clause(
+            version=version,
+            key=parsed.key,
+            explicit_key=parsed.explicit_key,
+            number=parsed.number,
+            heading=parsed.heading,
+            body=parsed.body,
+            body_html=str(render_markdown(parsed.body)),
+            level=parsed.level,
+            position=parsed.position,
+            parent=by_key.get(parsed.parent_key) if parsed.parent_key else None,
+            **({"lineage_id": old.lineage_id} if old else {"lineage": Lineage(document=document)}),
+            lineage_status=relation[parsed.key].status if parsed.key in relation else ("added" if number > 1 else None),
+            lineage_method=relation[parsed.key].method if parsed.key in relation else None,
+        )
         by_key[parsed.key] = clause
         db.session.add(clause)
     db.session.flush()
     db.session.add_all(
-        ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=by_key[p.new_key].id, relation=p.status,
-                   method=p.method, confidence=p.confidence, primary=p.primary)
-        for p in pairs if p.old_key and p.new_key)
+        ClauseLink(
+            old_clause_id=old_by_key[p.old_key].id,
+            new_clause_id=by_key[p.new_key].id,
+            relation=p.status,
+            method=p.method,
+            confidence=p.confidence,
+            primary=p.primary,
+        )
+        for p in pairs
+        if p.old_key and p.new_key
+    )
     if number > 1:
         from .review import mark_adoptions_addressed
 
@@ -186,14 +236,17 @@ def publish_version(*, slug: str, data: bytes | str, title: str | None = None, l
 def clause_views(clauses: list[Clause]) -> list[ClauseView]:
     """What the lineage matcher needs of stored clauses, parent keys resolved from the same list."""
     keys = {c.id: c.key for c in clauses}
-    return [ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
-            for c in clauses]
+    return [
+        ClauseView(c.key, c.number, c.heading, c.body, keys.get(c.parent_id), c.position, c.explicit_key)
+        for c in clauses
+    ]
 
 
 def _match_latest(document: Document, draft: ParsedDraft) -> tuple[dict[str, Clause], list[LineagePair]]:
     """Match a new draft's clauses to the document's latest version: (old clauses by key, every link)."""
-    previous = db.session.scalar(db.select(Version).where(Version.document_id == document.id)
-                                 .order_by(Version.number.desc()).limit(1))
+    previous = db.session.scalar(
+        db.select(Version).where(Version.document_id == document.id).order_by(Version.number.desc()).limit(1)
+    )
     if previous is None:
         return {}, []
     old_clauses = version_clauses(previous)
@@ -213,8 +266,9 @@ def match_previous(document: Document, draft: ParsedDraft) -> dict[str, tuple[Cl
 
 def documents_with_versions() -> list[Document]:
     """Every document, by title, with its versions loaded (two queries)."""
-    return db.session.scalars(db.select(Document).order_by(Document.title)
-                              .options(db.selectinload(Document.versions))).all()
+    return db.session.scalars(
+        db.select(Document).order_by(Document.title).options(db.selectinload(Document.versions))
+    ).all()
 
 
 def document_titles() -> dict[str, str]:
@@ -274,7 +328,9 @@ def get_clause(version: Version, key: str) -> Clause | None:
 def version_outline(version: Version) -> list[Clause]:
     """The version's clauses in order, without bodies (for tables of contents and neighbours)."""
     return db.session.scalars(
-        db.select(Clause).where(Clause.version_id == version.id).order_by(Clause.position)
+        db.select(Clause)
+        .where(Clause.version_id == version.id)
+        .order_by(Clause.position)
         .options(db.defer(Clause.body), db.defer(Clause.body_html))
     ).all()
 

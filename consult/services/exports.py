@@ -3,6 +3,7 @@
 Pure: plain values in, strings out (no Flask, no database), so a view streams the pieces as they come and a large
 export never sits whole in memory. The services decide what the rows hold; this module only writes them.
 """
+
 from __future__ import annotations
 
 import csv

@@ -4,6 +4,7 @@ The whole file is checked before anything is written: one bad row rejects the fi
 operator fixes the file and runs the same command again. Rows whose `external_id` the version already holds are
 skipped, so a second run of the same file (or of a longer export from the same channel) imports only what is new.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,12 +22,24 @@ from . import ServiceError
 from .comments import new_receipt
 from .documents import parse_datetime
 
-COLUMNS = ("external_id", "received_at", "clause", "author_name", "organisation", "group", "type", "stance",
-           "visibility", "body", "proposed_wording", "channel")
+COLUMNS = (
+    "external_id",
+    "received_at",
+    "clause",
+    "author_name",
+    "organisation",
+    "group",
+    "type",
+    "stance",
+    "visibility",
+    "body",
+    "proposed_wording",
+    "channel",
+)
 REQUIRED_COLUMNS = ("external_id", "body")
-IMPORT_BODY_MAX = 200_000   # written submissions run long (position papers), unlike the web form's 10,000
+IMPORT_BODY_MAX = 200_000  # written submissions run long (position papers), unlike the web form's 10,000
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
-MAX_ERRORS = 50             # the first errors are enough to fix a file; the rest are counted
+MAX_ERRORS = 50  # the first errors are enough to fix a file; the rest are counted
 DEFAULT_VISIBILITY = "confidential"  # a letter sent by post never agreed to publication
 csv.field_size_limit(IMPORT_BODY_MAX * 4)
 
@@ -69,8 +82,9 @@ class _Row:
 def _clause_lookup(version: Version) -> dict[str, int]:
     """Clause ids by key and by number (keys win where a number equals another clause's key)."""
     lookup: dict[str, int] = {}
-    rows = db.session.execute(db.select(Clause.id, Clause.key, Clause.number).where(Clause.version_id == version.id)
-                              .order_by(Clause.position)).all()
+    rows = db.session.execute(
+        db.select(Clause.id, Clause.key, Clause.number).where(Clause.version_id == version.id).order_by(Clause.position)
+    ).all()
     for row in rows:
         lookup.setdefault(row.number.strip().rstrip(".").lower(), row.id)
     for row in rows:
@@ -83,7 +97,7 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # Count the line of the first bad byte, so the operator can find it.
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ImportRejected([(line, _("the file is not UTF-8 text"))]) from None
 
 
@@ -95,7 +109,7 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
     if not text.strip():
         raise ImportRejected([(None, _("the file is empty"))])
     if "\x00" in text:
-        raise ImportRejected([(text[:text.index("\x00")].count("\n") + 1, _("the file is not CSV text"))])
+        raise ImportRejected([(text[: text.index("\x00")].count("\n") + 1, _("the file is not CSV text"))])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -111,8 +125,9 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
             problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
         if len(set(header)) != len(header):
             problems.append(_("a column appears twice"))
-        raise ImportRejected([(1, "; ".join(problems) + ". " + _("The columns are: %(names)s.",
-                                                                names=", ".join(COLUMNS)))])
+        raise ImportRejected(
+            [(1, "; ".join(problems) + ". " + _("The columns are: %(names)s.", names=", ".join(COLUMNS)))]
+        )
     clauses = _clause_lookup(version)
     rows: list[_Row] = []
     errors: list[tuple[int | None, str]] = []
@@ -140,8 +155,8 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
         if len(values) != len(header):
             bad(line, _("%(n)d fields where the header has %(m)d", n=len(values), m=len(header)))
             continue
-        cell = {name: value.strip() for name, value in zip(header, values)}
-        raw_body = dict(zip(header, values)).get("body", "")
+        cell = {name: value.strip() for name, value in zip(header, values, strict=True)}
+        raw_body = dict(zip(header, values, strict=True)).get("body", "")
         problems = []
         external_id = cell.get("external_id", "")
         if not external_id:
@@ -165,25 +180,36 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
                 problems.append(_("no clause with the key or number “%(ref)s” in this version", ref=clause_ref))
         group = cell.get("group", "") or "other"
         if group not in STAKEHOLDER_GROUPS:
-            problems.append(_("unknown group “%(value)s” (one of: %(values)s)", value=group,
-                              values=", ".join(STAKEHOLDER_GROUPS)))
+            problems.append(
+                _("unknown group “%(value)s” (one of: %(values)s)", value=group, values=", ".join(STAKEHOLDER_GROUPS))
+            )
         type_ = cell.get("type", "") or "remark"
         if type_ not in COMMENT_TYPES:
-            problems.append(_("unknown type “%(value)s” (one of: %(values)s)", value=type_,
-                              values=", ".join(COMMENT_TYPES)))
+            problems.append(
+                _("unknown type “%(value)s” (one of: %(values)s)", value=type_, values=", ".join(COMMENT_TYPES))
+            )
         stance = cell.get("stance", "") or None
         if stance and stance not in STANCES:
-            problems.append(_("unknown stance “%(value)s” (one of: %(values)s, or empty)", value=stance,
-                              values=", ".join(STANCES)))
+            problems.append(
+                _("unknown stance “%(value)s” (one of: %(values)s, or empty)", value=stance, values=", ".join(STANCES))
+            )
         visibility = cell.get("visibility", "") or DEFAULT_VISIBILITY
         if visibility not in VISIBILITIES:
-            problems.append(_("unknown visibility “%(value)s” (one of: %(values)s)", value=visibility,
-                              values=", ".join(VISIBILITIES)))
+            problems.append(
+                _(
+                    "unknown visibility “%(value)s” (one of: %(values)s)",
+                    value=visibility,
+                    values=", ".join(VISIBILITIES),
+                )
+            )
         if not raw_body.strip():
             problems.append(_("body is empty"))
         elif len(raw_body) > IMPORT_BODY_MAX:
-            problems.append(ngettext("body is longer than %(num)d character", "body is longer than %(num)d characters",
-                                     IMPORT_BODY_MAX))
+            problems.append(
+                ngettext(
+                    "body is longer than %(num)d character", "body is longer than %(num)d characters", IMPORT_BODY_MAX
+                )
+            )
         author_name = cell.get("author_name", "")[:200] or None
         organisation = cell.get("organisation", "")[:200] or None
         channel = cell.get("channel", "").lower() or "import"
@@ -191,12 +217,27 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
             problems.append(_("channel is longer than 40 characters"))
         if channel == "web":
             problems.append(_("channel “web” is for comments made on this site; name the channel it came by"))
-        wording = (dict(zip(header, values)).get("proposed_wording") or "").strip() or None
+        wording = (dict(zip(header, values, strict=True)).get("proposed_wording") or "").strip() or None
         for problem in problems:
             bad(line, problem)
         if not problems:
-            rows.append(_Row(line, external_id, received_at, clause_id, author_name, organisation, group, type_,
-                             stance, visibility, raw_body.strip(), wording, channel))
+            rows.append(
+                _Row(
+                    line,
+                    external_id,
+                    received_at,
+                    clause_id,
+                    author_name,
+                    organisation,
+                    group,
+                    type_,
+                    stance,
+                    visibility,
+                    raw_body.strip(),
+                    wording,
+                    channel,
+                )
+            )
     if error_count:
         raise ImportRejected(errors, error_count)
     return rows
@@ -205,21 +246,40 @@ def parse_rows(version: Version, data: bytes) -> list[_Row]:
 def import_comments(version: Version, data: bytes) -> ImportResult:
     """Import a CSV of submissions into a version in one transaction; skips external ids the version already has."""
     rows = parse_rows(version, data)
-    existing = set(db.session.scalars(db.select(Comment.external_id).where(Comment.version_id == version.id,
-                                                                           Comment.external_id.is_not(None))))
+    existing = set(
+        db.session.scalars(
+            db.select(Comment.external_id).where(Comment.version_id == version.id, Comment.external_id.is_not(None))
+        )
+    )
     result = ImportResult()
     new: list[Comment] = []
     for row in rows:
         if row.external_id in existing:
             result.skipped += 1
             continue
-        new.append(Comment(
-            clause_id=row.clause_id, version_id=version.id, author_id=None, author_name=row.author_name,
-            author_group=row.group, author_organisation=row.organisation, type=row.type, stance=row.stance,
-            visibility=row.visibility, body=row.body, body_html=str(render_markdown(row.body)),
-            proposed_wording=row.proposed_wording, receipt=new_receipt(), channel=row.channel,
-            external_id=row.external_id, created_at=row.received_at, depth=0, status="visible",
-            endorsement_count=0))
+        new.append(
+            Comment(
+                clause_id=row.clause_id,
+                version_id=version.id,
+                author_id=None,
+                author_name=row.author_name,
+                author_group=row.group,
+                author_organisation=row.organisation,
+                type=row.type,
+                stance=row.stance,
+                visibility=row.visibility,
+                body=row.body,
+                body_html=str(render_markdown(row.body)),
+                proposed_wording=row.proposed_wording,
+                receipt=new_receipt(),
+                channel=row.channel,
+                external_id=row.external_id,
+                created_at=row.received_at,
+                depth=0,
+                status="visible",
+                endorsement_count=0,
+            )
+        )
     db.session.add_all(new)
     db.session.commit()
     result.imported = len(new)

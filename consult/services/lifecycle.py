@@ -4,6 +4,7 @@ Rule kept by every change here: when a version opens, any earlier version of the
 be open at that moment closes then (its `closes_at` becomes the new version's `opens_at`), so two versions never
 take comments at once, unless the drafter chose otherwise.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,9 +15,8 @@ from .. import permissions
 from ..extensions import db
 from ..markup import render_markdown
 from ..models import Comment, Disposition, Document, Version, utcnow
-from . import ServiceError
+from . import ServiceError, notifications
 from .moderation import record
-from . import notifications
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,8 +42,14 @@ def update_document(document: Document, actor, *, title: str, summary: str, land
     after = {"title": document.title, "summary": document.summary, "landing": document.landing_markdown}
     changed = {k for k in before if before[k] != after[k]}
     if changed:
-        record(actor, "document-settings", "document", document.id, {k: before[k] for k in changed},
-               {k: after[k] for k in changed})
+        record(
+            actor,
+            "document-settings",
+            "document",
+            document.id,
+            {k: before[k] for k in changed},
+            {k: after[k] for k in changed},
+        )
     db.session.commit()
     return document
 
@@ -53,10 +59,17 @@ def open_versions_overlapping(version: Version) -> list[Version]:
     opens = version.opens_at
     if opens is None:
         return []
-    rows = db.session.scalars(db.select(Version).where(Version.document_id == version.document_id,
-                                                       Version.id != version.id)).all()
-    return [v for v in rows if v.number < version.number and v.opens_at is not None and v.opens_at < opens
-            and (v.closes_at is None or v.closes_at > opens)]
+    rows = db.session.scalars(
+        db.select(Version).where(Version.document_id == version.document_id, Version.id != version.id)
+    ).all()
+    return [
+        v
+        for v in rows
+        if v.number < version.number
+        and v.opens_at is not None
+        and v.opens_at < opens
+        and (v.closes_at is None or v.closes_at > opens)
+    ]
 
 
 def close_earlier(version: Version, actor) -> list[Version]:
@@ -65,15 +78,29 @@ def close_earlier(version: Version, actor) -> list[Version]:
     for other in open_versions_overlapping(version):
         before = _iso(other.closes_at)
         other.closes_at = version.opens_at
-        record(actor, "window", "version", other.id, {"closes_at": before}, {"closes_at": _iso(other.closes_at)},
-               _("Version %(n)d opens", n=version.number))
+        record(
+            actor,
+            "window",
+            "version",
+            other.id,
+            {"closes_at": before},
+            {"closes_at": _iso(other.closes_at)},
+            _("Version %(n)d opens", n=version.number),
+        )
         notifications.window_changed(other)
         closed.append(other)
     return closed
 
 
-def set_window(version: Version, actor, *, label: str, opens_at: datetime | None, closes_at: datetime | None,
-               close_previous: bool = True) -> Version:
+def set_window(
+    version: Version,
+    actor,
+    *,
+    label: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    close_previous: bool = True,
+) -> Version:
     """Change a version's label and consultation window; audited, followers told; one commit."""
     _require(actor)
     label = (label or "").strip()
@@ -89,8 +116,7 @@ def set_window(version: Version, actor, *, label: str, opens_at: datetime | None
     after = {"label": version.label, "opens_at": _iso(opens_at), "closes_at": _iso(closes_at)}
     changed = {k for k in before if before[k] != after[k]}
     if changed:
-        record(actor, "window", "version", version.id, {k: before[k] for k in changed},
-               {k: after[k] for k in changed})
+        record(actor, "window", "version", version.id, {k: before[k] for k in changed}, {k: after[k] for k in changed})
     if window_moved:
         notifications.window_changed(version)
         if close_previous:
@@ -105,8 +131,9 @@ def close_now(version: Version, actor) -> Version:
     now = utcnow()
     if version.status(now) != "open":
         raise ServiceError(_("This version is not open for comments."), status=409)
-    return set_window(version, actor, label=version.label, opens_at=version.opens_at or now, closes_at=now,
-                      close_previous=False)
+    return set_window(
+        version, actor, label=version.label, opens_at=version.opens_at or now, closes_at=now, close_previous=False
+    )
 
 
 def extend(version: Version, actor, days: int) -> Version:
@@ -116,8 +143,9 @@ def extend(version: Version, actor, days: int) -> Version:
         raise ServiceError(_("Extend by 1 to 365 days."), field="days")
     now = utcnow()
     base = max(version.closes_at or now, now)
-    return set_window(version, actor, label=version.label, opens_at=version.opens_at or now,
-                      closes_at=base + timedelta(days=days))
+    return set_window(
+        version, actor, label=version.label, opens_at=version.opens_at or now, closes_at=base + timedelta(days=days)
+    )
 
 
 def reopen(version: Version, actor, days: int) -> Version:
@@ -134,9 +162,12 @@ def reopen(version: Version, actor, days: int) -> Version:
 
 def newer_version(version: Version) -> Version | None:
     """The latest version of the same document after this one, or None."""
-    return db.session.scalar(db.select(Version).where(Version.document_id == version.document_id,
-                                                      Version.number > version.number)
-                             .order_by(Version.number.desc()).limit(1))
+    return db.session.scalar(
+        db.select(Version)
+        .where(Version.document_id == version.document_id, Version.number > version.number)
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
 
 
 def open_version(document: Document) -> Version | None:
@@ -148,6 +179,11 @@ def open_version(document: Document) -> Version | None:
 
 def unanswered_count(version: Version) -> int:
     """Comments of a version (not withdrawn) without a disposition yet."""
-    return db.session.scalar(
-        db.select(db.func.count(Comment.id)).outerjoin(Disposition, Disposition.comment_id == Comment.id)
-        .where(Comment.version_id == version.id, Comment.status != "withdrawn", Disposition.id.is_(None))) or 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Comment.id))
+            .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+            .where(Comment.version_id == version.id, Comment.status != "withdrawn", Disposition.id.is_(None))
+        )
+        or 0
+    )

@@ -1,4 +1,5 @@
 """A clause's history along its lineage, and the drafters' review and correction of stored lineage links."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from . import ServiceError
 from .documents import clause_views, get_version, version_clauses
 from .moderation import record
 from .redlines import clause_text, stored_links
-
 
 # --- history ------------------------------------------------------------------
 
@@ -36,19 +36,23 @@ class History:
     clause: Clause
     steps: list[HistoryStep]
     first_version: Version | None = None  # where the lineage starts (None when it starts in version 1)
-    removed_in: Version | None = None     # the first version after its last appearance, if any
+    removed_in: Version | None = None  # the first version after its last appearance, if any
 
 
 def clause_history(clause: Clause) -> History:
     """Every version of the clause's lineage in version order, with gaps and a word diff between neighbours."""
     document_versions = db.session.scalars(
-        db.select(Version).where(Version.document_id == clause.version.document_id).order_by(Version.number)).all()
+        db.select(Version).where(Version.document_id == clause.version.document_id).order_by(Version.number)
+    ).all()
     if clause.lineage_id is None:
         members = [clause]
     else:
         members = db.session.scalars(
-            db.select(Clause).join(Version, Clause.version_id == Version.id)
-            .where(Clause.lineage_id == clause.lineage_id).order_by(Version.number, Clause.position)).all()
+            db.select(Clause)
+            .join(Version, Clause.version_id == Version.id)
+            .where(Clause.lineage_id == clause.lineage_id)
+            .order_by(Version.number, Clause.position)
+        ).all()
     by_version = {}
     for c in members:
         by_version.setdefault(c.version_id, c)  # one clause per lineage per version; keep the first if not
@@ -69,9 +73,12 @@ def clause_history(clause: Clause) -> History:
             previous = current
         steps.append(step)
     later = [v for v in document_versions if v.number > last]
-    return History(clause=clause, steps=steps,
-                   first_version=present[0] if first > document_versions[0].number else None,
-                   removed_in=later[0] if later else None)
+    return History(
+        clause=clause,
+        steps=steps,
+        first_version=present[0] if first > document_versions[0].number else None,
+        removed_in=later[0] if later else None,
+    )
 
 
 # --- review -----------------------------------------------------------------
@@ -113,9 +120,9 @@ class LineageReview:
 
     version: Version
     previous: Version | None
-    rows: list[ReviewRow] = field(default_factory=list)      # linked clauses, least confident first
-    added: list[ReviewRow] = field(default_factory=list)     # new clauses that continue no earlier clause
-    removed: list[Clause] = field(default_factory=list)      # old clauses no link continues
+    rows: list[ReviewRow] = field(default_factory=list)  # linked clauses, least confident first
+    added: list[ReviewRow] = field(default_factory=list)  # new clauses that continue no earlier clause
+    removed: list[Clause] = field(default_factory=list)  # old clauses no link continues
     old_clauses: list[Clause] = field(default_factory=list)  # every clause of the previous version, in order
 
 
@@ -140,8 +147,7 @@ def lineage_review(version: Version) -> LineageReview:
     continued = set()
     for p in pairs:
         if p.old_key and p.new_key:
-            rows[p.new_key].links.append(ReviewLink(old_by_key[p.old_key], p.status, p.method, p.confidence,
-                                                    p.primary))
+            rows[p.new_key].links.append(ReviewLink(old_by_key[p.old_key], p.status, p.method, p.confidence, p.primary))
             continued.add(p.old_key)
     likely = candidates(clause_views(old_clauses), clause_views(new_clauses))
     for key, row in rows.items():
@@ -163,15 +169,27 @@ def _store_links(old_clauses: list[Clause], new_clauses: list[Clause], pairs) ->
     new_by_key = {c.key: c for c in new_clauses}
     db.session.execute(db.delete(ClauseLink).where(ClauseLink.new_clause_id.in_([c.id for c in new_clauses])))
     db.session.add_all(
-        ClauseLink(old_clause_id=old_by_key[p.old_key].id, new_clause_id=new_by_key[p.new_key].id,
-                   relation=p.status, method=p.method, confidence=p.confidence, primary=p.primary)
-        for p in pairs if p.old_key and p.new_key)
+        ClauseLink(
+            old_clause_id=old_by_key[p.old_key].id,
+            new_clause_id=new_by_key[p.new_key].id,
+            relation=p.status,
+            method=p.method,
+            confidence=p.confidence,
+            primary=p.primary,
+        )
+        for p in pairs
+        if p.old_key and p.new_key
+    )
 
 
 def _clause_state(lineage_id, old: Clause | None, status, method) -> dict:
     """A clause's lineage as the audit row records it, before or after a correction."""
-    return {"lineage_id": lineage_id, "old_key": old.key if old else None,
-            "lineage_status": status, "lineage_method": method}
+    return {
+        "lineage_id": lineage_id,
+        "old_key": old.key if old else None,
+        "lineage_status": status,
+        "lineage_method": method,
+    }
 
 
 @dataclass
@@ -179,8 +197,8 @@ class ProposedRelink:
     """What a correction would change, for the drafter to confirm."""
 
     clause: Clause
-    current: list[Clause]       # the earlier clauses it is linked to now
-    target: Clause | None       # the earlier clause it would continue (None: no earlier clause)
+    current: list[Clause]  # the earlier clauses it is linked to now
+    target: Clause | None  # the earlier clause it would continue (None: no earlier clause)
 
 
 def correction_target(action: str, old_key: str | None, other_key: str | None) -> str | None:
@@ -203,14 +221,18 @@ def proposed_relink(version: Version, new_key: str, old_key: str | None) -> Prop
     old_clauses, new_clauses = version_clauses(previous), version_clauses(version)
     clause = next((c for c in new_clauses if c.key == new_key), None)
     if clause is None:
-        raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
-                           field="new_key", status=404)
+        raise ServiceError(
+            _("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
+            field="new_key",
+            status=404,
+        )
     target = None
     if old_key:
         target = next((c for c in old_clauses if c.key == old_key), None)
         if target is None:
-            raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label),
-                               field="old_key")
+            raise ServiceError(
+                _("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label), field="old_key"
+            )
     links, _unlinked = stored_links(previous, version, old_clauses, new_clauses)
     old_by_key = {c.key: c for c in old_clauses}
     current = [old_by_key[lk.old_key] for lk in links if lk.new_key == new_key]
@@ -218,7 +240,7 @@ def proposed_relink(version: Version, new_key: str, old_key: str | None) -> Prop
 
 
 def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause:
-    """Link a clause of `version` to a clause of the previous version (or unlink it with None), then restate statuses."""
+    """Link a clause of `version` to a clause of the previous version (or unlink with None), then restate statuses."""
     previous = previous_version(version)
     if previous is None:
         raise ServiceError(_("The first version has no earlier version to match against."), field="old_key")
@@ -228,20 +250,29 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
     old_by_lineage = {c.lineage_id: c for c in old_clauses}
     clause = new_by_key.get(new_key or "")
     if clause is None:
-        raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
-                           field="new_key", status=404)
+        raise ServiceError(
+            _("There is no clause “%(key)s” in %(label)s.", key=new_key, label=version.label),
+            field="new_key",
+            status=404,
+        )
     target = None
     if old_key:
         target = old_by_key.get(old_key)
         if target is None:
-            raise ServiceError(_("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label),
-                               field="old_key")
+            raise ServiceError(
+                _("There is no clause “%(key)s” in %(label)s.", key=old_key, label=previous.label), field="old_key"
+            )
         holder = next((c for c in new_clauses if c.lineage_id == target.lineage_id and c.id != clause.id), None)
         if holder is not None:
             raise ServiceError(
-                _("“%(old)s” is already linked to “%(new)s”. An earlier clause can continue into only one clause; "
-                  "unlink “%(new)s” first.", old=clause_label(target), new=clause_label(holder)),
-                field="old_key")
+                _(
+                    "“%(old)s” is already linked to “%(new)s”. An earlier clause can continue into only one clause; "
+                    "unlink “%(new)s” first.",
+                    old=clause_label(target),
+                    new=clause_label(holder),
+                ),
+                field="old_key",
+            )
 
     current_old = old_by_lineage.get(clause.lineage_id)
     before = _clause_state(clause.lineage_id, current_old, clause.lineage_status, clause.lineage_method)
@@ -259,12 +290,19 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
     if new_lineage_id != old_lineage_id:
         # Later versions continue this clause: they follow it to its new lineage, so their own links stay intact.
         later = db.session.scalars(
-            db.select(Clause).join(Version, Clause.version_id == Version.id)
-            .where(Version.document_id == version.document_id, Version.number > version.number,
-                   Clause.lineage_id.in_([old_lineage_id, new_lineage_id]))).all()
+            db.select(Clause)
+            .join(Version, Clause.version_id == Version.id)
+            .where(
+                Version.document_id == version.document_id,
+                Version.number > version.number,
+                Clause.lineage_id.in_([old_lineage_id, new_lineage_id]),
+            )
+        ).all()
         if any(c.lineage_id == new_lineage_id for c in later):
-            raise ServiceError(_("The earlier clause's lineage continues in a later version already; correct that "
-                                 "version first."), field="old_key")
+            raise ServiceError(
+                _("The earlier clause's lineage continues in a later version already; correct that version first."),
+                field="old_key",
+            )
         for c in later:
             c.lineage_id = new_lineage_id
         clause.lineage_id = new_lineage_id
@@ -293,7 +331,8 @@ def relink(version: Version, new_key: str, old_key: str | None, actor) -> Clause
     record(actor, "lineage-relink", "clause", clause.id, before, after)
     db.session.flush()
     if old_lineage_id != new_lineage_id and not db.session.scalar(
-            db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)):
+        db.select(db.func.count(Clause.id)).where(Clause.lineage_id == old_lineage_id)
+    ):
         db.session.execute(db.delete(Lineage).where(Lineage.id == old_lineage_id))  # no clause left on it
     db.session.commit()
     return clause

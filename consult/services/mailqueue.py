@@ -10,6 +10,7 @@ Contract of `deliver()`:
   is sent again (never lost) with the same Message-ID, which receiving mail stores use to drop the copy.
 Without MAIL_SERVER each row is written to <outbox>/<row id>.eml, which a resend overwrites.
 """
+
 from __future__ import annotations
 
 import email.policy
@@ -49,15 +50,31 @@ CLAIM_TIMEOUT = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=6)
 
 
-def mail_values(to: str, subject: str, text: str, *, html: str | None = None, headers: dict | None = None,
-                user_id: int | None = None) -> dict:
+def mail_values(
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    html: str | None = None,
+    headers: dict | None = None,
+    user_id: int | None = None,
+) -> dict:
     """The column values of one outbox row, with its Message-ID fixed now (for bulk inserts)."""
     domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "consult"
     now = utcnow()
-    return {"to_address": to, "subject": subject[:300], "text_body": text, "html_body": html,
-            "headers": json.dumps(headers) if headers else None, "user_id": user_id,
-            "message_id": make_msgid(domain=domain), "status": "pending", "attempts": 0,
-            "next_attempt_at": now, "created_at": now}
+    return {
+        "to_address": to,
+        "subject": subject[:300],
+        "text_body": text,
+        "html_body": html,
+        "headers": json.dumps(headers) if headers else None,
+        "user_id": user_id,
+        "message_id": make_msgid(domain=domain),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def mark_queued() -> None:
@@ -66,8 +83,15 @@ def mark_queued() -> None:
         g.mail_queued = True
 
 
-def queue_mail(to: str, subject: str, text: str, *, html: str | None = None, headers: dict | None = None,
-               user_id: int | None = None) -> MailOutbox:
+def queue_mail(
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    html: str | None = None,
+    headers: dict | None = None,
+    user_id: int | None = None,
+) -> MailOutbox:
     """Add a mail to the session; the calling service commits it with the change it tells of."""
     row = MailOutbox(**mail_values(to, subject, text, html=html, headers=headers, user_id=user_id))
     db.session.add(row)
@@ -145,28 +169,42 @@ def _claim(row_id: int, now) -> bool:
     stale = now - CLAIM_TIMEOUT
     claimed = db.session.execute(
         db.update(MailOutbox)
-        .where(MailOutbox.id == row_id,
-               db.or_(db.and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
-                      db.and_(MailOutbox.status == "sending", MailOutbox.claimed_at < stale)))
+        .where(
+            MailOutbox.id == row_id,
+            db.or_(
+                db.and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
+                db.and_(MailOutbox.status == "sending", MailOutbox.claimed_at < stale),
+            ),
+        )
         .values(status="sending", claimed_at=now, attempts=MailOutbox.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return claimed.rowcount == 1
 
 
 def _mark_sent(row_id: int) -> None:
-    db.session.execute(db.update(MailOutbox).where(MailOutbox.id == row_id)
-                       .values(status="sent", sent_at=utcnow(), last_error=None)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        db.update(MailOutbox)
+        .where(MailOutbox.id == row_id)
+        .values(status="sent", sent_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
 def _mark_failed(row_id: int, attempts: int, error: str) -> None:
     done = attempts >= MAX_ATTEMPTS
-    db.session.execute(db.update(MailOutbox).where(MailOutbox.id == row_id)
-                       .values(status="failed" if done else "pending", last_error=error[:1000],
-                               next_attempt_at=utcnow() + _backoff(attempts))
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        db.update(MailOutbox)
+        .where(MailOutbox.id == row_id)
+        .values(
+            status="failed" if done else "pending",
+            last_error=error[:1000],
+            next_attempt_at=utcnow() + _backoff(attempts),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -175,9 +213,15 @@ def due_ids(now, limit: int) -> list[int]:
     stale = now - CLAIM_TIMEOUT
     return db.session.scalars(
         db.select(MailOutbox.id)
-        .where(db.or_(db.and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
-                      db.and_(MailOutbox.status == "sending", MailOutbox.claimed_at < stale)))
-        .order_by(MailOutbox.id).limit(limit)).all()
+        .where(
+            db.or_(
+                db.and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
+                db.and_(MailOutbox.status == "sending", MailOutbox.claimed_at < stale),
+            )
+        )
+        .order_by(MailOutbox.id)
+        .limit(limit)
+    ).all()
 
 
 def deliver(limit: int = 200) -> dict[str, int]:
@@ -190,7 +234,7 @@ def deliver(limit: int = 200) -> dict[str, int]:
         row = db.session.get(MailOutbox, row_id, populate_existing=True)
         try:
             _transmit(build_message(row), row)
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             log.warning("mail %s to %s not sent (attempt %s): %s", row.id, row.to_address, row.attempts, exc)
             _mark_failed(row.id, row.attempts, f"{type(exc).__name__}: {exc}")
             counts["failed"] += 1
@@ -218,17 +262,23 @@ def write_to_folder(ids: list[int]) -> int:
     transaction of its own, leaving the request's session (and its loaded objects) untouched."""
     now = utcnow()
     with db.engine.begin() as conn:
-        rows = [MailOutbox(**dict(r._mapping)) for r in conn.execute(
-            db.select(*MailOutbox.__table__.columns).where(MailOutbox.id.in_(ids), MailOutbox.status == "pending"))]
+        rows = [
+            MailOutbox(**dict(r._mapping))
+            for r in conn.execute(
+                db.select(*MailOutbox.__table__.columns).where(MailOutbox.id.in_(ids), MailOutbox.status == "pending")
+            )
+        ]
     written = []
     for row in rows:
         _transmit(build_message(row), row)
         written.append(row.id)
     if written:
         with db.engine.begin() as conn:
-            conn.execute(db.update(MailOutbox).where(MailOutbox.id.in_(written), MailOutbox.status == "pending")
-                         .values(status="sent", sent_at=now, claimed_at=now, attempts=MailOutbox.attempts + 1,
-                                 last_error=None))
+            conn.execute(
+                db.update(MailOutbox)
+                .where(MailOutbox.id.in_(written), MailOutbox.status == "pending")
+                .values(status="sent", sent_at=now, claimed_at=now, attempts=MailOutbox.attempts + 1, last_error=None)
+            )
     return len(written)
 
 

@@ -1,28 +1,26 @@
 """Moderation: registrations, accounts, invitations and the audit log. Each action commits once, audit row included."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from flask_babel import format_datetime
-
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from .. import permissions
 from ..extensions import db
+from ..logs import get_logger
 from ..mail import send_mail
 from ..models import AuditEntry, Comment, Invitation, Organisation, Report, User, UserSession, utcnow
 from ..pagination import Page, paginate
 from ..permissions import Role
 from ..vocabulary import AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_TARGET_TYPES, AUDIT_VALUES
-from . import ServiceError, exports
-from . import notifications
+from . import ServiceError, exports, notifications
 from .accounts import hash_token, new_token
-from ..logs import get_logger
 
 log = get_logger("consult.moderation")
 
@@ -44,11 +42,25 @@ def _json(value: dict | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def record(actor, action: str, target_type: str, target_id: int | None, before: dict | None, after: dict | None,
-           reason: str | None = None) -> AuditEntry:
+def record(
+    actor,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    before: dict | None,
+    after: dict | None,
+    reason: str | None = None,
+) -> AuditEntry:
     """Add an audit row to the session; the calling service commits it with the change it describes."""
-    entry = AuditEntry(actor_id=getattr(actor, "id", None), action=action, target_type=target_type,
-                       target_id=target_id, before=_json(before), after=_json(after), reason=reason)
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=_json(before),
+        after=_json(after),
+        reason=reason,
+    )
     db.session.add(entry)
     return entry
 
@@ -57,13 +69,14 @@ def _mail(to: str, subject: str, body: str) -> bool:
     """Send a notice after the commit; a mail failure must not undo a decision already recorded."""
     try:
         send_mail(to, subject, body)
-    except Exception:  # noqa: BLE001  (SMTP errors are many; the decision stands and the log says why)
+    except Exception:  # SMTP errors are many; the decision stands and the log says why
         log.exception("mail to %s failed (subject %r)", to, subject)
         return False
     return True
 
 
 # --- the console home -------------------------------------------------------------------------------------
+
 
 def open_report_count() -> int:
     """Reports waiting for a moderator."""
@@ -77,13 +90,16 @@ def console_counts() -> dict[str, int]:
     return {
         "pending": db.session.scalar(db.select(count(User.id)).where(User.status == "pending")) or 0,
         "users": db.session.scalar(db.select(count(User.id))) or 0,
-        "invitations": db.session.scalar(db.select(count(Invitation.id)).where(
-            Invitation.used_at.is_(None), Invitation.expires_at > now)) or 0,
+        "invitations": db.session.scalar(
+            db.select(count(Invitation.id)).where(Invitation.used_at.is_(None), Invitation.expires_at > now)
+        )
+        or 0,
         "audit": db.session.scalar(db.select(count(AuditEntry.id))) or 0,
     }
 
 
 # --- registrations ----------------------------------------------------------------------------------------
+
 
 def get_user(user_id: int) -> User | None:
     """The account with this id, or None."""
@@ -131,19 +147,29 @@ def reject_registration(actor, user: User, reason: str) -> bool:
 
 # --- accounts ---------------------------------------------------------------------------------------------
 
+
 def _contains(column, text: str):
     """A case-insensitive substring test; LIKE's wildcards in the text match themselves."""
     return db.func.lower(column).contains(text.lower(), autoescape=True)
 
 
-def search_users(*, q: str = "", role: str = "", status: str = "", group: str = "", organisation: str = "",
-                 page: int = 1, per_page: int = 50) -> Page:
+def search_users(
+    *,
+    q: str = "",
+    role: str = "",
+    status: str = "",
+    group: str = "",
+    organisation: str = "",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
     """Accounts matching a search (name, email or organisation) and filters, by name."""
     stmt = db.select(User).outerjoin(Organisation, User.organisation_id == Organisation.id)
     q, organisation = (q or "").strip(), (organisation or "").strip()
     if q:
-        stmt = stmt.where(db.or_(_contains(User.display_name, q), _contains(User.email, q),
-                                 _contains(Organisation.name, q)))
+        stmt = stmt.where(
+            db.or_(_contains(User.display_name, q), _contains(User.email, q), _contains(Organisation.name, q))
+        )
     if role:
         stmt = stmt.where(User.role == role)
     if status:
@@ -158,8 +184,14 @@ def search_users(*, q: str = "", role: str = "", status: str = "", group: str = 
 
 def open_session_count(user: User) -> int:
     """How many server-side sessions of the account are still open."""
-    return db.session.scalar(db.select(db.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.ended_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        )
+        or 0
+    )
 
 
 def grantable_roles(actor, user: User) -> list[str]:
@@ -196,8 +228,10 @@ def suspend(actor, user: User, reason: str) -> int:
     check_suspendable(user)
     user.status, user.status_reason = "suspended", reason
     ended = db.session.execute(
-        db.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())).rowcount
+        db.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    ).rowcount
     record(actor, "suspend", "user", user.id, {"status": "active"}, {"status": "suspended"}, reason)
     notifications.account_changed(user, "suspended", reason)
     db.session.commit()
@@ -228,13 +262,21 @@ def verify_organisation(actor, organisation: Organisation, reason: str | None = 
     if organisation.verified:
         raise ServiceError(_("This organisation is already verified."), status=409)
     organisation.verified = True
-    record(actor, "verify-organisation", "organisation", organisation.id, {"verified": False}, {"verified": True},
-           _reason(reason, required=False))
+    record(
+        actor,
+        "verify-organisation",
+        "organisation",
+        organisation.id,
+        {"verified": False},
+        {"verified": True},
+        _reason(reason, required=False),
+    )
     db.session.commit()
     log.info("organisation verified organisation=%s by=%s", organisation.id, actor.id)
 
 
 # --- invitations ------------------------------------------------------------------------------------------
+
 
 def can_invite_as(actor, role: str) -> bool:
     """The role rule for invitations: the same as granting that role to a fresh participant account."""
@@ -247,8 +289,9 @@ def invitable_roles(actor) -> list[str]:
     return [r.value for r in Role if can_invite_as(actor, r.value)]
 
 
-def create_invitation(actor, *, email: str | None, role: str, days: int = INVITATION_DAYS_DEFAULT
-                      ) -> tuple[Invitation, str]:
+def create_invitation(
+    actor, *, email: str | None, role: str, days: int = INVITATION_DAYS_DEFAULT
+) -> tuple[Invitation, str]:
     """Create a single-use invitation and return it with its token, which is stored only as a hash."""
     if role not in {r.value for r in Role}:
         raise ServiceError(_("Choose a role."), field="role")
@@ -260,12 +303,23 @@ def create_invitation(actor, *, email: str | None, role: str, days: int = INVITA
     if email and db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise ServiceError(_("An account with this email already exists."), field="email")
     token = new_token()
-    invitation = Invitation(token_hash=hash_token(token), email=email, role=role, created_by_id=actor.id,
-                            expires_at=utcnow() + timedelta(days=days))
+    invitation = Invitation(
+        token_hash=hash_token(token),
+        email=email,
+        role=role,
+        created_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(invitation)
     db.session.flush()
-    record(actor, "invitation", "invitation", invitation.id, None,
-           {"email": email, "role": role, "expires_at": invitation.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    record(
+        actor,
+        "invitation",
+        "invitation",
+        invitation.id,
+        None,
+        {"email": email, "role": role, "expires_at": invitation.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
     db.session.commit()
     log.info("invitation created invitation=%s role=%s by=%s", invitation.id, role, actor.id)
     return invitation, token
@@ -281,7 +335,9 @@ def mail_invitation(invitation: Invitation, link: str) -> bool:
         "(it works once, for %(num)d day): %(link)s\n\nIf you did not expect this, ignore this message.",
         "You are invited to take part in a consultation on Consult.\n\nOpen this link to create your account "
         "(it works once, for %(num)d days): %(link)s\n\nIf you did not expect this, ignore this message.",
-        days, link=link)
+        days,
+        link=link,
+    )
     return _mail(invitation.email, _("Your invitation to Consult"), body)
 
 
@@ -297,8 +353,15 @@ def revoke_invitation(actor, invitation: Invitation, reason: str | None = None) 
         raise _refused()
     check_revocable(invitation)
     invitation.revoked_at = utcnow()
-    record(actor, "revoke-invitation", "invitation", invitation.id, {"email": invitation.email},
-           {"revoked_at": invitation.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")}, _reason(reason, required=False))
+    record(
+        actor,
+        "revoke-invitation",
+        "invitation",
+        invitation.id,
+        {"email": invitation.email},
+        {"revoked_at": invitation.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        _reason(reason, required=False),
+    )
     db.session.commit()
 
 
@@ -318,8 +381,11 @@ def pending_by_ids(ids) -> list[User]:
     wanted = {int(i) for i in ids if str(i).isdigit()}
     if not wanted:
         return []
-    return list(db.session.scalars(db.select(User).where(User.id.in_(wanted), User.status == "pending")
-                                   .order_by(User.created_at)))
+    return list(
+        db.session.scalars(
+            db.select(User).where(User.id.in_(wanted), User.status == "pending").order_by(User.created_at)
+        )
+    )
 
 
 def get_invitation(invitation_id: int) -> Invitation | None:
@@ -329,8 +395,7 @@ def get_invitation(invitation_id: int) -> Invitation | None:
 
 def list_invitations(page: int, per_page: int) -> Page:
     """Invitations, newest first."""
-    return paginate(db.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()),
-                    page, per_page)
+    return paginate(db.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()), page, per_page)
 
 
 def users_by_id(ids) -> dict[int, User]:
@@ -343,6 +408,7 @@ def users_by_id(ids) -> dict[int, User]:
 
 # --- the audit log ----------------------------------------------------------------------------------------
 
+
 def audit_choices() -> tuple[list[str], list[str]]:
     """The actions and target types to offer as filters: the known ones and any the log holds."""
     actions = set(AUDIT_ACTIONS) | set(db.session.scalars(db.select(AuditEntry.action).distinct()))
@@ -351,14 +417,25 @@ def audit_choices() -> tuple[list[str], list[str]]:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def audit_log(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
-              date_to: date | None = None, page: int = 1, per_page: int = 50) -> Page:
+def audit_log(
+    *,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
     """Audit rows matching the filters, newest first; the dates are whole UTC days, both included."""
-    return paginate(audit_statement(action=action, actor=actor, target_type=target_type, date_from=date_from,
-                                    date_to=date_to), page, per_page)
+    return paginate(
+        audit_statement(action=action, actor=actor, target_type=target_type, date_from=date_from, date_to=date_to),
+        page,
+        per_page,
+    )
 
 
 def audit_rows(**filters):
@@ -366,8 +443,14 @@ def audit_rows(**filters):
     return db.session.scalars(audit_statement(**filters).execution_options(yield_per=500))
 
 
-def audit_statement(*, action: str = "", actor: str = "", target_type: str = "", date_from: date | None = None,
-                    date_to: date | None = None):
+def audit_statement(
+    *,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
     """The audit rows the filters select, newest first."""
     stmt = db.select(AuditEntry)
     if action:
@@ -391,7 +474,7 @@ def _audit_value(value):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, str) and AUDIT_TIME.match(value):  # a time, as people read it (the zone named)
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return format_datetime(moment, "d MMMM y, HH:mm") + " UTC"
     if isinstance(value, str) and value in AUDIT_VALUES:
         return AUDIT_VALUES[value]
@@ -402,23 +485,41 @@ def audit_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """The fields an audit row changed, as (field, before, after), labelled for people where the words are known."""
     before = json.loads(entry.before) if entry.before else {}
     after = json.loads(entry.after) if entry.after else {}
-    return [(AUDIT_FIELDS.get(key, key), _audit_value(before.get(key)), _audit_value(after.get(key)))
-            for key in sorted(set(before) | set(after))]
+    return [
+        (AUDIT_FIELDS.get(key, key), _audit_value(before.get(key)), _audit_value(after.get(key)))
+        for key in sorted(set(before) | set(after))
+    ]
 
 
 def audit_csv(entries) -> Iterator[str]:
     """The audit rows as CSV pieces, for people: labels for actions and targets, each change as "field: a → b"."""
-    header = [_("Time (UTC)"), _("Actor"), _("Actor's email"), _("Action"), _("Target"), _("Target id"),
-              _("Change"), _("Reason")]
+    header = [
+        _("Time (UTC)"),
+        _("Actor"),
+        _("Actor's email"),
+        _("Action"),
+        _("Target"),
+        _("Target id"),
+        _("Change"),
+        _("Reason"),
+    ]
     return exports.csv_chunks(header, (_audit_csv_row(entry) for entry in entries))
 
 
 def _audit_csv_row(entry: AuditEntry) -> list:
-    change = "; ".join(f"{name}: {'—' if b is None else b} → {'—' if a is None else a}"
-                       for name, b, a in audit_changes(entry))
-    return [entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.actor.display_name if entry.actor else "",
-            entry.actor.email if entry.actor else "", AUDIT_ACTIONS.get(entry.action, entry.action),
-            AUDIT_TARGET_TYPES.get(entry.target_type, entry.target_type), entry.target_id, change, entry.reason or ""]
+    change = "; ".join(
+        f"{name}: {'—' if b is None else b} → {'—' if a is None else a}" for name, b, a in audit_changes(entry)
+    )
+    return [
+        entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        entry.actor.display_name if entry.actor else "",
+        entry.actor.email if entry.actor else "",
+        AUDIT_ACTIONS.get(entry.action, entry.action),
+        AUDIT_TARGET_TYPES.get(entry.target_type, entry.target_type),
+        entry.target_id,
+        change,
+        entry.reason or "",
+    ]
 
 
 def audit_targets(entries) -> dict[tuple[str, int], object]:
@@ -456,8 +557,9 @@ def report_queue(status: str, page: int, per_page: int) -> Page:
 
 def hidden_comments(page: int, per_page: int) -> Page:
     """Comments moderators have hidden, most recent first (to restore them)."""
-    return paginate(db.select(Comment).where(Comment.status == "hidden").order_by(Comment.hidden_at.desc()),
-                    page, per_page)
+    return paginate(
+        db.select(Comment).where(Comment.status == "hidden").order_by(Comment.hidden_at.desc()), page, per_page
+    )
 
 
 def get_report(report_id: int) -> Report | None:
@@ -467,8 +569,7 @@ def get_report(report_id: int) -> Report | None:
 
 def _resolve_open_reports(actor, comment: Comment, status: str) -> None:
     now = utcnow()
-    for report in db.session.scalars(db.select(Report).where(Report.comment_id == comment.id,
-                                                             Report.status == "open")):
+    for report in db.session.scalars(db.select(Report).where(Report.comment_id == comment.id, Report.status == "open")):
         report.status, report.resolved_at, report.resolved_by_id = status, now, actor.id
 
 
@@ -494,8 +595,15 @@ def restore_comment(actor, comment: Comment, reason: str | None = None) -> None:
     if comment.status != "hidden":
         raise ServiceError(_("Only a hidden comment can be restored."), status=409)
     comment.status, comment.status_reason, comment.hidden_at = "visible", None, None
-    record(actor, "restore", "comment", comment.id, {"status": "hidden"}, {"status": "visible"},
-           _reason(reason, required=False))
+    record(
+        actor,
+        "restore",
+        "comment",
+        comment.id,
+        {"status": "hidden"},
+        {"status": "visible"},
+        _reason(reason, required=False),
+    )
     notifications.comment_moderated(comment, hidden=False)
     db.session.commit()
     log.info("comment restored comment=%s by=%s", comment.id, actor.id)
@@ -508,7 +616,14 @@ def dismiss_report(actor, report: Report, reason: str | None = None) -> None:
     if report.status != "open":
         raise ServiceError(_("This report is already closed."), status=409)
     report.status, report.resolved_at, report.resolved_by_id = "dismissed", utcnow(), actor.id
-    record(actor, "dismiss", "report", report.id, {"status": "open"}, {"status": "dismissed"},
-           _reason(reason, required=False))
+    record(
+        actor,
+        "dismiss",
+        "report",
+        report.id,
+        {"status": "open"},
+        {"status": "dismissed"},
+        _reason(reason, required=False),
+    )
     db.session.commit()
     log.info("report dismissed report=%s by=%s", report.id, actor.id)

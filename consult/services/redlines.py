@@ -1,4 +1,5 @@
 """Redlines between two versions of a document, link by link along their lineage."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -20,16 +21,16 @@ class RedlineEntry:
     status: str
     old: Clause | None
     new: Clause | None
-    ops: list[tuple[str, str]]                         # source-text operations (when asked for)
+    ops: list[tuple[str, str]]  # source-text operations (when asked for)
     confidence: float = 1.0
     similarity: float = 1.0
     primary: bool = True
-    html: str = ""                                     # the rendered-text redline (when asked for)
-    anchor: str = ""                                   # the entry's id on the page
+    html: str = ""  # the rendered-text redline (when asked for)
+    anchor: str = ""  # the entry's id on the page
     parts: list[Clause] = field(default_factory=list)  # the other clauses of a split or a merge
-    moved_from: Clause | None = None                   # a moved clause's old parent
-    group: Clause | None = None                        # the commitment (or chapter) it sits in, for the contents
-    previous_change: str | None = None                 # anchors of the neighbouring changed entries
+    moved_from: Clause | None = None  # a moved clause's old parent
+    group: Clause | None = None  # the commitment (or chapter) it sits in, for the contents
+    previous_change: str | None = None  # anchors of the neighbouring changed entries
     next_change: str | None = None
 
     @property
@@ -62,8 +63,9 @@ def clause_text(clause: Clause | None) -> str:
     return f"{clause.heading}\n\n{clause.body}" if clause else ""
 
 
-def stored_links(old_version: Version, new_version: Version, old_clauses: list[Clause],
-                 new_clauses: list[Clause]) -> tuple[list[Link], set[str]]:
+def stored_links(
+    old_version: Version, new_version: Version, old_clauses: list[Clause], new_clauses: list[Clause]
+) -> tuple[list[Link], set[str]]:
     """The links from the old version's clauses to the new one's, as stored (drafters may have corrected them),
     and the keys of new clauses a drafter unlinked. Between consecutive versions every stored link counts (splits
     and merges included); across several versions, or for versions published before links were stored, the
@@ -73,12 +75,18 @@ def stored_links(old_version: Version, new_version: Version, old_clauses: list[C
     links: list[Link] = []
     if new_version.number == old_version.number + 1 and new_by_id:
         rows = db.session.scalars(db.select(ClauseLink).where(ClauseLink.new_clause_id.in_(list(new_by_id)))).all()
-        links = [Link(old_by_id[r.old_clause_id].key, new_by_id[r.new_clause_id].key, r.method, r.confidence,
-                      r.primary) for r in rows if r.old_clause_id in old_by_id]
+        links = [
+            Link(old_by_id[r.old_clause_id].key, new_by_id[r.new_clause_id].key, r.method, r.confidence, r.primary)
+            for r in rows
+            if r.old_clause_id in old_by_id
+        ]
     if not links:
         old_by_lineage = {c.lineage_id: c for c in old_clauses}
-        links = [Link(old_by_lineage[c.lineage_id].key, c.key, c.lineage_method or "manual", 1.0)
-                 for c in new_clauses if c.lineage_id in old_by_lineage]
+        links = [
+            Link(old_by_lineage[c.lineage_id].key, c.key, c.lineage_method or "manual", 1.0)
+            for c in new_clauses
+            if c.lineage_id in old_by_lineage
+        ]
     linked = {lk.new_key for lk in links}
     unlinked = {c.key for c in new_clauses if c.lineage_method == "manual" and c.key not in linked}
     return links, unlinked
@@ -112,8 +120,9 @@ def _entries(old_version: Version, new_version: Version) -> tuple[list[RedlineEn
     for i, p in enumerate(pairs):
         old, new = old_by_key.get(p.old_key), new_by_key.get(p.new_key)
         status = "unchanged" if same else p.status
-        entry = RedlineEntry(status, old, new, [], p.confidence, 1.0 if same else p.similarity, p.primary,
-                             anchor=f"change-{i + 1}")
+        entry = RedlineEntry(
+            status, old, new, [], p.confidence, 1.0 if same else p.similarity, p.primary, anchor=f"change-{i + 1}"
+        )
         if status == "split":
             entry.parts = [c for c in news_of[old.key] if c is not new]
         elif status == "merged":
@@ -152,9 +161,17 @@ def _diff_words(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(redline.diff_words(old, new))
 
 
-def build_redline(old_version: Version, new_version: Version, *, ops: bool = True, html: bool = False,
-                  format_note: str = "formatting changed", compact: bool = False, skip_note: str = "…",
-                  rest_note: str = "…") -> Redline:
+def build_redline(
+    old_version: Version,
+    new_version: Version,
+    *,
+    ops: bool = True,
+    html: bool = False,
+    format_note: str = "formatting changed",
+    compact: bool = False,
+    skip_note: str = "…",
+    rest_note: str = "…",
+) -> Redline:
     """Pair the clauses of two versions along their stored links, build the contents of changes and the links
     from change to change, and diff each pair: the source text's word operations when `ops`, the rendered-text
     redline (which the word counts then follow) when `html`. A further link of a split or a merge shows only the
@@ -196,10 +213,10 @@ def build_redline(old_version: Version, new_version: Version, *, ops: bool = Tru
         previous = e
     # Renumbered counts every continuing clause whose number changed, whatever else changed too.
     summary["renumbered"] = sum(1 for e in entries if e.old and e.new and e.old.number != e.new.number)
-    summary.update(words_inserted=inserted, words_deleted=deleted,
-                   changes=sum(1 for e in entries if e.changed))
-    return Redline(old_version, new_version, entries, summary, public_comment_counts(old_version),
-                   list(groups.values()))
+    summary.update(words_inserted=inserted, words_deleted=deleted, changes=sum(1 for e in entries if e.changed))
+    return Redline(
+        old_version, new_version, entries, summary, public_comment_counts(old_version), list(groups.values())
+    )
 
 
 def public_comment_counts(version: Version) -> dict[int, int]:
@@ -207,7 +224,8 @@ def public_comment_counts(version: Version) -> dict[int, int]:
     rows = db.session.execute(
         db.select(Comment.clause_id, db.func.count(Comment.id))
         .where(Comment.version_id == version.id, Comment.status == "visible", Comment.visibility != "confidential")
-        .group_by(Comment.clause_id))
+        .group_by(Comment.clause_id)
+    )
     return dict(rows.all())
 
 

@@ -1,4 +1,5 @@
 """Self-service and data rights: one's profile, a copy of all one's data, closing one's account."""
+
 from __future__ import annotations
 
 import secrets
@@ -7,9 +8,21 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..logs import get_logger
-from ..models import (Comment, CommentRevision, Disposition, Endorsement, Follow, MailOutbox, Notification,
-                      NotificationPreference, NotificationSettings, Organisation, User, UserSession,
-                      utcnow)
+from ..models import (
+    Comment,
+    CommentRevision,
+    Disposition,
+    Endorsement,
+    Follow,
+    MailOutbox,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    Organisation,
+    User,
+    UserSession,
+    utcnow,
+)
 from . import ServiceError, notifications
 from .moderation import record
 
@@ -50,40 +63,88 @@ def export_data(user: User) -> dict:
     ids = [c.id for c in comments]
     revisions, dispositions = {}, {}
     if ids:
-        for r in db.session.scalars(db.select(CommentRevision).where(CommentRevision.comment_id.in_(ids))
-                                    .order_by(CommentRevision.id)):
+        for r in db.session.scalars(
+            db.select(CommentRevision).where(CommentRevision.comment_id.in_(ids)).order_by(CommentRevision.id)
+        ):
             revisions.setdefault(r.comment_id, []).append(r)
-        dispositions = {d.comment_id: d for d in db.session.scalars(
-            db.select(Disposition).where(Disposition.comment_id.in_(ids)))}
+        dispositions = {
+            d.comment_id: d for d in db.session.scalars(db.select(Disposition).where(Disposition.comment_id.in_(ids)))
+        }
     endorsements = db.session.scalars(db.select(Endorsement).where(Endorsement.user_id == user.id)).all()
-    notes = db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
-                               .order_by(Notification.id)).all()
+    notes = db.session.scalars(
+        db.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
     follows = db.session.scalars(db.select(Follow).where(Follow.user_id == user.id)).all()
     settings = notifications.settings_for(user.id)
     return {
         "account": {
-            "email": user.email, "name": user.display_name, "role": user.role, "status": user.status,
+            "email": user.email,
+            "name": user.display_name,
+            "role": user.role,
+            "status": user.status,
             "stakeholder_group": user.stakeholder_group,
             "organisation": user.organisation.name if user.organisation else None,
             "transparency_register_id": user.organisation.transparency_register_id if user.organisation else None,
-            "created_at": _iso(user.created_at), "approved_at": _iso(user.approved_at),
-            "last_sign_in_at": _iso(user.last_sign_in_at), "consented_at": _iso(user.consented_at),
+            "created_at": _iso(user.created_at),
+            "approved_at": _iso(user.approved_at),
+            "last_sign_in_at": _iso(user.last_sign_in_at),
+            "consented_at": _iso(user.consented_at),
         },
-        "comments": [{
-            "id": c.id, "receipt": c.receipt, "document": c.version.document.slug, "version": c.version.number,
-            "clause": c.clause.key, "parent_id": c.parent_id, "type": c.type, "stance": c.stance,
-            "visibility": c.visibility, "status": c.status, "body": c.body, "proposed_wording": c.proposed_wording,
-            "created_at": _iso(c.created_at), "edited_at": _iso(c.edited_at), "withdrawn_at": _iso(c.withdrawn_at),
-            "history": [{"type": r.type, "stance": r.stance, "visibility": r.visibility, "body": r.body,
-                         "proposed_wording": r.proposed_wording, "replaced_at": _iso(r.created_at)}
-                        for r in revisions.get(c.id, [])],
-            "disposition": ({"status": dispositions[c.id].status, "response": dispositions[c.id].response,
-                             "decided_at": _iso(dispositions[c.id].decided_at)} if c.id in dispositions else None),
-        } for c in comments],
-        "endorsements": [{"comment_id": e.comment_id, "created_at": _iso(e.created_at),
-                          "withdrawn_at": _iso(e.withdrawn_at)} for e in endorsements],
-        "notifications": [{"kind": n.kind, "subject": n.subject, "text": n.text, "link": n.link,
-                           "created_at": _iso(n.created_at), "read_at": _iso(n.read_at)} for n in notes],
+        "comments": [
+            {
+                "id": c.id,
+                "receipt": c.receipt,
+                "document": c.version.document.slug,
+                "version": c.version.number,
+                "clause": c.clause.key,
+                "parent_id": c.parent_id,
+                "type": c.type,
+                "stance": c.stance,
+                "visibility": c.visibility,
+                "status": c.status,
+                "body": c.body,
+                "proposed_wording": c.proposed_wording,
+                "created_at": _iso(c.created_at),
+                "edited_at": _iso(c.edited_at),
+                "withdrawn_at": _iso(c.withdrawn_at),
+                "history": [
+                    {
+                        "type": r.type,
+                        "stance": r.stance,
+                        "visibility": r.visibility,
+                        "body": r.body,
+                        "proposed_wording": r.proposed_wording,
+                        "replaced_at": _iso(r.created_at),
+                    }
+                    for r in revisions.get(c.id, [])
+                ],
+                "disposition": (
+                    {
+                        "status": dispositions[c.id].status,
+                        "response": dispositions[c.id].response,
+                        "decided_at": _iso(dispositions[c.id].decided_at),
+                    }
+                    if c.id in dispositions
+                    else None
+                ),
+            }
+            for c in comments
+        ],
+        "endorsements": [
+            {"comment_id": e.comment_id, "created_at": _iso(e.created_at), "withdrawn_at": _iso(e.withdrawn_at)}
+            for e in endorsements
+        ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "subject": n.subject,
+                "text": n.text,
+                "link": n.link,
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n in notes
+        ],
         "follows": [{"type": f.target_type, "id": f.target_id, "since": _iso(f.created_at)} for f in follows],
         "preferences": notifications.preferences(user.id),
         "mail_language": settings.language if settings else None,
@@ -111,8 +172,11 @@ def close_account(user: User, password: str, comments: str) -> None:
     user.email = f"closed-{user.id}@closed.invalid"
     user.organisation = None
     user.set_password(secrets.token_urlsafe(32))
-    db.session.execute(db.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                       .values(ended_at=now))
+    db.session.execute(
+        db.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     for model in (Follow, Notification, NotificationPreference):
         db.session.execute(db.delete(model).where(model.user_id == user.id))
     db.session.execute(db.delete(NotificationSettings).where(NotificationSettings.user_id == user.id))

@@ -1,11 +1,27 @@
 """One blueprint per area."""
+
 from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from . import (analysis, api, auth, comments, documents, errors, lineage, moderation, notifications, public,
-                   public_comments, review, search, settings, word)
+    from . import (
+        analysis,
+        api,
+        auth,
+        comments,
+        documents,
+        errors,
+        lineage,
+        moderation,
+        notifications,
+        public,
+        public_comments,
+        review,
+        search,
+        settings,
+        word,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(documents.bp)

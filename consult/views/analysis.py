@@ -2,6 +2,7 @@
 
 Every page here reads stored results (services/analysis.py); computing them is `flask analysis refresh`'s job.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,10 +11,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms.analysis import CampaignDispositionForm, ThemeLabelForm, ThemeMergeForm, ThemeMoveForm
+from ..forms.base import options, show_error
 from ..forms.comments import ConfirmForm
-from ..forms.base import show_error
-from ..params import page_arg
 from ..pagination import page_size, paginate
+from ..params import page_arg
 from ..permissions import can_analyse, can_edit_analysis
 from ..redline import EQUAL, diff_words, render_html
 from ..services import ServiceError
@@ -50,8 +51,8 @@ def changes_only(ops, context: int = CONTEXT_WORDS) -> str:
             trimmed.append((kind, text))
             continue
         words = text.split(" ")
-        keep_head = n > 0                # words after the previous change
-        keep_tail = n < len(ops) - 1     # words before the next change
+        keep_head = n > 0  # words after the previous change
+        keep_tail = n < len(ops) - 1  # words before the next change
         if len(words) <= 2 * context + 1:
             trimmed.append((kind, text))
             continue
@@ -68,20 +69,34 @@ def changes_only(ops, context: int = CONTEXT_WORDS) -> str:
 def campaigns(slug, number):
     document, version = _load_staff(slug, number)
     found = analysis_service.campaigns(version)
-    return render_template("analysis/campaigns.html", document=document, version=version, campaigns=found,
-                           breakdowns=analysis_service.group_breakdowns(version),
-                           run=analysis_service.last_run(version), groups=list(STAKEHOLDER_GROUPS))
+    return render_template(
+        "analysis/campaigns.html",
+        document=document,
+        version=version,
+        campaigns=found,
+        breakdowns=analysis_service.group_breakdowns(version),
+        run=analysis_service.last_run(version),
+        groups=list(STAKEHOLDER_GROUPS),
+    )
 
 
 def _campaign_page(document, version, campaign, form=None, status=200):
     members = analysis_service.campaign_comments(campaign, page=page_arg(), per_page=page_size())
     template = campaign.representative
     redlines = {c.id: changes_only(diff_words(template.body, c.body)) for c in members.items if c.id != template.id}
-    return render_template("analysis/campaign.html", document=document, version=version, campaign=campaign,
-                           template=template, members=members, redlines=redlines,
-                           breakdown=analysis_service.group_breakdowns(version).get(campaign.id, {}),
-                           groups=list(STAKEHOLDER_GROUPS), form=form or CampaignDispositionForm(),
-                           can_edit=can_edit_analysis(current_user)), status
+    return render_template(
+        "analysis/campaign.html",
+        document=document,
+        version=version,
+        campaign=campaign,
+        template=template,
+        members=members,
+        redlines=redlines,
+        breakdown=analysis_service.group_breakdowns(version).get(campaign.id, {}),
+        groups=list(STAKEHOLDER_GROUPS),
+        form=form or CampaignDispositionForm(),
+        can_edit=can_edit_analysis(current_user),
+    ), status
 
 
 @bp.get(BASE + "/review/campaigns/<int:campaign_id>")
@@ -100,9 +115,15 @@ def dispose_campaign(slug, number, campaign_id):
     if form.validate_on_submit():
         try:
             n = analysis_service.dispose_campaign(found, current_user, form.status.data, form.response.data)
-            flash(ngettext("%(num)d comment of the campaign marked “%(status)s”.",
-                           "%(num)d comments of the campaign marked “%(status)s”.", n,
-                           status=DISPOSITIONS[form.status.data]), "success")
+            flash(
+                ngettext(
+                    "%(num)d comment of the campaign marked “%(status)s”.",
+                    "%(num)d comments of the campaign marked “%(status)s”.",
+                    n,
+                    status=DISPOSITIONS[form.status.data],
+                ),
+                "success",
+            )
             return redirect(url_for("analysis.campaign", slug=slug, number=number, campaign_id=found.id))
         except ServiceError as exc:
             show_error(form, exc, "status")
@@ -120,27 +141,47 @@ def themes(slug, number):
     clause = document_service.get_clause(version, key) if key else None
     found = analysis_service.themes(version, clause)
     groups, stances = analysis_service.theme_breakdowns(version, clause)
-    return render_template("analysis/themes.html", document=document, version=version, themes=found,
-                           groups=groups, stances=stances,
-                           examples=analysis_service.theme_examples(version, clause=clause), clause=clause,
-                           outline=document_service.version_outline(version),
-                           run=analysis_service.last_run(version), group_names=list(STAKEHOLDER_GROUPS),
-                           can_edit=can_edit_analysis(current_user))
+    return render_template(
+        "analysis/themes.html",
+        document=document,
+        version=version,
+        themes=found,
+        groups=groups,
+        stances=stances,
+        examples=analysis_service.theme_examples(version, clause=clause),
+        clause=clause,
+        outline=document_service.version_outline(version),
+        run=analysis_service.last_run(version),
+        group_names=list(STAKEHOLDER_GROUPS),
+        can_edit=can_edit_analysis(current_user),
+    )
 
 
 def _theme_page(document, version, theme, *, label_form=None, merge_form=None, move_form=None, status=200):
     others = [t for t in analysis_service.themes(version) if t.id != theme.id]
     merge_form = merge_form or ThemeMergeForm()
-    merge_form.others.choices = [(str(t.id), t.label) for t in others]
+    merge_form.others.choices = options((str(t.id), t.label) for t in others)
     move_form = move_form or ThemeMoveForm()
-    move_form.target.choices = [("", _("Choose…"))] + [(str(t.id), t.label) for t in others]
+    move_form.target.choices = options([("", _("Choose…"))] + [(str(t.id), t.label) for t in others])
     label_form = label_form or ThemeLabelForm(label=theme.label)
-    members = paginate(review_service.review_statement(
-        version, review_service.ReviewFilters(theme=str(theme.id)), current_user), page_arg(), page_size())
-    return render_template("analysis/theme.html", document=document, version=version, theme=theme,
-                           members=members, label_form=label_form, merge_form=merge_form, move_form=move_form,
-                           can_edit=can_edit_analysis(current_user), confirm_form=ConfirmForm(),
-                           selected={int(i) for i in request.form.getlist("ids") if i.isdigit()}), status
+    members = paginate(
+        review_service.review_statement(version, review_service.ReviewFilters(theme=str(theme.id)), current_user),
+        page_arg(),
+        page_size(),
+    )
+    return render_template(
+        "analysis/theme.html",
+        document=document,
+        version=version,
+        theme=theme,
+        members=members,
+        label_form=label_form,
+        merge_form=merge_form,
+        move_form=move_form,
+        can_edit=can_edit_analysis(current_user),
+        confirm_form=ConfirmForm(),
+        selected={int(i) for i in request.form.getlist("ids") if i.isdigit()},
+    ), status
 
 
 @bp.get(BASE + "/review/themes/<int:theme_id>")
@@ -171,7 +212,7 @@ def merge_themes(slug, number, theme_id):
     _require_edit()
     found = theme_of(version, theme_id)
     form = ThemeMergeForm()
-    form.others.choices = [(str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id]
+    form.others.choices = options((str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id)
     if form.validate_on_submit():
         try:
             others = [t for t in (analysis_service.get_theme(version, i) for i in form.others.data) if t]
@@ -195,8 +236,9 @@ def move_comments(slug, number, theme_id):
     _require_edit()
     found = theme_of(version, theme_id)
     form = ThemeMoveForm()
-    form.target.choices = [("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version)
-                                        if t.id != found.id]
+    form.target.choices = options(
+        [("", "")] + [(str(t.id), t.label) for t in analysis_service.themes(version) if t.id != found.id]
+    )
     ids = request.form.getlist("ids")
     if form.validate_on_submit():
         try:
@@ -231,8 +273,7 @@ def delete_theme(slug, number, theme_id):
         analysis_service.delete_theme(found, current_user)
         flash(_("The theme “%(label)s” is deleted; its comments have no theme now.", label=found.label), "success")
         return redirect(url_for("analysis.themes", slug=slug, number=number))
-    return render_template("analysis/theme_delete.html", document=document, version=version, theme=found,
-                           form=form)
+    return render_template("analysis/theme_delete.html", document=document, version=version, theme=found, form=form)
 
 
 # --- summaries --------------------------------------------------------------------------------------------
@@ -244,9 +285,16 @@ def summaries(slug, number):
     found = analysis_service.summaries(version)
     clause_ids = {s.clause_id for s in found if s.clause_id}
     clauses = {c.id: c for c in version.clauses if c.id in clause_ids}
-    return render_template("analysis/summaries.html", document=document, version=version, summaries=found,
-                           clauses=clauses, form=ConfirmForm(), can_edit=can_edit_analysis(current_user),
-                           run=analysis_service.last_run(version))
+    return render_template(
+        "analysis/summaries.html",
+        document=document,
+        version=version,
+        summaries=found,
+        clauses=clauses,
+        form=ConfirmForm(),
+        can_edit=can_edit_analysis(current_user),
+        run=analysis_service.last_run(version),
+    )
 
 
 @bp.post(BASE + "/review/summaries/<int:summary_id>/approval")
@@ -260,7 +308,10 @@ def approve_summary(slug, number, summary_id):
         abort(400)
     approve = request.form.get("approve") == "1"
     analysis_service.approve_summary(summary, current_user, approve)
-    flash(_("Summary approved: readers of the clause now see it.") if approve
-          else _("Approval withdrawn: only staff see the summary."), "success")
+    flash(
+        _("Summary approved: readers of the clause now see it.")
+        if approve
+        else _("Approval withdrawn: only staff see the summary."),
+        "success",
+    )
     return redirect(url_for("analysis.summaries", slug=slug, number=number, _anchor=f"summary-{summary.id}"))
-

@@ -1,11 +1,12 @@
 """The read-only JSON API over public content."""
+
 from flask import Blueprint, jsonify, request
 
 from .. import permissions
-from ..services import documents as document_service
-from ..services import comments as comment_service
-from ..services import redlines as redline_service
 from ..params import int_arg, page_arg
+from ..services import comments as comment_service
+from ..services import documents as document_service
+from ..services import redlines as redline_service
 from .loaders import load_document, load_version
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -17,14 +18,19 @@ def iso(value):
 
 
 def version_json(version) -> dict:
-    return {"number": version.number, "label": version.label, "status": version.status(),
-            "opens_at": iso(version.opens_at), "closes_at": iso(version.closes_at),
-            "published_at": iso(version.published_at), "clauses": version.clause_count}
+    return {
+        "number": version.number,
+        "label": version.label,
+        "status": version.status(),
+        "opens_at": iso(version.opens_at),
+        "closes_at": iso(version.closes_at),
+        "published_at": iso(version.published_at),
+        "clauses": version.clause_count,
+    }
 
 
 def document_json(document) -> dict:
-    return {"slug": document.slug, "title": document.title,
-            "versions": [version_json(v) for v in document.versions]}
+    return {"slug": document.slug, "title": document.title, "versions": [version_json(v) for v in document.versions]}
 
 
 @bp.get("/documents")
@@ -43,11 +49,21 @@ def clauses(slug, number):
     _, version = load_version(slug, number)
     clauses = document_service.version_clauses(version)
     keys = {c.id: c.key for c in clauses}
-    return jsonify(clauses=[
-        {"key": c.key, "number": c.number, "heading": c.heading, "body": c.body, "parent_key": keys.get(c.parent_id),
-         "position": c.position, "lineage_id": c.lineage_id, "level": c.level}
-        for c in clauses
-    ])
+    return jsonify(
+        clauses=[
+            {
+                "key": c.key,
+                "number": c.number,
+                "heading": c.heading,
+                "body": c.body,
+                "parent_key": keys.get(c.parent_id),
+                "position": c.position,
+                "lineage_id": c.lineage_id,
+                "level": c.level,
+            }
+            for c in clauses
+        ]
+    )
 
 
 def _clause_ref(clause):
@@ -57,31 +73,44 @@ def _clause_ref(clause):
 @bp.get("/documents/<slug>/redline")
 def redline(slug):
     document = load_document(slug)
-    pair = document_service.redline_versions(document, int_arg("from"),
-                                             int_arg("to"))
+    pair = document_service.redline_versions(document, int_arg("from"), int_arg("to"))
     if pair is None:
         return jsonify(error="both versions must exist (use ?from=N&to=M)"), 404
     old, new = pair
     result = redline_service.build_redline(old, new)
-    return jsonify(summary=result.summary, clauses=[
-        {"status": e.status, "old": _clause_ref(e.old), "new": _clause_ref(e.new), "confidence": e.confidence,
-         "ops": [list(op) for op in e.ops]}
-        for e in result.entries
-    ])
+    return jsonify(
+        summary=result.summary,
+        clauses=[
+            {
+                "status": e.status,
+                "old": _clause_ref(e.old),
+                "new": _clause_ref(e.new),
+                "confidence": e.confidence,
+                "ops": [list(op) for op in e.ops],
+            }
+            for e in result.entries
+        ],
+    )
 
 
 def comment_json(comment) -> dict:
     """A public comment as the API shows it: author name only when its visibility is public."""
     disposition = comment.disposition if comment.version.review_published_at else None
     return {
-        "id": comment.id, "clause_key": comment.clause.key if comment.clause else None, "type": comment.type,
+        "id": comment.id,
+        "clause_key": comment.clause.key if comment.clause else None,
+        "type": comment.type,
         "stance": comment.stance,
-        "visibility": comment.visibility, "body": comment.body, "proposed_wording": comment.proposed_wording,
+        "visibility": comment.visibility,
+        "body": comment.body,
+        "proposed_wording": comment.proposed_wording,
         "stakeholder_group": comment.author_group,
         "author": comment.author_display if comment.visibility == "public" else None,
         "organisation": comment.author_organisation if comment.visibility == "public" else None,
-        "parent_id": comment.parent_id, "endorsements": comment.endorsement_count,
-        "created_at": iso(comment.created_at), "edited_at": iso(comment.edited_at),
+        "parent_id": comment.parent_id,
+        "endorsements": comment.endorsement_count,
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
         "disposition": {"status": disposition.status, "response": disposition.response} if disposition else None,
     }
 

@@ -1,13 +1,20 @@
 """Sign-in, sign-out, registration, invitations, password reset and the account page."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..forms.auth import (ChangeEmailForm, ChangePasswordForm, RegisterForm, ResetPasswordForm, ResetRequestForm,
-                          SignInForm)
-from ..services import ServiceError
+from ..forms.auth import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
 from ..forms.base import show_error
+from ..services import ServiceError
 from ..services import accounts as account_service
 from ..web import renew_session, safe_next
 
@@ -32,17 +39,24 @@ def _render(template: str, status: int | None = None, **context):
 
 # --- sign-in and sign-out ---------------------------------------------------------------------------------
 
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         refused = account_service.sign_in_refused(form.email.data, request.remote_addr)
         if refused is not None:
-            show_error(form, ngettext(
-                "Too many failed sign-in attempts. Try again in %(num)d minute, or reset your password now: a reset "
-                "link also lifts this wait for your account.",
-                "Too many failed sign-in attempts. Try again in %(num)d minutes, or reset your password now: a reset "
-                "link also lifts this wait for your account.", account_service.minutes_left(refused)), "email")
+            show_error(
+                form,
+                ngettext(
+                    "Too many failed sign-in attempts. Try again in %(num)d minute, or reset your password now: "
+                    "a reset link also lifts this wait for your account.",
+                    "Too many failed sign-in attempts. Try again in %(num)d minutes, or reset your password now: "
+                    "a reset link also lifts this wait for your account.",
+                    account_service.minutes_left(refused),
+                ),
+                "email",
+            )
             return _render("auth/sign_in.html", 429, form=form)
         user = account_service.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -57,15 +71,24 @@ def sign_in():
 
         blocked = blocked_sign_in(form.email.data, form.password.data)
         if blocked is not None:  # the right password: say why the account may not sign in, not "wrong password"
-            show_error(form, _("Your account is suspended. Reason: %(reason)s", reason=blocked.status_reason or "—")
-                       if blocked.status == "suspended" else
-                       _("Your registration was not approved. Reason: %(reason)s", reason=blocked.status_reason or "—"),
-                       "email")
+            show_error(
+                form,
+                _("Your account is suspended. Reason: %(reason)s", reason=blocked.status_reason or "—")
+                if blocked.status == "suspended"
+                else _("Your registration was not approved. Reason: %(reason)s", reason=blocked.status_reason or "—"),
+                "email",
+            )
             return _render("auth/sign_in.html", 403, form=form)
         show_error(form, _("The email address or password is not right."), "password")
         if slowed:
-            show_error(form, _("After several failed attempts, sign-in is slowed down; a few more and it will be "
-                               "refused for a while."), "password")
+            show_error(
+                form,
+                _(
+                    "After several failed attempts, sign-in is slowed down; a few more and it will be "
+                    "refused for a while."
+                ),
+                "password",
+            )
     return _render("auth/sign_in.html", form=form)
 
 
@@ -80,10 +103,15 @@ def sign_out():
 
 # --- registration and invitations -------------------------------------------------------------------------
 
+
 def _account_fields(form) -> dict:
-    return dict(password=form.password.data, display_name=form.display_name.data.strip(),
-                stakeholder_group=form.stakeholder_group.data, organisation_name=form.organisation.data,
-                transparency_register_id=form.transparency_register_id.data)
+    return dict(
+        password=form.password.data,
+        display_name=form.display_name.data.strip(),
+        stakeholder_group=form.stakeholder_group.data,
+        organisation_name=form.organisation.data,
+        transparency_register_id=form.transparency_register_id.data,
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -94,10 +122,15 @@ def register():
     if form.validate_on_submit():
         refused = account_service.register_refused_for_address(request.remote_addr)
         if refused is not None:
-            show_error(form, ngettext(
-                "Too many registrations from your network. Try again in %(num)d minute.",
-                "Too many registrations from your network. Try again in %(num)d minutes.",
-                account_service.minutes_left(refused)), "email")
+            show_error(
+                form,
+                ngettext(
+                    "Too many registrations from your network. Try again in %(num)d minute.",
+                    "Too many registrations from your network. Try again in %(num)d minutes.",
+                    account_service.minutes_left(refused),
+                ),
+                "email",
+            )
             return _render("auth/register.html", 429, form=form)
         try:
             account_service.register(email=form.email.data, **_account_fields(form))
@@ -144,6 +177,7 @@ def invitation(token):
 
 # --- password reset ---------------------------------------------------------------------------------------
 
+
 @bp.route("/reset", methods=["GET", "POST"])
 def reset():
     form = ResetRequestForm()
@@ -152,8 +186,14 @@ def reset():
     if form.validate_on_submit():
         refused = account_service.reset_refused_for_address(request.remote_addr)
         if refused is not None:
-            show_error(form, _("Too many password reset requests from your network. Try again in %(n)d minutes.",
-                               n=account_service.minutes_left(refused)), "email")
+            show_error(
+                form,
+                _(
+                    "Too many password reset requests from your network. Try again in %(n)d minutes.",
+                    n=account_service.minutes_left(refused),
+                ),
+                "email",
+            )
             return _render("auth/reset.html", 429, form=form)
         account_service.request_password_reset(form.email.data)
         # Known or unknown address: the same redirect, and nothing in the session that names the address.
@@ -177,13 +217,19 @@ def reset_with_token(token):
             renew_session()
             if current_user.is_authenticated:
                 logout_user()
-            flash(_("Your password has been changed, and every device signed in to your account has been signed "
-                    "out. Sign in with your new password."), "success")
+            flash(
+                _(
+                    "Your password has been changed, and every device signed in to your account has been signed "
+                    "out. Sign in with your new password."
+                ),
+                "success",
+            )
             return redirect(url_for("auth.sign_in"))
     return _render("auth/reset_password.html", form=form, token=token)
 
 
 # --- the account page -------------------------------------------------------------------------------------
+
 
 def _account_forms():
     return ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em")
@@ -202,14 +248,17 @@ def change_password():
     password_form, email_form = _account_forms()
     if password_form.validate_on_submit():
         try:
-            account_service.change_password(current_user, password_form.current_password.data,
-                                            password_form.new_password.data)
+            account_service.change_password(
+                current_user, password_form.current_password.data, password_form.new_password.data
+            )
         except ServiceError as exc:
             show_error(password_form, exc)
             return _render("auth/account.html", exc.status, password_form=password_form, email_form=email_form)
         else:
-            flash(_("Your password has been changed. Other devices signed in to your account have been signed out."),
-                  "success")
+            flash(
+                _("Your password has been changed. Other devices signed in to your account have been signed out."),
+                "success",
+            )
             return redirect(url_for("auth.account"))
     return _render("auth/account.html", password_form=password_form, email_form=email_form)
 

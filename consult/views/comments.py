@@ -1,16 +1,17 @@
 """Commenting: posting, replies, answers, edits, withdrawal, endorsements, reports, receipts and contributions."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import fragments, permissions
-from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
 from ..forms.base import show_error
+from ..forms.comments import CommentForm, ConfirmForm, EditCommentForm, QuestionForm, ReportForm
+from ..pagination import page_size
+from ..params import int_arg, page_arg, parse_id
 from ..services import ServiceError
 from ..services import analysis as analysis_service
 from ..services import comments as comment_service
-from ..params import int_arg, page_arg, parse_id
-from ..pagination import page_size
 from ..web import safe_next
 from .loaders import load_clause, load_comment, load_receipt, require
 
@@ -30,15 +31,28 @@ def clause_page(document, version, clause, *, form=None, status=200):
     page = page_arg()
     sort = request.args.get("sort", "newest")
     comments = comment_service.clause_comments(
-        clause, current_user, type_=request.args.get("type") or None, group=request.args.get("group") or None,
-        sort=sort, page=page, per_page=page_size())
+        clause,
+        current_user,
+        type_=request.args.get("type") or None,
+        group=request.args.get("group") or None,
+        sort=sort,
+        page=page,
+        per_page=page_size(),
+    )
     return render_template(
-        "documents/clause.html", document=document, version=version, clause=clause, comments=comments,
-        earlier=comment_service.earlier_comments(clause, current_user), sort=sort,
+        "documents/clause.html",
+        document=document,
+        version=version,
+        clause=clause,
+        comments=comments,
+        earlier=comment_service.earlier_comments(clause, current_user),
+        sort=sort,
         comment_summary=analysis_service.visible_summary(version, clause, current_user),
         form=form or new_comment_form(proposed_wording=clause.body, question_id=str(int_arg("question") or "")),
-        question_form=QuestionForm(), confirm_form=ConfirmForm(),
-        **fragments.clause_context(version, clause)), status
+        question_form=QuestionForm(),
+        confirm_form=ConfirmForm(),
+        **fragments.clause_context(version, clause),
+    ), status
 
 
 def _posted_parent(form, clause):
@@ -75,10 +89,17 @@ def post(slug, number, key):
         return clause_page(document, version, clause, form=form, status=400)
     try:
         comment = comment_service.post_comment(
-            author=current_user, clause=clause, type_=form.type.data, body=form.body.data,
-            visibility=form.visibility.data, stance=form.stance.data, proposed_wording=form.proposed_wording.data,
-            parent=_posted_parent(form, clause), question=_posted_question(form, clause),
-            submission_token=form.submission_token.data or None)
+            author=current_user,
+            clause=clause,
+            type_=form.type.data,
+            body=form.body.data,
+            visibility=form.visibility.data,
+            stance=form.stance.data,
+            proposed_wording=form.proposed_wording.data,
+            parent=_posted_parent(form, clause),
+            question=_posted_question(form, clause),
+            submission_token=form.submission_token.data or None,
+        )
     except ServiceError as exc:
         show_error(form, exc, "body")
         return clause_page(document, version, clause, form=form, status=exc.status)
@@ -99,18 +120,24 @@ def add_question(slug, number, key):
             return redirect(url_for("documents.clause", slug=slug, number=number, key=key, _anchor="questions"))
         except ServiceError as exc:
             show_error(form, exc, "text")
-    return render_template("comments/question_error.html", document=document, version=version, clause=clause,
-                           form=form), 400
+    return render_template(
+        "comments/question_error.html", document=document, version=version, clause=clause, form=form
+    ), 400
 
 
 @bp.get("/comments/<int:comment_id>")
 def show(comment_id):
     comment = load_comment(comment_id)
     form = new_comment_form(parent_id=str(comment.id), type="remark")
-    return render_template("comments/show.html", comment=comment, form=form, confirm_form=ConfirmForm(),
-                           endorsed=comment_service.has_endorsed(comment, current_user),
-                           replies=comment_service.replies_to(comment, current_user),
-                           revisions=comment_service.revisions_of(comment, current_user))
+    return render_template(
+        "comments/show.html",
+        comment=comment,
+        form=form,
+        confirm_form=ConfirmForm(),
+        endorsed=comment_service.has_endorsed(comment, current_user),
+        replies=comment_service.replies_to(comment, current_user),
+        revisions=comment_service.revisions_of(comment, current_user),
+    )
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -126,9 +153,15 @@ def edit(comment_id):
         return render_template("comments/edit.html", comment=comment, form=form), 429
     if form.validate_on_submit():
         try:
-            comment_service.edit_comment(comment, current_user, type_=form.type.data, body=form.body.data,
-                                         visibility=form.visibility.data, stance=form.stance.data,
-                                         proposed_wording=form.proposed_wording.data)
+            comment_service.edit_comment(
+                comment,
+                current_user,
+                type_=form.type.data,
+                body=form.body.data,
+                visibility=form.visibility.data,
+                stance=form.stance.data,
+                proposed_wording=form.proposed_wording.data,
+            )
             flash(_("Your comment was updated. The earlier text is kept in its history."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
@@ -175,15 +208,13 @@ def report(comment_id):
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            comment_service.report_comment(comment, current_user, form.reason.data,
-                                           form.category.data or "other")
+            comment_service.report_comment(comment, current_user, form.reason.data, form.category.data or "other")
             flash(_("Thank you. The moderators will look at this comment."), "success")
             return redirect(url_for("comments.show", comment_id=comment.id))
         except ServiceError as exc:
             show_error(form, exc, "reason")
             return render_template("comments/report.html", comment=comment, form=form), exc.status
-    return render_template("comments/report.html", comment=comment, form=form), \
-        400 if request.method == "POST" else 200
+    return render_template("comments/report.html", comment=comment, form=form), 400 if request.method == "POST" else 200
 
 
 @bp.get("/receipts/<receipt>")

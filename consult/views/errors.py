@@ -1,4 +1,5 @@
 """Error pages: HTML for pages, JSON under /api/."""
+
 from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -27,14 +28,20 @@ def register(app) -> None:
     @app.errorhandler(SecurityError)
     def untrusted_host(exc):
         # Raised before routing (the Host header is not one of ours), so no URL can be built for a page.
-        return Response("Bad request: this site does not answer to that host name.\n", status=400,
-                        mimetype="text/plain")
+        return Response(
+            "Bad request: this site does not answer to that host name.\n", status=400, mimetype="text/plain"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
         titles = {
-            400: _("Bad request"), 401: _("Sign in needed"), 403: _("Not allowed"), 404: _("Page not found"), 405: _("Method not allowed"),
-            413: _("File too large"), 429: _("Too many requests"),
+            400: _("Bad request"),
+            401: _("Sign in needed"),
+            403: _("Not allowed"),
+            404: _("Page not found"),
+            405: _("Method not allowed"),
+            413: _("File too large"),
+            429: _("Too many requests"),
         }
         title = titles.get(exc.code, exc.name)
         message = {
@@ -55,8 +62,11 @@ def register(app) -> None:
         headers = {"Retry-After": str(SEARCH_RETRY_AFTER_SECONDS)}
         if _wants_json():
             return jsonify(error=message), 503, headers
-        return render_template("errors/error.html", code=503, title=_("Search is being rebuilt"),
-                               message=message), 503, headers
+        return (
+            render_template("errors/error.html", code=503, title=_("Search is being rebuilt"), message=message),
+            503,
+            headers,
+        )
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -9,6 +9,7 @@ Each loader raises rather than returns an answer, so a view reads: load, call a 
 - A sign-in redirect is raised as an HTTPException that carries the response (`abort(response)`), which Flask
   answers as it is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,22 +1,33 @@
 """The moderation console: registrations, users, reports, invitations and the audit log."""
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from .. import permissions
-from ..web import external_url
-from ..forms.moderation import (AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm,
-                                UserFilterForm)
-from ..services import ServiceError
 from ..forms.base import show_error
+from ..forms.moderation import AuditFilterForm, ConfirmForm, InvitationForm, ReasonForm, RoleForm, UserFilterForm
 from ..models import utcnow
-from ..services import moderation as service
-from ..params import page_arg
 from ..pagination import page_size
+from ..params import page_arg
+from ..services import ServiceError
+from ..services import moderation as service
 from ..vocabulary import ROLES
+from ..web import external_url
 from .loaders import load_comment, require
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -47,38 +58,62 @@ def _fail(exc: ServiceError, form=None) -> None:
 
 def _mail_notice(sent: bool) -> None:
     if not sent:
-        flash(_("The decision is recorded, but the email to the account holder could not be sent. "
-                "The error is in the server log."), "warning")
+        flash(
+            _(
+                "The decision is recorded, but the email to the account holder could not be sent. "
+                "The error is in the server log."
+            ),
+            "warning",
+        )
 
 
 # --- the console home -------------------------------------------------------------------------------------
+
 
 @bp.get("/")
 def home():
     counts = service.console_counts()
     # One entry per section; the reports on comments will be one more entry here.
     sections = [
-        {"title": _("Pending registrations"), "url": url_for("moderation.registrations"),
-         "count": ngettext("%(num)d account waiting", "%(num)d accounts waiting", counts["pending"]),
-         "text": _("Accounts waiting for approval: approve them or reject them with a reason.")},
-        {"title": _("Users"), "url": url_for("moderation.users"),
-         "count": ngettext("%(num)d account", "%(num)d accounts", counts["users"]),
-         "text": _("Find accounts, change roles, suspend or reactivate them, verify organisations.")},
-        {"title": _("Reports"), "url": url_for("moderation.reports"),
-         "count": ngettext("%(num)d open report", "%(num)d open reports", service.open_report_count()),
-         "text": _("Comments people reported: hide them with a public reason, restore them, or dismiss the report.")},
-        {"title": _("Invitations"), "url": url_for("moderation.invitations"),
-         "count": ngettext("%(num)d open invitation", "%(num)d open invitations", counts["invitations"]),
-         "text": _("Create single-use links that open an account with a chosen role.")},
+        {
+            "title": _("Pending registrations"),
+            "url": url_for("moderation.registrations"),
+            "count": ngettext("%(num)d account waiting", "%(num)d accounts waiting", counts["pending"]),
+            "text": _("Accounts waiting for approval: approve them or reject them with a reason."),
+        },
+        {
+            "title": _("Users"),
+            "url": url_for("moderation.users"),
+            "count": ngettext("%(num)d account", "%(num)d accounts", counts["users"]),
+            "text": _("Find accounts, change roles, suspend or reactivate them, verify organisations."),
+        },
+        {
+            "title": _("Reports"),
+            "url": url_for("moderation.reports"),
+            "count": ngettext("%(num)d open report", "%(num)d open reports", service.open_report_count()),
+            "text": _("Comments people reported: hide them with a public reason, restore them, or dismiss the report."),
+        },
+        {
+            "title": _("Invitations"),
+            "url": url_for("moderation.invitations"),
+            "count": ngettext("%(num)d open invitation", "%(num)d open invitations", counts["invitations"]),
+            "text": _("Create single-use links that open an account with a chosen role."),
+        },
     ]
     if permissions.can_view_audit(current_user):
-        sections.append({"title": _("Audit log"), "url": url_for("moderation.audit"),
-                         "count": ngettext("%(num)d entry", "%(num)d entries", counts["audit"]),
-                         "text": _("Every moderator and administrator action, newest first.")})
+        sections.append(
+            {
+                "title": _("Audit log"),
+                "url": url_for("moderation.audit"),
+                "count": ngettext("%(num)d entry", "%(num)d entries", counts["audit"]),
+                "text": _("Every moderator and administrator action, newest first."),
+            }
+        )
     return render_template("moderation/home.html", sections=sections)
 
 
 # --- registrations ----------------------------------------------------------------------------------------
+
 
 @bp.get("/registrations")
 def registrations():
@@ -96,8 +131,9 @@ def approve(user_id):
         except ServiceError as exc:
             _fail(exc)
         else:
-            flash(_("%(name)s's account is approved and they have been told by email.", name=user.display_name),
-                  "success")
+            flash(
+                _("%(name)s's account is approved and they have been told by email.", name=user.display_name), "success"
+            )
             _mail_notice(sent)
     return redirect(url_for("moderation.registrations"))
 
@@ -111,8 +147,14 @@ def approve_selected():
             flash(_("Select at least one account to approve."), "error")
             return redirect(url_for("moderation.registrations"))
         approved, told = service.approve_registrations(current_user, users)
-        flash(ngettext("%(num)d account is approved and told by email.",
-                       "%(num)d accounts are approved and told by email.", approved), "success")
+        flash(
+            ngettext(
+                "%(num)d account is approved and told by email.",
+                "%(num)d accounts are approved and told by email.",
+                approved,
+            ),
+            "success",
+        )
         _mail_notice(told == approved)
     return redirect(url_for("moderation.registrations"))
 
@@ -132,8 +174,10 @@ def reject(user_id):
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            flash(_("%(name)s's registration is rejected and they have been told why by email.",
-                    name=user.display_name), "success")
+            flash(
+                _("%(name)s's registration is rejected and they have been told why by email.", name=user.display_name),
+                "success",
+            )
             _mail_notice(sent)
             return redirect(url_for("moderation.registrations"))
     status = 400 if request.method == "POST" else 200
@@ -142,15 +186,21 @@ def reject(user_id):
 
 # --- users ------------------------------------------------------------------------------------------------
 
+
 @bp.get("/users")
 def users():
     filters = UserFilterForm(request.args)
     if request.args and not filters.validate():
         return render_template("moderation/users.html", filters=filters, page=None), 400
-    page = service.search_users(q=filters.q.data or "", role=filters.role.data or "",
-                                status=filters.status.data or "", group=filters.group.data or "",
-                                organisation=filters.organisation.data or "", page=page_arg(),
-                                per_page=page_size())
+    page = service.search_users(
+        q=filters.q.data or "",
+        role=filters.role.data or "",
+        status=filters.status.data or "",
+        group=filters.group.data or "",
+        organisation=filters.organisation.data or "",
+        page=page_arg(),
+        per_page=page_size(),
+    )
     return render_template("moderation/users.html", filters=filters, page=page)
 
 
@@ -162,9 +212,15 @@ def _user_page(user, status: int = 200, **forms):
     from ..services import comments as comment_service
 
     recent = comment_service.user_contributions(user, per_page=20)  # the page says "the 20 most recent"
-    return render_template("moderation/user.html", user=user, roles=roles, contributions=recent.items,
-                           contributions_total=recent.total, open_sessions=service.open_session_count(user),
-                           **forms), status
+    return render_template(
+        "moderation/user.html",
+        user=user,
+        roles=roles,
+        contributions=recent.items,
+        contributions_total=recent.total,
+        open_sessions=service.open_session_count(user),
+        **forms,
+    ), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -185,8 +241,14 @@ def change_role(user_id):
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            flash(_("%(name)s is now: %(role)s.", name=target.display_name,
-                    role=ROLES.get(form.role.data, form.role.data)), "success")
+            flash(
+                _(
+                    "%(name)s is now: %(role)s.",
+                    name=target.display_name,
+                    role=ROLES.get(form.role.data, form.role.data),
+                ),
+                "success",
+            )
             return redirect(url_for("moderation.user", user_id=target.id))
     return _user_page(target, 400, role_form=form)
 
@@ -208,9 +270,15 @@ def suspend(user_id):
         except ServiceError as exc:
             _fail(exc, form)
         else:
-            flash(ngettext("%(name)s's account is suspended; %(num)d open session was ended.",
-                           "%(name)s's account is suspended; %(num)d open sessions were ended.", ended,
-                           name=target.display_name), "success")
+            flash(
+                ngettext(
+                    "%(name)s's account is suspended; %(num)d open session was ended.",
+                    "%(name)s's account is suspended; %(num)d open sessions were ended.",
+                    ended,
+                    name=target.display_name,
+                ),
+                "success",
+            )
             return redirect(url_for("moderation.user", user_id=target.id))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/suspend.html", user=target, form=form), status
@@ -253,6 +321,7 @@ def verify_organisation(user_id):
 
 # --- invitations ------------------------------------------------------------------------------------------
 
+
 def invitation_url(token: str) -> str:
     """The absolute link of an invitation, from the sign-up page's endpoint when it is registered."""
     for endpoint in ("auth.invitation", "auth.invite"):
@@ -275,8 +344,9 @@ def invitations():
         if not service.can_invite_as(current_user, form.role.data):
             abort(403)
         try:
-            invitation, token = service.create_invitation(current_user, email=form.email.data, role=form.role.data,
-                                                          days=form.days.data)
+            invitation, token = service.create_invitation(
+                current_user, email=form.email.data, role=form.role.data, days=form.days.data
+            )
         except ServiceError as exc:
             _fail(exc, form)
         else:
@@ -284,14 +354,18 @@ def invitations():
             # it, so reloading that page cannot post the form again and create a second invitation.
             session[_NEW_INVITATION] = {"id": invitation.id, "link": invitation_url(token)}
             if invitation.email and not service.mail_invitation(invitation, invitation_url(token)):
-                flash(_("The invitation is created, but the email could not be sent: give the link below "
-                        "to the person yourself."), "warning")
+                flash(
+                    _(
+                        "The invitation is created, but the email could not be sent: give the link below "
+                        "to the person yourself."
+                    ),
+                    "warning",
+                )
             return redirect(url_for("moderation.invitation_created", invitation_id=invitation.id))
     page = service.list_invitations(page_arg(), page_size())
     people = service.users_by_id([i.created_by_id for i in page.items] + [i.used_by_id for i in page.items])
     status = 400 if request.method == "POST" else 200
-    return render_template("moderation/invitations.html", form=form, page=page, people=people,
-                           now=utcnow()), status
+    return render_template("moderation/invitations.html", form=form, page=page, people=people, now=utcnow()), status
 
 
 @bp.get("/invitations/<int:invitation_id>/created")
@@ -301,8 +375,9 @@ def invitation_created(invitation_id):
         abort(404)
     pending = session.get(_NEW_INVITATION)
     link = session.pop(_NEW_INVITATION)["link"] if pending and pending.get("id") == invitation.id else None
-    response = current_app.make_response(render_template(
-        "moderation/invitation_created.html", invitation=invitation, link=link))
+    response = current_app.make_response(
+        render_template("moderation/invitation_created.html", invitation=invitation, link=link)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -331,6 +406,7 @@ def revoke_invitation(invitation_id):
 
 # --- the audit log (read-only: no route edits or deletes a row) ----------------------------------------------
 
+
 @bp.get("/audit")
 def audit():
     require(permissions.can_view_audit)
@@ -338,11 +414,22 @@ def audit():
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
         return render_template("moderation/audit.html", filters=filters, page=None), 400
-    page = service.audit_log(action=filters.action.data or "", actor=filters.actor.data or "",
-                             target_type=filters.target_type.data or "", date_from=filters.date_from.data,
-                             date_to=filters.date_to.data, page=page_arg(), per_page=page_size())
-    return render_template("moderation/audit.html", filters=filters, page=page,
-                           targets=service.audit_targets(page.items), changes=service.audit_changes)
+    page = service.audit_log(
+        action=filters.action.data or "",
+        actor=filters.actor.data or "",
+        target_type=filters.target_type.data or "",
+        date_from=filters.date_from.data,
+        date_to=filters.date_to.data,
+        page=page_arg(),
+        per_page=page_size(),
+    )
+    return render_template(
+        "moderation/audit.html",
+        filters=filters,
+        page=page,
+        targets=service.audit_targets(page.items),
+        changes=service.audit_changes,
+    )
 
 
 @bp.get("/audit.csv")
@@ -352,14 +439,22 @@ def audit_csv():
     filters = AuditFilterForm(request.args, actions=actions, target_types=target_types)
     if request.args and not filters.validate():
         abort(400)
-    rows = service.audit_rows(action=filters.action.data or "", actor=filters.actor.data or "",
-                              target_type=filters.target_type.data or "", date_from=filters.date_from.data,
-                              date_to=filters.date_to.data)
-    return Response(stream_with_context(service.audit_csv(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+    rows = service.audit_rows(
+        action=filters.action.data or "",
+        actor=filters.actor.data or "",
+        target_type=filters.target_type.data or "",
+        date_from=filters.date_from.data,
+        date_to=filters.date_to.data,
+    )
+    return Response(
+        stream_with_context(service.audit_csv(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
 
 
 # --- reports on comments ----------------------------------------------------------------------------------
+
 
 @bp.get("/reports")
 def reports():

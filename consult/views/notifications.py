@@ -1,21 +1,19 @@
 """A person's notifications and preferences, following, the one-click unsubscribe, and account self-service."""
-from flask import (Blueprint, Response, abort, current_app, flash, json, redirect, render_template, request,
-                   url_for)
+
+from flask import Blueprint, Response, abort, current_app, flash, json, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from .. import permissions
-from ..extensions import csrf
-from ..forms.comments import ConfirmForm
+from ..extensions import csrf, db
 from ..forms.base import show_error
+from ..forms.comments import ConfirmForm
 from ..forms.settings import CloseAccountForm, ProfileForm, preferences_form
 from ..models import Clause, Document
-from ..services import ServiceError
-from ..services import notifications as notification_service
-from ..services import selfservice
-from ..extensions import db
-from ..params import page_arg
 from ..pagination import page_size
+from ..params import page_arg
+from ..services import ServiceError, selfservice
+from ..services import notifications as notification_service
 from ..web import safe_next
 from .loaders import require
 
@@ -30,18 +28,26 @@ def _preferences_form():
     choices = notification_service.preferences(current_user.id)
     kinds = [k for k in choices if k != "moderation_summary" or permissions.can_moderate(current_user)]
     settings = notification_service.settings_for(current_user.id)
-    form = preferences_form(choices, kinds, settings.language if settings and settings.language else
-                            str(current_app.config["BABEL_DEFAULT_LOCALE"]),
-                            settings.autofollow if settings else True)
+    form = preferences_form(
+        choices,
+        kinds,
+        settings.language if settings and settings.language else str(current_app.config["BABEL_DEFAULT_LOCALE"]),
+        settings.autofollow if settings else True,
+    )
     return form, kinds
 
 
 def _index(form, kinds, status=200):
     page = notification_service.user_notifications(current_user, page_arg(), page_size())
-    return render_template("notifications/index.html", page=page, form=form, kinds=kinds,
-                           unread=notification_service.unread_count(current_user),
-                           follows=notification_service.user_follows(current_user.id),
-                           read_form=ConfirmForm()), status
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        form=form,
+        kinds=kinds,
+        unread=notification_service.unread_count(current_user),
+        follows=notification_service.user_follows(current_user.id),
+        read_form=ConfirmForm(),
+    ), status
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -52,8 +58,11 @@ def index():
     if request.method == "POST":
         if form.validate_on_submit():
             notification_service.save_preferences(
-                current_user, {k: getattr(form, f"kind_{k}").data for k in kinds},
-                language=form.language.data, autofollow=form.autofollow.data)
+                current_user,
+                {k: getattr(form, f"kind_{k}").data for k in kinds},
+                language=form.language.data,
+                autofollow=form.autofollow.data,
+            )
             flash(_("Your notification choices are saved."), "success")
             return redirect(url_for("notifications.index"))
         return _index(form, kinds, 400)
@@ -105,6 +114,7 @@ def follow(target_type, target_id):
 
 # --- self-service -------------------------------------------------------------------------------------------
 
+
 def _profile_form():
     form = ProfileForm()
     if request.method == "GET":
@@ -120,8 +130,9 @@ def profile():
     form = _profile_form()
     if form.validate_on_submit():
         try:
-            selfservice.update_profile(current_user, display_name=form.display_name.data,
-                                       organisation=form.organisation.data)
+            selfservice.update_profile(
+                current_user, display_name=form.display_name.data, organisation=form.organisation.data
+            )
         except ServiceError as exc:
             show_error(form, exc, "display_name")
         else:
@@ -136,9 +147,11 @@ def profile():
 def data():
     _require_follow()
     body = json.dumps(selfservice.export_data(current_user), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="my-consult-data.json"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-consult-data.json"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.route("/close", methods=["GET", "POST"])

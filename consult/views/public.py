@@ -1,4 +1,5 @@
 """Home, privacy notice and the language switch."""
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from ..services import documents as document_service

@@ -1,11 +1,12 @@
 """The public view of all feedback on a version, and its open data (CSV and JSON)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 
 from .. import permissions
-from ..params import page_arg
 from ..pagination import page_size
+from ..params import page_arg
 from ..services import documents as document_service
 from ..services import public_comments as service
 from ..services.public_comments import PublicFilters
@@ -38,9 +39,16 @@ def index(slug, number):
     filters = PublicFilters.from_args(request.args)
     page = service.comments_page(version, filters, page=page_arg(), per_page=page_size())
     return render_template(
-        "documents/public_comments.html", document=document, version=version, filters=filters, page=page,
-        facets=service.facet_counts(version, filters), outline=document_service.version_outline(version),
-        confidential=service.confidential_count(version, filters.clause), licence=_licence())
+        "documents/public_comments.html",
+        document=document,
+        version=version,
+        filters=filters,
+        page=page,
+        facets=service.facet_counts(version, filters),
+        outline=document_service.version_outline(version),
+        confidential=service.confidential_count(version, filters.clause),
+        licence=_licence(),
+    )
 
 
 @bp.get(BASE + ".csv")
@@ -58,9 +66,19 @@ def export_json(slug, number):
     document, version = _load(slug, number)
     filters = PublicFilters.from_args(request.args)
     rows = service.export_rows(version, filters, _comment_url)
-    head = {"document": document.slug, "title": document.title, "version": version.number, "label": version.label,
-            "licence": _licence(), "filters": filters.as_args(), "fields": list(service.FIELDS),
-            "confidential_comments": service.confidential_count(version, filters.clause),
-            "source": url_for("public_comments.index", slug=document.slug, number=version.number, _external=True)}
-    return Response(stream_with_context(service.export_json(head, rows)), mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(document, version, "json")}"'})
+    head = {
+        "document": document.slug,
+        "title": document.title,
+        "version": version.number,
+        "label": version.label,
+        "licence": _licence(),
+        "filters": filters.as_args(),
+        "fields": list(service.FIELDS),
+        "confidential_comments": service.confidential_count(version, filters.clause),
+        "source": url_for("public_comments.index", slug=document.slug, number=version.number, _external=True),
+    }
+    return Response(
+        stream_with_context(service.export_json(head, rows)),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(document, version, "json")}"'},
+    )

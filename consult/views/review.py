@@ -1,26 +1,36 @@
 """The drafters' review of a version's comments, its balance by group, "you said, we did" and the exports."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..forms.base import options, show_error
 from ..forms.comments import ConfirmForm
-from ..forms.base import show_error
 from ..forms.review import AdoptForm, AssignForm, BulkDispositionForm, DispositionForm
-from ..services import ServiceError
+from ..pagination import page_size, paginate
+from ..params import page_arg, parse_id
+from ..permissions import can_dispose, can_download_feedback, can_publish_review, can_review, can_view_feedback
+from ..services import ServiceError, lifecycle
 from ..services import comments as comment_service
 from ..services import documents as document_service
 from ..services import review as review_service
 from ..services.review import ReviewFilters
-from ..services import lifecycle
-from ..permissions import can_dispose, can_download_feedback, can_publish_review, can_review, can_view_feedback
-from ..params import page_arg, parse_id
-from ..pagination import page_size, paginate
-from .loaders import clause_of, comment_of, load_version, require
 from ..vocabulary import DISPOSITIONS, STAKEHOLDER_GROUPS
+from .loaders import clause_of, comment_of, load_version, require
 
 bp = Blueprint("review", __name__)
 
@@ -45,18 +55,26 @@ def _workspace_url(document, version, **args):
 
 def _workspace(document, version, *, bulk_form=None, status=200):
     filters = ReviewFilters.from_args(request.args)
-    page = review_service.review_page(version, filters, current_user, page=page_arg(),
-                                      per_page=page_size())
+    page = review_service.review_page(version, filters, current_user, page=page_arg(), per_page=page_size())
     return render_template(
-        "review/workspace.html", document=document, version=version, filters=filters, result=page,
-        outline=document_service.version_outline(version), organisations=review_service.organisations(version),
-        bulk_form=bulk_form or BulkDispositionForm(), confirm_form=ConfirmForm(),
-        can_dispose=can_dispose(current_user), can_publish=can_publish_review(current_user, version),
+        "review/workspace.html",
+        document=document,
+        version=version,
+        filters=filters,
+        result=page,
+        outline=document_service.version_outline(version),
+        organisations=review_service.organisations(version),
+        bulk_form=bulk_form or BulkDispositionForm(),
+        confirm_form=ConfirmForm(),
+        can_dispose=can_dispose(current_user),
+        can_publish=can_publish_review(current_user, version),
         unanswered=lifecycle.unanswered_count(version) if can_publish_review(current_user, version) else 0,
         selected={i for i in map(parse_id, request.form.getlist("ids")) if i is not None}
         | ({c.id for c in page.page.items} if request.args.get("select") == "page" else set()),
         drafters=review_service.drafters() if filters.clause and can_dispose(current_user) else [],
-        export_args=filters.as_args(), themes=_themes(version)), status
+        export_args=filters.as_args(),
+        themes=_themes(version),
+    ), status
 
 
 def _themes(version):
@@ -78,14 +96,24 @@ def bulk_dispose(slug, number):
     _require_dispose()
     form = BulkDispositionForm()
     filters = ReviewFilters.from_args(request.args)
-    ids = (review_service.matching_ids(version, filters, current_user) if form.bulk_scope.data == "matching"
-           else request.form.getlist("ids"))
+    ids = (
+        review_service.matching_ids(version, filters, current_user)
+        if form.bulk_scope.data == "matching"
+        else request.form.getlist("ids")
+    )
     comments = review_service.comments_by_ids(version, ids)
     if form.validate_on_submit():
         try:
             n = review_service.bulk_dispose(comments, current_user, form.bulk_status.data, form.bulk_response.data)
-            flash(ngettext("%(num)d comment marked “%(status)s”.", "%(num)d comments marked “%(status)s”.", n,
-                           status=DISPOSITIONS[form.bulk_status.data]), "success")
+            flash(
+                ngettext(
+                    "%(num)d comment marked “%(status)s”.",
+                    "%(num)d comments marked “%(status)s”.",
+                    n,
+                    status=DISPOSITIONS[form.bulk_status.data],
+                ),
+                "success",
+            )
             return redirect(_workspace_url(document, version, **ReviewFilters.from_args(request.args).as_args()))
         except ServiceError as exc:
             show_error(form, exc, "bulk_response", aliases={"status": "bulk_status", "ids": "bulk_status"})
@@ -113,16 +141,21 @@ def publish(slug, number):
 def _disposition_form(document, version, comment, form=None):
     form = form or DispositionForm()
     # A comment is addressed by a later version than the one it was made on; the next appears once published.
-    form.addressed_in.choices = [("", _("Not yet"))] + [
-        (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
-        for v in review_service.addressing_versions(version)]
+    form.addressed_in.choices = options(
+        [("", _("Not yet"))]
+        + [
+            (str(v.id), _("Version %(n)d: %(label)s", n=v.number, label=v.label))
+            for v in review_service.addressing_versions(version)
+        ]
+    )
     return form
 
 
 def _assign_form(form=None):
     form = form or AssignForm()
-    form.assignee.choices = [("", _("Choose…"))] + [(str(u.id), u.display_name)
-                                                    for u in review_service.drafters()]
+    form.assignee.choices = options(
+        [("", _("Choose…"))] + [(str(u.id), u.display_name) for u in review_service.drafters()]
+    )
     return form
 
 
@@ -139,14 +172,22 @@ def _comment_page(document, version, comment, *, form=None, assign_form=None, ad
                 form.duplicate_of.data = duplicate.receipt if duplicate else ""
     adopted = review_service.adopted_by_clause(version)
     return render_template(
-        "review/comment.html", document=document, version=version, comment=comment,
-        form=_disposition_form(document, version, comment, form), assign_form=_assign_form(assign_form),
-        adopt_form=adopt_form or AdoptForm(), history=review_service.history(comment),
+        "review/comment.html",
+        document=document,
+        version=version,
+        comment=comment,
+        form=_disposition_form(document, version, comment, form),
+        assign_form=_assign_form(assign_form),
+        adopt_form=adopt_form or AdoptForm(),
+        history=review_service.history(comment),
         assignments=review_service.assignments_for(version, comment),
         adopted=adopted.get(comment.clause_id) == comment.id,
-        clause_adopted_from=adopted.get(comment.clause_id), can_dispose=can_dispose(current_user),
-        addressed=review_service.addressed_label(version, comment.disposition,
-                                                 adopted.get(comment.clause_id) == comment.id)), status
+        clause_adopted_from=adopted.get(comment.clause_id),
+        can_dispose=can_dispose(current_user),
+        addressed=review_service.addressed_label(
+            version, comment.disposition, adopted.get(comment.clause_id) == comment.id
+        ),
+    ), status
 
 
 @bp.get(BASE + "/review/comments/<int:comment_id>")
@@ -163,8 +204,14 @@ def dispose(slug, number, comment_id):
     form = _disposition_form(document, version, comment)
     if form.validate_on_submit():
         try:
-            review_service.dispose(comment, current_user, form.status.data, form.response.data,
-                                   addressed_in=form.addressed_in.data or "", duplicate_of=form.duplicate_of.data or "")
+            review_service.dispose(
+                comment,
+                current_user,
+                form.status.data,
+                form.response.data,
+                addressed_in=form.addressed_in.data or "",
+                duplicate_of=form.duplicate_of.data or "",
+            )
             flash(_("Disposition saved for %(receipt)s.", receipt=comment.receipt), "success")
             if request.form.get("then") == "next":
                 following = review_service.next_without_disposition(version, comment)
@@ -196,8 +243,9 @@ def _assign(slug, number, *, comment_id=None, key=None):
     form = _assign_form()
     if form.validate_on_submit():
         try:
-            assignee = review_service.assign_by_id(version, current_user, form.assignee.data, clause=clause,
-                                                   comment=comment)
+            assignee = review_service.assign_by_id(
+                version, current_user, form.assignee.data, clause=clause, comment=comment
+            )
             flash(_("Assigned to %(name)s.", name=assignee.display_name), "success")
             if comment is not None:
                 return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
@@ -234,8 +282,14 @@ def adopt(slug, number, comment_id):
     if form.validate_on_submit():
         try:
             review_service.adopt_wording(comment, current_user, form.adopt_response.data)
-            flash(_("The proposed wording is now the starting text of %(clause)s in the next draft; the comment is "
-                    "marked accepted.", clause=comment.clause.number), "success")
+            flash(
+                _(
+                    "The proposed wording is now the starting text of %(clause)s in the next draft; the comment is "
+                    "marked accepted.",
+                    clause=comment.clause.number,
+                ),
+                "success",
+            )
             return redirect(url_for("review.comment", slug=slug, number=number, comment_id=comment.id))
         except ServiceError as exc:
             show_error(form, exc, "adopt_response", aliases={"response": "adopt_response"})
@@ -246,8 +300,13 @@ def adopt(slug, number, comment_id):
 def next_draft(slug, number):
     document, version = _load_for_review(slug, number)
     text, _replaced = review_service.next_draft_markdown(version)
-    return Response(text, mimetype="text/markdown", headers={
-        "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number + 1}-draft.md"'})
+    return Response(
+        text,
+        mimetype="text/markdown",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.slug}-version-{version.number + 1}-draft.md"'
+        },
+    )
 
 
 # --- balance by stakeholder group -------------------------------------------------------------------------
@@ -262,10 +321,16 @@ def balance(slug, number):
     positions = request.args.get("count") == "positions"
     exclude = analysis_service.campaign_members_of(version) if positions else None
     heat = review_service.heat_map(version, exclude)
-    return render_template("review/balance.html", document=document, version=version, heat=heat,
-                           stances=review_service.stances(version, exclude),
-                           summary=review_service.summary(version, heat, exclude=exclude),
-                           groups=list(STAKEHOLDER_GROUPS), positions=positions)
+    return render_template(
+        "review/balance.html",
+        document=document,
+        version=version,
+        heat=heat,
+        stances=review_service.stances(version, exclude),
+        summary=review_service.summary(version, heat, exclude=exclude),
+        groups=list(STAKEHOLDER_GROUPS),
+        positions=positions,
+    )
 
 
 # --- "you said, we did" -----------------------------------------------------------------------------------
@@ -276,9 +341,15 @@ def feedback(slug, number):
     document, version = load_version(slug, number, view=can_view_feedback)
     clause_key = (request.args.get("clause") or "").strip()[:80]
     page = paginate(review_service.feedback_statement(version, clause_key), page_arg(), page_size())
-    return render_template("review/feedback.html", document=document, version=version, page=page,
-                           counts=review_service.feedback_counts(version), clause_key=clause_key,
-                           preview=version.review_published_at is None)
+    return render_template(
+        "review/feedback.html",
+        document=document,
+        version=version,
+        page=page,
+        counts=review_service.feedback_counts(version),
+        clause_key=clause_key,
+        preview=version.review_published_at is None,
+    )
 
 
 @bp.get(BASE + "/feedback/export.csv")
@@ -293,8 +364,11 @@ def feedback_export_csv(slug, number):
 
 
 def _csv_response(rows, filename: str, public: bool = False) -> Response:
-    return Response(stream_with_context(review_service.export_csv(rows, public)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(review_service.export_csv(rows, public)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _export_source(slug, number):
@@ -313,16 +387,24 @@ def export_csv(slug, number):
 def export_json(slug, number):
     document, version, rows = _export_source(slug, number)
     filename = f"{document.slug}-version-{version.number}-comments.json"
-    return Response(stream_with_context(review_service.export_json(version, rows)), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(review_service.export_json(version, rows)),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get(BASE + "/review/export.html")
 def export_html(slug, number):
     document, version, rows = _export_source(slug, number)
     template = current_app.jinja_env.get_template("review/export.html")
-    context = {"document": document, "version": version, "headers": review_service.export_headers(),
-               "columns": review_service.EXPORT_COLUMNS, "rows": map(review_service.labelled, rows),
-               "filters": ReviewFilters.from_args(request.args)}
+    context = {
+        "document": document,
+        "version": version,
+        "headers": review_service.export_headers(),
+        "columns": review_service.EXPORT_COLUMNS,
+        "rows": map(review_service.labelled, rows),
+        "filters": ReviewFilters.from_args(request.args),
+    }
     current_app.update_template_context(context)
     return Response(stream_with_context(template.generate(context)), mimetype="text/html")

@@ -1,12 +1,13 @@
 """Search: the results page, its JSON twin and the drafters' similar comments."""
+
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from .. import permissions
 from .. import search as search_service
-from ..services import documents as document_service
-from ..search.query import FILTER_FIELDS, SORTS
 from ..params import page_arg
+from ..search.query import FILTER_FIELDS, SORTS
+from ..services import documents as document_service
 from .loaders import load_comment
 
 bp = Blueprint("search", __name__)
@@ -34,8 +35,14 @@ def result_url(item, *, external: bool = False) -> str:
     if item.kind == "comment":
         return url_for("comments.show", comment_id=item.comment.id, _external=external)
     version = item.clause.version
-    return url_for("documents.clause", slug=version.document.slug, number=version.number, key=item.clause.key,
-                   _anchor=item.clause.key, _external=external)
+    return url_for(
+        "documents.clause",
+        slug=version.document.slug,
+        number=version.number,
+        key=item.clause.key,
+        _anchor=item.clause.key,
+        _external=external,
+    )
 
 
 def search_url(**changes) -> str:
@@ -53,11 +60,17 @@ def search_url(**changes) -> str:
 def results():
     results, filters, sort = _run()
     searched = bool(results.query or any(filters.values()))
-    return render_template("search/results.html", results=results, filters=filters, sort=sort, searched=searched,
-                           result_url=result_url, search_url=search_url,
-                           document_titles=document_service.document_titles(),
-                           facet_order=[f for f in ("document", "version", "group", "type", "disposition")
-                                        if f in results.facets])
+    return render_template(
+        "search/results.html",
+        results=results,
+        filters=filters,
+        sort=sort,
+        searched=searched,
+        result_url=result_url,
+        search_url=search_url,
+        document_titles=document_service.document_titles(),
+        facet_order=[f for f in ("document", "version", "group", "type", "disposition") if f in results.facets],
+    )
 
 
 def _iso(value):
@@ -70,19 +83,37 @@ def api():
     items = []
     for item in results.items:
         version, clause = item.version, item.clause  # a general comment has no clause
-        row = {"kind": item.kind, "clause_id": clause.id if clause else None,
-               "clause_key": clause.key if clause else None, "clause_number": clause.number if clause else None,
-               "document": version.document.slug, "version": version.number,
-               "snippet": str(item.snippet), "url": result_url(item)}
+        row = {
+            "kind": item.kind,
+            "clause_id": clause.id if clause else None,
+            "clause_key": clause.key if clause else None,
+            "clause_number": clause.number if clause else None,
+            "document": version.document.slug,
+            "version": version.number,
+            "snippet": str(item.snippet),
+            "url": result_url(item),
+        }
         if item.comment is not None:
-            row.update(comment_id=item.comment.id, type=item.comment.type, group=item.comment.author_group,
-                       created_at=_iso(item.comment.created_at))
+            row.update(
+                comment_id=item.comment.id,
+                type=item.comment.type,
+                group=item.comment.author_group,
+                created_at=_iso(item.comment.created_at),
+            )
         items.append(row)
-    facets = {name: [{"value": value, "count": count} for value, count in counts]
-              for name, counts in results.facets.items()}
-    return jsonify(query=results.query, total=results.total, page=results.page, pages=results.pages,
-                   per_page=results.per_page, facets=facets, results=items,
-                   message=str(results.message) if results.message else None)
+    facets = {
+        name: [{"value": value, "count": count} for value, count in counts] for name, counts in results.facets.items()
+    }
+    return jsonify(
+        query=results.query,
+        total=results.total,
+        page=results.page,
+        pages=results.pages,
+        per_page=results.per_page,
+        facets=facets,
+        results=items,
+        message=str(results.message) if results.message else None,
+    )
 
 
 @bp.get("/comments/<int:comment_id>/similar")

@@ -1,16 +1,16 @@
 """The drafters' settings: a document's title, summary and landing text; a version's label and window."""
-from datetime import datetime, time, timezone
+
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
+from ..forms.base import show_error
 from ..forms.comments import ConfirmForm
 from ..forms.settings import DaysForm, DocumentSettingsForm, VersionSettingsForm
-from ..services import ServiceError
-from ..forms.base import show_error
-from ..services import lifecycle
+from ..services import ServiceError, lifecycle
 from .loaders import load_document, version_of
 
 bp = Blueprint("settings", __name__, url_prefix="/documents")
@@ -33,8 +33,9 @@ def document(slug):
         form.landing.data = document.landing_markdown
     elif form.validate_on_submit():
         try:
-            lifecycle.update_document(document, current_user, title=form.title.data, summary=form.summary.data,
-                                      landing=form.landing.data)
+            lifecycle.update_document(
+                document, current_user, title=form.title.data, summary=form.summary.data, landing=form.landing.data
+            )
         except ServiceError as exc:
             show_error(form, exc, "title")
         else:
@@ -47,14 +48,19 @@ def document(slug):
 def _combine(day, at, default: time):
     if day is None:
         return None
-    return datetime.combine(day, at or default, tzinfo=timezone.utc)
+    return datetime.combine(day, at or default, tzinfo=UTC)
 
 
 def _version_page(document, version, form, days_form=None, status=200):
-    return render_template("settings/version.html", document=document, version=version, form=form,
-                           days_form=days_form or DaysForm(),
-                           overlapping=lifecycle.open_versions_overlapping(version),
-                           status=version.status()), status
+    return render_template(
+        "settings/version.html",
+        document=document,
+        version=version,
+        form=form,
+        days_form=days_form or DaysForm(),
+        overlapping=lifecycle.open_versions_overlapping(version),
+        status=version.status(),
+    ), status
 
 
 @bp.route("/<slug>/versions/<int:number>/settings", methods=["GET", "POST"])
@@ -71,10 +77,14 @@ def version(slug, number):
         return _version_page(document, version, form)
     if form.validate_on_submit():
         try:
-            lifecycle.set_window(version, current_user, label=form.label.data,
-                                 opens_at=_combine(form.opens_date.data, form.opens_time.data, time(0, 0)),
-                                 closes_at=_combine(form.closes_date.data, form.closes_time.data, time(23, 59)),
-                                 close_previous=form.close_previous.data)
+            lifecycle.set_window(
+                version,
+                current_user,
+                label=form.label.data,
+                opens_at=_combine(form.opens_date.data, form.opens_time.data, time(0, 0)),
+                closes_at=_combine(form.closes_date.data, form.closes_time.data, time(23, 59)),
+                close_previous=form.close_previous.data,
+            )
         except ServiceError as exc:
             show_error(form, exc, "label")
         else:
@@ -101,17 +111,23 @@ def _days_action(slug, number, action, done_message):
 @bp.post("/<slug>/versions/<int:number>/settings/extend")
 @login_required
 def extend(slug, number):
-    return _days_action(slug, number, lifecycle.extend,
-                        lambda v: _("The consultation now closes on %(when)s UTC.",
-                                    when=v.closes_at.strftime("%Y-%m-%d %H:%M")))
+    return _days_action(
+        slug,
+        number,
+        lifecycle.extend,
+        lambda v: _("The consultation now closes on %(when)s UTC.", when=v.closes_at.strftime("%Y-%m-%d %H:%M")),
+    )
 
 
 @bp.post("/<slug>/versions/<int:number>/settings/reopen")
 @login_required
 def reopen(slug, number):
-    return _days_action(slug, number, lifecycle.reopen,
-                        lambda v: _("The consultation is open again until %(when)s UTC.",
-                                    when=v.closes_at.strftime("%Y-%m-%d %H:%M")))
+    return _days_action(
+        slug,
+        number,
+        lifecycle.reopen,
+        lambda v: _("The consultation is open again until %(when)s UTC.", when=v.closes_at.strftime("%Y-%m-%d %H:%M")),
+    )
 
 
 @bp.route("/<slug>/versions/<int:number>/settings/close", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """Word downloads: a version, a redline with tracked changes, the comment–response table, a version's source file."""
+
 from flask import Blueprint, Response, abort, request
 from flask_login import current_user
 
@@ -12,8 +13,9 @@ bp = Blueprint("word", __name__, url_prefix="/documents")
 
 
 def _docx(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype=word_service.DOCX_MIMETYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        data, mimetype=word_service.DOCX_MIMETYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.get("/<slug>/versions/<int:number>/download.docx")

@@ -6,4 +6,7 @@
   imported .docx goes through the same parser, numbering and errors as a Markdown file.
 * `writer` builds .docx files: a version, a redline with real tracked changes, a table.
 """
-from .safety import DocxError, is_docx, looks_like_docx  # noqa: F401
+
+from .safety import DocxError, is_docx, looks_like_docx
+
+__all__ = ["DocxError", "is_docx", "looks_like_docx"]

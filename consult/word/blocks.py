@@ -5,6 +5,7 @@ Markdown syntax. A paragraph knows whether it is a quote, a list item (kind, dep
 start number), a code line, or a heading inside the body (the title of a quote box: such headings are written
 as bold paragraphs, so that Word's navigation pane shows only clauses).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,12 +29,12 @@ class Run:
 @dataclass
 class Para:
     runs: list[Run]
-    style: str = "body"              # "body", "code", "heading" (a clause heading: level says which), "boxhead"
+    style: str = "body"  # "body", "code", "heading" (a clause heading: level says which), "boxhead"
     level: int = 0
     quote: bool = False
-    list_kind: str | None = None     # "bullet" / "ordered" for the first paragraph of a list item
-    list_depth: int = 0              # 0 outside lists; 1 in a top-level list
-    list_id: int = 0                 # the top-level list it belongs to
+    list_kind: str | None = None  # "bullet" / "ordered" for the first paragraph of a list item
+    list_depth: int = 0  # 0 outside lists; 1 in a top-level list
+    list_id: int = 0  # the top-level list it belongs to
     list_start: int = 1
 
     def text(self) -> str:
@@ -63,8 +64,8 @@ def markdown_blocks(text: str) -> list[Para | Table]:
     tokens = _parser().parse(text or "")
     blocks: list[Para | Table] = []
     quote = 0
-    lists: list[tuple[str, int]] = []    # (kind, start) of the open lists
-    item_first: list[bool] = []          # per open list item: its first paragraph is still to come
+    lists: list[tuple[str, int]] = []  # (kind, start) of the open lists
+    item_first: list[bool] = []  # per open list item: its first paragraph is still to come
     list_counter = 0
     table: Table | None = None
     row: list[list[Run]] | None = None
@@ -101,12 +102,22 @@ def markdown_blocks(text: str) -> list[Para | Table]:
             row = []
         elif kind == "tr_close" and table is not None:
             table.rows.append(row)
-        elif kind == "inline" and row is not None and table is not None and tokens[index - 1].type in ("th_open", "td_open"):
+        elif (
+            kind == "inline"
+            and row is not None
+            and table is not None
+            and tokens[index - 1].type in ("th_open", "td_open")
+        ):
             row.append(_runs(token.children or [], bold=tokens[index - 1].type == "th_open"))
         elif kind == "inline":
             runs = _runs(token.children or [], bold=heading_in_body)
-            para = Para(runs, quote=quote > 0, list_depth=len(lists), list_id=list_counter if lists else 0,
-                        style="boxhead" if heading_in_body else "body")
+            para = Para(
+                runs,
+                quote=quote > 0,
+                list_depth=len(lists),
+                list_id=list_counter if lists else 0,
+                style="boxhead" if heading_in_body else "body",
+            )
             if lists and item_first and item_first[-1]:
                 item_first[-1] = False
                 para.list_kind, para.list_start = lists[-1]
@@ -114,8 +125,15 @@ def markdown_blocks(text: str) -> list[Para | Table]:
                 blocks.append(para)
         elif kind in ("code_block", "fence", "html_block"):
             for line in token.content.rstrip("\n").split("\n"):
-                blocks.append(Para([Run(line, code=True)], style="code", quote=quote > 0,
-                                   list_depth=len(lists), list_id=list_counter if lists else 0))
+                blocks.append(
+                    Para(
+                        [Run(line, code=True)],
+                        style="code",
+                        quote=quote > 0,
+                        list_depth=len(lists),
+                        list_id=list_counter if lists else 0,
+                    )
+                )
         index += 1
     return blocks
 
@@ -159,8 +177,12 @@ def _runs(children, *, bold: bool = False) -> list[Run]:
 def _merge(runs: list[Run]) -> list[Run]:
     merged: list[Run] = []
     for run in runs:
-        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].code, merged[-1].link) == \
-                (run.bold, run.italic, run.code, run.link):
+        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].code, merged[-1].link) == (
+            run.bold,
+            run.italic,
+            run.code,
+            run.link,
+        ):
             last = merged.pop()
             merged.append(Run(last.text + run.text, run.bold, run.italic, run.code, run.link))
         else:

@@ -16,6 +16,7 @@ The contract:
 * Text is escaped so that nothing in it reads as Markdown syntax: a paragraph never becomes a heading or a list
   by accident.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,7 +29,7 @@ from .safety import DocxError, open_docx, repack
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_w = "{%s}" % W
+_w = f"{{{W}}}"
 FIGURE_NOTE = "[figure omitted]"
 BOX_HEADING_STYLE = "Quote Heading"
 
@@ -47,16 +48,16 @@ class _Span:
     bold: bool = False
     italic: bool = False
     link: str | None = None
-    raw: bool = False      # already Markdown (footnote marks, figure notes)
+    raw: bool = False  # already Markdown (footnote marks, figure notes)
 
 
 @dataclass
 class _Block:
-    kind: str                        # "heading", "para", "table", "title", "subtitle"
+    kind: str  # "heading", "para", "table", "title", "subtitle"
     spans: list[_Span] = field(default_factory=list)
-    level: int = 0                   # heading level as in Word
+    level: int = 0  # heading level as in Word
     quote: bool = False
-    list_kind: str | None = None     # "bullet" or "ordered"
+    list_kind: str | None = None  # "bullet" or "ordered"
     list_level: int = 0
     list_number: int = 1
     rows: list[list[str]] = field(default_factory=list)
@@ -75,7 +76,7 @@ def docx_to_markdown(data: bytes) -> str:
         document = Document(io.BytesIO(repack(parts)))
     except DocxError:
         raise
-    except Exception:  # python-docx raises many kinds for a damaged package; all mean the same to a drafter
+    except Exception:  # noqa: BLE001  (python-docx raises many kinds for a damaged package; all mean the same to a drafter)
         raise DocxError("the file is not a readable Word document (.docx)") from None
     try:
         return _Reader(document, parts).markdown()
@@ -208,8 +209,15 @@ class _Reader:
                     if not target.lower().startswith(_LINK_SCHEMES):
                         target = None
                 self._runs(child, spans, notes, target)
-            elif tag in (f"{_w}ins", f"{_w}moveTo", f"{_w}smartTag", f"{_w}fldSimple", f"{_w}customXml",
-                         f"{_w}dir", f"{_w}bdo"):
+            elif tag in (
+                f"{_w}ins",
+                f"{_w}moveTo",
+                f"{_w}smartTag",
+                f"{_w}fldSimple",
+                f"{_w}customXml",
+                f"{_w}dir",
+                f"{_w}bdo",
+            ):
                 self._runs(child, spans, notes, link)
             elif tag == f"{_w}sdt":
                 content = child.find(f"{_w}sdtContent")
@@ -245,10 +253,7 @@ class _Reader:
                 self.note_number += 1
                 spans.append(_Span(f"\\[{self.note_number}\\]", raw=True))
                 notes.append((self.note_number, note or ""))
-            elif tag in (f"{_w}drawing", f"{_w}pict", f"{_w}object"):
-                flush()
-                spans.append(_Span(_escape_inline(FIGURE_NOTE), raw=True))
-            elif tag == f"{_w}AlternateContent" or tag.endswith("}AlternateContent"):
+            elif tag in (f"{_w}drawing", f"{_w}pict", f"{_w}object") or tag.endswith("}AlternateContent"):
                 flush()
                 spans.append(_Span(_escape_inline(FIGURE_NOTE), raw=True))
         flush()
@@ -335,7 +340,8 @@ class _Numbering:
                 start = lvl.find(f"{_w}start")
                 levels[int(lvl.get(f"{_w}ilvl", "0"))] = (
                     fmt.get(f"{_w}val", "decimal") if fmt is not None else "decimal",
-                    _int(start.get(f"{_w}val") if start is not None else None, 1))
+                    _int(start.get(f"{_w}val") if start is not None else None, 1),
+                )
             abstract[node.get(f"{_w}abstractNumId")] = levels
         for num in root.findall(f"{_w}num"):
             ref = num.find(f"{_w}abstractNumId")
@@ -397,16 +403,21 @@ def _escape_inline(text: str) -> str:
 def _escape_line(line: str) -> str:
     """Escape what would make a line a heading, quote, list item or rule ("1." becomes "1\\.")."""
     line = line.strip()
-    return _LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1]
-                           if m.group(0)[0].isdigit() else "\\" + m.group(0), line)
+    return _LINE_START.sub(
+        lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1] if m.group(0)[0].isdigit() else "\\" + m.group(0), line
+    )
 
 
 def _inline(spans: list[_Span]) -> str:
     """Spans as inline Markdown: escaped text, **bold**, *italic*, [links](url), merged where alike."""
     merged: list[_Span] = []
     for span in spans:
-        if merged and not span.raw and not merged[-1].raw and (
-                merged[-1].bold, merged[-1].italic, merged[-1].link) == (span.bold, span.italic, span.link):
+        if (
+            merged
+            and not span.raw
+            and not merged[-1].raw
+            and (merged[-1].bold, merged[-1].italic, merged[-1].link) == (span.bold, span.italic, span.link)
+        ):
             merged[-1] = _Span(merged[-1].text + span.text, span.bold, span.italic, span.link)
         else:
             merged.append(span)
@@ -420,7 +431,7 @@ def _inline(spans: list[_Span]) -> str:
         if not core:
             out.append(text)
             continue
-        lead, trail = text[: len(text) - len(text.lstrip(" \t"))], text[len(text.rstrip(" \t")):]
+        lead, trail = text[: len(text) - len(text.lstrip(" \t"))], text[len(text.rstrip(" \t")) :]
         piece = "\n".join(_escape_inline(part) for part in core.split("\n"))
         if span.italic and "\n" not in piece:
             piece = f"*{piece}*"
@@ -438,7 +449,7 @@ def _assemble(title: str | None, blocks: list[_Block], shift: int) -> str:
     if title:
         out += [f"# {title}", ""]
     pending_notes: list[tuple[int, str]] = []
-    list_stack: list[int] = []       # content column of each open list level
+    list_stack: list[int] = []  # content column of each open list level
     quote_open = False
 
     def flush_notes():
@@ -484,7 +495,7 @@ def _assemble(title: str | None, blocks: list[_Block], shift: int) -> str:
                 lines[0] = f"**{lines[0]}**"
         indent = ""
         if block.list_kind:
-            del list_stack[block.list_level:]
+            del list_stack[block.list_level :]
             column = list_stack[-1] if list_stack else 0
             marker = "- " if block.list_kind == "bullet" else f"{block.list_number}. "
             while len(list_stack) < block.list_level:

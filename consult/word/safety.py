@@ -10,6 +10,7 @@ A .docx is a zip of XML parts. Refused, each with a message for the drafter:
 Nothing here fetches external references: parts are only read from the zip, and XML is parsed later by
 python-docx with entity resolution and network access off.
 """
+
 from __future__ import annotations
 
 import io
@@ -49,14 +50,17 @@ def is_docx(data: bytes) -> bool:
         return False
 
 
-def open_docx(data: bytes, *, max_bytes: int = MAX_DOCX_BYTES,
-              max_expanded: int = MAX_EXPANDED_BYTES) -> dict[str, bytes]:
+def open_docx(
+    data: bytes, *, max_bytes: int = MAX_DOCX_BYTES, max_expanded: int = MAX_EXPANDED_BYTES
+) -> dict[str, bytes]:
     """Check an uploaded .docx and return its parts {name: bytes}; DocxError says why a file is refused."""
     if len(data) > max_bytes:
         raise DocxError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
     if data[:8] == OLE_SIGNATURE:
-        raise DocxError("the document is password-protected or in the old .doc format: save it unprotected, "
-                        "as a Word document (.docx)")
+        raise DocxError(
+            "the document is password-protected or in the old .doc format: save it unprotected, "
+            "as a Word document (.docx)"
+        )
     if data[:4] != ZIP_SIGNATURE:
         raise DocxError("the file is not a Word document (.docx)")
     try:
@@ -87,8 +91,7 @@ def open_docx(data: bytes, *, max_bytes: int = MAX_DOCX_BYTES,
                     while chunk := stream.read(_CHUNK):
                         total += len(chunk)
                         if total > max_expanded:
-                            raise DocxError(
-                                f"the document expands to more than {max_expanded // (1024 * 1024)} MB")
+                            raise DocxError(f"the document expands to more than {max_expanded // (1024 * 1024)} MB")
                         chunks.append(chunk)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
                 raise DocxError(f"the document is damaged: its part {info.filename} cannot be read") from None

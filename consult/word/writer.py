@@ -11,6 +11,7 @@ Redline contract (`redline_docx`):
   Word comment naming the other end ("Moved from Measure II.4.1 …", "Continued in …", "Continues …"). Every old
   clause is deleted at most once and every new clause inserted at most once, however many links it has.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -18,7 +19,7 @@ import io
 import os
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -30,8 +31,8 @@ from docx.shared import Pt
 from docx.text.run import Run as DocxRun
 
 from ..redline import longest_increasing
-from .reader import BOX_HEADING_STYLE
 from .blocks import Para, Run, Table, heading_para, markdown_blocks, tokens
+from .reader import BOX_HEADING_STYLE
 
 AUTHOR = "Consult"
 _BULLETS = "•◦▪•◦▪•◦▪"
@@ -60,8 +61,7 @@ class Builder:
         self.body = self.document.element.body
         self.sect = self.body.find(qn("w:sectPr"))
         self.author = author
-        self.date = (date or datetime(2000, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc) \
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.date = (date or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.change_id = 0
         self.nums: dict[tuple[int, str], str] = {}
         self.abstract: dict[str, str] = {}
@@ -106,8 +106,11 @@ class Builder:
                 for level in range(9):
                     lvl = OxmlElement("w:lvl")
                     lvl.set(qn("w:ilvl"), str(level))
-                    for tag, value in (("w:start", "1"), ("w:numFmt", "bullet" if kind == "bullet" else "decimal"),
-                                       ("w:lvlText", _BULLETS[level] if kind == "bullet" else f"%{level + 1}.")):
+                    for tag, value in (
+                        ("w:start", "1"),
+                        ("w:numFmt", "bullet" if kind == "bullet" else "decimal"),
+                        ("w:lvlText", _BULLETS[level] if kind == "bullet" else f"%{level + 1}."),
+                    ):
                         child = OxmlElement(tag)
                         child.set(qn("w:val"), value)
                         lvl.append(child)
@@ -277,14 +280,15 @@ class Builder:
         """Write the newer paragraph with its word-level differences from the older one tracked."""
         p = self._paragraph(new)
         old_tokens, new_tokens = tokens(old.runs), tokens(new.runs)
-        matcher = difflib.SequenceMatcher(None, [t.strip() or t for t, _ in old_tokens],
-                                          [t.strip() or t for t, _ in new_tokens], autojunk=False)
+        matcher = difflib.SequenceMatcher(
+            None, [t.strip() or t for t, _ in old_tokens], [t.strip() or t for t, _ in new_tokens], autojunk=False
+        )
         pieces = []
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
                 # Equal words may differ in the spaces around them ("mitigations " before "to", "mitigations" at
                 # the end): the shared text is written once, each side's rest tracked, so neither side loses a space.
-                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2]):
+                for (old_text, old_run), (text, run) in zip(old_tokens[i1:i2], new_tokens[j1:j2], strict=True):
                     common = len(os.path.commonprefix([old_text, text]))
                     if common:
                         pieces.append((text[:common], run, None))
@@ -313,7 +317,7 @@ class Builder:
             if change:
                 trpr = cells[0]._tc.getparent().get_or_add_trPr()
                 trpr.append(self._mark(f"w:{change}"))
-            for cell, runs in zip(cells, row):
+            for cell, runs in zip(cells, row, strict=False):  # a short row leaves its last cells empty
                 p = cell.paragraphs[0]._p
                 self._fill(p, [(text, run, change) for text, run in tokens(runs)])
         element = docx_table._tbl
@@ -330,8 +334,9 @@ class Builder:
     def comment(self, runs: list, text: str) -> None:
         """A Word comment on the given w:r elements."""
         if runs:
-            self.document.add_comment([DocxRun(runs[0], None), DocxRun(runs[-1], None)], text=text,
-                                      author=self.author, initials="C")
+            self.document.add_comment(
+                [DocxRun(runs[0], None), DocxRun(runs[-1], None)], text=text, author=self.author, initials="C"
+            )
 
     def to_bytes(self) -> bytes:
         """The document as .docx bytes."""
@@ -341,6 +346,7 @@ class Builder:
 
 
 # --- a version -------------------------------------------------------------------------------------------------
+
 
 def clause_blocks(clause: ClauseText, top_level: int) -> list[Para | Table]:
     """A clause's heading (none for a preamble) and body blocks, with the heading at its Word level."""
@@ -356,8 +362,9 @@ def heading_text(clause: ClauseText, explicit_key: bool) -> str:
     return f"{clause.heading} {{#{clause.key}}}" if explicit_key else clause.heading
 
 
-def version_docx(title: str, cover: list[str], clauses: list[ClauseText], explicit_keys: set[str] = frozenset()) \
-        -> bytes:
+def version_docx(
+    title: str, cover: list[str], clauses: list[ClauseText], explicit_keys: set[str] = frozenset()
+) -> bytes:
     """A version as Word: the title and cover lines (Title, Subtitle), then every clause with heading styles."""
     builder = Builder()
     _cover(builder, title, cover)
@@ -365,8 +372,9 @@ def version_docx(title: str, cover: list[str], clauses: list[ClauseText], explic
     for n, clause in enumerate(clauses):
         builder.list_base = n * 10000
         if clause.key in explicit_keys:
-            clause = ClauseText(clause.key, clause.number, heading_text(clause, True), clause.body, clause.level,
-                                clause.is_preamble)
+            clause = ClauseText(
+                clause.key, clause.number, heading_text(clause, True), clause.body, clause.level, clause.is_preamble
+            )
         for block in clause_blocks(clause, top):
             builder.block(block)
     return builder.to_bytes()
@@ -379,6 +387,7 @@ def _cover(builder: Builder, title: str, cover: list[str]) -> None:
 
 
 # --- a redline -------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Item:
@@ -405,10 +414,16 @@ def layout(pairs: list[tuple], old_order: list[str], new_order: list[str]) -> li
     used_old, used_new = set(), set()
     paired: list[tuple[ClauseText, ClauseText]] = []
     extra_old, extra_new = [], []
-    for old, new, relation in sorted(pairs, key=lambda p: (new_pos.get(p[1].key, -1) if p[1] else -1,
-                                                           old_pos.get(p[0].key, -1) if p[0] else -1)):
-        single = old and new and relation not in ("split", "merged") and \
-            links_of_old[old.key] == 1 and links_of_new[new.key] == 1
+    for old, new, relation in sorted(
+        pairs, key=lambda p: (new_pos.get(p[1].key, -1) if p[1] else -1, old_pos.get(p[0].key, -1) if p[0] else -1)
+    ):
+        single = (
+            old
+            and new
+            and relation not in ("split", "merged")
+            and links_of_old[old.key] == 1
+            and links_of_new[new.key] == 1
+        )
         if single and old.key not in used_old and new.key not in used_new:
             used_old.add(old.key)
             used_new.add(new.key)
@@ -486,8 +501,12 @@ def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
             continue
         olds, news = old_blocks[i1:i2], new_blocks[j1:j2]
         pairs = 0
-        while pairs < min(len(olds), len(news)) and isinstance(olds[pairs], Para) and \
-                isinstance(news[pairs], Para) and _similar(olds[pairs].text(), news[pairs].text()):
+        while (
+            pairs < min(len(olds), len(news))
+            and isinstance(olds[pairs], Para)
+            and isinstance(news[pairs], Para)
+            and _similar(olds[pairs].text(), news[pairs].text())
+        ):
             pairs += 1
         for n in range(pairs):
             made = builder.para_diff(olds[n], news[n])
@@ -501,8 +520,16 @@ def _diff_blocks(builder: Builder, old_blocks: list, new_blocks: list) -> list:
     return first
 
 
-def redline_docx(title: str, cover: list[str], pairs: list[tuple],
-                 old_order: list[str], new_order: list[str], *, date: datetime, author: str = AUTHOR) -> bytes:
+def redline_docx(
+    title: str,
+    cover: list[str],
+    pairs: list[tuple],
+    old_order: list[str],
+    new_order: list[str],
+    *,
+    date: datetime,
+    author: str = AUTHOR,
+) -> bytes:
     """The redline between two versions as Word with tracked changes (see the module's contract)."""
     builder = Builder(author=author, date=date)
     _cover(builder, title, cover)
@@ -528,6 +555,7 @@ def redline_docx(title: str, cover: list[str], pairs: list[tuple],
 
 
 # --- a table ---------------------------------------------------------------------------------------------------
+
 
 def table_docx(title: str, cover: list[str], headers: list[str], rows, empty: str) -> bytes:
     """A landscape document with a title and one table (its cells' Markdown kept as plain text)."""

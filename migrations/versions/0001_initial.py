@@ -1,13 +1,12 @@
 """Documents, versions, clauses, lineage and accounts
 
 Revision ID: 0001_initial
-Revises: 
+Revises:
 Create Date: 2026-11-27 18:39:20.775032
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001_initial'
@@ -55,7 +54,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'],
+                            name=op.f('fk_user_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )

@@ -5,9 +5,8 @@ Revises: 0002_moderation
 Create Date: 2026-11-27 18:47:41.893695
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_lineage_status'

@@ -5,9 +5,8 @@ Revises: 0003_lineage_status
 Create Date: 2026-11-27 18:50:26.371791
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_consultation'
@@ -123,7 +122,8 @@ def upgrade():
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['addressed_in_version_id'], ['version.id'], name=op.f('fk_disposition_addressed_in_version_id_version')),
+    sa.ForeignKeyConstraint(['addressed_in_version_id'], ['version.id'],
+                            name=op.f('fk_disposition_addressed_in_version_id_version')),
     sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_disposition_comment_id_comment')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_disposition_decided_by_id_user')),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['comment.id'], name=op.f('fk_disposition_duplicate_of_id_comment')),
@@ -140,9 +140,11 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_disposition_history_actor_id_user')),
-    sa.ForeignKeyConstraint(['addressed_in_version_id'], ['version.id'], name=op.f('fk_disposition_history_addressed_in_version_id_version')),
+    sa.ForeignKeyConstraint(['addressed_in_version_id'], ['version.id'],
+                            name=op.f('fk_disposition_history_addressed_in_version_id_version')),
     sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_disposition_history_comment_id_comment')),
-    sa.ForeignKeyConstraint(['duplicate_of_id'], ['comment.id'], name=op.f('fk_disposition_history_duplicate_of_id_comment')),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['comment.id'],
+                            name=op.f('fk_disposition_history_duplicate_of_id_comment')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_disposition_history'))
     )
     with op.batch_alter_table('disposition_history', schema=None) as batch_op:

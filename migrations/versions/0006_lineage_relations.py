@@ -4,9 +4,8 @@ Revision ID: 0006_lineage_relations
 Revises: 0004_consultation
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_lineage_relations'

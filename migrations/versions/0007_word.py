@@ -5,9 +5,8 @@ Revises: 0004_consultation
 Create Date: 2026-12-01 21:10:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_word'
 down_revision = '0011_search_pg'

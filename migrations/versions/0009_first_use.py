@@ -5,9 +5,8 @@ Revises: 0004_consultation
 Create Date: 2026-12-01 21:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_first_use'

@@ -5,9 +5,8 @@ Revises: 0004_consultation
 Create Date: 2026-12-01 20:58:24.589003
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_analysis'
@@ -102,7 +101,8 @@ def upgrade():
     sa.Column('comment_id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('similarity', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_member_campaign_id_campaign'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'],
+                            name=op.f('fk_campaign_member_campaign_id_campaign'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_campaign_member_comment_id_comment')),
     sa.PrimaryKeyConstraint('comment_id', name=op.f('pk_campaign_member'))
     )

@@ -8,9 +8,8 @@ On SQLite only the table is created (it stays empty: SQLite deployments use the 
 its GIN index, the `unaccent` extension and the two text search configurations exist only on PostgreSQL and are
 outside the models, so migrations/env.py leaves them out of `flask db check` (see consult/search/postgres.py).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_search_pg'
@@ -25,13 +24,13 @@ TOKENS = "asciiword, word, numword, asciihword, hword, numhword, hword_asciipart
 # "opt-out" and "opt out" are the same words at the same positions in texts and in queries. consult_pairs gives
 # each pair of neighbouring stems as one lexeme ('red_team'; the parser never keeps "_" in a word), so that a phrase
 # is first narrowed by the GIN index to the rows that have its pairs, as the Whoosh index does with its pair terms.
-CONFIGURATIONS = """
+CONFIGURATIONS = f"""
 CREATE EXTENSION IF NOT EXISTS unaccent;
 CREATE TEXT SEARCH CONFIGURATION consult_english (COPY = english);
-ALTER TEXT SEARCH CONFIGURATION consult_english ALTER MAPPING FOR {tokens} WITH unaccent, english_stem;
+ALTER TEXT SEARCH CONFIGURATION consult_english ALTER MAPPING FOR {TOKENS} WITH unaccent, english_stem;
 ALTER TEXT SEARCH CONFIGURATION consult_english DROP MAPPING FOR asciihword, hword, numhword;
 CREATE TEXT SEARCH CONFIGURATION consult_words (COPY = simple);
-ALTER TEXT SEARCH CONFIGURATION consult_words ALTER MAPPING FOR {tokens} WITH unaccent, simple;
+ALTER TEXT SEARCH CONFIGURATION consult_words ALTER MAPPING FOR {TOKENS} WITH unaccent, simple;
 ALTER TEXT SEARCH CONFIGURATION consult_words DROP MAPPING FOR asciihword, hword, numhword;
 CREATE FUNCTION consult_pairs(v tsvector) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(array_to_tsvector(array_agg(DISTINCT pair)), ''::tsvector)
@@ -41,7 +40,7 @@ CREATE FUNCTION consult_pairs(v tsvector) RETURNS tsvector LANGUAGE sql IMMUTABL
 $$;
 ALTER TABLE search_document ADD COLUMN tsv tsvector NOT NULL DEFAULT ''::tsvector;
 CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv);
-""".format(tokens=TOKENS)
+"""
 
 
 def upgrade():

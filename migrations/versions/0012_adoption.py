@@ -8,9 +8,8 @@ Until now an adoption was known only from its "adopt-wording" audit row. Each di
 rows gets the time of the latest one. The audit rows stay (the log is append-only); a downgrade drops the column
 and the audit rows still tell the story.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_adoption'

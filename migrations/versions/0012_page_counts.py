@@ -7,7 +7,6 @@ Create Date: 2026-12-02 01:10:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0012_page_counts'
 down_revision = '0010_analysis'

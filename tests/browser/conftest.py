@@ -1,4 +1,5 @@
 """A real server (gunicorn on a free port, fresh database) and Debian's Chromium driven by Playwright."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,13 @@ import pytest
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
 
 
@@ -40,8 +46,15 @@ class LiveServer:
         self.env = env
 
     def flask(self, *args, stdin=None):
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
-                              input=stdin, capture_output=True, text=True, check=True)
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -50,30 +63,48 @@ def live_server(tmp_path_factory):
     require(chromium_path() is not None, "Debian's chromium is not installed")
     instance = tmp_path_factory.mktemp("live-instance")
     port = free_port()
-    env = dict(os.environ, CONSULT_INSTANCE_PATH=str(instance), DATABASE_URL=f"sqlite:///{instance}/live.db",
-               SECRET_KEY="browser-test-secret", PYTHONPATH=str(ROOT), CONSULT_BASE_URL=f"http://127.0.0.1:{port}")
+    env = dict(
+        os.environ,
+        CONSULT_INSTANCE_PATH=str(instance),
+        DATABASE_URL=f"sqlite:///{instance}/live.db",
+        SECRET_KEY="browser-test-secret",
+        PYTHONPATH=str(ROOT),
+        CONSULT_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     server = LiveServer("", {}, env)
     server.flask("db", "upgrade")
     demo = server.flask("demo-data").stdout
     for role, email, password in re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", demo, re.M):
         server.accounts.setdefault(role, (email, password))
         server.accounts[email] = (email, password)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     server.url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Booting two workers that each import the app (numpy, scipy, scikit-learn) took over 30 s while the other
+    # test worker kept both cores busy.
+    deadline = time.monotonic() + 120
     while True:
         try:
-            urllib.request.urlopen(server.url + "/", timeout=2)
-            break
+            with urllib.request.urlopen(server.url + "/", timeout=2):
+                break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("the live server did not start: " + process.stderr.read().decode()[-2000:])
+                raise RuntimeError("the live server did not start: " + process.stderr.read().decode()[-2000:]) from None
             time.sleep(0.2)
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=30)  # gunicorn's graceful stop, slower when the other test worker is busy
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stderr.close()
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +121,8 @@ def browser():
 # Every CSP violation the page reports, across navigations (the binding outlives each document).
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__consultCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
+  window.__consultCspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
 });
 """
 
@@ -167,14 +199,23 @@ class PageChecker:
         page.wait_for_load_state("load")
         assert page.csp_violations == [], f"CSP violations on {name} ({page.url}): {page.csp_violations}"
         response = page.document_response
-        assert response is not None and response.url.split("#")[0] == page.url.split("#")[0], \
+        assert response is not None and response.url.split("#")[0] == page.url.split("#")[0], (
             f"no HTML response recorded for {page.url}"
+        )
         path = self.html_dir / f"{len(self.pages):03d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.html"
         path.write_text(response.text(), encoding="utf-8")
-        results = self.axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                              "resultTypes": ["violations"]})
-        self.pages.append({"name": name, "url": page.url, "status": response.status,
-                           "axe_violations": results.violations_count, "html": path.name})
+        results = self.axe.run(
+            page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+        )
+        self.pages.append(
+            {
+                "name": name,
+                "url": page.url,
+                "status": response.status,
+                "axe_violations": results.violations_count,
+                "html": path.name,
+            }
+        )
         assert results.violations_count == 0, f"axe on {name} ({page.url}):\n" + results.generate_report()
         assert page.csp_violations == [], f"CSP violations on {name} ({page.url}): {page.csp_violations}"
         if picture:
@@ -201,12 +242,16 @@ def check_page(tmp_path_factory):
     yield checker
     errors = run_html_checker(checker.html_dir)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / "checked-pages.json").write_text(json.dumps(
-        {"pages": checker.pages, "html_checker_errors": errors}, indent=2), encoding="utf-8")
+    # One report per pytest-xdist worker: each checks the pages of the journeys it ran.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    (SCREENSHOTS / f"checked-pages{'-' + worker if worker else ''}.json").write_text(
+        json.dumps({"pages": checker.pages, "html_checker_errors": errors}, indent=2), encoding="utf-8"
+    )
     assert errors == [], f"Nu HTML checker: {len(errors)} errors\n" + "\n".join(errors)
 
 
 # --- people and steps shared by the journeys ------------------------------------------------------------------
+
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -219,8 +264,18 @@ def strong_password() -> str:
 def create_participant(live_server, group: str = "academia", name: str | None = None) -> tuple[str, str]:
     """An active participant made with `flask create-user`; returns (email, password)."""
     email, password = f"{unique('p')}@journeys.example", strong_password()
-    live_server.flask("create-user", email, "--role", "participant", "--group", group,
-                      "--name", name or email.split("@")[0], "--password-stdin", stdin=password + "\n")
+    live_server.flask(
+        "create-user",
+        email,
+        "--role",
+        "participant",
+        "--group",
+        group,
+        "--name",
+        name or email.split("@")[0],
+        "--password-stdin",
+        stdin=password + "\n",
+    )
     return email, password
 
 
@@ -246,8 +301,18 @@ DOC = "/documents/transparency-code"
 OPEN_VERSION = DOC + "/versions/2"
 
 
-def post_comment(page, live_server, key: str, body: str, *, wording: str | None = None, kind: str = "remark",
-                 stance: str = "", visibility: str = "public", version: str = OPEN_VERSION) -> str:
+def post_comment(
+    page,
+    live_server,
+    key: str,
+    body: str,
+    *,
+    wording: str | None = None,
+    kind: str = "remark",
+    stance: str = "",
+    visibility: str = "public",
+    version: str = OPEN_VERSION,
+) -> str:
     """Comment on a clause of the open draft through its form; returns the receipt shown afterwards."""
     page.goto(f"{live_server.url}{version}/clauses/{key}")
     page.get_by_label("Kind of contribution").select_option(kind)

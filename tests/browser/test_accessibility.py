@@ -1,5 +1,6 @@
 """Accessibility and security in the browser: announced form errors, narrow screens and zoom, redlines without
 colour, landmarks, and the CSP (with proof that a violation would be caught)."""
+
 import pytest
 from playwright.sync_api import expect
 

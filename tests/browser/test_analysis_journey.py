@@ -1,5 +1,6 @@
 """A drafter's analysis desk: the three real dockets imported as comments, campaigns and themes, one disposition for a
 campaign, the exported table."""
+
 import csv
 import io
 
@@ -10,8 +11,20 @@ from tests.browser.conftest import sign_in, unique
 pytestmark = pytest.mark.browser
 
 DOCKETS = ("EPA-R06-OAR-2020-0510-0001.csv", "EPA-HQ-OLEM-2019-0361-0001.csv", "EPA-HQ-OPP-2017-0433-0001.csv")
-COLUMNS = ("external_id", "received_at", "clause", "author_name", "organisation", "group", "type", "stance",
-           "visibility", "body", "proposed_wording", "channel")
+COLUMNS = (
+    "external_id",
+    "received_at",
+    "clause",
+    "author_name",
+    "organisation",
+    "group",
+    "type",
+    "stance",
+    "visibility",
+    "body",
+    "proposed_wording",
+    "channel",
+)
 DRAFT = """# Air code
 
 ## Measure 1. Permits {#permits}
@@ -24,8 +37,9 @@ Chemicals are assessed together.
 """
 
 
-def test_drafter_imports_three_dockets_and_works_through_campaigns_and_themes(live_server, new_page, check_page,
-                                                                               shared_data, tmp_path):
+def test_drafter_imports_three_dockets_and_works_through_campaigns_and_themes(
+    live_server, new_page, check_page, shared_data, tmp_path
+):
     slug = unique("air-code")
     draft = tmp_path / "draft.md"
     draft.write_text(DRAFT, encoding="utf-8")
@@ -35,11 +49,25 @@ def test_drafter_imports_three_dockets_and_works_through_campaigns_and_themes(li
     writer.writerow(COLUMNS)
     groups = ("civil-society", "other", "industry", "academia")
     for d, name in enumerate(DOCKETS):
-        rows = csv.DictReader((shared_data / "regulations-gov-comments" / name).open(encoding="utf-8"))
-        for i, row in enumerate(rows):
+        text = (shared_data / "regulations-gov-comments" / name).read_text(encoding="utf-8")
+        for i, row in enumerate(csv.DictReader(io.StringIO(text))):
             clause = "permits" if d == 0 else ("chemicals" if d == 2 else "")
-            writer.writerow([row["name"] + f"-{d}", "2026-02-01T12:00:00Z", clause, "", "", groups[i % 4], "remark",
-                             "oppose", "confidential" if i % 10 == 0 else "public", row["text"], "", "regulations.gov"])
+            writer.writerow(
+                [
+                    row["name"] + f"-{d}",
+                    "2026-02-01T12:00:00Z",
+                    clause,
+                    "",
+                    "",
+                    groups[i % 4],
+                    "remark",
+                    "oppose",
+                    "confidential" if i % 10 == 0 else "public",
+                    row["text"],
+                    "",
+                    "regulations.gov",
+                ]
+            )
     path = tmp_path / "dockets.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     result = live_server.flask("import-comments", str(path), "--document", slug, "--version", "1")

@@ -2,6 +2,7 @@
 version and their open data, the header and breadcrumb on a phone, counts and open questions, endorsing, bulk
 dispositions and wide tables. Each page is checked by axe (0 violations) and pictured in tests/browser/screenshots/.
 """
+
 import re
 
 import pytest
@@ -57,8 +58,9 @@ def test_17_a_visitor_reads_every_public_comment_filters_and_downloads(live_serv
 CLAUSE = OPEN_VERSION + "/clauses/measure-ii-2-2"
 
 
-def test_1_and_18_header_register_link_folded_menu_and_clause_heading_on_the_first_screen(live_server, new_page,
-                                                                                           check_page, width):
+def test_1_and_18_header_register_link_folded_menu_and_clause_heading_on_the_first_screen(
+    live_server, new_page, check_page, width
+):
     page = open_page(new_page, live_server, width)
     page.goto(live_server.url + CLAUSE)
     check_page(page, f"firstuse-18-clause-anonymous-{width}")
@@ -93,13 +95,15 @@ def test_18_staff_header_stays_on_one_line_in_english_and_french(live_server, ne
         check_page(page, f"firstuse-18-header-admin-{width}")
 
 
-def test_3_and_4_counts_agree_and_open_questions_are_flagged_and_answerable(live_server, new_page, check_page,
-                                                                            width):
+def test_3_and_4_counts_agree_and_open_questions_are_flagged_and_answerable(live_server, new_page, check_page, width):
     page = open_page(new_page, live_server, width, who="academic@demo.consult.example")
     page.goto(live_server.url + OPEN_VERSION)
     contents = page.locator("nav.toc-panel")
-    assert contents.locator("li", has=page.locator("a[href='#measure-ii-1-3']")).first.get_by_text(
-        "open question").is_visible()
+    assert (
+        contents.locator("li", has=page.locator("a[href='#measure-ii-1-3']"))
+        .first.get_by_text("open question")
+        .is_visible()
+    )
     section = page.locator("section#measure-ii-1-3")
     assert section.get_by_text("Question from the drafters:").is_visible()
     answers_link = section.get_by_role("link", name=re.compile(r"\d+ answers? to the drafters' questions?"))
@@ -131,8 +135,10 @@ def test_6_endorsing_returns_to_the_comment_on_the_clause_page(live_server, new_
 
 
 def _inside(page, locator) -> bool:
-    return all(box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"] + 1
-               for box in (locator.nth(i).bounding_box() for i in range(locator.count())))
+    return all(
+        box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"] + 1
+        for box in (locator.nth(i).bounding_box() for i in range(locator.count()))
+    )
 
 
 def test_19_wide_tables_become_cards_on_phones(live_server, new_page, check_page, width):
@@ -147,14 +153,15 @@ def test_19_wide_tables_become_cards_on_phones(live_server, new_page, check_page
     cells = page.locator("table.summary-table td")
     assert cells.count() == 10 and _inside(page, cells)  # added … merged, unchanged, words in, words out
     if width == "375px":
-        assert "Removed" in cells.nth(1).inner_text() or cells.nth(1).evaluate(
-            "e => getComputedStyle(e, '::before').content").strip('"') == "Removed"
+        assert (
+            "Removed" in cells.nth(1).inner_text()
+            or cells.nth(1).evaluate("e => getComputedStyle(e, '::before').content").strip('"') == "Removed"
+        )
     screenshot_name = f"firstuse-19-redline-summary-{width}"
     check_page(page, screenshot_name)
 
 
-def test_10_bulk_disposition_with_nothing_selected_is_summarised_at_the_top(live_server, new_page, check_page,
-                                                                            width):
+def test_10_bulk_disposition_with_nothing_selected_is_summarised_at_the_top(live_server, new_page, check_page, width):
     page = open_page(new_page, live_server, width, who="drafter")
     page.goto(live_server.url + OPEN_VERSION + "/review")
     assert page.locator("table.review-table").is_visible()

@@ -1,4 +1,5 @@
 """Journeys of the consultation lifecycle and notifications, in Chromium against the real server."""
+
 import email
 import json
 import re
@@ -6,11 +7,18 @@ import time
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (OPEN_VERSION, comment_id_from, create_participant, follow, post_comment, sign_in,
-                                    strong_password, unique)
+from tests.browser.conftest import (
+    OPEN_VERSION,
+    comment_id_from,
+    create_participant,
+    follow,
+    post_comment,
+    sign_in,
+    strong_password,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +28,9 @@ def outbox_messages(live_server, to: str, wait: float = 10.0) -> list:
     folder = Path(live_server.env["CONSULT_INSTANCE_PATH"]) / "outbox"
     deadline = time.monotonic() + wait
     while True:
-        found = [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))] \
-            if folder.is_dir() else []
+        found = (
+            [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))] if folder.is_dir() else []
+        )
         found = [m for m in found if m["To"] == to]
         if found or time.monotonic() > deadline:
             return found
@@ -72,7 +81,8 @@ def test_drafter_schedules_extends_and_closes_a_window(live_server, new_page, ch
 
 
 def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsubscribes(
-        live_server, new_page, check_page):
+    live_server, new_page, check_page
+):
     email_a, password_a = create_participant(live_server, "civil-society", unique("Follower"))
     person = new_page()
     sign_in(person, live_server, email_a, password_a)
@@ -110,8 +120,9 @@ def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsub
     person.locator("fieldset").filter(has_text="Replies to my comments").get_by_label("In a weekly digest").check()
     follow(person.get_by_role("button", name="Save my choices"))
     expect(person.get_by_role("status").filter(has_text="choices are saved")).to_be_visible()
-    expect(person.locator("fieldset").filter(has_text="Replies to my comments")
-           .get_by_label("In a weekly digest")).to_be_checked()
+    expect(
+        person.locator("fieldset").filter(has_text="Replies to my comments").get_by_label("In a weekly digest")
+    ).to_be_checked()
 
     # The receipt mail's unsubscribe link works without signing in.
     url = re.search(r"<([^>]+)>", mail["List-Unsubscribe"]).group(1)
@@ -122,8 +133,9 @@ def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsub
     follow(stranger.get_by_role("button", name="Stop these mails"))
     expect(stranger.get_by_role("status").filter(has_text="no more mails")).to_be_visible()
     person.goto(live_server.url + "/my/notifications")
-    expect(person.locator("fieldset").filter(has_text="Receipt of each comment")
-           .get_by_label("Never by mail")).to_be_checked()
+    expect(
+        person.locator("fieldset").filter(has_text="Receipt of each comment").get_by_label("Never by mail")
+    ).to_be_checked()
     follow(person.get_by_role("link", name="My details and data"))
     check_page(person, "my-profile")
     follow(person.get_by_role("link", name="Close my account"))
@@ -132,8 +144,18 @@ def test_participant_follows_gets_receipt_and_reply_switches_to_weekly_and_unsub
 
 def test_a_suspended_user_sees_why(live_server, new_page, check_page):
     email_s, password_s = f"{unique('s')}@journeys.example", strong_password()
-    created = json.loads(live_server.flask("create-user", email_s, "--role", "participant", "--name",
-                                           unique("Suspended"), "--password-stdin", stdin=password_s + "\n").stdout)
+    created = json.loads(
+        live_server.flask(
+            "create-user",
+            email_s,
+            "--role",
+            "participant",
+            "--name",
+            unique("Suspended"),
+            "--password-stdin",
+            stdin=password_s + "\n",
+        ).stdout
+    )
     moderator = new_page()
     sign_in(moderator, live_server, *live_server.accounts["moderator"])
     moderator.goto(f"{live_server.url}/moderation/users/{created['id']}/suspend")

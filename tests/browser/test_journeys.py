@@ -1,16 +1,25 @@
 """End-to-end journeys in Chromium against the real server: every page visited goes through axe-core (WCAG 2.1
 A/AA), a CSP check and a screenshot, and its HTML is kept for the Nu HTML checker at the end of the session."""
+
 import csv
 import io
 import random
 import re
 
 import pytest
-
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DOC, OPEN_VERSION, comment_id_from, create_participant, follow, post_comment,
-                                    sign_in, strong_password, unique)
+from tests.browser.conftest import (
+    DOC,
+    OPEN_VERSION,
+    comment_id_from,
+    create_participant,
+    follow,
+    post_comment,
+    sign_in,
+    strong_password,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +61,16 @@ def approve(page, live_server, check, name: str):
 def test_journey_1_register_approve_comment_receipt_contributions(live_server, new_page, check_page):
     name, email, password = unique("Civil Person"), f"{unique('civil')}@journeys.example", strong_password()
     visitor = new_page()
-    register(visitor, live_server, check_page, name=name, email=email, password=password, group="civil-society",
-             organisation="Open Rights Watch")
+    register(
+        visitor,
+        live_server,
+        check_page,
+        name=name,
+        email=email,
+        password=password,
+        group="civil-society",
+        organisation="Open Rights Watch",
+    )
     # Pending: signed in, can read, cannot comment yet.
     sign_in(visitor, live_server, email, password)
     visitor.goto(f"{live_server.url}{OPEN_VERSION}/clauses/incident-contact-point")
@@ -75,7 +92,8 @@ def test_journey_1_register_approve_comment_receipt_contributions(live_server, n
     participant.get_by_label("Kind of contribution").select_option("suggestion")
     participant.get_by_label("Your comment").fill("The contact point should answer within one working day.")
     participant.get_by_label("Proposed wording (optional)").fill(
-        "Signatories will name a contact point for incidents that answers within one working day.")
+        "Signatories will name a contact point for incidents that answers within one working day."
+    )
     participant.get_by_label("Your stance on this clause (optional)").select_option("support-with-changes")
     follow(participant.get_by_role("button", name="Send my comment"))
     expect(participant.get_by_role("heading", level=1, name="Comment received")).to_be_visible()
@@ -85,7 +103,8 @@ def test_journey_1_register_approve_comment_receipt_contributions(live_server, n
     check_page(participant, "receipt")
 
     follow(participant.get_by_role("link", name="See your comment"))
-    assert participant.locator("article.comment").first.get_by_text("Proposed wording, compared with the clause").is_visible()
+    comment = participant.locator("article.comment").first
+    assert comment.get_by_text("Proposed wording, compared with the clause").is_visible()
     check_page(participant, "comment")
 
     follow(participant.locator("header").get_by_role("link", name="My contributions"))
@@ -179,23 +198,35 @@ Providers report serious incidents within five working days.
 def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, new_page, check_page, tmp_path):
     slug = unique("journey-code")
     first = tmp_path / "v1.md"
-    first.write_text(NEXT_DRAFT.replace("ten years", "five years").replace(
-        "### Measure 2.2. Reporting incidents {#reporting-incidents}\n\nProviders report serious incidents within "
-        "five working days.\n", ""), encoding="utf-8")
+    first.write_text(
+        NEXT_DRAFT.replace("ten years", "five years").replace(
+            "### Measure 2.2. Reporting incidents {#reporting-incidents}\n\nProviders report serious incidents within "
+            "five working days.\n",
+            "",
+        ),
+        encoding="utf-8",
+    )
     live_server.flask("import-draft", str(first), "--document", slug, "--label", "First draft")
     version1 = f"/documents/{slug}/versions/1"
 
     civil_email, civil_password = create_participant(live_server, "civil-society", unique("Civil"))
     civil = new_page()
     sign_in(civil, live_server, civil_email, civil_password)
-    civil_receipt = post_comment(civil, live_server, "keeping-records", "Five years is too short for records.",
-                                 wording="Providers keep records of training runs for ten years.",
-                                 kind="concern", version=version1)
+    civil_receipt = post_comment(
+        civil,
+        live_server,
+        "keeping-records",
+        "Five years is too short for records.",
+        wording="Providers keep records of training runs for ten years.",
+        kind="concern",
+        version=version1,
+    )
     industry_email, industry_password = create_participant(live_server, "industry", unique("Industry"))
     industry = new_page()
     sign_in(industry, live_server, industry_email, industry_password)
-    industry_receipt = post_comment(industry, live_server, "scope", "The scope is clear.", kind="support",
-                                    version=version1)
+    industry_receipt = post_comment(
+        industry, live_server, "scope", "The scope is clear.", kind="support", version=version1
+    )
 
     drafter = new_page(accept_downloads=True)
     sign_in(drafter, live_server, *live_server.accounts["drafter"])
@@ -218,7 +249,8 @@ def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, n
     assert drafter.get_by_role("status").first.is_visible()
 
     drafter.goto(live_server.url + version1 + "/review")
-    follow(drafter.get_by_role("row").filter(has_text=industry_receipt).get_by_role("link", name=re.compile("^Respond")))
+    row = drafter.get_by_role("row").filter(has_text=industry_receipt)
+    follow(row.get_by_role("link", name=re.compile("^Respond")))
     drafter.get_by_label("Disposition", exact=True).select_option("noted")
     follow(drafter.get_by_role("button", name="Save the disposition"))
 
@@ -227,7 +259,7 @@ def test_journey_3_drafter_reviews_exports_publishes_and_compares(live_server, n
         drafter.get_by_role("link", name="CSV (spreadsheet)").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
     text = "\n".join(",".join(r) for r in rows)
     assert civil_receipt in text and industry_receipt in text
     assert "Agreed: the next draft keeps records for ten years." in text and "Accepted" in text
@@ -279,8 +311,13 @@ def test_journey_4_search_stems_and_respects_confidentiality(live_server, new_pa
     post_comment(author, live_server, "measure-i-2-1", f"Independent auditors are {word}ing the documentation.")
     author_comment = comment_id_from(author)
     secret = made_up_word()
-    post_comment(author, live_server, "measure-i-2-2", f"Our internal sign-off {secret} is confidential.",
-                 visibility="confidential")
+    post_comment(
+        author,
+        live_server,
+        "measure-i-2-2",
+        f"Our internal sign-off {secret} is confidential.",
+        visibility="confidential",
+    )
 
     # "…ed" finds "…ing": both stem to the same word.
     author.locator("header").get_by_label("Search clauses and comments").fill(f"{word}ed")
@@ -309,7 +346,8 @@ def test_journey_4_search_stems_and_respects_confidentiality(live_server, new_pa
 
 FOCUS_STYLE = r"""() => {
   const el = document.activeElement, s = getComputedStyle(el);
-  return {tag: el.tagName, text: (el.innerText || el.value || el.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim().slice(0, 80),
+  const text = el.innerText || el.value || el.getAttribute('aria-label') || '';
+  return {tag: el.tagName, text: text.replace(/\s+/g, ' ').trim().slice(0, 80),
           id: el.id, outline: s.outlineStyle, outlineWidth: s.outlineWidth, shadow: s.boxShadow};
 }"""
 

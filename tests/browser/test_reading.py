@@ -1,4 +1,5 @@
 """A visitor reads the demo draft in Chromium: home → document → version → clause, by mouse and by keyboard."""
+
 import pytest
 
 from tests.browser.conftest import screenshot

@@ -1,5 +1,6 @@
 """The redline as a stakeholder reads it: the contents of changes, previous and next change links, the lineage
 review, and the real third draft -> final Safety and Security chapter (with pictures for reviewers)."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -15,8 +16,11 @@ NEW = SHARED_DATA / "gpai-cop" / "v4-final-2025-07-10_3-safety-security.md"
 
 def in_view(page, anchor: str) -> bool:
     """Whether the element with this id is scrolled into the viewport."""
-    return page.evaluate("""(id) => { const r = document.getElementById(id).getBoundingClientRect();
-      return r.top >= -2 && r.top < window.innerHeight; }""", anchor)
+    return page.evaluate(
+        """(id) => { const r = document.getElementById(id).getBoundingClientRect();
+      return r.top >= -2 && r.top < window.innerHeight; }""",
+        anchor,
+    )
 
 
 def test_contents_of_changes_and_previous_next_links(live_server, page):

@@ -1,6 +1,6 @@
 """A drafter's Word journey in Chromium: publish a .docx draft, publish a changed one, download the redline as Word
 and read it with pandoc."""
-import io
+
 import re
 
 import pytest
@@ -20,8 +20,11 @@ def word_draft(tmp_path, name: str, changed: bool) -> str:
     document.add_heading("Commitment 1 Documentation", level=1)
     document.add_paragraph("Signatories document each general-purpose AI model they place on the market.")
     document.add_heading("Measure 1.1 Model cards", level=2)
-    document.add_paragraph("Signatories publish a model card " + ("at least two weeks before" if changed else "before")
-                           + " the model is placed on the market.")
+    document.add_paragraph(
+        "Signatories publish a model card "
+        + ("at least two weeks before" if changed else "before")
+        + " the model is placed on the market."
+    )
     document.add_heading("Measure 1.2 Updates", level=2)
     document.add_paragraph("Signatories update the card when the model changes.")
     path = tmp_path / name
@@ -29,8 +32,7 @@ def word_draft(tmp_path, name: str, changed: bool) -> str:
     return str(path)
 
 
-def test_drafter_publishes_word_drafts_and_downloads_the_redline_as_word(live_server, new_page, check_page,
-                                                                         tmp_path):
+def test_drafter_publishes_word_drafts_and_downloads_the_redline_as_word(live_server, new_page, check_page, tmp_path):
     need_pandoc()
     slug = unique("model-cards")
     drafter = new_page(accept_downloads=True)
@@ -42,24 +44,26 @@ def test_drafter_publishes_word_drafts_and_downloads_the_redline_as_word(live_se
             drafter.get_by_label("Document slug (used in addresses)").fill(slug)
         drafter.get_by_label("Version label").fill(f"Draft {number}")
         drafter.get_by_label("Or upload a Markdown or Word (.docx) file").set_input_files(
-            word_draft(tmp_path, f"draft-{number}.docx", changed))
+            word_draft(tmp_path, f"draft-{number}.docx", changed)
+        )
         follow(drafter.get_by_role("button", name="Preview the clauses"))
         expect(drafter.get_by_role("heading", name="Preview: 3 clauses")).to_be_visible()
         expect(drafter.get_by_text("Converted from your Word file")).to_be_visible()
         check_page(drafter, f"publish-word-preview-{number}")
         follow(drafter.get_by_role("button", name="Publish this version"))
-        expect(drafter.get_by_role("status").filter(has_text=f"Published Draft {number} with 3 clauses")).to_be_visible()
+        published = drafter.get_by_role("status").filter(has_text=f"Published Draft {number} with 3 clauses")
+        expect(published).to_be_visible()
     assert re.search(rf"/documents/{slug}/versions/2$", drafter.url)
     check_page(drafter, "published-word-version", picture=False)
     with drafter.expect_download() as download_info:
         drafter.get_by_role("link", name="the changes since the previous version as Word, with tracked changes").click()
     download = download_info.value
     assert download.suggested_filename.startswith(f"{slug}-redline-1-to-2-")
-    data = open(download.path(), "rb").read()
+    data = download.path().read_bytes()
     accepted = pandoc_text(data, tmp_path, "accept")
     assert "Signatories publish a model card at least two weeks before the model is placed on the market." in accepted
     assert "a model card before the model" in pandoc_text(data, tmp_path, "reject")
     with drafter.expect_download() as download_info:
         drafter.get_by_role("link", name="the Word file it was published from").click()
     assert download_info.value.suggested_filename == f"{slug}-version-2-source.docx"
-    assert io.BytesIO(open(download_info.value.path(), "rb").read()).read(2) == b"PK"
+    assert download_info.value.path().read_bytes()[:2] == b"PK"

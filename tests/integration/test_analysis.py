@@ -1,4 +1,5 @@
 """Campaigns, themes and summaries: refresh, drafters' edits that survive it, and who may see what."""
+
 import json
 
 import pytest
@@ -9,16 +10,18 @@ from consult.services import analysis as analysis_service
 from consult.services import imports as import_service
 from tests.factories import make_user, publish, sign_in
 
-TEMPLATE = ("The proposed facility would release thousands of tons of pollution every year into the air around the "
-            "bay. It threatens the health of families, wildlife and the fishing industry that our towns depend on. "
-            "I ask the agency to deny the permit, to hold a public hearing in the county, and to extend the comment "
-            "period by sixty days so that residents can be heard.")
+TEMPLATE = (
+    "The proposed facility would release thousands of tons of pollution every year into the air around the "
+    "bay. It threatens the health of families, wildlife and the fishing industry that our towns depend on. "
+    "I ask the agency to deny the permit, to hold a public hearing in the county, and to extend the comment "
+    "period by sixty days so that residents can be heard."
+)
 TOPICS = {
     "records": "records training data sources dataset licence provenance auditors documentation inventory",
     "retention": "retention years storage archive deletion period small providers costs duration",
     "reporting": "reporting office quarterly templates comparable deadlines submission format notify",
 }
-FILLER = ["we", "think", "that", "the", "code", "should", "say", "more", "about", "this", "and", "we", "would", "like", "the", "drafters", "to", "consider"]
+FILLER = "we think that the code should say more about this and we would like the drafters to consider".split()
 
 
 def topic_text(topic, n):
@@ -46,17 +49,31 @@ def _csv(rows):
 def load(version, confidential_campaign=False):
     rows = []
     for i in range(6):
-        rows.append({"external_id": f"camp-{i}", "clause": "measure-i-1-1", "group": "civil-society",
-                     "visibility": "confidential" if confidential_campaign else "public",
-                     "body": (f"Personal note number {i}, from a resident of the coast. " if i % 2 else "")
-                     + TEMPLATE, "channel": "email", "author_name": f"Resident {i}"})
+        rows.append(
+            {
+                "external_id": f"camp-{i}",
+                "clause": "measure-i-1-1",
+                "group": "civil-society",
+                "visibility": "confidential" if confidential_campaign else "public",
+                "body": (f"Personal note number {i}, from a resident of the coast. " if i % 2 else "") + TEMPLATE,
+                "channel": "email",
+                "author_name": f"Resident {i}",
+            }
+        )
     n = 0
     for topic in TOPICS:
-        for j in range(5):
+        for _ in range(5):
             n += 1
-            rows.append({"external_id": f"t-{n}", "clause": "measure-i-1-2" if topic == "retention" else "",
-                         "group": "industry", "visibility": "public", "channel": "mail",
-                         "body": topic_text(topic, n)})
+            rows.append(
+                {
+                    "external_id": f"t-{n}",
+                    "clause": "measure-i-1-2" if topic == "retention" else "",
+                    "group": "industry",
+                    "visibility": "public",
+                    "channel": "mail",
+                    "body": topic_text(topic, n),
+                }
+            )
     import_service.import_comments(version, _csv(rows))
 
 
@@ -68,8 +85,7 @@ def version(app):
 
 
 def test_refresh_finds_the_campaign_and_themes(app, version):
-    result = app.test_cli_runner().invoke(args=["analysis", "refresh", "--document", "sample-code",
-                                                "--version", "1"])
+    result = app.test_cli_runner().invoke(args=["analysis", "refresh", "--document", "sample-code", "--version", "1"])
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["mode"] == "full" and line["campaigns"] == 1
@@ -92,8 +108,19 @@ def test_refresh_finds_the_campaign_and_themes(app, version):
 
 def test_incremental_refresh_files_new_copies_into_the_campaign(app, version):
     analysis_service.refresh(version)
-    import_service.import_comments(version, _csv([{"external_id": "late-1", "clause": "measure-i-1-1",
-                                                   "body": TEMPLATE + " Sent late, sorry.", "channel": "mail"}]))
+    import_service.import_comments(
+        version,
+        _csv(
+            [
+                {
+                    "external_id": "late-1",
+                    "clause": "measure-i-1-1",
+                    "body": TEMPLATE + " Sent late, sorry.",
+                    "channel": "mail",
+                }
+            ]
+        ),
+    )
     result = analysis_service.refresh(version)
     assert result.mode == "incremental" and result.new == 1
     assert analysis_service.campaigns_json(version)[0]["size"] == 7
@@ -126,8 +153,9 @@ def test_merge_and_split(app, version):
     b_members = analysis_service.themes_json(version)[1]["comment_ids"]
     analysis_service.merge_themes(a, [b], drafter)
     assert db.session.get(Theme, b.id).deleted_at is not None
-    assert set(b_members) <= set(analysis_service.theme_of(b_members)) and \
-        {t.id for t in analysis_service.theme_of(b_members).values()} == {a.id}
+    assert set(b_members) <= set(analysis_service.theme_of(b_members)) and {
+        t.id for t in analysis_service.theme_of(b_members).values()
+    } == {a.id}
     new = analysis_service.split_theme(a, b_members[:2], drafter, "Split out")
     assert {t.id for t in analysis_service.theme_of(b_members[:2]).values()} == {new.id}
 

@@ -1,4 +1,5 @@
 """The analysis pages as drafters use them, and what they never show to others."""
+
 import re
 
 from consult.extensions import db
@@ -32,8 +33,14 @@ def test_campaign_pages_show_template_redlines_and_take_one_disposition(app):
     url = f"{BASE}/review/campaigns/{campaign_id}/disposition"
     bad = client.post(url, data={"csrf_token": csrf_token(client, BASE + "/review/campaigns"), "status": ""})
     assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True)
-    done = client.post(url, data={"csrf_token": csrf_token(client, BASE + "/review/campaigns"),
-                                  "status": "noted", "response": "Thank you all."})
+    done = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, BASE + "/review/campaigns"),
+            "status": "noted",
+            "response": "Thank you all.",
+        },
+    )
     assert done.status_code == 302
     members = analysis_service.campaigns_json(version)[0]["comment_ids"]
     db.session.expire_all()
@@ -69,7 +76,7 @@ def test_balance_counts_a_campaign_as_one_position(app):
     every = client.get(BASE + "/review/balance").get_data(as_text=True)
     once = client.get(BASE + "/review/balance?count=positions").get_data(as_text=True)
     assert "21 comments" in every  # 6 copies + 15 others
-    assert "16 comments" in once   # the campaign counts once
+    assert "16 comments" in once  # the campaign counts once
     assert "one position each" in every
 
 

@@ -1,11 +1,11 @@
 """Accounts through the pages, with CSRF on: registration, invitations, sign-in, reset, sessions, the account page."""
+
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
-from email import message_from_bytes
-from email import policy
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from consult import permissions
@@ -19,15 +19,23 @@ NEW_PASSWORD = "another quite sturdy phrase 2024 owl"
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
+
 def post_form(client, path: str, data: dict, *, page: str | None = None):
     """POST a form with the CSRF token of the page that shows it."""
     return client.post(path, data={"csrf_token": csrf_token(client, page or path), **data})
 
 
 def registration(**overrides) -> dict:
-    data = {"email": "ada@example.org", "display_name": "Ada Example", "password": PASSWORD,
-            "password_confirm": PASSWORD, "stakeholder_group": "civil-society", "organisation": "Open Rights Lab",
-            "transparency_register_id": "123456789012-34", "consent": "y"}
+    data = {
+        "email": "ada@example.org",
+        "display_name": "Ada Example",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "stakeholder_group": "civil-society",
+        "organisation": "Open Rights Lab",
+        "transparency_register_id": "123456789012-34",
+        "consent": "y",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -61,8 +69,11 @@ def user_by_email(email: str) -> User | None:
 
 def make_invitation(*, email: str | None = None, role: str = "drafter", expires_in=timedelta(days=7)) -> str:
     token = account_service.new_token()
-    db.session.add(Invitation(token_hash=account_service.hash_token(token), email=email, role=role,
-                              expires_at=utcnow() + expires_in))
+    db.session.add(
+        Invitation(
+            token_hash=account_service.hash_token(token), email=email, role=role, expires_at=utcnow() + expires_in
+        )
+    )
     db.session.commit()
     return token
 
@@ -78,6 +89,7 @@ def time_travel(monkeypatch, delta: timedelta) -> None:
 
 
 # --- registration -------------------------------------------------------------------------------------------
+
 
 def test_register_creates_pending_account(client, app):
     response = post_form(client, "/auth/register", registration())
@@ -128,20 +140,23 @@ def test_register_invalid_transparency_id(client):
     response = post_form(client, "/auth/register", registration(transparency_register_id="12345-6"))
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "123456789012-34" in html
-    assert 'value="12345-6"' in html and 'aria-describedby="transparency_register_id-hint transparency_register_id-error"' in html
+    assert 'value="12345-6"' in html
+    assert 'aria-describedby="transparency_register_id-hint transparency_register_id-error"' in html
     assert user_by_email("ada@example.org") is None
     for bad in ("١٢٣٤٥٦٧٨٩-٠١", "123456789-01x", "1234567890123-45", "123456789-1"):
         response = post_form(client, "/auth/register", registration(transparency_register_id=bad))
         assert response.status_code == 400, bad
-    assert post_form(client, "/auth/register", registration(transparency_register_id=" 123456789-01 ")).status_code == 302
+    spaced = registration(transparency_register_id=" 123456789-01 ")
+    assert post_form(client, "/auth/register", spaced).status_code == 302
     assert user_by_email("ada@example.org").organisation.transparency_register_id == "123456789-01"
 
 
 def test_register_organisation_required_except_for_group_other(client):
     response = post_form(client, "/auth/register", registration(organisation=""))
     assert response.status_code == 400 and "name of your organisation" in response.get_data(as_text=True)
-    response = post_form(client, "/auth/register", registration(organisation="", stakeholder_group="other",
-                                                                  transparency_register_id=""))
+    response = post_form(
+        client, "/auth/register", registration(organisation="", stakeholder_group="other", transparency_register_id="")
+    )
     assert response.status_code == 302
     assert user_by_email("ada@example.org").organisation is None
 
@@ -162,8 +177,9 @@ def test_pending_user_sees_notice_and_cannot_comment(client, app):
     account_page = client.get("/auth/account").get_data(as_text=True)
     assert "Awaiting approval" in account_page
     # The notice partial, as base.html includes it on every page.
-    from flask_login import login_user
     from flask import render_template
+    from flask_login import login_user
+
     with app.test_request_context("/"):
         user.current_session_token = "x"
         login_user(user)
@@ -190,20 +206,23 @@ def test_long_password_64_and_128_accepted(client):
         password = ("correct horse battery staple violet quartz " * 4)[:length]
         assert len(password) == length
         email = f"long{n}@example.org"
-        response = post_form(client, "/auth/register", registration(email=email, password=password,
-                                                                    password_confirm=password))
+        response = post_form(
+            client, "/auth/register", registration(email=email, password=password, password_confirm=password)
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         client.post("/auth/sign-out", data={"csrf_token": csrf_token(client, "/")})
         sign_in(client, email, password)
         assert signed_in(client)
         client.post("/auth/sign-out", data={"csrf_token": csrf_token(client, "/")})
     too_long = "x7 " * 43 + "z"
-    response = post_form(client, "/auth/register", registration(email="long3@example.org", password=too_long,
-                                                                password_confirm=too_long))
+    response = post_form(
+        client, "/auth/register", registration(email="long3@example.org", password=too_long, password_confirm=too_long)
+    )
     assert len(too_long) == 130 and response.status_code == 400 and "at most 128" in response.get_data(as_text=True)
 
 
 # --- invitations --------------------------------------------------------------------------------------------
+
 
 def test_invitation_creates_active_account_once(client, app):
     token = make_invitation(role="drafter")
@@ -243,6 +262,7 @@ def test_bound_invitation_wrong_email_refused(client):
 
 
 # --- sign-in, sign-out and sessions -------------------------------------------------------------------------
+
 
 def test_signin_wrong_password_and_unknown_email_answer_alike(client):
     make_user(email="known@example.org")
@@ -301,8 +321,9 @@ def test_signin_without_csrf_is_400(client):
 
 def test_session_cookie_httponly_samesite_lax(client):
     make_user(email="cookie@example.org")
-    response = post_form(client, "/auth/sign-in", {"email": "cookie@example.org", "password": PASSWORD,
-                                                   "remember": "y"})
+    response = post_form(
+        client, "/auth/sign-in", {"email": "cookie@example.org", "password": PASSWORD, "remember": "y"}
+    )
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
     for name in ("session", "remember_token"):
         assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name], cookies[name]
@@ -332,8 +353,10 @@ def test_signout_ends_server_session_and_remember_cookie(client, app):
     response = client.post("/auth/sign-out", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 302 and not signed_in(client)
     db.session.expire_all()
-    assert all(row.ended_at is not None for row in db.session.scalars(
-        db.select(UserSession).where(UserSession.user_id == user.id)))
+    assert all(
+        row.ended_at is not None
+        for row in db.session.scalars(db.select(UserSession).where(UserSession.user_id == user.id))
+    )
     # ...and no longer once the user has signed out.
     stolen = app.test_client()
     stolen.set_cookie("remember_token", remember)
@@ -345,13 +368,19 @@ def test_next_redirect_only_local(client):
     make_user(email="next@example.org")
     for target in ("//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"):
         token = csrf_token(client, "/auth/sign-in")
-        response = client.post("/auth/sign-in", query_string={"next": target},
-                               data={"csrf_token": token, "email": "next@example.org", "password": PASSWORD})
+        response = client.post(
+            "/auth/sign-in",
+            query_string={"next": target},
+            data={"csrf_token": token, "email": "next@example.org", "password": PASSWORD},
+        )
         assert response.status_code == 302 and response.headers["Location"] == "/", target
         client.post("/auth/sign-out", data={"csrf_token": csrf_token(client, "/")})
     token = csrf_token(client, "/auth/sign-in")
-    response = client.post("/auth/sign-in", query_string={"next": "/auth/account"},
-                           data={"csrf_token": token, "email": "next@example.org", "password": PASSWORD})
+    response = client.post(
+        "/auth/sign-in",
+        query_string={"next": "/auth/account"},
+        data={"csrf_token": token, "email": "next@example.org", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/auth/account"
 
 
@@ -377,7 +406,7 @@ def test_idle_and_absolute_timeouts(client, app, monkeypatch):
     assert not signed_in(client)
 
     monkeypatch.undo()
-    app.config.update(CONSULT_SESSION_IDLE_MINUTES=10 ** 6, CONSULT_SESSION_ABSOLUTE_HOURS=12)
+    app.config.update(CONSULT_SESSION_IDLE_MINUTES=10**6, CONSULT_SESSION_ABSOLUTE_HOURS=12)
     sign_in(client, "idle@example.org")
     time_travel(monkeypatch, timedelta(hours=11))
     assert signed_in(client)
@@ -399,6 +428,7 @@ def test_auth_events_logged_without_passwords(client, caplog):
 
 
 # --- password reset -----------------------------------------------------------------------------------------
+
 
 def test_reset_same_answer_known_and_unknown(client, app):
     make_user(email="known@example.org")
@@ -467,12 +497,19 @@ def test_reset_requests_throttled(client, app):
 
 # --- the account page ---------------------------------------------------------------------------------------
 
+
 def test_account_page_needs_sign_in_and_shows_account(client):
     response = client.get("/auth/account")
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
     org = Organisation(name="Stellar Models", transparency_register_id="123456789-01")
-    account_service.create_user("acct@example.org", PASSWORD, display_name="Acct", stakeholder_group="gpai-provider",
-                                organisation=org, role="drafter")
+    account_service.create_user(
+        "acct@example.org",
+        PASSWORD,
+        display_name="Acct",
+        stakeholder_group="gpai-provider",
+        organisation=org,
+        role="drafter",
+    )
     sign_in(client, "acct@example.org")
     html = client.get("/auth/account").get_data(as_text=True)
     for text in ("Active", "Drafter", "GPAI model providers", "Stellar Models", "123456789-01"):
@@ -484,15 +521,24 @@ def test_password_change_ends_other_sessions(client, app):
     other = app.test_client()
     sign_in(other, user.email)
     sign_in(client, user.email)
-    wrong = post_form(client, "/auth/account/password", {"pw-current_password": "not my password 11",
-                                                         "pw-new_password": NEW_PASSWORD,
-                                                         "pw-new_password_confirm": NEW_PASSWORD}, page="/auth/account")
+    wrong = post_form(
+        client,
+        "/auth/account/password",
+        {
+            "pw-current_password": "not my password 11",
+            "pw-new_password": NEW_PASSWORD,
+            "pw-new_password_confirm": NEW_PASSWORD,
+        },
+        page="/auth/account",
+    )
     assert wrong.status_code == 400 and NEW_PASSWORD not in wrong.get_data(as_text=True)
     assert signed_in(other)
-    response = post_form(client, "/auth/account/password", {"pw-current_password": PASSWORD,
-                                                            "pw-new_password": NEW_PASSWORD,
-                                                            "pw-new_password_confirm": NEW_PASSWORD},
-                         page="/auth/account")
+    response = post_form(
+        client,
+        "/auth/account/password",
+        {"pw-current_password": PASSWORD, "pw-new_password": NEW_PASSWORD, "pw-new_password_confirm": NEW_PASSWORD},
+        page="/auth/account",
+    )
     assert response.status_code == 302
     assert signed_in(client) and not signed_in(other)
     assert user_by_email(user.email).check_password(NEW_PASSWORD)
@@ -502,15 +548,21 @@ def test_change_email_needs_password(client, app):
     user = make_user(email="old@example.org")
     make_user(email="taken@example.org")
     sign_in(client, user.email)
-    wrong = post_form(client, "/auth/account/email", {"em-email": "new@example.org", "em-password": "wrong pass 99"},
-                      page="/auth/account")
+    wrong = post_form(
+        client,
+        "/auth/account/email",
+        {"em-email": "new@example.org", "em-password": "wrong pass 99"},
+        page="/auth/account",
+    )
     assert wrong.status_code == 400 and 'value="new@example.org"' in wrong.get_data(as_text=True)
     assert user_by_email("old@example.org") is not None
-    taken = post_form(client, "/auth/account/email", {"em-email": "Taken@example.org", "em-password": PASSWORD},
-                      page="/auth/account")
+    taken = post_form(
+        client, "/auth/account/email", {"em-email": "Taken@example.org", "em-password": PASSWORD}, page="/auth/account"
+    )
     assert taken.status_code == 400 and "This email cannot be used" in taken.get_data(as_text=True)
-    done = post_form(client, "/auth/account/email", {"em-email": "New@example.org", "em-password": PASSWORD},
-                     page="/auth/account")
+    done = post_form(
+        client, "/auth/account/email", {"em-email": "New@example.org", "em-password": PASSWORD}, page="/auth/account"
+    )
     assert done.status_code == 302
     assert user_by_email("new@example.org").id == user.id and user_by_email("old@example.org") is None
     assert any(m["To"] == "old@example.org" for m in mails(app))
@@ -518,13 +570,22 @@ def test_change_email_needs_password(client, app):
 
 # --- pages --------------------------------------------------------------------------------------------------
 
+
 def test_auth_pages_linked_and_without_inline_scripts(client):
     sign_in_page = client.get("/auth/sign-in").get_data(as_text=True)
     assert 'href="/auth/register"' in sign_in_page and 'href="/auth/reset"' in sign_in_page
     assert "Forgot your password?" in sign_in_page
     make_user(email="pages@example.org")
-    pages = ["/auth/sign-in", "/auth/register", "/auth/register?sent=1", "/auth/reset", "/auth/reset?sent=1",
-             f"/auth/invite/{make_invitation()}", "/auth/invite/nope", "/auth/reset/nope"]
+    pages = [
+        "/auth/sign-in",
+        "/auth/register",
+        "/auth/register?sent=1",
+        "/auth/reset",
+        "/auth/reset?sent=1",
+        f"/auth/invite/{make_invitation()}",
+        "/auth/invite/nope",
+        "/auth/reset/nope",
+    ]
     for path in pages:
         html = client.get(path).get_data(as_text=True)
         assert html.count("<h1") == 1, path
@@ -541,7 +602,8 @@ def test_without_smtp_a_reset_mail_is_in_the_outbox_folder_when_the_page_answers
 
     make_user(email="prompt@example.org")
     client = FlaskClient(app, use_cookies=True)  # the plain client: responses are not closed for us
-    response = client.post("/auth/reset", data={"csrf_token": csrf_token(client, "/auth/reset"),
-                                                "email": "prompt@example.org"})
+    response = client.post(
+        "/auth/reset", data={"csrf_token": csrf_token(client, "/auth/reset"), "email": "prompt@example.org"}
+    )
     assert response.status_code == 302
     assert [m["To"] for m in mails(app)] == ["prompt@example.org"]

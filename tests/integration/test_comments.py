@@ -1,4 +1,5 @@
 """Commenting on clauses: services and views through the test client (CSRF on)."""
+
 import re
 from datetime import timedelta
 
@@ -29,9 +30,16 @@ def clause_of(version, key="measure-i-1-1"):
 def form_data(client, path=CLAUSE, **fields):
     html = client.get(path).get_data(as_text=True)
     token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', html)
-    data = {"csrf_token": csrf_token(client, path), "submission_token": token.group(1) if token else "",
-            "type": "concern", "body": "The retention period is too short.", "proposed_wording": "",
-            "stance": "", "visibility": "public", "parent_id": ""}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "submission_token": token.group(1) if token else "",
+        "type": "concern",
+        "body": "The retention period is too short.",
+        "proposed_wording": "",
+        "stance": "",
+        "visibility": "public",
+        "parent_id": "",
+    }
     data.update(fields)
     return data
 
@@ -49,6 +57,7 @@ def participant_client(app, **kwargs):
 
 # --- posting ------------------------------------------------------------------------------------------------
 
+
 def test_post_comment_gives_a_receipt_and_queues_search(app):
     open_version()
     user, client = participant_client(app)
@@ -56,12 +65,17 @@ def test_post_comment_gives_a_receipt_and_queues_search(app):
     assert response.status_code == 302 and "/receipts/CP-" in response.headers["Location"]
     comment = db.session.scalar(db.select(Comment))
     assert RECEIPT_RE.fullmatch(comment.receipt)
-    assert (comment.author_id, comment.type, comment.visibility, comment.author_group) == \
-        (user.id, "concern", "public", "civil-society")
+    assert (comment.author_id, comment.type, comment.visibility, comment.author_group) == (
+        user.id,
+        "concern",
+        "public",
+        "civil-society",
+    )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert comment.receipt in page and "Comment received" in page
     # The outbox row written with the comment was drained into the index after the request.
     from consult.search import search
+
     assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
     assert [r.comment.id for r in search(user, "retention").items if r.comment] == [comment.id]
 
@@ -80,12 +94,15 @@ def test_replayed_form_creates_one_comment_and_shows_the_same_receipt(app):
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == 1
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("body", "B" * 10_001, "10,000"),
-    ("body", "   ", "Write your comment"),
-    ("type", "rant", "Not a valid choice"),
-    ("visibility", "secret", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("body", "B" * 10_001, "10,000"),
+        ("body", "   ", "Write your comment"),
+        ("type", "rant", "Not a valid choice"),
+        ("visibility", "secret", "Not a valid choice"),
+    ],
+)
 def test_bad_input_is_400_with_the_text_kept(app, field, value, message):
     open_version()
     _, client = participant_client(app)
@@ -148,15 +165,18 @@ def test_rate_limit_keeps_the_text(app):
 
 # --- threads, answers, questions ---------------------------------------------------------------------------
 
+
 def test_replies_nest_three_levels_and_not_deeper(app):
     version = open_version()
     user, client = participant_client(app)
     clause = clause_of(version)
     top = comment_service.post_comment(author=user, clause=clause, type_="remark", body="Top", visibility="public")
-    reply = comment_service.post_comment(author=user, clause=clause, type_="remark", body="R1", visibility="public",
-                                         parent=top)
-    deeper = comment_service.post_comment(author=user, clause=clause, type_="remark", body="R2", visibility="public",
-                                          parent=reply)
+    reply = comment_service.post_comment(
+        author=user, clause=clause, type_="remark", body="R1", visibility="public", parent=top
+    )
+    deeper = comment_service.post_comment(
+        author=user, clause=clause, type_="remark", body="R2", visibility="public", parent=reply
+    )
     assert (top.depth, reply.depth, deeper.depth) == (0, 1, 2)
     response = post(client, form_data(client, body="R3", parent_id=str(deeper.id)))
     assert response.status_code == 400 and "three levels" in response.get_data(as_text=True)
@@ -165,8 +185,9 @@ def test_replies_nest_three_levels_and_not_deeper(app):
 def test_reply_to_a_withdrawn_comment_is_refused(app):
     version = open_version()
     user, client = participant_client(app)
-    top = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="Top",
-                                       visibility="public")
+    top = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="Top", visibility="public"
+    )
     comment_service.withdraw_comment(top, user)
     response = post(client, form_data(client, body="late reply", parent_id=str(top.id)))
     assert response.status_code == 409
@@ -176,8 +197,9 @@ def test_reply_to_a_withdrawn_comment_is_refused(app):
 def test_reply_must_be_on_the_same_clause(app):
     version = open_version()
     user, client = participant_client(app)
-    other = comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="remark",
-                                         body="Elsewhere", visibility="public")
+    other = comment_service.post_comment(
+        author=user, clause=clause_of(version, "measure-i-1-2"), type_="remark", body="Elsewhere", visibility="public"
+    )
     response = post(client, form_data(client, body="misplaced", parent_id=str(other.id)))
     assert response.status_code == 400 and "same clause" in response.get_data(as_text=True)
 
@@ -187,14 +209,19 @@ def test_drafter_adds_open_question_and_participants_answer(app):
     drafter = make_user("drafter")
     dclient = app.test_client()
     sign_in(dclient, drafter.email)
-    response = dclient.post(CLAUSE + "/questions", data={"csrf_token": csrf_token(dclient, CLAUSE),
-                                                        "text": "Is ten years long enough?"})
+    response = dclient.post(
+        CLAUSE + "/questions", data={"csrf_token": csrf_token(dclient, CLAUSE), "text": "Is ten years long enough?"}
+    )
     assert response.status_code == 302
     question = db.session.scalar(db.select(OpenQuestion))
     _, client = participant_client(app)
     assert "Is ten years long enough?" in client.get(CLAUSE).get_data(as_text=True)
-    assert client.post(CLAUSE + "/questions", data={"csrf_token": csrf_token(client, CLAUSE),
-                                                    "text": "Me too"}).status_code == 403
+    assert (
+        client.post(
+            CLAUSE + "/questions", data={"csrf_token": csrf_token(client, CLAUSE), "text": "Me too"}
+        ).status_code
+        == 403
+    )
     post(client, form_data(client, body="Twelve would be better.", question_id=str(question.id)))
     answer = db.session.scalar(db.select(Comment))
     assert answer.question_id == question.id
@@ -205,14 +232,22 @@ def test_drafter_adds_open_question_and_participants_answer(app):
 
 # --- editing, withdrawing, endorsing -----------------------------------------------------------------------
 
+
 def test_author_edits_and_history_is_kept(app):
     version = open_version()
     user, client = participant_client(app)
-    comment = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="First text",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="First text", visibility="public"
+    )
     path = f"/comments/{comment.id}/edit"
-    data = {"csrf_token": csrf_token(client, path), "type": "suggestion", "body": "Second text",
-            "proposed_wording": "", "stance": "oppose", "visibility": "public"}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "type": "suggestion",
+        "body": "Second text",
+        "proposed_wording": "",
+        "stance": "oppose",
+        "visibility": "public",
+    }
     assert client.post(path, data=data).status_code == 302
     db.session.expire_all()
     comment = db.session.get(Comment, comment.id)
@@ -228,8 +263,9 @@ def test_author_edits_and_history_is_kept(app):
 def test_withdraw_needs_confirmation_and_keeps_the_comment(app):
     version = open_version()
     user, client = participant_client(app)
-    comment = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark",
-                                           body="Soon withdrawn", visibility="public")
+    comment = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="Soon withdrawn", visibility="public"
+    )
     path = f"/comments/{comment.id}/withdraw"
     assert "Withdraw your comment?" in client.get(path).get_data(as_text=True)
     assert db.session.get(Comment, comment.id).status == "visible"
@@ -243,8 +279,9 @@ def test_withdraw_needs_confirmation_and_keeps_the_comment(app):
 def test_endorse_once_and_withdraw(app):
     version = open_version()
     author, _ = participant_client(app)
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="support",
-                                           body="Good clause", visibility="public")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="support", body="Good clause", visibility="public"
+    )
     _, client = participant_client(app)
     path = f"/comments/{comment.id}/endorse"
     for _ in range(2):
@@ -262,10 +299,12 @@ def test_cannot_endorse_own_or_confidential_comment(app):
     version = open_version()
     author, _ = participant_client(app)
     other, _ = participant_client(app)
-    own = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="Mine",
-                                       visibility="public")
-    secret = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="Secret",
-                                          visibility="confidential")
+    own = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="Mine", visibility="public"
+    )
+    secret = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="Secret", visibility="confidential"
+    )
     with pytest.raises(ServiceError):
         comment_service.set_endorsement(own, author, True)
     with pytest.raises(ServiceError):
@@ -274,11 +313,13 @@ def test_cannot_endorse_own_or_confidential_comment(app):
 
 # --- visibility --------------------------------------------------------------------------------------------
 
+
 def test_confidential_comments_only_for_author_and_staff(app):
     version = open_version()
     author, author_client = participant_client(app)
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="concern",
-                                           body="Confidential worry", visibility="confidential")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="concern", body="Confidential worry", visibility="confidential"
+    )
     _, other = participant_client(app)
     drafter = make_user("drafter")
     drafter_client = app.test_client()
@@ -298,8 +339,9 @@ def test_confidential_comments_only_for_author_and_staff(app):
 def test_pseudonymous_comment_hides_the_name_from_the_public(app):
     version = open_version()
     author, _ = participant_client(app, name="Zelda Quietname")
-    comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="Quiet words",
-                                 visibility="pseudonymous")
+    comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="Quiet words", visibility="pseudonymous"
+    )
     public = app.test_client().get(CLAUSE).get_data(as_text=True)
     assert "Quiet words" in public and "Zelda Quietname" not in public and "Civil society" in public
     api = app.test_client().get("/api/documents/sample-code/versions/1/comments?clause=measure-i-1-1").get_json()
@@ -309,8 +351,9 @@ def test_pseudonymous_comment_hides_the_name_from_the_public(app):
 def test_hidden_comment_is_a_placeholder_for_the_public_but_readable_by_staff(app):
     version = open_version()
     author, _ = participant_client(app)
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark",
-                                           body="Rude words", visibility="public")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="Rude words", visibility="public"
+    )
     comment.status, comment.status_reason = "hidden", "Personal attack."
     db.session.commit()
     public = app.test_client().get(CLAUSE).get_data(as_text=True)
@@ -324,11 +367,13 @@ def test_hidden_comment_is_a_placeholder_for_the_public_but_readable_by_staff(ap
 
 # --- reading -----------------------------------------------------------------------------------------------
 
+
 def test_my_contributions_lists_receipts(app):
     version = open_version()
     user, client = participant_client(app)
-    comment = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="Listed",
-                                           visibility="confidential")
+    comment = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="Listed", visibility="confidential"
+    )
     html = client.get("/my/contributions").get_data(as_text=True)
     assert comment.receipt in html and "Not yet answered" in html
 
@@ -338,8 +383,9 @@ def test_version_page_shows_counts_by_group(app):
     civil, _ = participant_client(app, group="civil-society")
     academic, _ = participant_client(app, group="academia")
     for user in (civil, civil, academic):
-        comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="x",
-                                     visibility="public")
+        comment_service.post_comment(
+            author=user, clause=clause_of(version), type_="remark", body="x", visibility="public"
+        )
     html = app.test_client().get("/documents/sample-code/versions/1").get_data(as_text=True)
     assert "3 comments" in html and "Civil society: 2" in html and "Academia and independent experts: 1" in html
 
@@ -349,8 +395,13 @@ def test_clause_filters_sorts_and_pages(app):
     version = open_version()
     user, client = participant_client(app)
     for i in range(7):
-        comment_service.post_comment(author=user, clause=clause_of(version), type_="remark" if i % 2 else "concern",
-                                     body=f"Numbered comment {i}", visibility="public")
+        comment_service.post_comment(
+            author=user,
+            clause=clause_of(version),
+            type_="remark" if i % 2 else "concern",
+            body=f"Numbered comment {i}",
+            visibility="public",
+        )
     html = client.get(CLAUSE).get_data(as_text=True)
     assert "Page 1 of 2" in html and "Numbered comment 6" in html and "Numbered comment 0" not in html
     assert "Numbered comment 0" in client.get(CLAUSE + "?page=2").get_data(as_text=True)
@@ -363,13 +414,24 @@ def test_clause_filters_sorts_and_pages(app):
 def test_earlier_draft_comments_carry_over(app):
     version = open_version()
     user, _ = participant_client(app)
-    top = comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="concern",
-                                       body="Ten years is short", visibility="public")
-    comment_service.post_comment(author=user, clause=clause_of(version, "measure-i-1-2"), type_="remark",
-                                 body="A reply about retention", visibility="public", parent=top)
+    top = comment_service.post_comment(
+        author=user,
+        clause=clause_of(version, "measure-i-1-2"),
+        type_="concern",
+        body="Ten years is short",
+        visibility="public",
+    )
+    comment_service.post_comment(
+        author=user,
+        clause=clause_of(version, "measure-i-1-2"),
+        type_="remark",
+        body="A reply about retention",
+        visibility="public",
+        parent=top,
+    )
     publish(text=NEXT_DRAFT, opens_at=utcnow(), closes_at=utcnow() + timedelta(days=3))
     html = app.test_client().get("/documents/sample-code/versions/2/clauses/measure-1-1-1").get_data(as_text=True)
-    earlier = html[html.index("On earlier drafts"):]
+    earlier = html[html.index("On earlier drafts") :]
     assert "Ten years is short" in earlier and "Version 1" in earlier
     assert earlier.count("Ten years is short") == 1 and "A reply about retention" not in earlier  # top level only
 
@@ -380,19 +442,37 @@ def test_clause_page_query_count_does_not_grow_with_comments(app):
     clause = clause_of(version)
 
     def add(n):
-        db.session.execute(db.insert(Comment), [
-            {"clause_id": clause.id, "version_id": version.id, "author_id": users[i % 3].id, "type": "remark",
-             "visibility": "public", "body": f"Bulk {i}", "body_html": f"<p>Bulk {i}</p>",
-             "author_group": users[i % 3].stakeholder_group, "receipt": comment_service.new_receipt(),
-             "status": "visible", "depth": 0, "endorsement_count": 0, "created_at": utcnow()}
-            for i in range(n)])
+        db.session.execute(
+            db.insert(Comment),
+            [
+                {
+                    "clause_id": clause.id,
+                    "version_id": version.id,
+                    "author_id": users[i % 3].id,
+                    "type": "remark",
+                    "visibility": "public",
+                    "body": f"Bulk {i}",
+                    "body_html": f"<p>Bulk {i}</p>",
+                    "author_group": users[i % 3].stakeholder_group,
+                    "receipt": comment_service.new_receipt(),
+                    "status": "visible",
+                    "depth": 0,
+                    "endorsement_count": 0,
+                    "created_at": utcnow(),
+                }
+                for i in range(n)
+            ],
+        )
         db.session.commit()
 
     def count_queries():
         client = app.test_client()
         sign_in(client, users[0].email)
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(*args):
+            statements.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert client.get(CLAUSE).status_code == 200

@@ -1,5 +1,6 @@
 """The bilingual interface: a complete French catalogue, locale from the browser or the header switch, dates per locale,
 and no visible text in the templates that bypasses the catalogue."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,21 @@ TEMPLATES = ROOT / "templates"
 
 # The same extraction as `make translations-update`. Babel skips folders starting with "_" unless told otherwise,
 # and templates/_macros and templates/_partials hold visible text.
-EXTRACT_ARGS = ["-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
-                "-k", "lazy_ngettext:1,2", "--ignore-dirs", ".* __pycache__ node_modules", "--no-location"]
+EXTRACT_ARGS = [
+    "-F",
+    str(ROOT / "babel.cfg"),
+    "-k",
+    "_l",
+    "-k",
+    "lazy_gettext",
+    "-k",
+    "ngettext:1,2",
+    "-k",
+    "lazy_ngettext:1,2",
+    "--ignore-dirs",
+    ".* __pycache__ node_modules",
+    "--no-location",
+]
 
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
@@ -53,8 +67,13 @@ def _key(message):
 def test_extraction_finds_the_interface(extracted):
     ids = {m.id for m in extracted if m.id}
     # Python (a form label, a lazy vocabulary label), base.html, a macro under templates/_macros, a plural.
-    for expected in ("Email address", "Accepted", "Skip to main content", "Open until",
-                     ("%(num)d comment", "%(num)d comments")):
+    for expected in (
+        "Email address",
+        "Accepted",
+        "Skip to main content",
+        "Open until",
+        ("%(num)d comment", "%(num)d comments"),
+    ):
         assert expected in ids, expected
     assert len(ids) > 500
 
@@ -142,16 +161,16 @@ def test_vocabulary_labels_are_translated(app):
 def test_header_switch_is_remembered_and_overrides_the_browser(client):
     french_browser = {"Accept-Language": "fr"}
     token = csrf_token(client, "/")
-    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/privacy"},
-                           headers=french_browser)
+    response = client.post(
+        "/language", data={"csrf_token": token, "lang": "en", "next": "/privacy"}, headers=french_browser
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/privacy")
     for _ in range(2):  # remembered across requests
         html = client.get("/", headers=french_browser).get_data(as_text=True)
         assert '<html lang="en"' in html and "Documents under consultation" in html
 
     token = csrf_token(client, "/")
-    client.post("/language", data={"csrf_token": token, "lang": "fr", "next": "/"},
-                headers={"Accept-Language": "en"})
+    client.post("/language", data={"csrf_token": token, "lang": "fr", "next": "/"}, headers={"Accept-Language": "en"})
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="fr"' in html and "Documents soumis à consultation" in html
 
@@ -230,25 +249,55 @@ def test_the_template_scan_catches_literal_text():
 def test_templates_have_no_visible_text_outside_the_catalogue():
     templates = sorted(TEMPLATES.rglob("*.html"))
     assert templates
-    found = {str(path.relative_to(ROOT)): text for path in templates
-             if (text := visible_literal_text(path.read_text(encoding="utf-8")))}
+    found = {
+        str(path.relative_to(ROOT)): text
+        for path in templates
+        if (text := visible_literal_text(path.read_text(encoding="utf-8")))
+    }
     assert not found, f"wrap these in _() or {{% trans %}}: {found}"
 
 
 # A number before one of these words needs ngettext ("1 open sessions were ended" was a gettext string).
-COUNTED_NOUNS = ("comment", "clause", "answer", "question", "endorsement", "session", "second", "minute", "hour",
-                 "day", "character", "report", "account", "invitation", "registration", "word", "version", "time")
+COUNTED_NOUNS = (
+    "comment",
+    "clause",
+    "answer",
+    "question",
+    "endorsement",
+    "session",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "character",
+    "report",
+    "account",
+    "invitation",
+    "registration",
+    "word",
+    "version",
+    "time",
+)
 # Owned by the sign-in throttling and mail code, to be moved to ngettext there (#14); listed so that no new one hides.
-PLURAL_PENDING = {"Too many failed sign-in attempts. Try again in %(n)d minutes.",
-                  "Too many password reset requests from your network. Try again in %(n)d minutes.",
-                  "Choose between 1 and %(n)d days."}
+PLURAL_PENDING = {
+    "Too many failed sign-in attempts. Try again in %(n)d minutes.",
+    "Too many password reset requests from your network. Try again in %(n)d minutes.",
+    "Choose between 1 and %(n)d days.",
+}
 
 
 def test_a_number_before_a_noun_uses_plural_forms(extracted):
     # "%(n)d open sessions" counts sessions; "version %(old)d to version %(new)d" counts nothing.
     counted = re.compile(r"%\(\w+\)d (?:(?!to |of |and |in )[a-z-]+ )?(?:" + "|".join(COUNTED_NOUNS) + r")s?\b")
-    singular_only = [m.id for m in extracted if m.id and not m.pluralizable and counted.search(m.id)
-                     and m.id not in PLURAL_PENDING and not m.id.startswith("Someone (probably you)")]
+    singular_only = [
+        m.id
+        for m in extracted
+        if m.id
+        and not m.pluralizable
+        and counted.search(m.id)
+        and m.id not in PLURAL_PENDING
+        and not m.id.startswith("Someone (probably you)")
+    ]
     assert not singular_only, f"use ngettext for: {singular_only}"
 
 
@@ -282,8 +331,9 @@ def test_redline_summary_agrees_in_french(client):
 
     publish(text=NEXT_DRAFT, label="Second draft")
     html = client.get("/documents/sample-code/redline?from=1&to=2", headers={"Accept-Language": "fr"}).get_data(
-        as_text=True)
-    summary = html[html.index("<caption>Résumé"):]
-    summary = summary[:summary.index("</table>")]
+        as_text=True
+    )
+    summary = html[html.index("<caption>Résumé") :]
+    summary = summary[: summary.index("</table>")]
     for word in ("Ajoutées", "Supprimées", "Modifiées", "Renumérotées", "Déplacées", "Inchangées"):
         assert f">{word}</th>" in summary

@@ -1,4 +1,5 @@
 """import-draft, create-user and demo-data through the command line."""
+
 import json
 
 import pytest
@@ -32,8 +33,17 @@ def test_import_prints_one_json_line_and_creates_then_versions(app, tmp_path):
 def test_import_sets_window_from_iso_dates(app, tmp_path):
     draft = tmp_path / "d.md"
     draft.write_text(SAMPLE_DRAFT, encoding="utf-8")
-    result = run(app, "import-draft", str(draft), "--document", "w", "--opens", "2026-01-01T00:00:00Z",
-                 "--closes", "2026-02-01T12:30:00+01:00")
+    result = run(
+        app,
+        "import-draft",
+        str(draft),
+        "--document",
+        "w",
+        "--opens",
+        "2026-01-01T00:00:00Z",
+        "--closes",
+        "2026-02-01T12:30:00+01:00",
+    )
     assert result.exit_code == 0, result.output
     version = db.session.scalar(db.select(Version))
     assert version.opens_at.isoformat() == "2026-01-01T00:00:00+00:00"
@@ -46,8 +56,11 @@ BAD_INPUTS = {
     "not-utf8": (b"## Clause\n\nBody \xff\xfe here\n", [], "line 3"),
     "duplicate-keys": (b"## One {#same}\n\nA\n\n## Two {#same}\n\nB\n", [], "line 5"),
     "bad-date": (b"## One\n\nA\n", ["--opens", "next tuesday"], "ISO 8601"),
-    "closes-before-opens": (b"## One\n\nA\n", ["--opens", "2026-05-01T00:00:00Z", "--closes", "2026-04-01T00:00:00Z"],
-                            "close after"),
+    "closes-before-opens": (
+        b"## One\n\nA\n",
+        ["--opens", "2026-05-01T00:00:00Z", "--closes", "2026-04-01T00:00:00Z"],
+        "close after",
+    ),
 }
 
 
@@ -79,6 +92,7 @@ def test_oversized_file_is_refused(app, tmp_path):
 
 def test_real_third_draft_imports_without_loss(app, shared_data):
     import re
+
     source = shared_data / "gpai-cop" / "v3-third-draft-2025-03-11_3-safety-security.md"
     result = run(app, "import-draft", str(source), "--document", "safety-security", "--label", "Third draft")
     assert result.exit_code == 0, result.output
@@ -91,12 +105,25 @@ def test_real_third_draft_imports_without_loss(app, shared_data):
 
 
 def test_create_user_reads_password_from_stdin_and_makes_an_active_account(app):
-    result = run(app, "create-user", "First.Admin@Example.org", "--role", "admin", "--name", "First Admin",
-                 "--password-stdin", input="correct horse battery staple 42\n")
+    result = run(
+        app,
+        "create-user",
+        "First.Admin@Example.org",
+        "--role",
+        "admin",
+        "--name",
+        "First Admin",
+        "--password-stdin",
+        input="correct horse battery staple 42\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(db.select(User))
-    assert (user.email, user.role, user.status, user.stakeholder_group) == \
-        ("first.admin@example.org", "admin", "active", "other")
+    assert (user.email, user.role, user.status, user.stakeholder_group) == (
+        "first.admin@example.org",
+        "admin",
+        "active",
+        "other",
+    )
     assert user.password_hash.startswith("scrypt:") and user.check_password("correct horse battery staple 42")
 
 

@@ -1,4 +1,5 @@
 """import-comments: submissions from other channels, all rows or none, idempotent on external_id."""
+
 import csv
 import io
 import json
@@ -9,8 +10,20 @@ from consult.services import review as review_service
 from consult.services.review import ReviewFilters
 from tests.factories import make_user, publish
 
-HEADER = ["external_id", "received_at", "clause", "author_name", "organisation", "group", "type", "stance",
-          "visibility", "body", "proposed_wording", "channel"]
+HEADER = [
+    "external_id",
+    "received_at",
+    "clause",
+    "author_name",
+    "organisation",
+    "group",
+    "type",
+    "stance",
+    "visibility",
+    "body",
+    "proposed_wording",
+    "channel",
+]
 
 
 def write_csv(path, rows, header=HEADER):
@@ -23,17 +36,28 @@ def write_csv(path, rows, header=HEADER):
 
 
 def row(external_id, body="We ask for a longer retention period.", clause="measure-i-1-2", **changes):
-    values = {"external_id": external_id, "received_at": "2026-03-01T10:00:00Z", "clause": clause,
-              "author_name": "Ada Example", "organisation": "Example Foundation", "group": "civil-society",
-              "type": "concern", "stance": "support-with-changes", "visibility": "public", "body": body,
-              "proposed_wording": "", "channel": "mail"}
+    values = {
+        "external_id": external_id,
+        "received_at": "2026-03-01T10:00:00Z",
+        "clause": clause,
+        "author_name": "Ada Example",
+        "organisation": "Example Foundation",
+        "group": "civil-society",
+        "type": "concern",
+        "stance": "support-with-changes",
+        "visibility": "public",
+        "body": body,
+        "proposed_wording": "",
+        "channel": "mail",
+    }
     values.update(changes)
     return [values[h] for h in HEADER]
 
 
 def run(app, path, *extra):
-    return app.test_cli_runner().invoke(args=["import-comments", str(path), "--document", "sample-code",
-                                              "--version", "1", *extra])
+    return app.test_cli_runner().invoke(
+        args=["import-comments", str(path), "--document", "sample-code", "--version", "1", *extra]
+    )
 
 
 def count():
@@ -42,10 +66,14 @@ def count():
 
 def test_import_is_idempotent_and_comments_look_like_any_other(app, tmp_path):
     publish()
-    path = write_csv(tmp_path / "in.csv", [
-        row("m-1"), row("m-2", clause="I.1.1", body="Records should name the sources."),
-        row("m-3", clause="", body="A general remark on the whole code.", visibility="pseudonymous"),
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            row("m-1"),
+            row("m-2", clause="I.1.1", body="Records should name the sources."),
+            row("m-3", clause="", body="A general remark on the whole code.", visibility="pseudonymous"),
+        ],
+    )
     first = run(app, path)
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout.strip().splitlines()[-1]) == {"imported": 3, "skipped": 0}
@@ -73,15 +101,27 @@ def test_import_is_idempotent_and_comments_look_like_any_other(app, tmp_path):
 
 def test_one_bad_row_rejects_the_whole_file_with_line_numbers(app, tmp_path):
     publish()
-    path = write_csv(tmp_path / "bad.csv", [
-        row("a"), row("b", clause="no-such-clause"), row("c", body="  "), row("d", group="lobby"),
-        row("a", body="again"), row("e", received_at="yesterday"),
-    ])
+    path = write_csv(
+        tmp_path / "bad.csv",
+        [
+            row("a"),
+            row("b", clause="no-such-clause"),
+            row("c", body="  "),
+            row("d", group="lobby"),
+            row("a", body="again"),
+            row("e", received_at="yesterday"),
+        ],
+    )
     result = run(app, path)
     assert result.exit_code == 2
     err = result.stderr
-    for line, words in ((3, "no-such-clause"), (4, "body is empty"), (5, "lobby"), (6, "repeats line 2"),
-                        (7, "yesterday")):
+    for line, words in (
+        (3, "no-such-clause"),
+        (4, "body is empty"),
+        (5, "lobby"),
+        (6, "repeats line 2"),
+        (7, "yesterday"),
+    ):
         assert f"line {line}:" in err and words in err, err
     assert "line 2:" not in err
     assert count() == 0
@@ -106,8 +146,9 @@ def test_rejects_files_that_are_not_utf8_csv_or_have_unknown_columns(app, tmp_pa
 def test_unknown_version_is_refused(app, tmp_path):
     publish()
     path = write_csv(tmp_path / "in.csv", [row("a")])
-    result = app.test_cli_runner().invoke(args=["import-comments", str(path), "--document", "sample-code",
-                                                "--version", "9"])
+    result = app.test_cli_runner().invoke(
+        args=["import-comments", str(path), "--document", "sample-code", "--version", "9"]
+    )
     assert result.exit_code == 2 and count() == 0
 
 
@@ -122,13 +163,21 @@ def test_general_comments_are_posted_on_and_shown_with_the_version(app, client):
     sign_in(client, author.email)
     page = "/documents/sample-code/versions/1"
     token = csrf_token(client, page)
-    empty = client.post(page + "/general-comments", data={"csrf_token": token, "type": "remark", "body": "",
-                                                          "visibility": "public"})
+    empty = client.post(
+        page + "/general-comments", data={"csrf_token": token, "type": "remark", "body": "", "visibility": "public"}
+    )
     assert empty.status_code == 400 and 'role="alert"' in empty.get_data(as_text=True)
     for body, visibility in (("The whole code is too long.", "public"), ("Secret thoughts overall.", "confidential")):
-        response = client.post(page + "/general-comments", data={
-            "csrf_token": csrf_token(client, page), "type": "remark", "body": body, "visibility": visibility,
-            "submission_token": f"tok-{visibility}"})
+        response = client.post(
+            page + "/general-comments",
+            data={
+                "csrf_token": csrf_token(client, page),
+                "type": "remark",
+                "body": body,
+                "visibility": visibility,
+                "submission_token": f"tok-{visibility}",
+            },
+        )
         assert response.status_code == 302 and "/receipts/" in response.headers["Location"]
     general = db.session.scalars(db.select(Comment).where(Comment.clause_id.is_(None))).all()
     assert len(general) == 2
@@ -147,8 +196,10 @@ def test_imported_and_general_comments_are_found_by_search_as_their_visibility_a
     from consult import search
 
     publish()
-    path_rows = [row("s-1", body="Quarantined harbour seals need quieter waters.", clause=""),
-                 row("s-2", body="Quarantined orchards deserve a confidential mention.", visibility="confidential")]
+    path_rows = [
+        row("s-1", body="Quarantined harbour seals need quieter waters.", clause=""),
+        row("s-2", body="Quarantined orchards deserve a confidential mention.", visibility="confidential"),
+    ]
     import tempfile
     from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The consultation lifecycle in the browser, self-service and data rights, and the refused sign-in's reason."""
+
 import json
 from datetime import timedelta
 
@@ -33,9 +34,15 @@ def test_document_settings_edit_title_summary_and_landing_text_rendered_safely(a
     drafter, client = drafter_client(app)
     path = "/documents/sample-code/settings"
     token = csrf_token(client, path)
-    r = client.post(path, data={"csrf_token": token, "title": "Sample Code of Practice",
-                                "summary": "A short summary.",
-                                "landing": "## Background\n\nContact: <script>alert(1)</script>office@example.org"})
+    r = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "title": "Sample Code of Practice",
+            "summary": "A short summary.",
+            "landing": "## Background\n\nContact: <script>alert(1)</script>office@example.org",
+        },
+    )
     assert r.status_code == 302
     page = client.get("/documents/sample-code").get_data(as_text=True)
     assert "Sample Code of Practice" in page and "Background" in page and "<script>alert" not in page
@@ -62,16 +69,27 @@ def test_version_window_with_date_and_time_fields_in_utc_audited(app):
     page = client.get(path).get_data(as_text=True)
     assert 'type="date"' in page and 'type="time"' in page and "UTC" in page
     token = csrf_token(client, path)
-    r = client.post(path, data={"csrf_token": token, "label": "First draft", "opens_date": "2030-03-01",
-                                "opens_time": "09:00", "closes_date": "2030-04-01", "closes_time": "17:30",
-                                "close_previous": "y"})
+    r = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "label": "First draft",
+            "opens_date": "2030-03-01",
+            "opens_time": "09:00",
+            "closes_date": "2030-04-01",
+            "closes_time": "17:30",
+            "close_previous": "y",
+        },
+    )
     assert r.status_code == 302
     v = fresh(Version, version.id)
     assert v.label == "First draft" and v.opens_at.isoformat() == "2030-03-01T09:00:00+00:00"
     assert v.closes_at.isoformat() == "2030-04-01T17:30:00+00:00"
     assert db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "window")).all()
-    bad = client.post(path, data={"csrf_token": token, "label": "First draft", "opens_date": "2030-03-01",
-                                  "closes_date": "2030-02-01"})
+    bad = client.post(
+        path,
+        data={"csrf_token": token, "label": "First draft", "opens_date": "2030-03-01", "closes_date": "2030-02-01"},
+    )
     assert bad.status_code == 400 and "close after it opens" in bad.get_data(as_text=True)
 
 
@@ -118,8 +136,7 @@ def test_publishing_the_next_version_closes_the_previous_unless_chosen_otherwise
     html = client.get("/documents/sample-code/versions/1").get_data(as_text=True)
     assert "A newer version of this document exists" in html and "redline?from=1&amp;to=2" in html
     # Kept open on request.
-    client.post(path, data={"csrf_token": token, "markdown": NEXT_DRAFT, "confirm": "y",
-                            "keep_previous_open": "y"})
+    client.post(path, data={"csrf_token": token, "markdown": NEXT_DRAFT, "confirm": "y", "keep_previous_open": "y"})
     assert fresh(Version, first.id + 1).status() == "open"
 
 
@@ -164,8 +181,9 @@ def test_profile_edit_and_data_export(app, client):
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
     c = comment_service.post_comment(author=user, clause=clause, type_="concern", body="old text", visibility="public")
     notification_service.fan_out_pending()  # as after the response: the receipt
-    comment_service.edit_comment(c, user, type_="concern", body="new text", visibility="public", stance=None,
-                                 proposed_wording=None)
+    comment_service.edit_comment(
+        c, user, type_="concern", body="new text", visibility="public", stance=None, proposed_wording=None
+    )
     sign_in(client, user.email)
     token = csrf_token(client, "/my/profile")
     r = client.post("/my/profile", data={"csrf_token": token, "display_name": "Ada L.", "organisation": "Acme"})
@@ -210,14 +228,19 @@ def test_a_closed_accounts_name_is_shown_translated_on_every_page_that_names_the
     client = app.test_client()
     sign_in(client, user.email)
     token = csrf_token(client, "/my/close")
-    assert client.post("/my/close", data={"csrf_token": token, "comments": "keep",
-                                          "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/my/close", data={"csrf_token": token, "comments": "keep", "password": PASSWORD}).status_code
+        == 302
+    )
     moderator = make_user("moderator")
     staff = app.test_client()
     sign_in(staff, moderator.email)
     french = {"Accept-Language": "fr"}
-    pages = [f"/comments/{c.id}", f"/documents/sample-code/versions/{version.number}/review/comments/{c.id}",
-             f"/moderation/users/{user.id}"]
+    pages = [
+        f"/comments/{c.id}",
+        f"/documents/sample-code/versions/{version.number}/review/comments/{c.id}",
+        f"/moderation/users/{user.id}",
+    ]
     for path in pages:
         r = staff.get(path, headers=french)
         text = r.get_data(as_text=True)

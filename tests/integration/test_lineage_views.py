@@ -1,4 +1,5 @@
 """Clause history, the drafters' lineage review and corrections, and the printable redline."""
+
 import json
 
 import pytest
@@ -100,8 +101,9 @@ def test_lineage_page_is_for_drafters_only(client):
     sign_in(client, participant.email)
     assert client.get(LINEAGE).status_code == 403
     token = csrf_token(client, "/documents/sample-code")
-    assert client.post(LINEAGE, data={"csrf_token": token, "action": "unlink",
-                                      "new_key": "chapter-1"}).status_code == 403
+    assert (
+        client.post(LINEAGE, data={"csrf_token": token, "action": "unlink", "new_key": "chapter-1"}).status_code == 403
+    )
 
 
 def test_lineage_page_lists_pairs_removed_and_added_with_links(client):
@@ -125,8 +127,16 @@ def test_a_correction_asks_for_confirmation_first(client):
     two_versions()
     as_drafter(client)
     token = csrf_token(client, LINEAGE)
-    response = client.post(LINEAGE, data={"csrf_token": token, "action": "link", "new_key": "measure-1-1-2",
-                                          "old_key": "-", "other_key": "measure-i-1-1"})
+    response = client.post(
+        LINEAGE,
+        data={
+            "csrf_token": token,
+            "action": "link",
+            "new_key": "measure-1-1-2",
+            "old_key": "-",
+            "other_key": "measure-i-1-1",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Change the link" in html and 'name="confirm" value="1"' in html
     assert "After the change: continues" in html
@@ -217,8 +227,10 @@ def test_correcting_an_unknown_clause_is_404_and_first_version_is_refused(client
     as_drafter(client)
     assert post(client, {"action": "unlink", "new_key": "nope"}).status_code == 404
     token = csrf_token(client, LINEAGE)
-    response = client.post("/documents/sample-code/versions/1/lineage",
-                           data={"csrf_token": token, "action": "unlink", "new_key": "preamble"})
+    response = client.post(
+        "/documents/sample-code/versions/1/lineage",
+        data={"csrf_token": token, "action": "unlink", "new_key": "preamble"},
+    )
     assert response.status_code == 400
     assert post(client, {"action": "link", "new_key": "measure-1-1-2", "old_key": ""}).status_code == 400
 
@@ -243,8 +255,9 @@ def test_printable_redline_has_its_own_styles_and_a_csp_allowing_them(client):
         assert directive in csp
     # Changes only by default; every clause with ?all=1.
     assert "Opening words of the sample code." not in html
-    assert "Opening words of the sample code." in \
-        client.get("/documents/sample-code/redline/print?from=1&to=2&all=1").get_data(as_text=True)
+    assert "Opening words of the sample code." in client.get(
+        "/documents/sample-code/redline/print?from=1&to=2&all=1"
+    ).get_data(as_text=True)
     # Other pages keep the strict policy.
     assert "unsafe-inline" not in client.get("/documents/sample-code/redline").headers["Content-Security-Policy"]
     assert client.get("/documents/sample-code/redline/print?from=1&to=9").status_code == 404

@@ -1,6 +1,8 @@
 """The mail outbox against a real SMTP server (aiosmtpd on a free port): delivery, retries, no duplicates."""
+
 from __future__ import annotations
 
+import contextlib
 import email
 import socket
 from datetime import timedelta
@@ -43,10 +45,8 @@ def smtp(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5)
     inbox.controller = controller
     yield inbox
-    try:
+    with contextlib.suppress(Exception):  # a test may have stopped it already
         controller.stop()
-    except Exception:  # noqa: BLE001  (a test may have stopped it already)
-        pass
 
 
 def queue(to="ada@example.org", subject="Hello", text="Plain words.", html=None, headers=None):
@@ -56,8 +56,10 @@ def queue(to="ada@example.org", subject="Hello", text="Plain words.", html=None,
 
 
 def test_a_queued_mail_arrives_with_its_recipient_headers_and_both_parts(app, smtp):
-    row_id = queue(html="<p>Rich words.</p>", headers={"List-Unsubscribe": "<https://x.test/u/abc>",
-                                                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    row_id = queue(
+        html="<p>Rich words.</p>",
+        headers={"List-Unsubscribe": "<https://x.test/u/abc>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
     assert mailqueue.deliver() == {"sent": 1, "failed": 0}
     [(rcpts, msg)] = smtp.messages
     assert rcpts == ["ada@example.org"] and msg["To"] == "ada@example.org" and msg["Subject"] == "Hello"

@@ -1,6 +1,7 @@
 """The moderation console through the test client, with CSRF on."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ from consult.services import accounts as account_service
 from consult.services import moderation as moderation_service
 from tests.factories import csrf_token, make_user, sign_in
 
-
 # --- helpers ----------------------------------------------------------------------------------------------
+
 
 def signed_in(app, role="moderator", **kwargs):
     """A fresh client signed in as a new account with this role; returns (client, user)."""
@@ -59,9 +60,18 @@ def bulk_users(n, *, prefix="bulk", role="participant", status="active", group="
         probe = User(email="x@example.org", display_name="x")
         probe.set_password("not used for signing in here")
         _HASH = probe.password_hash
-    users = [User(email=f"{prefix}{i:03d}@example.org", display_name=f"{prefix.title()} {i:03d}", role=role,
-                  status=status, stakeholder_group=group, organisation=organisation, password_hash=_HASH)
-             for i in range(n)]
+    users = [
+        User(
+            email=f"{prefix}{i:03d}@example.org",
+            display_name=f"{prefix.title()} {i:03d}",
+            role=role,
+            status=status,
+            stakeholder_group=group,
+            organisation=organisation,
+            password_hash=_HASH,
+        )
+        for i in range(n)
+    ]
     db.session.add_all(users)
     db.session.commit()
     return users
@@ -69,11 +79,15 @@ def bulk_users(n, *, prefix="bulk", role="participant", status="active", group="
 
 def user_with_organisation(name="Acme Research", transparency_id="123456789012-34", status="pending", **kwargs):
     organisation = Organisation(name=name, transparency_register_id=transparency_id)
-    return account_service.create_user(kwargs.pop("email", f"{name.split()[0].lower()}@example.org"),
-                                       "a sturdy passphrase for tests 91", status=status,
-                                       stakeholder_group=kwargs.pop("group", "academia"),
-                                       display_name=kwargs.pop("display_name", f"{name} person"),
-                                       organisation=organisation, **kwargs)
+    return account_service.create_user(
+        kwargs.pop("email", f"{name.split()[0].lower()}@example.org"),
+        "a sturdy passphrase for tests 91",
+        status=status,
+        stakeholder_group=kwargs.pop("group", "academia"),
+        display_name=kwargs.pop("display_name", f"{name} person"),
+        organisation=organisation,
+        **kwargs,
+    )
 
 
 def moderation_rules(app):
@@ -88,12 +102,23 @@ def rule_path(rule, user_id):
 
 # --- access -----------------------------------------------------------------------------------------------
 
+
 def test_every_moderation_route_is_listed(app):
     endpoints = {rule.endpoint for rule in moderation_rules(app)}
-    assert endpoints >= {"moderation.home", "moderation.registrations", "moderation.approve", "moderation.reject",
-                         "moderation.users", "moderation.user", "moderation.change_role", "moderation.suspend",
-                         "moderation.reactivate", "moderation.verify_organisation", "moderation.invitations",
-                         "moderation.audit"}
+    assert endpoints >= {
+        "moderation.home",
+        "moderation.registrations",
+        "moderation.approve",
+        "moderation.reject",
+        "moderation.users",
+        "moderation.user",
+        "moderation.change_role",
+        "moderation.suspend",
+        "moderation.reactivate",
+        "moderation.verify_organisation",
+        "moderation.invitations",
+        "moderation.audit",
+    }
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(app, client):
@@ -107,8 +132,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_page(app, client):
     assert fresh(User, target.id).status == "pending"
 
 
-@pytest.mark.parametrize("role,status", [("participant", "active"), ("drafter", "active"),
-                                         ("participant", "pending"), ("moderator", "pending")])
+@pytest.mark.parametrize(
+    "role,status",
+    [("participant", "active"), ("drafter", "active"), ("participant", "pending"), ("moderator", "pending")],
+)
 def test_non_moderators_get_403_on_every_page_and_action(app, role, status):
     client, _me = signed_in(app, role, status=status)
     target = make_user("participant", status="pending")
@@ -146,8 +173,15 @@ def test_console_home_counts_and_links(app):
 def test_moderation_pages_have_no_inline_scripts_and_use_real_tables(app):
     client, _mod = signed_in(app)
     pending = user_with_organisation()
-    for path in ("/moderation/", "/moderation/registrations", "/moderation/users", f"/moderation/users/{pending.id}",
-                 "/moderation/invitations", "/moderation/audit", f"/moderation/registrations/{pending.id}/reject"):
+    for path in (
+        "/moderation/",
+        "/moderation/registrations",
+        "/moderation/users",
+        f"/moderation/users/{pending.id}",
+        "/moderation/invitations",
+        "/moderation/audit",
+        f"/moderation/registrations/{pending.id}/reject",
+    ):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert not re.search(r"\son[a-z]+=", html), path
@@ -157,6 +191,7 @@ def test_moderation_pages_have_no_inline_scripts_and_use_real_tables(app):
 
 
 # --- registrations ----------------------------------------------------------------------------------------
+
 
 def test_pending_registrations_list_the_details(app):
     client, _mod = signed_in(app)
@@ -212,6 +247,7 @@ def test_reject_goes_through_a_confirmation_with_a_required_reason(app):
 
 
 # --- users ------------------------------------------------------------------------------------------------
+
 
 def test_users_list_paginates_with_total(app):
     assert app.config["CONSULT_PAGE_SIZE"] == 50
@@ -310,8 +346,9 @@ def test_admins_grant_any_role_but_not_to_themselves(app):
     assert fresh(User, member.id).role == "moderator"
     assert _role_change(client, admin.id, "participant").status_code == 403
     assert fresh(User, admin.id).role == "admin"
-    assert f'action="/moderation/users/{admin.id}/role"' not in client.get(
-        f"/moderation/users/{admin.id}").get_data(as_text=True)
+    assert f'action="/moderation/users/{admin.id}/role"' not in client.get(f"/moderation/users/{admin.id}").get_data(
+        as_text=True
+    )
     bad = _role_change(client, member.id, "")
     assert bad.status_code == 400 and "Choose a role." in bad.get_data(as_text=True)
     assert len(audit_rows(action="role")) == 1
@@ -349,8 +386,9 @@ def test_suspend_ends_sessions_and_reactivate_restores(app):
     missing = post(moderator_client, f"{user_page}/reactivate", {"reactivate-reason": ""}, token_from=user_page)
     assert missing.status_code == 400 and "Give a reason." in missing.get_data(as_text=True)
     assert fresh(User, member.id).status == "suspended"
-    done = post(moderator_client, f"{user_page}/reactivate", {"reactivate-reason": "Appeal accepted."},
-                token_from=user_page)
+    done = post(
+        moderator_client, f"{user_page}/reactivate", {"reactivate-reason": "Appeal accepted."}, token_from=user_page
+    )
     assert done.status_code == 302
     assert fresh(User, member.id).status == "active"
     [entry] = audit_rows(action="reactivate")
@@ -375,8 +413,11 @@ def test_verify_organisation(app):
     assert response.status_code == 302
     assert fresh(Organisation, member.organisation_id).verified is True
     [entry] = audit_rows(action="verify-organisation")
-    assert (entry.actor_id, entry.target_type, entry.target_id) == (moderator.id, "organisation",
-                                                                    member.organisation_id)
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (
+        moderator.id,
+        "organisation",
+        member.organisation_id,
+    )
     assert entry.before == '{"verified": false}' and entry.after == '{"verified": true}'
     html = client.get(path).get_data(as_text=True)
     assert "verify-organisation" not in html and ">verified<" in html
@@ -385,6 +426,7 @@ def test_verify_organisation(app):
 
 
 # --- invitations ------------------------------------------------------------------------------------------
+
 
 def _invite(client, **fields):
     data = {"email": "", "role": "participant", "days": "14"}
@@ -447,6 +489,7 @@ def test_invitation_roles_days_and_existing_accounts(app):
 
 # --- the audit log ----------------------------------------------------------------------------------------
 
+
 def _entry(actor, action, target_type, when, reason=None):
     row = moderation_service.record(actor, action, target_type, 1, {"status": "a"}, {"status": "b"}, reason)
     row.created_at = when
@@ -456,7 +499,10 @@ def _entry(actor, action, target_type, when, reason=None):
 def test_audit_log_filters_and_order(app):
     client, moderator = signed_in(app)
     other = make_user("admin", email="chief@example.org")
-    day = lambda d: datetime(2025, 3, d, 12, 0, tzinfo=timezone.utc)  # noqa: E731
+
+    def day(d):
+        return datetime(2025, 3, d, 12, 0, tzinfo=UTC)
+
     _entry(moderator, "approve", "user", day(1), "first")
     _entry(other, "suspend", "user", day(5), "second")
     _entry(other, "verify-organisation", "organisation", day(9), "third")
@@ -517,6 +563,7 @@ def test_a_refused_suspension_changes_nothing_and_records_nothing(app):
 
 # --- the Page helper --------------------------------------------------------------------------------------
 
+
 def test_page_numbers_and_bounds(app):
     page = Page(items=list(range(10)), total=95, page=5, per_page=10)
     assert page.pages == 10 and page.has_prev and page.has_next and (page.first, page.last) == (41, 50)
@@ -524,6 +571,7 @@ def test_page_numbers_and_bounds(app):
     assert Page(items=[], total=0).pages == 1 and Page(items=[], total=0).first == 0
     bulk_users(7)
     from consult.pagination import paginate
+
     stmt = db.select(User).order_by(User.email)
     beyond = paginate(stmt, 9, 5)
     assert (beyond.page, len(beyond.items), beyond.total) == (2, 2, 7)
@@ -533,6 +581,7 @@ def test_page_numbers_and_bounds(app):
 def test_every_audit_row_is_written_through_one_function():
     """Only services/moderation.py's record() builds an AuditEntry: one place decides what a row holds."""
     root = Path(__file__).resolve().parents[2] / "consult"
-    writers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
-                     if "AuditEntry(" in path.read_text(encoding="utf-8"))
+    writers = sorted(
+        str(path.relative_to(root)) for path in root.rglob("*.py") if "AuditEntry(" in path.read_text(encoding="utf-8")
+    )
     assert writers == ["models/moderation.py", "services/moderation.py"]  # the class itself, and record()

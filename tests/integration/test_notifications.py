@@ -1,4 +1,5 @@
 """Notifications: every event, preferences, following, digests, unsubscribe, and what never leaks into mail."""
+
 import email
 import re
 from datetime import timedelta
@@ -25,11 +26,11 @@ def clause_of(version, key="measure-i-1-1"):
     return next(c for c in version.clauses if c.key == key)
 
 
-def comment(author, clause, body="Records should name their sources.", visibility="public", parent=None,
-            fan_out=True):
+def comment(author, clause, body="Records should name their sources.", visibility="public", parent=None, fan_out=True):
     """Post a comment; then, as after a response, tell the others (unless fan_out=False)."""
-    posted = comment_service.post_comment(author=author, clause=clause, type_="concern", body=body,
-                                          visibility=visibility, parent=parent)
+    posted = comment_service.post_comment(
+        author=author, clause=clause, type_="concern", body=body, visibility=visibility, parent=parent
+    )
     if fan_out:
         notification_service.fan_out_pending()
     return posted
@@ -43,8 +44,9 @@ def notes(user, kind=None):
 
 
 def mails_to(user):
-    return db.session.scalars(db.select(MailOutbox).where(MailOutbox.to_address == user.email)
-                              .order_by(MailOutbox.id)).all()
+    return db.session.scalars(
+        db.select(MailOutbox).where(MailOutbox.to_address == user.email).order_by(MailOutbox.id)
+    ).all()
 
 
 def test_posting_gives_an_immediate_receipt_with_text_receipt_and_link_and_follows_the_clause():
@@ -163,8 +165,9 @@ def test_preferences_never_and_weekly_are_respected():
 def test_weekly_digest_is_built_once_and_in_the_persons_language():
     version = open_version()
     parent_author, replier = make_user(), make_user()
-    notification_service.save_preferences(parent_author, {"reply": "weekly", "receipt": "never"}, language="fr",
-                                          autofollow=True)
+    notification_service.save_preferences(
+        parent_author, {"reply": "weekly", "receipt": "never"}, language="fr", autofollow=True
+    )
     parent = comment(parent_author, clause_of(version))
     for i in range(3):
         comment(replier, clause_of(version), body=f"Reply number {i}", parent=parent)
@@ -220,8 +223,12 @@ def test_the_notifications_page_lists_unread_and_saves_preferences(app, client):
     html = client.get("/my/notifications").get_data(as_text=True)
     assert "Comment received" in html and "notification--unread" in html
     token = csrf_token(client, "/my/notifications")
-    data = {"csrf_token": token, "language": "en", "autofollow": "y",
-            **{f"kind_{k}": "weekly" for k in notification_service.DEFAULTS if k != "moderation_summary"}}
+    data = {
+        "csrf_token": token,
+        "language": "en",
+        "autofollow": "y",
+        **{f"kind_{k}": "weekly" for k in notification_service.DEFAULTS if k != "moderation_summary"},
+    }
     assert client.post("/my/notifications", data=data).status_code == 302
     assert notification_service.preferences(author.id)["reply"] == "weekly"
     bad = client.post("/my/notifications", data={**data, "kind_reply": "hourly"})
@@ -252,9 +259,16 @@ def test_receipt_mail_is_delivered_after_the_request_as_an_eml(app, client):
     path = "/documents/sample-code/versions/1/clauses/measure-i-1-1"
     html = client.get(path).get_data(as_text=True)
     sub = re.search(r'name="submission_token"[^>]*value="([^"]+)"', html)
-    client.post(path + "/comments", data={"csrf_token": csrf_token(client, path), "type": "concern",
-                                          "body": "Receipt please.", "visibility": "public",
-                                          "submission_token": sub.group(1) if sub else ""})
+    client.post(
+        path + "/comments",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "type": "concern",
+            "body": "Receipt please.",
+            "visibility": "public",
+            "submission_token": sub.group(1) if sub else "",
+        },
+    )
     files = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
     assert files
     message = email.message_from_bytes(files[-1].read_bytes())

@@ -3,6 +3,7 @@
 The cache must never be the reason a reader sees something stale or someone else's view: every test here loads a
 page once (filling the cache), changes what the page shows, and loads it again.
 """
+
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -29,15 +30,23 @@ def clause_of(version, key="measure-i-1-1"):
 
 
 def comment(clause, author, body, *, visibility="public", parent=None):
-    return comment_service.post_comment(author=author, clause=clause, type_="remark", body=body,
-                                        visibility=visibility, stance=None, proposed_wording=None, parent=parent)
+    return comment_service.post_comment(
+        author=author,
+        clause=clause,
+        type_="remark",
+        body=body,
+        visibility=visibility,
+        stance=None,
+        proposed_wording=None,
+        parent=parent,
+    )
 
 
 def counts_line(html, key):
     """The "N comments" part of one clause's section on the version page."""
-    section = html[html.index(f'id="{key}"'):]
-    section = section[:section.index("</section>")]
-    return re.sub(r"\s+", " ", section[section.index('class="clause__links"'):])
+    section = html[html.index(f'id="{key}"') :]
+    section = section[: section.index("</section>")]
+    return re.sub(r"\s+", " ", section[section.index('class="clause__links"') :])
 
 
 def statements_of(app, client, path):
@@ -71,8 +80,13 @@ def test_the_cached_text_is_the_text_and_the_page_is_complete(app, client):
     third = client.get(VERSION).get_data(as_text=True)  # from the file another worker would read
     strip = lambda html: re.sub(r'name="(csrf_token|submission_token)"[^>]*>', "", html)  # noqa: E731
     assert strip(first) == strip(second) == strip(third)
-    for text in ("Records are kept for ten years.", "Measure I.1.2. Retention", 'href="#measure-i-1-2"',
-                 'href="/documents/sample-code/versions/1/clauses/measure-i-1-2"', "Open this clause"):
+    for text in (
+        "Records are kept for ten years.",
+        "Measure I.1.2. Retention",
+        'href="#measure-i-1-2"',
+        'href="/documents/sample-code/versions/1/clauses/measure-i-1-2"',
+        "Open this clause",
+    ):
         assert text in first
 
 
@@ -90,8 +104,14 @@ def test_a_hidden_comment_disappears_from_the_clause_page(app, client):
 def test_a_label_and_window_change_show_at_once(app, client):
     version = open_version()
     assert "Open until" in client.get(VERSION).get_data(as_text=True)
-    lifecycle.set_window(version, make_user("drafter"), label="Renamed draft", opens_at=version.opens_at,
-                         closes_at=utcnow() - timedelta(minutes=1), close_previous=False)
+    lifecycle.set_window(
+        version,
+        make_user("drafter"),
+        label="Renamed draft",
+        opens_at=version.opens_at,
+        closes_at=utcnow() - timedelta(minutes=1),
+        close_previous=False,
+    )
     html = client.get(VERSION).get_data(as_text=True)
     assert "Renamed draft" in html and "Closed" in html
 
@@ -122,23 +142,32 @@ def test_a_drafters_view_is_never_served_to_the_public(app, client):
     assert "Is ten years right?" in public_html and "open question" in public_html
     # What is stored is the text alone: no count, question, link or name that depends on the viewer.
     stored = "".join(p.read_text() for p in Path(app.config["PAGE_CACHE_DIR"]).glob("*.json"))
-    for private in ("Review comments", "Is ten years right?", "open question", "csrf_token", "Sign out",
-                    "Other: ", "no comments yet", participant.display_name):
+    for private in (
+        "Review comments",
+        "Is ten years right?",
+        "open question",
+        "csrf_token",
+        "Sign out",
+        "Other: ",
+        "no comments yet",
+        participant.display_name,
+    ):
         assert private not in stored, private
 
 
 def test_a_lineage_correction_shows_although_the_text_is_cached(app, client):
     publish()
-    version = publish(text=open("tests/integration/test_publish_lineage.py").read().split('NEXT_DRAFT = """')[1]
-                      .split('"""')[0])
+    version = publish(
+        text=Path("tests/integration/test_publish_lineage.py").read_text().split('NEXT_DRAFT = """')[1].split('"""')[0]
+    )
     path = f"/documents/sample-code/versions/{version.number}"
     client.get(path)
     clause = db.session.scalar(db.select(Clause).where(Clause.version_id == version.id, Clause.position == 1))
     clause.lineage_status = "added"  # as a drafter's relink does (services/lineage.py)
     db.session.commit()
     section = client.get(path).get_data(as_text=True)
-    section = section[section.index(f'id="{clause.key}"'):]
-    assert 'change-note--added' in section[:section.index("</section>")]
+    section = section[section.index(f'id="{clause.key}"') :]
+    assert "change-note--added" in section[: section.index("</section>")]
 
 
 def test_version_page_statements_do_not_grow_with_comments(app):
@@ -147,12 +176,28 @@ def test_version_page_statements_do_not_grow_with_comments(app):
     client = app.test_client()
     statements_of(app, client, VERSION)  # the first request renders and stores the text
     few = statements_of(app, client, VERSION)
-    db.session.execute(db.insert(Comment), [
-        {"clause_id": c.id, "version_id": version.id, "author_id": users[i % 2].id, "type": "remark",
-         "visibility": "public", "body": f"Bulk {i}", "body_html": f"<p>Bulk {i}</p>",
-         "author_group": users[i % 2].stakeholder_group, "receipt": comment_service.new_receipt(),
-         "status": "visible", "depth": 0, "endorsement_count": 0, "created_at": utcnow()}
-        for i in range(200) for c in [version.clauses[i % len(version.clauses)]]])
+    db.session.execute(
+        db.insert(Comment),
+        [
+            {
+                "clause_id": c.id,
+                "version_id": version.id,
+                "author_id": users[i % 2].id,
+                "type": "remark",
+                "visibility": "public",
+                "body": f"Bulk {i}",
+                "body_html": f"<p>Bulk {i}</p>",
+                "author_group": users[i % 2].stakeholder_group,
+                "receipt": comment_service.new_receipt(),
+                "status": "visible",
+                "depth": 0,
+                "endorsement_count": 0,
+                "created_at": utcnow(),
+            }
+            for i in range(200)
+            for c in [version.clauses[i % len(version.clauses)]]
+        ],
+    )
     db.session.commit()
     many = statements_of(app, client, VERSION)
     assert many == few, (few, many)
@@ -173,8 +218,8 @@ def test_clause_threads_are_paginated_and_every_comment_is_reachable(app):
         html = client.get(path).get_data(as_text=True)
         pages += 1
         seen |= set(re.findall(r'id="comment-(\d+)"', html))
-        nav = html[html.index('aria-label="Pages of comments"'):]
-        nxt = re.search(r'<a rel="next" href="([^"]+)"', nav[:nav.index("</nav>")])
+        nav = html[html.index('aria-label="Pages of comments"') :]
+        nxt = re.search(r'<a rel="next" href="([^"]+)"', nav[: nav.index("</nav>")])
         path = nxt.group(1).replace("&amp;", "&") if nxt else None
         if path:
             assert "sort=oldest" in path and path.endswith("#comments")
@@ -183,8 +228,10 @@ def test_clause_threads_are_paginated_and_every_comment_is_reachable(app):
     assert seen == {str(c.id) for c in tops} | {str(reply.id), str(reply.id + 1)}
     first = client.get(CLAUSE + "?sort=oldest").get_data(as_text=True)
     assert "A reply to the reply." in first and "Showing 1 to 10 of 25" in first
-    assert 'href="/documents/sample-code/versions/1/clauses/measure-i-1-1?sort=oldest&amp;page=3#comments"' in first \
+    assert (
+        'href="/documents/sample-code/versions/1/clauses/measure-i-1-1?sort=oldest&amp;page=3#comments"' in first
         or re.search(r'href="[^"]*page=3[^"]*"', first)
+    )
     last = client.get(CLAUSE + "?page=99").get_data(as_text=True)  # past the end: the last page
     assert "Page 3 of 3" in last
 

@@ -1,4 +1,5 @@
 """One page-size setting (CONSULT_PAGE_SIZE) and the one Page for every long list, the API's included."""
+
 from datetime import timedelta
 
 from consult.extensions import db
@@ -13,8 +14,9 @@ def _comments(n):
     author = make_user()
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
     for i in range(n):
-        comment_service.post_comment(author=author, clause=clause, type_="remark", body=f"Remark number {i}.",
-                                     visibility="public")
+        comment_service.post_comment(
+            author=author, clause=clause, type_="remark", body=f"Remark number {i}.", visibility="public"
+        )
     db.session.commit()
     return author
 

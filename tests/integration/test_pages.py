@@ -1,7 +1,8 @@
 """The reading pages, the publishing flow and the JSON API, through the test client with CSRF on."""
+
 import re
-from html.parser import HTMLParser
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from consult.extensions import db
 from consult.models import Clause, Document, Version, utcnow
@@ -29,7 +30,7 @@ def test_document_page_lists_versions_with_windows(client):
     publish(label="First draft", opens_at=utcnow() + timedelta(days=3))
     html = client.get("/documents/sample-code").get_data(as_text=True)
     assert "First draft" in html and "Upcoming" in html
-    assert '<caption>' in html and 'scope="col"' in html
+    assert "<caption>" in html and 'scope="col"' in html
 
 
 def test_version_page_has_toc_anchors_and_clause_links(client):
@@ -45,7 +46,7 @@ def test_clause_page_shows_breadcrumb_neighbours_and_comment_place(client):
     publish()
     html = client.get("/documents/sample-code/versions/1/clauses/measure-i-1-1").get_data(as_text=True)
     assert "<h1" in html and "Measure I.1.1. Content of records" in html
-    crumbs = html[html.index('class="breadcrumbs"'):html.index("</nav>", html.index('class="breadcrumbs"'))]
+    crumbs = html[html.index('class="breadcrumbs"') : html.index("</nav>", html.index('class="breadcrumbs"'))]
     assert "Chapter I. Scope" in crumbs and "Commitment I.1. Keeping records" in crumbs
     assert 'rel="prev" href="/documents/sample-code/versions/1/clauses/commitment-i-1"' in html
     assert 'rel="next" href="/documents/sample-code/versions/1/clauses/measure-i-1-2"' in html
@@ -54,8 +55,11 @@ def test_clause_page_shows_breadcrumb_neighbours_and_comment_place(client):
 
 def test_unknown_things_are_404(client):
     publish()
-    for path in ("/documents/nope", "/documents/sample-code/versions/9",
-                 "/documents/sample-code/versions/1/clauses/nope"):
+    for path in (
+        "/documents/nope",
+        "/documents/sample-code/versions/9",
+        "/documents/sample-code/versions/1/clauses/nope",
+    ):
         assert client.get(path).status_code == 404
 
 
@@ -101,9 +105,17 @@ def test_no_inline_scripts_or_handlers(client):
 
 # --- publishing in the browser -------------------------------------------------------------------------
 
+
 def _publish_form(client, path, **fields):
-    data = {"csrf_token": csrf_token(client, path), "slug": "", "title": "", "label": "", "opens_at": "",
-            "closes_at": "", "markdown": ""}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "slug": "",
+        "title": "",
+        "label": "",
+        "opens_at": "",
+        "closes_at": "",
+        "markdown": "",
+    }
     data.update(fields)
     return client.post(path, data=data)
 
@@ -136,12 +148,18 @@ def test_drafter_previews_then_confirms(client):
 
 def test_drafter_uploads_a_file_for_the_next_version(client):
     from io import BytesIO
+
     publish()
     drafter = make_user("drafter")
     sign_in(client, drafter.email)
     path = "/documents/sample-code/versions/new"
-    data = {"csrf_token": csrf_token(client, path), "label": "Second draft", "markdown": "",
-            "upload": (BytesIO(b"## Only clause\n\nText.\n"), "draft.md"), "confirm": "y"}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "label": "Second draft",
+        "markdown": "",
+        "upload": (BytesIO(b"## Only clause\n\nText.\n"), "draft.md"),
+        "confirm": "y",
+    }
     response = client.post(path, data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(db.select(db.func.max(Version.number))) == 2
@@ -213,12 +231,13 @@ def test_hostile_markdown_never_reaches_a_page_unescaped(client):
 
 def test_next_version_preview_shows_the_proposed_matching(client):
     from tests.integration.test_publish_lineage import NEXT_DRAFT
+
     publish()
     drafter = make_user("drafter")
     sign_in(client, drafter.email)
     response = _publish_form(client, "/documents/sample-code/versions/new", markdown=NEXT_DRAFT, label="Second")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    table = html[html.index("How the clauses continue the previous version"):]
+    table = html[html.index("How the clauses continue the previous version") :]
     assert "Measure I.1.2. Retention" in table and "Nothing: a new clause" in table
     assert db.session.scalar(db.select(db.func.count(Version.id))) == 1

@@ -1,4 +1,5 @@
 """The public view of all feedback on a version (/documents/<slug>/versions/<n>/comments) and its open data."""
+
 import csv
 import io
 import json
@@ -27,23 +28,54 @@ def world(app):
     db.session.commit()
     post = comment_service.post_comment
     c = {
-        "public": post(author=named, clause=records, type_="concern", stance="oppose", visibility="public",
-                       body="PUBLIC-TEXT keep fewer records.", proposed_wording="Records list sources."),
-        "pseudo": post(author=masked, clause=retention, type_="suggestion", stance="support-with-changes",
-                       visibility="pseudonymous", body="PSEUDO-TEXT five years is enough."),
-        "confidential": post(author=masked, clause=records, type_="remark", visibility="confidential",
-                             body="CONFIDENTIAL-TEXT our trade secret."),
+        "public": post(
+            author=named,
+            clause=records,
+            type_="concern",
+            stance="oppose",
+            visibility="public",
+            body="PUBLIC-TEXT keep fewer records.",
+            proposed_wording="Records list sources.",
+        ),
+        "pseudo": post(
+            author=masked,
+            clause=retention,
+            type_="suggestion",
+            stance="support-with-changes",
+            visibility="pseudonymous",
+            body="PSEUDO-TEXT five years is enough.",
+        ),
+        "confidential": post(
+            author=masked,
+            clause=records,
+            type_="remark",
+            visibility="confidential",
+            body="CONFIDENTIAL-TEXT our trade secret.",
+        ),
         "hidden": post(author=named, clause=records, type_="remark", visibility="public", body="HIDDEN-TEXT rude."),
-        "withdrawn": post(author=named, clause=retention, type_="remark", visibility="public",
-                          body="WITHDRAWN-TEXT changed my mind."),
+        "withdrawn": post(
+            author=named, clause=retention, type_="remark", visibility="public", body="WITHDRAWN-TEXT changed my mind."
+        ),
     }
-    c["reply"] = post(author=named, clause=records, type_="remark", visibility="public", parent=c["public"],
-                      body="REPLY-TEXT I agree.")
+    c["reply"] = post(
+        author=named,
+        clause=records,
+        type_="remark",
+        visibility="public",
+        parent=c["public"],
+        body="REPLY-TEXT I agree.",
+    )
     moderator = make_user("moderator")
     moderation_service.hide_comment(moderator, c["hidden"], "Abusive language")
     comment_service.withdraw_comment(c["withdrawn"], named)
-    users = {"participant": make_user(), "author": masked, "drafter": make_user("drafter"), "moderator": moderator,
-             "admin": make_user("admin"), "pending": make_user(status="pending")}
+    users = {
+        "participant": make_user(),
+        "author": masked,
+        "drafter": make_user("drafter"),
+        "moderator": moderator,
+        "admin": make_user("admin"),
+        "pending": make_user(status="pending"),
+    }
     return version, c, users
 
 
@@ -58,7 +90,7 @@ def _client(app, users, role):
 def test_every_role_sees_the_same_public_list(app, world, role):
     _version, _c, users = world
     html = _client(app, users, role).get(URL).get_data(as_text=True)
-    html = html[html.index('<main'):html.index("</main>")]  # the header names the signed-in user
+    html = html[html.index("<main") : html.index("</main>")]  # the header names the signed-in user
     assert "PUBLIC-TEXT" in html and "PSEUDO-TEXT" in html and "REPLY-TEXT" in html
     for secret in ("CONFIDENTIAL-TEXT", "HIDDEN-TEXT", "WITHDRAWN-TEXT", "Hidden Person", "Secret Widgets"):
         assert secret not in html, (role, secret)
@@ -124,8 +156,11 @@ def test_dispositions_appear_only_once_the_review_is_published(client, world):
     version, c, _users = world
     from consult.models import Disposition
 
-    db.session.add(Disposition(comment_id=c["public"].id, status="rejected", response="RESPONSE-TEXT",
-                               response_html="<p>RESPONSE-TEXT</p>"))
+    db.session.add(
+        Disposition(
+            comment_id=c["public"].id, status="rejected", response="RESPONSE-TEXT", response_html="<p>RESPONSE-TEXT</p>"
+        )
+    )
     db.session.commit()
     assert "RESPONSE-TEXT" not in client.get(URL).get_data(as_text=True)
     assert "RESPONSE-TEXT" not in client.get(URL + ".csv").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Publishing a next version links each clause to its earlier self (lineage), even when renumbered."""
+
 import pytest
 
 from consult.extensions import db
@@ -68,8 +69,7 @@ def test_real_third_draft_to_final_keeps_lineage_by_heading(shared_data):
     assert v4["measure-3-5"].lineage_id == v3["measure-ii-4-14"].lineage_id  # Post-market monitoring
     assert v4["commitment-1"].lineage_id == v3["commitment-ii-1"].lineage_id  # Safety and Security Framework
     # Numbers alone are no proof: the final Measure 1.1 is not the third draft's Measure I.1.1 or II.1.1.
-    assert v4["measure-1-1"].lineage_id != v3["measure-ii-1-1"].lineage_id or \
-        v4["measure-1-1"].lineage_method != "key"
+    assert v4["measure-1-1"].lineage_id != v3["measure-ii-1-1"].lineage_id or v4["measure-1-1"].lineage_method != "key"
 
 
 def test_version_page_marks_changed_and_new_clauses(client):
@@ -114,8 +114,9 @@ def test_a_split_is_stored_as_links_and_comments_carry_over_to_every_part(client
     v1 = publish(slug="split", text=SPLIT_V1, closes_at=None)
     old = next(iter(clauses_of(v1).values()))
     author = make_user("participant")
-    comment_service.post_comment(author=author, clause=old, type_="remark", body="Keep these together.",
-                                 visibility="public")
+    comment_service.post_comment(
+        author=author, clause=old, type_="remark", body="Keep these together.", visibility="public"
+    )
     v2 = publish(slug="split", text=SPLIT_V2)
     parts = clauses_of(v2)
     links = db.session.scalars(db.select(ClauseLink).where(ClauseLink.old_clause_id == old.id)).all()
@@ -128,5 +129,7 @@ def test_a_split_is_stored_as_links_and_comments_carry_over_to_every_part(client
         assert "Carried over" in page and "Keep these together." in page
     api = client.get("/api/documents/split/redline?from=1&to=2").get_json()
     assert [(c["old"]["key"], c["new"]["key"], c["status"]) for c in api["clauses"]] == [
-        ("measure-1", "measure-1", "split"), ("measure-1", "measure-2", "split")]
+        ("measure-1", "measure-1", "split"),
+        ("measure-1", "measure-2", "split"),
+    ]
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == 1

@@ -1,5 +1,6 @@
 """The real third draft -> final Safety and Security chapter: lineage against the development sample of the expert
 mapping, and the redline page a stakeholder reads."""
+
 import json
 import re
 

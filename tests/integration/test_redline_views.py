@@ -1,4 +1,5 @@
 """The document redline page and its JSON API."""
+
 import pytest
 
 from consult import redline
@@ -62,8 +63,9 @@ def test_redline_is_linked_from_document_and_version_pages(client):
     publish()
     publish(text=NEXT_DRAFT)
     assert "/documents/sample-code/redline" in client.get("/documents/sample-code").get_data(as_text=True)
-    assert "/documents/sample-code/redline?from=1&amp;to=2" in \
-        client.get("/documents/sample-code/versions/2").get_data(as_text=True)
+    assert "/documents/sample-code/redline?from=1&amp;to=2" in client.get("/documents/sample-code/versions/2").get_data(
+        as_text=True
+    )
 
 
 def test_redline_links_changed_clauses_to_their_earlier_comments(client):

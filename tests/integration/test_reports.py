@@ -1,4 +1,5 @@
 """Reports on comments: anyone signed in reports, moderators hide, restore or dismiss, and every action is audited."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,9 @@ def reported(app):
     version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=1))
     author = make_user("participant")
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
-    comment = comment_service.post_comment(author=author, clause=clause, type_="remark", body="Offensive words here",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=author, clause=clause, type_="remark", body="Offensive words here", visibility="public"
+    )
     reporter = make_user("participant")
     client = app.test_client()
     sign_in(client, reporter.email)
@@ -67,6 +69,7 @@ def test_queue_lists_open_reports_and_hide_goes_through_confirmation(app, report
     from flask_login import AnonymousUserMixin
 
     from consult.search import search
+
     assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
     assert not [r for r in search(AnonymousUserMixin(), "offensive").items if r.comment]
     assert [r.comment.id for r in search(moderator, "offensive").items if r.comment] == [comment.id]
@@ -79,16 +82,19 @@ def test_restore_and_dismiss_are_audited(app, reported):
     comment, mclient, _ = reported
     path = f"/moderation/comments/{comment.id}/hide"
     mclient.post(path, data={"csrf_token": csrf_token(mclient, path), "reason": "Insults"})
-    mclient.post(f"/moderation/comments/{comment.id}/restore",
-                 data={"csrf_token": csrf_token(mclient, "/moderation/reports?status=hidden")})
+    mclient.post(
+        f"/moderation/comments/{comment.id}/restore",
+        data={"csrf_token": csrf_token(mclient, "/moderation/reports?status=hidden")},
+    )
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status == "visible"
     assert "Offensive words here" in app.test_client().get(CLAUSE).get_data(as_text=True)
     other = make_user("participant")
     comment_service.report_comment(comment, other, "Still rude")
     report = db.session.scalar(db.select(Report).where(Report.status == "open"))
-    mclient.post(f"/moderation/reports/{report.id}/dismiss",
-                 data={"csrf_token": csrf_token(mclient, "/moderation/reports")})
+    mclient.post(
+        f"/moderation/reports/{report.id}/dismiss", data={"csrf_token": csrf_token(mclient, "/moderation/reports")}
+    )
     db.session.expire_all()
     assert db.session.get(Report, report.id).status == "dismissed"
     actions = set(db.session.scalars(db.select(AuditEntry.action)))
@@ -101,7 +107,8 @@ def test_participants_cannot_reach_the_queue_or_hide(app, reported):
     client = app.test_client()
     sign_in(client, user.email)
     assert client.get("/moderation/reports").status_code == 403
-    response = client.post(f"/moderation/comments/{comment.id}/hide",
-                           data={"csrf_token": csrf_token(client, CLAUSE), "reason": "x"})
+    response = client.post(
+        f"/moderation/comments/{comment.id}/hide", data={"csrf_token": csrf_token(client, CLAUSE), "reason": "x"}
+    )
     assert response.status_code == 403
     assert db.session.get(Comment, comment.id).status == "visible"

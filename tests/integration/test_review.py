@@ -1,4 +1,5 @@
 """The drafters' review: workspace, dispositions, assignments, adopted wording, balance, feedback and exports."""
+
 import csv
 import io
 import json
@@ -15,7 +16,6 @@ from consult.services import comments as comment_service
 from consult.services import review as review_service
 from consult.services.exports import excel_safe
 from tests.factories import csrf_token, make_user, publish, sign_in
-
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -39,13 +39,22 @@ def add_comment(version, key, author, *, organisation=None, minutes=0, **fields)
     """A comment written straight to the database (the window may be closed already)."""
     clause = clause_of(version, key)
     body = fields.pop("body", f"Comment on {key}")
-    values = dict(type="remark", visibility="public", stance=None, proposed_wording=None, status="visible",
-                  endorsement_count=0)
+    values = dict(
+        type="remark", visibility="public", stance=None, proposed_wording=None, status="visible", endorsement_count=0
+    )
     values.update(fields)
-    comment = Comment(clause_id=clause.id, version_id=version.id, author_id=author.id, body=body,
-                      body_html=f"<p>{body}</p>", author_group=author.stakeholder_group,
-                      author_organisation=organisation, receipt=comment_service.new_receipt(),
-                      created_at=utcnow() - timedelta(days=2) + timedelta(minutes=minutes), **values)
+    comment = Comment(
+        clause_id=clause.id,
+        version_id=version.id,
+        author_id=author.id,
+        body=body,
+        body_html=f"<p>{body}</p>",
+        author_group=author.stakeholder_group,
+        author_organisation=organisation,
+        receipt=comment_service.new_receipt(),
+        created_at=utcnow() - timedelta(days=2) + timedelta(minutes=minutes),
+        **values,
+    )
     db.session.add(comment)
     db.session.commit()
     return comment
@@ -70,19 +79,62 @@ def world(app):
     academic = make_user("participant", group="academia")
     provider = make_user("participant", group="gpai-provider")
     comments = {
-        "a": add_comment(version, "measure-i-1-1", civil, organisation="Open Rights", type="concern",
-                         stance="oppose", body="Alpha concern", minutes=1, endorsement_count=2),
-        "b": add_comment(version, "measure-i-1-2", academic, organisation="Uni Lab", type="suggestion",
-                         stance="support-with-changes", body="Bravo suggestion",
-                         proposed_wording="Records are kept for twenty years.", minutes=2, endorsement_count=5),
-        "c": add_comment(version, "commitment-i-1", provider, organisation="Model Co", type="remark",
-                         visibility="confidential", body="Charlie confidential", minutes=3),
-        "d": add_comment(version, "chapter-ii", civil, organisation="Open Rights", type="concern",
-                         visibility="pseudonymous", stance="support", body="Delta pseudonymous", minutes=4),
-        "e": add_comment(version, "measure-i-1-1", academic, organisation="Uni Lab", status="hidden",
-                         body="Echo hidden", minutes=5),
-        "f": add_comment(version, "measure-i-1-1", provider, organisation="Model Co", status="withdrawn",
-                         body="Foxtrot withdrawn", minutes=6),
+        "a": add_comment(
+            version,
+            "measure-i-1-1",
+            civil,
+            organisation="Open Rights",
+            type="concern",
+            stance="oppose",
+            body="Alpha concern",
+            minutes=1,
+            endorsement_count=2,
+        ),
+        "b": add_comment(
+            version,
+            "measure-i-1-2",
+            academic,
+            organisation="Uni Lab",
+            type="suggestion",
+            stance="support-with-changes",
+            body="Bravo suggestion",
+            proposed_wording="Records are kept for twenty years.",
+            minutes=2,
+            endorsement_count=5,
+        ),
+        "c": add_comment(
+            version,
+            "commitment-i-1",
+            provider,
+            organisation="Model Co",
+            type="remark",
+            visibility="confidential",
+            body="Charlie confidential",
+            minutes=3,
+        ),
+        "d": add_comment(
+            version,
+            "chapter-ii",
+            civil,
+            organisation="Open Rights",
+            type="concern",
+            visibility="pseudonymous",
+            stance="support",
+            body="Delta pseudonymous",
+            minutes=4,
+        ),
+        "e": add_comment(
+            version, "measure-i-1-1", academic, organisation="Uni Lab", status="hidden", body="Echo hidden", minutes=5
+        ),
+        "f": add_comment(
+            version,
+            "measure-i-1-1",
+            provider,
+            organisation="Model Co",
+            status="withdrawn",
+            body="Foxtrot withdrawn",
+            minutes=6,
+        ),
     }
     return version, comments
 
@@ -93,8 +145,18 @@ def receipts_in(html, comments):
 
 # --- permissions --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/review", "/review/export.csv", "/review/export.json", "/review/export.html",
-                                  "/review/balance", "/review/next-draft.md"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/review",
+        "/review/export.csv",
+        "/review/export.json",
+        "/review/export.html",
+        "/review/balance",
+        "/review/next-draft.md",
+    ],
+)
 def test_participants_get_403_and_anonymous_go_to_sign_in(app, world, path):
     assert app.test_client().get(V1 + path).status_code == 302
     _, client = signed_in(app, "participant")
@@ -107,10 +169,13 @@ def test_moderator_views_but_cannot_dispose(app, world):
     assert client.get(REVIEW).status_code == 200
     assert client.get(f"{REVIEW}/comments/{comments['a'].id}").status_code == 200
     token = csrf_token(client, REVIEW)
-    for path, data in [(f"/comments/{comments['a'].id}/disposition", {"status": "noted"}),
-                       ("/bulk", {"ids": [comments["a"].id], "bulk_status": "noted"}),
-                       (f"/comments/{comments['b'].id}/adopt", {}), ("/publish", {}),
-                       (f"/comments/{comments['a'].id}/assign", {"assignee": "1"})]:
+    for path, data in [
+        (f"/comments/{comments['a'].id}/disposition", {"status": "noted"}),
+        ("/bulk", {"ids": [comments["a"].id], "bulk_status": "noted"}),
+        (f"/comments/{comments['b'].id}/adopt", {}),
+        ("/publish", {}),
+        (f"/comments/{comments['a'].id}/assign", {"assignee": "1"}),
+    ]:
         assert client.post(REVIEW + path, data={"csrf_token": token, **data}).status_code == 403, path
     assert db.session.scalar(db.select(db.func.count(Disposition.id))) == 0
 
@@ -124,6 +189,7 @@ def test_posts_without_csrf_token_are_refused(app, world):
 
 
 # --- the workspace: filters, sorts, pagination ---------------------------------------------------------------
+
 
 def test_filters_combine(app, world):
     version, comments = world
@@ -157,10 +223,12 @@ def test_filters_combine(app, world):
     assert shown("?group=nonsense") == {"a", "b", "c", "d"}  # unknown values are ignored
 
 
-@pytest.mark.parametrize("backend", ["whoosh"] + (["postgres"] if os.environ.get("DATABASE_URL", "").startswith(
-    "postgres") else []))
+@pytest.mark.parametrize(
+    "backend", ["whoosh"] + (["postgres"] if os.environ.get("DATABASE_URL", "").startswith("postgres") else [])
+)
 def test_full_text_filter_goes_through_search(app, world, backend):
     from consult.search import reindex
+
     app.config["SEARCH_BACKEND"] = backend  # the review's filter asks whichever search backend is configured
     _, comments = world
     reindex()  # the world's comments were written straight to the database, without outbox rows
@@ -180,8 +248,12 @@ def test_sorts(app, world):
 
     def order(sort):
         html = html_of(client.get(f"{REVIEW}?sort={sort}"))
-        return [name for name, _ in sorted(((n, html.index(c.receipt)) for n, c in comments.items()
-                                            if c.receipt in html), key=lambda t: t[1])]
+        return [
+            name
+            for name, _ in sorted(
+                ((n, html.index(c.receipt)) for n, c in comments.items() if c.receipt in html), key=lambda t: t[1]
+            )
+        ]
 
     assert order("clause") == ["c", "a", "b", "d"]  # commitment I.1, measure I.1.1, I.1.2, chapter II
     assert order("newest") == ["d", "c", "b", "a"]
@@ -204,27 +276,43 @@ def test_pagination_shows_total_and_keeps_filters(app):
 
 # --- dispositions -------------------------------------------------------------------------------------------
 
+
 def test_set_disposition_keeps_history_and_queues_search(app, world):
     _, comments = world
     drafter, client = signed_in(app, "drafter")
     path = f"{REVIEW}/comments/{comments['a'].id}"
     token = csrf_token(client, path)
-    response = client.post(path + "/disposition", data={"csrf_token": token, "status": "noted",
-                                                        "response": "We *noted* it.", "addressed_in": "",
-                                                        "duplicate_of": ""})
+    response = client.post(
+        path + "/disposition",
+        data={
+            "csrf_token": token,
+            "status": "noted",
+            "response": "We *noted* it.",
+            "addressed_in": "",
+            "duplicate_of": "",
+        },
+    )
     assert response.status_code == 302
-    client.post(path + "/disposition", data={"csrf_token": token, "status": "accepted", "response": "Changed.",
-                                             "addressed_in": "", "duplicate_of": ""})
+    client.post(
+        path + "/disposition",
+        data={
+            "csrf_token": token,
+            "status": "accepted",
+            "response": "Changed.",
+            "addressed_in": "",
+            "duplicate_of": "",
+        },
+    )
     db.session.expire_all()
     disposition = db.session.scalar(db.select(Disposition).where(Disposition.comment_id == comments["a"].id))
-    assert (disposition.status, disposition.response, disposition.decided_by_id) == ("accepted", "Changed.",
-                                                                                    drafter.id)
+    assert (disposition.status, disposition.response, disposition.decided_by_id) == ("accepted", "Changed.", drafter.id)
     history = db.session.scalars(db.select(DispositionHistory).order_by(DispositionHistory.id)).all()
     assert [(h.status, h.actor_id) for h in history] == [("noted", drafter.id), ("accepted", drafter.id)]
     assert all(h.created_at for h in history)
     # The change reached the search index through the outbox (drained after the request): staff can find it.
     assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
     from consult.search import search
+
     hits = search(drafter, "disposition:accepted")
     assert comments["a"].id in [r.comment.id for r in hits.items if r.comment]
     html = html_of(client.get(path))
@@ -235,9 +323,16 @@ def test_bad_disposition_is_400_with_input_kept(app, world):
     _, comments = world
     _, client = signed_in(app, "drafter")
     path = f"{REVIEW}/comments/{comments['a'].id}"
-    response = client.post(path + "/disposition", data={"csrf_token": csrf_token(client, path), "status": "maybe",
-                                                        "response": "Text I keep", "addressed_in": "",
-                                                        "duplicate_of": ""})
+    response = client.post(
+        path + "/disposition",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "status": "maybe",
+            "response": "Text I keep",
+            "addressed_in": "",
+            "duplicate_of": "",
+        },
+    )
     html = html_of(response)
     assert response.status_code == 400 and 'role="alert"' in html and "Text I keep" in html
 
@@ -247,15 +342,18 @@ def test_bulk_dispose_marks_every_selected_comment(app, world):
     drafter, client = signed_in(app, "drafter")
     token = csrf_token(client, REVIEW)
     ids = [comments[n].id for n in "abd"]
-    response = client.post(REVIEW + "/bulk?group=civil-society", data={
-        "csrf_token": token, "ids": ids, "bulk_status": "noted", "bulk_response": "Thank you, noted."})
+    response = client.post(
+        REVIEW + "/bulk?group=civil-society",
+        data={"csrf_token": token, "ids": ids, "bulk_status": "noted", "bulk_response": "Thank you, noted."},
+    )
     assert response.status_code == 302 and "group=civil-society" in response.headers["Location"]
     db.session.expire_all()
     rows = db.session.scalars(db.select(Disposition).order_by(Disposition.comment_id)).all()
     assert [(r.comment_id, r.status, r.response) for r in rows] == [(i, "noted", "Thank you, noted.") for i in ids]
     assert db.session.scalar(db.select(db.func.count(DispositionHistory.id))) == 3
-    empty = client.post(REVIEW + "/bulk", data={"csrf_token": token, "bulk_status": "noted",
-                                                 "bulk_response": "Kept response"})
+    empty = client.post(
+        REVIEW + "/bulk", data={"csrf_token": token, "bulk_status": "noted", "bulk_response": "Kept response"}
+    )
     assert empty.status_code == 400 and "Select at least one comment" in html_of(empty)
     assert "Kept response" in html_of(empty)
 
@@ -263,8 +361,9 @@ def test_bulk_dispose_marks_every_selected_comment(app, world):
 def test_duplicate_must_name_another_comment_of_the_same_document(app, world):
     version, comments = world
     drafter = make_user("drafter")
-    other_doc = publish(slug="other-code", opens_at=utcnow() - timedelta(days=3),
-                        closes_at=utcnow() - timedelta(days=1))
+    other_doc = publish(
+        slug="other-code", opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(days=1)
+    )
     foreign = add_comment(other_doc, "measure-i-1-1", drafter)
     with pytest.raises(ServiceError, match="same document"):
         review_service.set_disposition(comments["a"], drafter, "duplicate", "", duplicate_of=foreign)
@@ -278,17 +377,32 @@ def test_duplicate_must_name_another_comment_of_the_same_document(app, world):
     assert comments["a"].disposition.duplicate_of_id == comments["d"].id
     _, client = signed_in(app, "drafter")
     path = f"{REVIEW}/comments/{comments['b'].id}"
-    response = client.post(path + "/disposition", data={"csrf_token": csrf_token(client, path),
-                                                        "status": "duplicate", "response": "",
-                                                        "addressed_in": "", "duplicate_of": foreign.receipt})
+    response = client.post(
+        path + "/disposition",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "status": "duplicate",
+            "response": "",
+            "addressed_in": "",
+            "duplicate_of": foreign.receipt,
+        },
+    )
     assert response.status_code == 400 and "No comment on this document" in html_of(response)
-    ok = client.post(path + "/disposition", data={"csrf_token": csrf_token(client, path), "status": "duplicate",
-                                                  "response": "", "addressed_in": "",
-                                                  "duplicate_of": comments["a"].receipt.lower()})
+    ok = client.post(
+        path + "/disposition",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "status": "duplicate",
+            "response": "",
+            "addressed_in": "",
+            "duplicate_of": comments["a"].receipt.lower(),
+        },
+    )
     assert ok.status_code == 302
 
 
 # --- assignment ---------------------------------------------------------------------------------------------
+
 
 def test_assign_comment_and_clause_then_filter_assigned_to_me(app, world):
     version, comments = world
@@ -301,13 +415,13 @@ def test_assign_comment_and_clause_then_filter_assigned_to_me(app, world):
     assert "Colleague Cleo" in html_of(client.get(path))
     refused = client.post(path + "/assign", data={"csrf_token": token, "assignee": str(participant.id)})
     assert refused.status_code == 400
-    response = client.post(f"{REVIEW}/clauses/measure-i-1-2/assign",
-                           data={"csrf_token": token, "assignee": str(drafter.id)})
+    response = client.post(
+        f"{REVIEW}/clauses/measure-i-1-2/assign", data={"csrf_token": token, "assignee": str(drafter.id)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 2
     assert receipts_in(html_of(client.get(REVIEW + "?assigned=me")), comments) == {"b"}
-    _, cleo = app.test_client(), None
     cleo_client = app.test_client()
     sign_in(cleo_client, colleague.email)
     assert receipts_in(html_of(cleo_client.get(REVIEW + "?assigned=me")), comments) == {"a"}
@@ -327,12 +441,10 @@ def test_unassign_from_the_comment_page(app, world):
     token = csrf_token(client, path)
 
     assert client.post(f"{path}/assignments/{own_id}/remove").status_code == 400  # no CSRF token
-    response = client.post(f"{path}/assignments/{own_id}/remove", data={"csrf_token": token},
-                           follow_redirects=True)
+    response = client.post(f"{path}/assignments/{own_id}/remove", data={"csrf_token": token}, follow_redirects=True)
     assert response.status_code == 200 and "Colleague Cleo is no longer assigned." in html_of(response)
     # An assignment that this page does not show is not removed through it.
-    stray = client.post(f"{path}/assignments/{elsewhere_id}/remove", data={"csrf_token": token},
-                        follow_redirects=True)
+    stray = client.post(f"{path}/assignments/{elsewhere_id}/remove", data={"csrf_token": token}, follow_redirects=True)
     assert "This assignment no longer exists." in html_of(stray)
     assert client.post(f"{path}/assignments/{clause_id}/remove", data={"csrf_token": token}).status_code == 302
     db.session.expire_all()
@@ -340,8 +452,10 @@ def test_unassign_from_the_comment_page(app, world):
     assert "Nobody yet" in html_of(client.get(path))
 
     participant, other = signed_in(app, "participant")
-    refused = other.post(f"{REVIEW}/comments/{comments['b'].id}/assignments/{elsewhere_id}/remove",
-                         data={"csrf_token": csrf_token(other, "/")})
+    refused = other.post(
+        f"{REVIEW}/comments/{comments['b'].id}/assignments/{elsewhere_id}/remove",
+        data={"csrf_token": csrf_token(other, "/")},
+    )
     assert refused.status_code == 403
     with pytest.raises(ServiceError):
         review_service.unassign(version, participant, elsewhere_id, comments["b"])
@@ -349,6 +463,7 @@ def test_unassign_from_the_comment_page(app, world):
 
 
 # --- adopted wording ----------------------------------------------------------------------------------------
+
 
 def test_adopting_wording_produces_the_next_draft_and_accepts_the_comment(app, world):
     version, comments = world
@@ -367,6 +482,7 @@ def test_adopting_wording_produces_the_next_draft_and_accepts_the_comment(app, w
     assert "Records are kept for ten years." not in text
     assert "Records list the model's training data sources." in text  # other clauses untouched
     from consult.drafts.parse import parse_draft
+
     parsed = {c.key: c.body for c in parse_draft(text).clauses}
     assert parsed["measure-i-1-2"] == "Records are kept for twenty years."
     assert "2 (next draft)" in html_of(client.get(path))
@@ -421,6 +537,7 @@ def test_migration_0012_moves_adoptions_from_the_audit_log(app, world):
 
 # --- balance by group ---------------------------------------------------------------------------------------
 
+
 def test_heat_map_counts_links_and_stances(app, world):
     version, comments = world
     extra = make_user("participant", group="civil-society")
@@ -450,8 +567,7 @@ def test_summary_figures(app, world):
     assert summary.by_type == {"concern": 2, "suggestion": 1, "remark": 1}
     assert summary.by_disposition == {"none": 2, "accepted": 1, "noted": 1}
     assert (summary.disposed, summary.progress) == (2, 50)
-    assert {c.key for c, _ in summary.busiest} == {"measure-i-1-1", "measure-i-1-2", "commitment-i-1",
-                                                   "chapter-ii"}
+    assert {c.key for c, _ in summary.busiest} == {"measure-i-1-1", "measure-i-1-2", "commitment-i-1", "chapter-ii"}
     assert {c.key for c in summary.uncommented} == {"preamble", "chapter-i"}
     _, client = signed_in(app, "drafter")
     html = html_of(client.get(REVIEW + "/balance"))
@@ -459,6 +575,7 @@ def test_summary_figures(app, world):
 
 
 # --- "you said, we did" -------------------------------------------------------------------------------------
+
 
 def test_feedback_is_404_before_publication_and_a_preview_for_staff(app, world):
     assert app.test_client().get(V1 + "/feedback").status_code == 404
@@ -494,15 +611,16 @@ def test_published_feedback_shows_public_comments_with_responses(app, world):
     assert "Response to A" in html and "Response to D" in html
     for hidden in ("Charlie", "Echo", "Foxtrot", "Response to C", "Response to E", "Response to F"):
         assert hidden not in html
-    assert comments["a"].author.display_name in html          # public: named
-    delta = html[html.index(f'id="comment-{comments["d"].id}"'):]
-    delta = delta[:delta.index("</article>")]
+    assert comments["a"].author.display_name in html  # public: named
+    delta = html[html.index(f'id="comment-{comments["d"].id}"') :]
+    delta = delta[: delta.index("</article>")]
     assert comments["d"].author.display_name not in delta and "Open Rights" not in delta  # pseudonymous: group
     assert "Civil society" in delta
-    assert 'class="confidential-count">1<' in html            # the confidential one is counted
+    assert 'class="confidential-count">1<' in html  # the confidential one is counted
 
 
 # --- exports ------------------------------------------------------------------------------------------------
+
 
 def read_csv(response):
     raw = response.get_data()
@@ -513,8 +631,14 @@ def read_csv(response):
 def test_csv_export_neutralises_formulas(app, world):
     version, _ = world
     author = make_user("participant", group="other")
-    add_comment(version, "measure-i-1-1", author, body='=HYPERLINK("http://evil.example","click")',
-                proposed_wording="+1 more", organisation="@org")
+    add_comment(
+        version,
+        "measure-i-1-1",
+        author,
+        body='=HYPERLINK("http://evil.example","click")',
+        proposed_wording="+1 more",
+        organisation="@org",
+    )
     _, client = signed_in(app, "drafter")
     rows = read_csv(client.get(REVIEW + "/export.csv"))
     assert rows[0][:3] == ["Clause number", "Clause heading", "Comment receipt"]
@@ -563,6 +687,7 @@ def test_exports_stream(app, world):
 
 # --- bounded queries ----------------------------------------------------------------------------------------
 
+
 def test_query_counts_do_not_grow_with_comments(app):
     version = closed_version()
     drafter = make_user("drafter")
@@ -570,12 +695,28 @@ def test_query_counts_do_not_grow_with_comments(app):
     clause_ids = [c.id for c in version.clauses]
 
     def add(n):
-        db.session.execute(db.insert(Comment), [
-            {"clause_id": clause_ids[i % len(clause_ids)], "version_id": version.id, "author_id": users[i % 3].id,
-             "type": "remark", "visibility": "public", "body": f"Bulk {i}", "body_html": f"<p>Bulk {i}</p>",
-             "author_group": users[i % 3].stakeholder_group, "receipt": comment_service.new_receipt(),
-             "stance": "support", "status": "visible", "depth": 0, "endorsement_count": 0, "created_at": utcnow()}
-            for i in range(n)])
+        db.session.execute(
+            db.insert(Comment),
+            [
+                {
+                    "clause_id": clause_ids[i % len(clause_ids)],
+                    "version_id": version.id,
+                    "author_id": users[i % 3].id,
+                    "type": "remark",
+                    "visibility": "public",
+                    "body": f"Bulk {i}",
+                    "body_html": f"<p>Bulk {i}</p>",
+                    "author_group": users[i % 3].stakeholder_group,
+                    "receipt": comment_service.new_receipt(),
+                    "stance": "support",
+                    "status": "visible",
+                    "depth": 0,
+                    "endorsement_count": 0,
+                    "created_at": utcnow(),
+                }
+                for i in range(n)
+            ],
+        )
         db.session.commit()
         for comment in db.session.scalars(db.select(Comment).limit(5)):
             review_service.assign(version, drafter, drafter, comment=comment)
@@ -585,7 +726,10 @@ def test_query_counts_do_not_grow_with_comments(app):
 
     def count(path):
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(*args):
+            statements.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             response = client.get(path)
@@ -595,8 +739,14 @@ def test_query_counts_do_not_grow_with_comments(app):
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
-    paths = [REVIEW, REVIEW + "?sort=endorsed&assigned=me", REVIEW + "/balance", REVIEW + "/export.csv",
-             REVIEW + "/export.json", REVIEW + "/export.html"]
+    paths = [
+        REVIEW,
+        REVIEW + "?sort=endorsed&assigned=me",
+        REVIEW + "/balance",
+        REVIEW + "/export.csv",
+        REVIEW + "/export.json",
+        REVIEW + "/export.html",
+    ]
     add(10)
     few = [count(p) for p in paths]
     add(290)
@@ -615,8 +765,11 @@ def test_publishing_the_next_draft_ties_adopted_wording_to_it(app, world):
     db.session.expire_all()
     disposition = db.session.scalar(db.select(Disposition).where(Disposition.comment_id == comments["b"].id))
     assert (disposition.status, disposition.addressed_in_version_id) == ("accepted", new_version.id)
-    history = db.session.scalars(db.select(DispositionHistory).where(
-        DispositionHistory.comment_id == comments["b"].id).order_by(DispositionHistory.id)).all()
+    history = db.session.scalars(
+        db.select(DispositionHistory)
+        .where(DispositionHistory.comment_id == comments["b"].id)
+        .order_by(DispositionHistory.id)
+    ).all()
     assert [h.addressed_in_version_id for h in history] == [None, new_version.id]
     # Once tied to a published version, the wording is no longer "adopted for the next draft".
     assert review_service.adopted_by_clause(version) == {}

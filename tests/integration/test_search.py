@@ -1,4 +1,5 @@
 """Search: query language, visibility for every role, the outbox and its drain, rebuilds, concurrency and the API."""
+
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ def search_backend(request, app):
     """The backend this test runs against, set on the app before anything is indexed."""
     app.config["SEARCH_BACKEND"] = request.param
     return request.param
+
 
 DRAFT = """# Sample Code
 
@@ -119,12 +121,19 @@ def corpus(app):
     author = make_user("participant", group="academia")
     other = make_user("participant", group="civil-society")
     c = {
-        "public": post(author, clause, "Model evaluations should include red-teaming by outside experts.",
-                       type_="concern"),
-        "pseudo": post(other, clause, "Evaluation of copyright opt-out signals needs a shared registry.",
-                       type_="suggestion", visibility="pseudonymous"),
-        "confidential": post(author, clause, "Confidential zebrafinch evaluations from our quokka.",
-                             visibility="confidential"),
+        "public": post(
+            author, clause, "Model evaluations should include red-teaming by outside experts.", type_="concern"
+        ),
+        "pseudo": post(
+            other,
+            clause,
+            "Evaluation of copyright opt-out signals needs a shared registry.",
+            type_="suggestion",
+            visibility="pseudonymous",
+        ),
+        "confidential": post(
+            author, clause, "Confidential zebrafinch evaluations from our quokka.", visibility="confidential"
+        ),
         "hidden": post(other, clause, "Hidden zebrafinch evaluations narwhal."),
         "withdrawn": post(author, clause, "Withdrawn zebrafinch evaluations axolotl."),
     }
@@ -135,6 +144,7 @@ def corpus(app):
 
 
 # --- the query language ------------------------------------------------------------------------------------------
+
 
 def test_stemming_finds_other_forms(corpus):
     anon = None
@@ -164,10 +174,15 @@ def test_long_phrases_are_checked_by_position_among_many_candidates(corpus):
 
 def test_phrase_hits_rank_by_how_often_the_phrase_occurs_and_keep_every_reader_rule(corpus):
     once = post(corpus["author"], corpus["clause"], "Shared incident registers help. Nothing else to add.")
-    twice = post(corpus["other"], corpus["clause"], "Shared incident registers first; shared incident registers "
-                                                    "again, and incident shared registers in another order.")
-    secret = post(corpus["author"], corpus["clause"], "Shared incident registers, in confidence.",
-                  visibility="confidential")
+    twice = post(
+        corpus["other"],
+        corpus["clause"],
+        "Shared incident registers first; shared incident registers "
+        "again, and incident shared registers in another order.",
+    )
+    secret = post(
+        corpus["author"], corpus["clause"], "Shared incident registers, in confidence.", visibility="confidential"
+    )
     search.drain()
     phrase = '"shared incident registers"'
     ranked = [r.comment.id for r in search.search(make_user("drafter"), phrase).items]
@@ -216,12 +231,28 @@ def test_accents_are_folded_both_ways(corpus):
     assert ids(page, kind="clause") == {clause_of(corpus["version"], "measure-i-1-2").id}
     assert "<mark>règlement</mark>" in str(page.items[0].snippet)
     assert ids(search.search(None, "RÈGLEMENT"), kind="clause") == ids(page, kind="clause")
-    assert ids(search.search(None, "évaluations"), kind="comment") == ids(search.search(None, "evaluations"),
-                                                                            kind="comment")
+    assert ids(search.search(None, "évaluations"), kind="comment") == ids(
+        search.search(None, "evaluations"), kind="comment"
+    )
 
 
-@pytest.mark.parametrize("q", ['"unbalanced quote', "AND", "NOT", ")", "(", "evaluations AND", "OR evaluations",
-                               "evaluations AND OR registry", '"', "*", "group:", "((evaluations"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unbalanced quote',
+        "AND",
+        "NOT",
+        ")",
+        "(",
+        "evaluations AND",
+        "OR evaluations",
+        "evaluations AND OR registry",
+        '"',
+        "*",
+        "group:",
+        "((evaluations",
+    ],
+)
 def test_malformed_queries_get_a_message_not_an_error(corpus, client, q):
     response = client.get("/search", query_string={"q": q})
     assert response.status_code == 200
@@ -348,9 +379,17 @@ def test_edit_through_the_page_is_drained_after_the_request(app):
     search.drain()
     client = client_for(app, author)
     path = f"/comments/{comment.id}/edit"
-    response = client.post(path, data={"csrf_token": csrf_token(client, path), "type": "remark",
-                                       "body": "Rewritten wording about cormorant.", "visibility": "public",
-                                       "stance": "", "proposed_wording": ""})
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "type": "remark",
+            "body": "Rewritten wording about cormorant.",
+            "visibility": "public",
+            "stance": "",
+            "proposed_wording": "",
+        },
+    )
     assert response.status_code == 302
     assert db.session.scalar(db.select(db.func.count(SearchOutbox.id))) == 0
     assert ids(search.search(None, "cormorant")) == {comment.id}
@@ -358,6 +397,7 @@ def test_edit_through_the_page_is_drained_after_the_request(app):
 
 
 # --- the outbox, crashes, rebuilds ---------------------------------------------------------------------------------
+
 
 @whoosh_internals
 def test_outbox_survives_a_crash_between_commit_and_index_write(app, monkeypatch):
@@ -412,15 +452,25 @@ def test_crash_after_index_commit_reapplies_once(app, monkeypatch):
 def test_reindex_gives_the_same_hits(app, corpus, search_backend):
     drafter = make_user("drafter")
     queries = ["evaluations", '"copyright opt-out"', "records", "zebrafinch", "evaluat*"]
-    before = {q: [(i.kind, i.clause.id, i.comment.id if i.comment else None)
-                  for i in search.search(drafter, q, per_page=50).items] for q in queries}
+    before = {
+        q: [
+            (i.kind, i.clause.id, i.comment.id if i.comment else None)
+            for i in search.search(drafter, q, per_page=50).items
+        ]
+        for q in queries
+    }
     first_gen = search.status().path
     assert search.reindex() > 0
     if search.backend_name() == "whoosh":
         assert search.status().path != first_gen
         assert not Path(first_gen).exists()  # the old generation is removed after the swap
-    after = {q: [(i.kind, i.clause.id, i.comment.id if i.comment else None)
-                 for i in search.search(drafter, q, per_page=50).items] for q in queries}
+    after = {
+        q: [
+            (i.kind, i.clause.id, i.comment.id if i.comment else None)
+            for i in search.search(drafter, q, per_page=50).items
+        ]
+        for q in queries
+    }
     assert {q: sorted(v) for q, v in before.items()} == {q: sorted(v) for q, v in after.items()}
     assert search.status().pending == 0
 
@@ -429,13 +479,23 @@ def test_reindex_gives_the_same_hits(app, corpus, search_backend):
 def test_parallel_rebuild_gives_the_same_hits(app, corpus, monkeypatch):
     drafter = make_user("drafter")
     queries = ["evaluations", '"copyright opt-out"', '"red-teaming by outside experts"', "zebrafinch", "evaluat*"]
-    before = {q: sorted((i.kind, i.clause.id, i.comment.id if i.comment else None)
-                        for i in search.search(drafter, q, per_page=50).items) for q in queries}
+    before = {
+        q: sorted(
+            (i.kind, i.clause.id, i.comment.id if i.comment else None)
+            for i in search.search(drafter, q, per_page=50).items
+        )
+        for q in queries
+    }
     monkeypatch.setattr(search_index, "PARALLEL_FROM", 1)  # the two-process writer even for this small corpus
     count = search.reindex()
     assert count == search.status().documents > 0
-    after = {q: sorted((i.kind, i.clause.id, i.comment.id if i.comment else None)
-                       for i in search.search(drafter, q, per_page=50).items) for q in queries}
+    after = {
+        q: sorted(
+            (i.kind, i.clause.id, i.comment.id if i.comment else None)
+            for i in search.search(drafter, q, per_page=50).items
+        )
+        for q in queries
+    }
     assert before == after
 
 
@@ -488,8 +548,7 @@ def test_corrupt_index_answers_503_until_the_drain_rebuilds_it(app, client, corp
 
 
 @whoosh_internals
-def test_an_index_failing_mid_read_is_read_again_then_marked_for_the_drain_to_rebuild(app, client, corpus,
-                                                                                       monkeypatch):
+def test_an_index_failing_mid_read_is_read_again_then_marked_for_the_drain_to_rebuild(app, client, corpus, monkeypatch):
     from consult.search import service as search_service
 
     real = search_service.run_query
@@ -528,8 +587,14 @@ def test_stepping_and_reading_whole_lists_find_the_same_documents(app, corpus, r
         searcher, _gen = search_index.live_searcher()
         if round_ == "after updates":  # an update deletes the old document: segments now have deletions
             assert any(sub.reader().has_deletions() for sub, _offset in searcher.leaf_searchers())
-        for text in ["evaluations", "zebrafinch", '"copyright opt-out"', "evaluat*", "experts OR narwhal",
-                     "evaluations group:academia"]:
+        for text in [
+            "evaluations",
+            "zebrafinch",
+            '"copyright opt-out"',
+            "evaluat*",
+            "experts OR narwhal",
+            "evaluations group:academia",
+        ]:
             base = search_query.parse(text, user).query
             q = search_query._restricted(base, search_query._filters(user, {"kind": "comment"}))
             # Without the fast path: stepped through when estimated small, lists read whole when large.
@@ -550,13 +615,21 @@ def test_ranking_of_term_queries_matches_whoosh_scoring(app, corpus):
     from consult.search import query as search_query
 
     for n in range(12):
-        post(corpus["other"], corpus["clause"], "Evaluations " * (n % 4 + 1) + f"of registry number {n} and more "
-                                                "words to vary the length " * (n % 3))
+        post(
+            corpus["other"],
+            corpus["clause"],
+            "Evaluations " * (n % 4 + 1) + f"of registry number {n} and more words to vary the length " * (n % 3),
+        )
     search.drain()
     drafter = make_user("drafter")
     searcher, _gen = search_index.live_searcher()
-    for text in ["evaluations", "evaluations registry", "registry OR experts", "evaluations kind:comment",
-                 "evaluations OR kind:clause"]:
+    for text in [
+        "evaluations",
+        "evaluations registry",
+        "registry OR experts",
+        "evaluations kind:comment",
+        "evaluations OR kind:clause",
+    ]:
         q = search_query.parse(text, drafter).query
         docs = search_query.matching_docs(searcher, q, q)
         ours = fastpath.rank(searcher, q, docs, 10)
@@ -576,7 +649,8 @@ def test_facet_counts_follow_new_segments_and_deletions(app, corpus):
     set_status(comment, "withdrawn")
     search.drain()
     anonymous = dict(search.search(None, "evaluations").facets["group"])
-    assert anonymous.get("civil-society", 0) == before["civil-society"] - 1  # neither the hidden nor the withdrawn one counts
+    # neither the hidden nor the withdrawn one counts
+    assert anonymous.get("civil-society", 0) == before["civil-society"] - 1
 
 
 @whoosh_internals
@@ -685,10 +759,13 @@ def test_concurrent_writer_processes_lose_nothing(app):
     authors = [make_user("participant").id for _ in range(3)]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    workers = [context.Process(target=_write_from_another_process,
-                               args=(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_BACKEND"],
-                                     clause_of(version).id, a, n, results))
-               for n, a in enumerate(authors)]
+    workers = [
+        context.Process(
+            target=_write_from_another_process,
+            args=(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_BACKEND"], clause_of(version).id, a, n, results),
+        )
+        for n, a in enumerate(authors)
+    ]
     for w in workers:
         w.start()
     made = [comment_id for _ in workers for comment_id in results.get(timeout=120)]
@@ -703,11 +780,16 @@ def test_concurrent_writer_processes_lose_nothing(app):
 
 # --- the API and escaping ------------------------------------------------------------------------------------------
 
+
 def test_api_shape_and_escaped_snippets(app, client):
     version = open_version()
     clause = clause_of(version)
-    comment = post(make_user("participant", group="academia"), clause,
-                   "Beware <script>alert('x')</script> of the flamingo & <b>friends</b>.", type_="concern")
+    comment = post(
+        make_user("participant", group="academia"),
+        clause,
+        "Beware <script>alert('x')</script> of the flamingo & <b>friends</b>.",
+        type_="concern",
+    )
     search.drain()
     data = api(client, q="flamingo")
     assert set(data) >= {"total", "facets", "results", "page", "pages"}
@@ -760,12 +842,21 @@ def test_results_page_has_facets_kind_tabs_and_links(app, client, corpus):
 
 # --- similar comments ------------------------------------------------------------------------------------------
 
+
 def test_similar_comments_for_staff_only(app, corpus):
     clause = corpus["clause"]
-    original = post(corpus["author"], clause, "Independent auditors should verify systemic risk assessments "
-                                              "before every major model release, with published methodology.")
-    near = post(corpus["other"], clause, "Before every major model release independent auditors must verify the "
-                                         "systemic risk assessments and publish the methodology.")
+    original = post(
+        corpus["author"],
+        clause,
+        "Independent auditors should verify systemic risk assessments "
+        "before every major model release, with published methodology.",
+    )
+    near = post(
+        corpus["other"],
+        clause,
+        "Before every major model release independent auditors must verify the "
+        "systemic risk assessments and publish the methodology.",
+    )
     post(corpus["other"], clause, "Copyright holders need a registry for machine-readable reservations.")
     search.drain()
     path = f"/comments/{original.id}/similar"
@@ -784,6 +875,7 @@ def test_similar_comments_for_staff_only(app, corpus):
 
 
 # --- CLI ---------------------------------------------------------------------------------------------------------
+
 
 def test_cli_reindex_drain_status(app, corpus):
     from consult.search.cli import register_search_cli
@@ -805,7 +897,10 @@ def test_results_page_reads_document_titles_without_version_sources(app, client,
     from sqlalchemy import event
 
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+    def listener(*args):
+        statements.append(args[2])
+
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         html = client.get("/search?q=evaluations").get_data(as_text=True)
@@ -842,14 +937,27 @@ def test_the_fast_path_switch_gives_the_same_pages(app, client, corpus, monkeypa
     monkeypatch.delenv("CONSULT_SEARCH_FASTPATH")
     assert load_config()["CONSULT_SEARCH_FASTPATH"] is True
     drafter = make_user("drafter")
-    queries = ["evaluations", "evaluations registry", '"copyright opt-out"', '"red-teaming by outside experts"',
-               "evaluat*", "experts OR narwhal", "evaluations NOT zebrafinch", "reglement", "group:academia"]
+    queries = [
+        "evaluations",
+        "evaluations registry",
+        '"copyright opt-out"',
+        '"red-teaming by outside experts"',
+        "evaluat*",
+        "experts OR narwhal",
+        "evaluations NOT zebrafinch",
+        "reglement",
+        "group:academia",
+    ]
 
     def pages():
-        return {(q, role): [(i.kind, i.clause.id, i.comment.id if i.comment else None, round(i.score or 0, 6))
-                            for i in search.search(user, q, per_page=50).items]
-                for q in queries for role, user in (("anonymous", None), ("author", corpus["author"]),
-                                                    ("drafter", drafter))}
+        return {
+            (q, role): [
+                (i.kind, i.clause.id, i.comment.id if i.comment else None, round(i.score or 0, 6))
+                for i in search.search(user, q, per_page=50).items
+            ]
+            for q in queries
+            for role, user in (("anonymous", None), ("author", corpus["author"]), ("drafter", drafter))
+        }
 
     fast = pages()
     app.config["CONSULT_SEARCH_FASTPATH"] = False

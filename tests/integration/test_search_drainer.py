@@ -1,4 +1,5 @@
 """The search outbox applied off the request path: a background thread per process, woken by each change."""
+
 import os
 import time
 from datetime import timedelta
@@ -33,9 +34,16 @@ def wait_for(condition, timeout=10.0):
 @pytest.fixture(params=BACKENDS)
 def background_app(request, app, tmp_path):
     """An app as `make run` builds it: the drain is left to the background thread (200 ms)."""
-    quiet = create_app({"TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "bg-index"), "SEARCH_BACKEND": request.param,
-                        "CONSULT_SEARCH_DRAIN_DELAY_MS": 200, "CONSULT_SIGNIN_DELAY_SECONDS": 0,
-                        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})
+    quiet = create_app(
+        {
+            "TESTING": True,
+            "SEARCH_INDEX_DIR": str(tmp_path / "bg-index"),
+            "SEARCH_BACKEND": request.param,
+            "CONSULT_SEARCH_DRAIN_DELAY_MS": 200,
+            "CONSULT_SIGNIN_DELAY_SECONDS": 0,
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     quiet.test_client_class = IsolatedClient
     yield quiet
     drainer = quiet.extensions.get("consult_search_drainer")
@@ -44,8 +52,9 @@ def background_app(request, app, tmp_path):
 
 
 def comment_through_the_page(app, body):
-    version = publish("drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1),
-                      closes_at=utcnow() + timedelta(days=10))
+    version = publish(
+        "drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10)
+    )
     clause = version.clauses[0]
     author = make_user("participant")
     client = app.test_client()
@@ -90,9 +99,11 @@ def test_a_crash_mid_drain_loses_nothing_and_the_thread_tries_again(background_a
     calls = {"n": 0}
     if backend == "whoosh":
         from whoosh.writing import SegmentWriter
+
         target, name = SegmentWriter, "commit"
     else:
         from consult.search import postgres
+
         target, name = postgres, "apply_changes"
     real = getattr(target, name)
 
@@ -113,10 +124,16 @@ def test_a_crash_mid_drain_loses_nothing_and_the_thread_tries_again(background_a
 def test_rows_left_by_a_dead_process_are_applied_by_the_next_change(background_app):
     with background_app.app_context():
         search.drain()  # the index exists, as `make run` builds it before serving
-        version = publish("drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1),
-                          closes_at=utcnow() + timedelta(days=10))
-        comment_service.post_comment(author=make_user("participant"), clause=version.clauses[0], type_="remark",
-                                     body="Orphaned note about a dipper.", visibility="public")
+        version = publish(
+            "drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10)
+        )
+        comment_service.post_comment(
+            author=make_user("participant"),
+            clause=version.clauses[0],
+            type_="remark",
+            body="Orphaned note about a dipper.",
+            visibility="public",
+        )
         assert pending() >= 1  # written with the comment; nobody drained it (as if the process had died)
     drainer = comment_through_the_page_again(background_app)
     assert wait_for(lambda: found(background_app, "dipper") == 1)
@@ -128,10 +145,16 @@ def test_the_drainer_rebuilds_a_missing_index_a_search_found(background_app):
     import shutil
 
     with background_app.app_context():
-        version = publish("drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1),
-                          closes_at=utcnow() + timedelta(days=10))
-        comment_service.post_comment(author=make_user("participant"), clause=version.clauses[0], type_="remark",
-                                     body="A note about a wryneck.", visibility="public")
+        version = publish(
+            "drainer-code", DRAFT, opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10)
+        )
+        comment_service.post_comment(
+            author=make_user("participant"),
+            clause=version.clauses[0],
+            type_="remark",
+            body="A note about a wryneck.",
+            visibility="public",
+        )
         shutil.rmtree(background_app.config["SEARCH_INDEX_DIR"], ignore_errors=True)
     client = background_app.test_client()
     response = client.get("/api/search?q=wryneck")

@@ -6,6 +6,7 @@ only in bench/. Every query shape (one word, two words, OR, NOT, phrases, prefix
 with the fast path and without it (CONSULT_SEARCH_FASTPATH=0: Whoosh's public API only), for each kind of reader,
 and the totals, facet counts, pages, order and scores must agree, and the total with Whoosh's own matching.
 """
+
 from __future__ import annotations
 
 import random
@@ -25,10 +26,36 @@ from consult.search.schema import build_schema
 # Word frequencies fall off steeply, as in real comments: the first few are in most documents (many blocks per
 # segment), the last in a handful. Accented words are indexed folded, so "évaluation" meets "evaluation".
 VOCABULARY = [
-    "model", "evaluation", "risk", "provider", "systemic", "safety", "copyright", "training", "data", "documentation",
-    "transparency", "incident", "reporting", "red", "teaming", "exercise", "opt", "out", "signal", "registry",
-    "règlement", "données", "évaluations", "cybersecurity", "watermark", "downstream", "license", "benchmark",
-    "quokka", "narwhal",
+    "model",
+    "evaluation",
+    "risk",
+    "provider",
+    "systemic",
+    "safety",
+    "copyright",
+    "training",
+    "data",
+    "documentation",
+    "transparency",
+    "incident",
+    "reporting",
+    "red",
+    "teaming",
+    "exercise",
+    "opt",
+    "out",
+    "signal",
+    "registry",
+    "règlement",
+    "données",
+    "évaluations",
+    "cybersecurity",
+    "watermark",
+    "downstream",
+    "license",
+    "benchmark",
+    "quokka",
+    "narwhal",
 ]
 WEIGHTS = [1 / (rank + 1) ** 0.9 for rank in range(len(VOCABULARY))]
 PHRASES = ["red teaming exercise", "copyright opt out", "model evaluation", "systemic risk"]
@@ -39,8 +66,24 @@ COMMENTS = 3000
 CLAUSES = 200
 PARTICIPANT_ID = 7
 
-QUERY_WORDS = ["model", "evaluation", "evaluations", "evaluation", "risk", "safety", "copyright", "teaming",
-               "reglement", "règlement", "donnees", "évaluation", "quokka", "narwhal", "watermark", "nosuchword"]
+QUERY_WORDS = [
+    "model",
+    "evaluation",
+    "evaluations",
+    "evaluation",
+    "risk",
+    "safety",
+    "copyright",
+    "teaming",
+    "reglement",
+    "règlement",
+    "donnees",
+    "évaluation",
+    "quokka",
+    "narwhal",
+    "watermark",
+    "nosuchword",
+]
 PREFIXES = ["eval*", "mod*", "regl*", "teami*", "cop*", "q*"]
 FIELD_FILTERS = ["group:academia", "type:concern", "kind:clause", "kind:comment", "document:code-b"]
 USERS = {
@@ -48,8 +91,15 @@ USERS = {
     "participant": SimpleNamespace(is_authenticated=True, id=PARTICIPANT_ID, role="participant", status="active"),
     "drafter": SimpleNamespace(is_authenticated=True, id=1, role="drafter", status="active"),
 }
-FILTERS = [{}, {"kind": "comment"}, {"kind": "clause"}, {"group": "academia"}, {"type": "concern"},
-           {"document": "code-b", "version": "2"}, {"disposition": "accepted"}]
+FILTERS = [
+    {},
+    {"kind": "comment"},
+    {"kind": "clause"},
+    {"group": "academia"},
+    {"type": "concern"},
+    {"document": "code-b", "version": "2"},
+    {"disposition": "accepted"},
+]
 
 
 def _text(rng: random.Random) -> str:
@@ -63,20 +113,40 @@ def _text(rng: random.Random) -> str:
 def _comment(rng: random.Random, n: int, start: datetime) -> dict:
     status = rng.choices(["visible", "hidden", "withdrawn"], [0.85, 0.1, 0.05])[0]
     visibility = rng.choices(["public", "pseudonymous", "confidential"], [0.6, 0.3, 0.1])[0]
-    row = {"id": n, "body": _text(rng), "proposed_wording": _text(rng) if rng.random() < 0.1 else None,
-           "slug": rng.choice(DOCUMENTS), "version_number": rng.choice([1, 2]), "key": f"clause-{n % CLAUSES}",
-           "author_group": rng.choice(GROUPS), "type": rng.choice(TYPES), "visibility": visibility, "status": status,
-           "author_id": rng.choice([PARTICIPANT_ID, 8, 9, 10]), "created_at": start + timedelta(minutes=n),
-           "clause_id": n % CLAUSES, "disposition": rng.choice([None, None, "accepted", "rejected"])}
+    row = {
+        "id": n,
+        "body": _text(rng),
+        "proposed_wording": _text(rng) if rng.random() < 0.1 else None,
+        "slug": rng.choice(DOCUMENTS),
+        "version_number": rng.choice([1, 2]),
+        "key": f"clause-{n % CLAUSES}",
+        "author_group": rng.choice(GROUPS),
+        "type": rng.choice(TYPES),
+        "visibility": visibility,
+        "status": status,
+        "author_id": rng.choice([PARTICIPANT_ID, 8, 9, 10]),
+        "created_at": start + timedelta(minutes=n),
+        "clause_id": n % CLAUSES,
+        "disposition": rng.choice([None, None, "accepted", "rejected"]),
+    }
     doc = comment_document(row)
     assert doc["audience"] == audience(status, visibility)
     return doc
 
 
 def _clause(rng: random.Random, n: int, start: datetime) -> dict:
-    return clause_document({"id": n, "number": f"{n // 10}.{n % 10}", "heading": f"Measure {n}", "body": _text(rng),
-                            "slug": rng.choice(DOCUMENTS), "version_number": rng.choice([1, 2]),
-                            "key": f"clause-{n}", "published_at": start})
+    return clause_document(
+        {
+            "id": n,
+            "number": f"{n // 10}.{n % 10}",
+            "heading": f"Measure {n}",
+            "body": _text(rng),
+            "slug": rng.choice(DOCUMENTS),
+            "version_number": rng.choice([1, 2]),
+            "key": f"clause-{n}",
+            "published_at": start,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +198,7 @@ def _close(a: float | None, b: float | None) -> bool:
 def _same_ranking(fast, slow) -> None:
     """Same scores position by position, and the same documents except where a tie straddles the page's end."""
     assert len(fast) == len(slow)
-    for (_fd, fs), (_sd, ss) in zip(fast, slow):
+    for (_fd, fs), (_sd, ss) in zip(fast, slow, strict=False):
         assert _close(fs, ss), (fast, slow)
     if not fast:
         return
@@ -146,8 +216,13 @@ def _same_ranking(fast, slow) -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(q=QUERIES, role=st.sampled_from(sorted(USERS)), filters=st.sampled_from(FILTERS),
-       page=st.integers(1, 3), sort=st.sampled_from(["relevance", "relevance", "newest"]))
+@given(
+    q=QUERIES,
+    role=st.sampled_from(sorted(USERS)),
+    filters=st.sampled_from(FILTERS),
+    page=st.integers(1, 3),
+    sort=st.sampled_from(["relevance", "relevance", "newest"]),
+)
 def test_fast_path_gives_whooshs_own_results_and_scores(searcher, q, role, filters, page, sort):
     user = USERS[role]
     parsed = search_query.parse(q, user)
@@ -157,8 +232,9 @@ def test_fast_path_gives_whooshs_own_results_and_scores(searcher, q, role, filte
     assert fast.total == slow.total, q
     assert fast.page == slow.page and fast.facets == slow.facets, q
     assert fast.terms == slow.terms
-    _same_ranking([((h.kind, h.object_id), h.score) for h in fast.hits],
-                  [((h.kind, h.object_id), h.score) for h in slow.hits])
+    _same_ranking(
+        [((h.kind, h.object_id), h.score) for h in fast.hits], [((h.kind, h.object_id), h.score) for h in slow.hits]
+    )
     if parsed.query is not None:
         # The total is Whoosh's own count of the reader's query (phrases by Whoosh's own position matching).
         restriction = search_query._filters(user, filters)
@@ -167,9 +243,16 @@ def test_fast_path_gives_whooshs_own_results_and_scores(searcher, q, role, filte
 
 
 @settings(max_examples=40, deadline=None)
-@given(q=st.one_of(word, st.builds("{} {}".format, word, word), st.builds("{} OR {}".format, word, word),
-                   st.builds("{} {}".format, word, st.sampled_from(FIELD_FILTERS))),
-       role=st.sampled_from(sorted(USERS)), filters=st.sampled_from(FILTERS))
+@given(
+    q=st.one_of(
+        word,
+        st.builds("{} {}".format, word, word),
+        st.builds("{} OR {}".format, word, word),
+        st.builds("{} {}".format, word, st.sampled_from(FIELD_FILTERS)),
+    ),
+    role=st.sampled_from(sorted(USERS)),
+    filters=st.sampled_from(FILTERS),
+)
 def test_fast_hits_and_ranking_equal_whooshs_search_over_every_hit(searcher, q, role, filters):
     """Below run_query: the fast set of hits and the BM25F ranking of all of them, against searcher.search."""
     user = USERS[role]

@@ -1,4 +1,5 @@
 """The search outbox is written by one session listener: every service that changes indexed data leaves a row."""
+
 from __future__ import annotations
 
 import csv
@@ -25,10 +26,22 @@ def world(app):
     version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10))
     author, drafter, moderator = make_user(), make_user("drafter"), make_user("moderator")
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
-    comment = comment_service.post_comment(author=author, clause=clause, type_="suggestion", body="Keep them longer.",
-                                           visibility="public", proposed_wording="Records are kept for ever.")
-    return {"version": version, "clause": clause, "comment": comment, "author": author, "drafter": drafter,
-            "moderator": moderator}
+    comment = comment_service.post_comment(
+        author=author,
+        clause=clause,
+        type_="suggestion",
+        body="Keep them longer.",
+        visibility="public",
+        proposed_wording="Records are kept for ever.",
+    )
+    return {
+        "version": version,
+        "clause": clause,
+        "comment": comment,
+        "author": author,
+        "drafter": drafter,
+        "moderator": moderator,
+    }
 
 
 def outbox() -> set[tuple[str, int]]:
@@ -42,20 +55,34 @@ def empty_outbox() -> None:
 
 
 def _post(w):
-    made = comment_service.post_comment(author=w["author"], clause=w["clause"], type_="remark", body="A new one.",
-                                        visibility="public")
+    made = comment_service.post_comment(
+        author=w["author"], clause=w["clause"], type_="remark", body="A new one.", visibility="public"
+    )
     return {("comment", made.id)}
 
 
 def _post_general(w):
-    made = comment_service.post_comment(author=w["author"], clause=None, version=w["version"], type_="remark",
-                                        body="On the whole version.", visibility="pseudonymous")
+    made = comment_service.post_comment(
+        author=w["author"],
+        clause=None,
+        version=w["version"],
+        type_="remark",
+        body="On the whole version.",
+        visibility="pseudonymous",
+    )
     return {("comment", made.id)}
 
 
 def _edit(w):
-    comment_service.edit_comment(w["comment"], w["author"], type_="concern", body="Changed words.",
-                                 visibility="public", stance=None, proposed_wording=None)
+    comment_service.edit_comment(
+        w["comment"],
+        w["author"],
+        type_="concern",
+        body="Changed words.",
+        visibility="public",
+        stance=None,
+        proposed_wording=None,
+    )
     return {("comment", w["comment"].id)}
 
 
@@ -89,8 +116,9 @@ def _dispose_again(w):
 
 
 def _bulk_dispose(w):
-    other = comment_service.post_comment(author=w["author"], clause=w["clause"], type_="remark", body="Another.",
-                                         visibility="public")
+    other = comment_service.post_comment(
+        author=w["author"], clause=w["clause"], type_="remark", body="Another.", visibility="public"
+    )
     empty_outbox()
     review_service.bulk_dispose([w["comment"], other], w["drafter"], "noted", "")
     return {("comment", w["comment"].id), ("comment", other.id)}
@@ -116,10 +144,38 @@ def _import_draft(w):
 def _import_comments(w):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["external_id", "received_at", "clause", "author_name", "organisation", "group", "type",
-                     "stance", "visibility", "body", "proposed_wording", "channel"])
-    writer.writerow(["letter-1", "2026-03-01T10:00:00Z", "measure-i-1-2", "Ada Example", "", "civil-society",
-                     "concern", "", "public", "By post.", "", "mail"])
+    writer.writerow(
+        [
+            "external_id",
+            "received_at",
+            "clause",
+            "author_name",
+            "organisation",
+            "group",
+            "type",
+            "stance",
+            "visibility",
+            "body",
+            "proposed_wording",
+            "channel",
+        ]
+    )
+    writer.writerow(
+        [
+            "letter-1",
+            "2026-03-01T10:00:00Z",
+            "measure-i-1-2",
+            "Ada Example",
+            "",
+            "civil-society",
+            "concern",
+            "",
+            "public",
+            "By post.",
+            "",
+            "mail",
+        ]
+    )
     import_service.import_comments(w["version"], buffer.getvalue().encode("utf-8"))
     made = db.session.scalar(db.select(Comment).where(Comment.external_id == "letter-1"))
     return {("comment", made.id)}
@@ -145,9 +201,24 @@ def _relink(w):
     return {("clause", clause.id)}
 
 
-SERVICES = [_post, _post_general, _edit, _withdraw, _hide, _restore, _dispose, _dispose_again, _bulk_dispose, _adopt,
-            _publish_next_version_ties_adoptions, _import_draft, _import_comments, _close_account_keeping_comments,
-            _close_account_withdrawing_comments, _relink]
+SERVICES = [
+    _post,
+    _post_general,
+    _edit,
+    _withdraw,
+    _hide,
+    _restore,
+    _dispose,
+    _dispose_again,
+    _bulk_dispose,
+    _adopt,
+    _publish_next_version_ties_adoptions,
+    _import_draft,
+    _import_comments,
+    _close_account_keeping_comments,
+    _close_account_withdrawing_comments,
+    _relink,
+]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=[s.__name__.strip("_") for s in SERVICES])
@@ -164,8 +235,7 @@ def test_the_outbox_rows_reach_the_index(app, world):
     comment_service.withdraw_comment(world["comment"], world["author"])
     assert search.drain() >= 1
     assert outbox() == set()
-    assert world["comment"].id not in {i.comment.id for i in search.search(None, "longer").items
-                                       if i.kind == "comment"}
+    assert world["comment"].id not in {i.comment.id for i in search.search(None, "longer").items if i.kind == "comment"}
 
 
 def test_a_rolled_back_change_leaves_no_row(app, world):
@@ -192,8 +262,12 @@ def test_reading_leaves_no_row(app, world):
 
 
 def test_one_insert_per_flush_and_no_query_per_object(app, world):
-    comments = [comment_service.post_comment(author=world["author"], clause=world["clause"], type_="remark",
-                                             body=f"Comment {n}.", visibility="public") for n in range(20)]
+    comments = [
+        comment_service.post_comment(
+            author=world["author"], clause=world["clause"], type_="remark", body=f"Comment {n}.", visibility="public"
+        )
+        for n in range(20)
+    ]
     empty_outbox()
     comments = db.session.scalars(db.select(Comment).where(Comment.id.in_([c.id for c in comments]))).all()
     for comment in comments:
@@ -216,6 +290,9 @@ def test_one_insert_per_flush_and_no_query_per_object(app, world):
 
 def test_no_code_writes_an_outbox_row_by_hand():
     root = Path(__file__).resolve().parents[2] / "consult"
-    writers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
-                     if "SearchOutbox(" in path.read_text(encoding="utf-8"))
+    writers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "SearchOutbox(" in path.read_text(encoding="utf-8")
+    )
     assert writers == ["models/consultation.py"]  # the class itself; consult/search/outbox.py inserts the rows

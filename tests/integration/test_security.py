@@ -1,17 +1,18 @@
 """Security hardening (issue 14): each finding of the red-team trial, and its neighbours, through the pages."""
+
 from __future__ import annotations
 
 import logging
 import os
 import re
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
 
 from consult.extensions import db
-from consult.models import Comment, CommentRevision, OneTimeToken, Report, User, UserSession, utcnow
+from consult.models import Comment, Report, User
 from consult.services import comments as comment_service
 from consult.web import external_url, safe_next
 from tests.factories import PASSWORD, csrf_token, make_user, sign_in
@@ -26,6 +27,7 @@ def html_of(response) -> str:
 
 
 # --- 1. rendering user text -----------------------------------------------------------------------------------
+
 
 def test_hostile_markdown_at_the_length_limit_is_accepted_and_rendered(app):
     open_version()
@@ -60,8 +62,9 @@ def test_edits_count_in_the_comment_rate_limit(app):
     app.config.update(CONSULT_COMMENT_LIMIT=2, CONSULT_COMMENT_WINDOW=60)
     version = open_version()
     user, client = participant_client(app)
-    comment = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="First",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="First", visibility="public"
+    )
     path = f"/comments/{comment.id}/edit"
     data = {"type": "remark", "body": "Edited", "visibility": "public", "stance": "", "proposed_wording": ""}
     for _ in range(2):
@@ -77,8 +80,9 @@ def test_a_disposition_response_nested_too_deeply_is_a_400(app):
     version = open_version()
     user = make_user()
     drafter = make_user("drafter")
-    comment = comment_service.post_comment(author=user, clause=clause_of(version), type_="remark", body="x",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=user, clause=clause_of(version), type_="remark", body="x", visibility="public"
+    )
     with pytest.raises(ServiceError) as refused:
         review_service.set_disposition(comment, drafter, "noted", "> " * 100 + "x")
     assert refused.value.field == "response" and refused.value.status == 400
@@ -96,10 +100,12 @@ def test_a_draft_nested_too_deeply_is_refused_with_its_line(app):
 
 # --- 2. mail links and hosts ------------------------------------------------------------------------------------
 
+
 def test_a_foreign_host_header_is_refused(client):
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
-    assert client.post("/auth/reset", headers={"Host": "evil.example"}, data={"email": "x@example.org"}).status_code \
-        == 400
+    assert (
+        client.post("/auth/reset", headers={"Host": "evil.example"}, data={"email": "x@example.org"}).status_code == 400
+    )
     assert client.get("/").status_code == 200  # the test client's localhost
     assert client.get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
 
@@ -135,11 +141,28 @@ def test_trusted_hosts_and_base_url_from_the_environment(monkeypatch):
 
 # --- 3. redirects -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", [
-    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "//evil.example", "/\\evil.example",
-    "\\/evil.example", " //evil.example", "\t//evil.example", "https://evil.example", "http:/evil.example",
-    "javascript:alert(1)", "evil.example", "/\x00/evil.example", "/ /evil.example", "", None,
-])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        " //evil.example",
+        "\t//evil.example",
+        "https://evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\x00/evil.example",
+        "/ /evil.example",
+        "",
+        None,
+    ],
+)
 def test_safe_next_refuses_what_a_browser_would_read_as_another_site(target):
     assert safe_next(target, "/home") == "/home"
 
@@ -151,33 +174,47 @@ def test_safe_next_keeps_paths_on_this_site(target):
 
 def test_sign_in_with_a_tab_in_next_stays_on_the_site(client):
     user = make_user()
-    response = client.post("/auth/sign-in?next=%2F%09%2Fevil.example", data={
-        "csrf_token": csrf_token(client, "/auth/sign-in"), "email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/auth/sign-in?next=%2F%09%2Fevil.example",
+        data={"csrf_token": csrf_token(client, "/auth/sign-in"), "email": user.email, "password": PASSWORD},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_language_switch_with_a_tab_in_next_stays_on_the_site(client):
-    response = client.post("/language", data={"csrf_token": csrf_token(client, "/"), "lang": "fr",
-                                              "next": "/\t/evil.example"})
+    response = client.post(
+        "/language", data={"csrf_token": csrf_token(client, "/"), "lang": "fr", "next": "/\t/evil.example"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_endorse_next_goes_through_the_same_check(app):
     version = open_version()
     author = make_user()
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="x",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="x", visibility="public"
+    )
     _, client = participant_client(app)
-    response = client.post(f"/comments/{comment.id}/endorse", data={
-        "csrf_token": csrf_token(client, f"/comments/{comment.id}"), "next": "/comments/\t/evil.example"})
+    response = client.post(
+        f"/comments/{comment.id}/endorse",
+        data={"csrf_token": csrf_token(client, f"/comments/{comment.id}"), "next": "/comments/\t/evil.example"},
+    )
     assert response.headers["Location"] == f"/comments/{comment.id}#comment-{comment.id}"
 
 
 # --- 4. proxies and lock-outs -------------------------------------------------------------------------------
 
+
 def _failed_sign_in(client, forwarded_for: str, n: int):
-    return client.post("/auth/sign-in", headers={"X-Forwarded-For": forwarded_for}, data={
-        "csrf_token": csrf_token(client, "/auth/sign-in"), "email": f"nobody{n}@example.org", "password": "wrong"})
+    return client.post(
+        "/auth/sign-in",
+        headers={"X-Forwarded-For": forwarded_for},
+        data={
+            "csrf_token": csrf_token(client, "/auth/sign-in"),
+            "email": f"nobody{n}@example.org",
+            "password": "wrong",
+        },
+    )
 
 
 def test_forwarded_for_is_ignored_without_trusted_proxies(app):
@@ -191,9 +228,16 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(app):
 def test_with_one_trusted_proxy_each_visitor_has_their_own_bucket(app):
     from consult import create_app
 
-    behind = create_app({"TESTING": True, "CONSULT_TRUSTED_PROXIES": 1, "CONSULT_SIGNIN_IP_LIMIT": 2,
-                         "CONSULT_SIGNIN_ACCOUNT_LIMIT": 50, "CONSULT_SIGNIN_DELAY_SECONDS": 0,
-                         "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"]})
+    behind = create_app(
+        {
+            "TESTING": True,
+            "CONSULT_TRUSTED_PROXIES": 1,
+            "CONSULT_SIGNIN_IP_LIMIT": 2,
+            "CONSULT_SIGNIN_ACCOUNT_LIMIT": 50,
+            "CONSULT_SIGNIN_DELAY_SECONDS": 0,
+            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+        }
+    )
     client = behind.test_client()
     with behind.app_context():
         for n in range(2):
@@ -216,15 +260,35 @@ def test_the_owner_of_a_locked_out_account_gets_in_through_a_reset_link(client, 
 
 # --- 5. earlier texts ----------------------------------------------------------------------------------------
 
+
 def test_making_a_confidential_comment_public_does_not_publish_its_confidential_text(app):
     version = open_version()
     author, author_client = participant_client(app)
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark",
-                                           body="Our confidential figures", visibility="confidential")
-    comment_service.edit_comment(comment, author, type_="remark", body="A public summary", visibility="public",
-                                 stance=None, proposed_wording=None)
-    comment_service.edit_comment(comment, author, type_="remark", body="A second public text",
-                                 visibility="public", stance=None, proposed_wording=None)
+    comment = comment_service.post_comment(
+        author=author,
+        clause=clause_of(version),
+        type_="remark",
+        body="Our confidential figures",
+        visibility="confidential",
+    )
+    comment_service.edit_comment(
+        comment,
+        author,
+        type_="remark",
+        body="A public summary",
+        visibility="public",
+        stance=None,
+        proposed_wording=None,
+    )
+    comment_service.edit_comment(
+        comment,
+        author,
+        type_="remark",
+        body="A second public text",
+        visibility="public",
+        stance=None,
+        proposed_wording=None,
+    )
     public = html_of(app.test_client().get(f"/comments/{comment.id}"))
     assert "A second public text" in public and "A public summary" in public  # public at the time
     assert "Our confidential figures" not in public
@@ -236,6 +300,7 @@ def test_making_a_confidential_comment_public_does_not_publish_its_confidential_
 
 # --- 6. reset links after other changes -----------------------------------------------------------------------
 
+
 def _reset_path(client, app, email) -> str:
     request_reset(client, email)
     return link_in(mails(app)[-1], r"/auth/reset/[A-Za-z0-9_-]+")
@@ -245,9 +310,12 @@ def test_changing_the_password_voids_reset_links(client, app):
     user = make_user(email="owner@example.org")
     path = _reset_path(app.test_client(), app, user.email)
     sign_in(client, user.email)
-    response = post_form(client, "/auth/account/password", {
-        "pw-current_password": PASSWORD, "pw-new_password": NEW_PASSWORD, "pw-new_password_confirm": NEW_PASSWORD},
-        page="/auth/account")
+    response = post_form(
+        client,
+        "/auth/account/password",
+        {"pw-current_password": PASSWORD, "pw-new_password": NEW_PASSWORD, "pw-new_password_confirm": NEW_PASSWORD},
+        page="/auth/account",
+    )
     assert response.status_code == 302
     assert app.test_client().get(path).status_code == 404
 
@@ -258,21 +326,24 @@ def test_changing_the_email_voids_reset_links_and_other_sessions(client, app):
     elsewhere = app.test_client()
     sign_in(elsewhere, user.email)
     sign_in(client, user.email)
-    response = post_form(client, "/auth/account/email", {"em-email": "moved@example.org", "em-password": PASSWORD},
-                         page="/auth/account")
+    response = post_form(
+        client, "/auth/account/email", {"em-email": "moved@example.org", "em-password": PASSWORD}, page="/auth/account"
+    )
     assert response.status_code == 302
     assert app.test_client().get(path).status_code == 404
     assert elsewhere.get("/auth/account").status_code == 302  # signed out
-    assert client.get("/auth/account").status_code == 200     # this one stays
+    assert client.get("/auth/account").status_code == 200  # this one stays
 
 
 # --- 7. replies to confidential comments ----------------------------------------------------------------------
 
+
 def test_a_reply_to_a_confidential_comment_is_confidential_whatever_the_form_says(app):
     version = open_version()
     author, client = participant_client(app)
-    parent = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark",
-                                          body="Confidential", visibility="confidential")
+    parent = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="Confidential", visibility="confidential"
+    )
     page = html_of(client.get(f"/comments/{parent.id}"))
     assert "Your reply will be confidential" in page
     response = post(client, form_data(client, parent_id=str(parent.id), body="My reply", visibility="public"))
@@ -281,12 +352,14 @@ def test_a_reply_to_a_confidential_comment_is_confidential_whatever_the_form_say
     assert reply.visibility == "confidential"
     api = app.test_client().get("/api/documents/sample-code/versions/1/comments").get_json()
     assert all(c["body"] != "My reply" for c in api["comments"])
-    comment_service.edit_comment(reply, author, type_="remark", body="Still mine", visibility="public",
-                                 stance=None, proposed_wording=None)
+    comment_service.edit_comment(
+        reply, author, type_="remark", body="Still mine", visibility="public", stance=None, proposed_wording=None
+    )
     assert reply.visibility == "confidential"
 
 
 # --- 8. throttles -----------------------------------------------------------------------------------------------
+
 
 def test_registration_warning_mails_to_an_existing_address_are_throttled(client, app):
     make_user(email="ada@example.org")
@@ -306,8 +379,9 @@ def test_registrations_from_one_address_are_throttled(client, app):
 def test_one_open_report_per_user_and_comment(app):
     version = open_version()
     author = make_user()
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="x",
-                                           visibility="public")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="x", visibility="public"
+    )
     _, client = participant_client(app)
     path = f"/comments/{comment.id}/report"
     assert client.post(path, data={"csrf_token": csrf_token(client, path), "reason": "Spam"}).status_code == 302
@@ -320,14 +394,17 @@ def test_reports_are_rate_limited(app):
     app.config.update(CONSULT_REPORT_LIMIT=2)
     version = open_version()
     author = make_user()
-    comments = [comment_service.post_comment(author=author, clause=clause_of(version), type_="remark",
-                                             body=f"c{i}", visibility="public") for i in range(3)]
+    comments = [
+        comment_service.post_comment(
+            author=author, clause=clause_of(version), type_="remark", body=f"c{i}", visibility="public"
+        )
+        for i in range(3)
+    ]
     _, client = participant_client(app)
     statuses = []
     for comment in comments:
         path = f"/comments/{comment.id}/report"
-        statuses.append(client.post(path, data={"csrf_token": csrf_token(client, path), "reason": "Spam"})
-                        .status_code)
+        statuses.append(client.post(path, data={"csrf_token": csrf_token(client, path), "reason": "Spam"}).status_code)
     assert statuses == [302, 302, 429]
 
 
@@ -335,29 +412,41 @@ def test_current_password_guesses_are_throttled(client, app):
     user = make_user(email="guessed@example.org")
     sign_in(client, user.email)
     for n in range(5):
-        response = post_form(client, "/auth/account/email", {"em-email": "x@example.org", "em-password": f"guess{n}"},
-                             page="/auth/account")
+        response = post_form(
+            client,
+            "/auth/account/email",
+            {"em-email": "x@example.org", "em-password": f"guess{n}"},
+            page="/auth/account",
+        )
         assert response.status_code == 400
-    right = post_form(client, "/auth/account/email", {"em-email": "x@example.org", "em-password": PASSWORD},
-                      page="/auth/account")
+    right = post_form(
+        client, "/auth/account/email", {"em-email": "x@example.org", "em-password": PASSWORD}, page="/auth/account"
+    )
     assert right.status_code == 429 and "Too many wrong passwords" in html_of(right)
     assert db.session.get(User, user.id).email == "guessed@example.org"
 
 
 # --- 9. numbers -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, status", [
-    ("/comments/99999999999999999999999", 404), ("/comments/2147483648", 404), ("/comments/²", 404),
-    ("/comments/%D9%A3", 404), ("/documents/sample-code/versions/99999999999999999999", 404),
-    ("/documents/sample-code/versions/1/clauses/measure-i-1-1?page=99999999999999999999", 400),
-    ("/documents/sample-code/redline?from=99999999999999999999&to=1", 400),
-    ("/documents/sample-code/redline?from=²&to=1", 400),
-    ("/api/documents/sample-code/versions/1/comments?page=99999999999999999999", 400),
-    ("/api/documents/sample-code/redline?from=99999999999999999999", 400),
-    ("/api/documents/sample-code/versions/99999999999999999999/clauses", 404),
-    ("/search?q=records&page=99999999999999999999", 400),
-    ("/documents/sample-code/versions/1/clauses/measure-i-1-1?page=", 200),
-])
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/comments/99999999999999999999999", 404),
+        ("/comments/2147483648", 404),
+        ("/comments/²", 404),
+        ("/comments/%D9%A3", 404),
+        ("/documents/sample-code/versions/99999999999999999999", 404),
+        ("/documents/sample-code/versions/1/clauses/measure-i-1-1?page=99999999999999999999", 400),
+        ("/documents/sample-code/redline?from=99999999999999999999&to=1", 400),
+        ("/documents/sample-code/redline?from=²&to=1", 400),
+        ("/api/documents/sample-code/versions/1/comments?page=99999999999999999999", 400),
+        ("/api/documents/sample-code/redline?from=99999999999999999999", 400),
+        ("/api/documents/sample-code/versions/99999999999999999999/clauses", 404),
+        ("/search?q=records&page=99999999999999999999", 400),
+        ("/documents/sample-code/versions/1/clauses/measure-i-1-1?page=", 200),
+    ],
+)
 def test_numbers_out_of_range_are_400_or_404(client, path, status):
     open_version()
     response = client.get(path)
@@ -376,9 +465,16 @@ def test_signed_in_pages_with_huge_numbers(app):
     assert moderator.get("/moderation/users?page=99999999999999999999").status_code == 400
 
 
-@pytest.mark.parametrize("field, value", [("parent_id", "²"), ("parent_id", "99999999999999999999"),
-                                          ("parent_id", "-1"), ("question_id", "abc"),
-                                          ("question_id", "99999999999999999999")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("parent_id", "²"),
+        ("parent_id", "99999999999999999999"),
+        ("parent_id", "-1"),
+        ("question_id", "abc"),
+        ("question_id", "99999999999999999999"),
+    ],
+)
 def test_bad_ids_in_the_comment_form_are_404(app, field, value):
     open_version()
     _, client = participant_client(app)
@@ -399,20 +495,34 @@ def test_bulk_ids_that_are_not_ids_select_nothing(app):
     drafter = app.test_client()
     sign_in(drafter, make_user("drafter").email)
     path = "/documents/sample-code/versions/1/review"
-    response = drafter.post(path + "/bulk", data={"csrf_token": csrf_token(drafter, path), "ids": ["²", "9" * 30],
-                                                  "bulk_status": "noted", "bulk_response": ""})
+    response = drafter.post(
+        path + "/bulk",
+        data={
+            "csrf_token": csrf_token(drafter, path),
+            "ids": ["²", "9" * 30],
+            "bulk_status": "noted",
+            "bulk_response": "",
+        },
+    )
     assert response.status_code == 400 and "Select at least one comment" in html_of(response)
 
 
 # --- 10. logs ------------------------------------------------------------------------------------------------
+
 
 def test_user_values_cannot_forge_a_log_line(client, caplog):
     caplog.set_level(logging.INFO)
     from consult.logs import get_logger
 
     get_logger("consult.auth").warning("sign-in failed account=%s ip=%r", "a@b.eu\n2026 INFO forged", "1.2.3.4")
-    client.post("/auth/sign-in", data={"csrf_token": csrf_token(client, "/auth/sign-in"),
-                                       "email": "x@example.org\r\nINFO sign-in user=1", "password": "x"})
+    client.post(
+        "/auth/sign-in",
+        data={
+            "csrf_token": csrf_token(client, "/auth/sign-in"),
+            "email": "x@example.org\r\nINFO sign-in user=1",
+            "password": "x",
+        },
+    )
     messages = [r.getMessage() for r in caplog.records]
     assert messages and all("\n" not in m and "\r" not in m for m in messages)
     assert any("a@b.eu\\n2026 INFO forged" in m for m in messages)
@@ -432,18 +542,24 @@ def test_every_module_logs_through_the_escaping_logger():
 
 # --- 11. caching ------------------------------------------------------------------------------------------------
 
+
 def test_private_pages_are_not_stored_by_caches(app):
     version = open_version()
     author, client = participant_client(app)
-    comment = comment_service.post_comment(author=author, clause=clause_of(version), type_="remark", body="x",
-                                           visibility="confidential")
+    comment = comment_service.post_comment(
+        author=author, clause=clause_of(version), type_="remark", body="x", visibility="confidential"
+    )
     for path in (f"/comments/{comment.id}", "/my/contributions", "/auth/account", CLAUSE):
         response = client.get(path)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", path
     staff = app.test_client()
     sign_in(staff, make_user("moderator").email)
-    for path in ("/documents/sample-code/versions/1/review", "/documents/sample-code/versions/1/review/export.csv",
-                 "/moderation/users", "/moderation/reports"):
+    for path in (
+        "/documents/sample-code/versions/1/review",
+        "/documents/sample-code/versions/1/review/export.csv",
+        "/moderation/users",
+        "/moderation/reports",
+    ):
         response = staff.get(path)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", path
     anonymous = app.test_client()
@@ -453,6 +569,7 @@ def test_private_pages_are_not_stored_by_caches(app):
 
 
 # --- 12. files ------------------------------------------------------------------------------------------------
+
 
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
@@ -494,12 +611,13 @@ def test_outbox_mail_is_owner_only(app):
 
 # --- 13. cookies and control characters -----------------------------------------------------------------------
 
+
 def test_remember_cookie_lives_as_long_as_the_server_session(client, app):
     user = make_user()
     response = post_form(client, "/auth/sign-in", {"email": user.email, "password": PASSWORD, "remember": "y"})
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
-    days = (expires - datetime.now(timezone.utc)) / timedelta(days=1)
+    days = (expires - datetime.now(UTC)) / timedelta(days=1)
     assert app.config["CONSULT_REMEMBER_DAYS"] - 1 < days <= app.config["CONSULT_REMEMBER_DAYS"]
 
 
@@ -510,8 +628,11 @@ def test_control_characters_are_stripped_from_text_fields(app, client):
     assert post(pclient, form_data(pclient, body=body, proposed_wording="Words\x00 here")).status_code == 302
     comment = db.session.scalar(db.select(Comment))
     assert comment.body == "Line one\nLine\ttwo[31m end" and comment.proposed_wording == "Words here"
-    post_form(client, "/auth/register", registration(email="ctl@example.org", display_name="Ada\x00\nEve\x1b",
-                                                     organisation="Org\x00\tLtd"))
+    post_form(
+        client,
+        "/auth/register",
+        registration(email="ctl@example.org", display_name="Ada\x00\nEve\x1b", organisation="Org\x00\tLtd"),
+    )
     user = db.session.scalar(db.select(User).where(User.email == "ctl@example.org"))
     assert user.display_name == "Ada Eve" and user.organisation.name == "Org Ltd"
 
@@ -520,10 +641,10 @@ def test_every_form_derives_from_the_cleaning_base():
     import importlib
     import pkgutil
 
-    import consult.forms
-    import consult.views
     from wtforms import Form as WTForm
 
+    import consult.forms
+    import consult.views
     from consult.forms.base import Form, QueryForm
 
     for package in (consult.forms, consult.views):
@@ -535,8 +656,9 @@ def test_every_form_derives_from_the_cleaning_base():
         stack.extend(cls.__subclasses__())
         if cls.__module__.startswith("consult.") and cls not in (Form, QueryForm):
             found.append(cls)
-            assert issubclass(cls, (Form, QueryForm)), \
+            assert issubclass(cls, (Form, QueryForm)), (
                 f"{cls.__module__}.{cls.__name__} must derive from consult.forms.base.Form or QueryForm"
+            )
     assert len(found) > 15
 
 
@@ -552,8 +674,9 @@ def _sources(*folders):
 
 def test_numbers_from_requests_go_through_the_one_parser():
     """type=int and int() on request values bypass the bounds (a 500 on 99999999999999999999, or on '²')."""
-    offenders = [name for name, text in _sources("views")
-                 if "type=int" in text or re.search(r"int\((request|form)\.", text)]
+    offenders = [
+        name for name, text in _sources("views") if "type=int" in text or re.search(r"int\((request|form)\.", text)
+    ]
     assert offenders == []
 
 

@@ -1,4 +1,5 @@
 """The one helper that puts an error beside its form field (consult.forms.base.show_error), and what a reader sees."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """Rate limits against the real stores: the database (SQLite or PostgreSQL) and Redis."""
+
 from __future__ import annotations
 
 import logging
@@ -35,7 +36,7 @@ def _redis_reachable() -> bool:
         import redis
 
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except Exception:
+    except Exception:  # noqa: BLE001  (any failure means: no Redis to test against)
         return False
 
 
@@ -120,7 +121,7 @@ def test_window_expiry(backend, name):
     clock.advance(30)
     limit.hit("k")
     assert not limit.check("k").allowed
-    clock.advance(30)          # the first attempt is exactly one window old: it no longer counts
+    clock.advance(30)  # the first attempt is exactly one window old: it no longer counts
     decision = limit.check("k")
     assert decision.allowed and decision.count == 1
     assert limit.hit("k").count == 2
@@ -188,13 +189,13 @@ def test_concurrent_hits_count_exactly(backend, name, app):
 
     def worker():
         try:
-            with app.app_context():   # each thread has its own context, as each worker process does
+            with app.app_context():  # each thread has its own context, as each worker process does
                 barrier.wait()
                 for _ in range(per_thread):
                     decision = limit.hit("shared")
                     with lock:
                         counts.append(decision.count)
-        except BaseException as exc:  # reported below: a thread's failure would otherwise be silent
+        except BaseException as exc:  # noqa: BLE001  (reported below: a thread's failure would otherwise be silent)
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(threads_n)]
@@ -215,6 +216,7 @@ def test_concurrent_hits_count_exactly(backend, name, app):
 
 
 # --- database only ----------------------------------------------------------------------------------
+
 
 def test_old_rows_are_deleted_by_later_hits(app, name):
     clock = Clock()
@@ -238,14 +240,16 @@ def test_hit_does_not_commit_the_callers_session(app, name):
 
 
 def test_limit_from_config(app, name):
-    app.config.update({f"CONSULT_{name.upper().replace('-', '_')}_LIMIT": "1",
-                       f"CONSULT_{name.upper().replace('-', '_')}_WINDOW": 30})
+    app.config.update(
+        {f"CONSULT_{name.upper().replace('-', '_')}_LIMIT": "1", f"CONSULT_{name.upper().replace('-', '_')}_WINDOW": 30}
+    )
     limit = throttle.limit_from_config(name, 5, 60, default_slow=3)
     assert (limit.limit, limit.window_seconds, limit.slow_after) == (1, 30, 3)
     assert limit.hit("k").allowed and not limit.hit("k").allowed
 
 
 # --- Redis only -------------------------------------------------------------------------------------
+
 
 @pytest.mark.redis
 def test_redis_keys_expire(redis_app, name):
@@ -254,7 +258,7 @@ def test_redis_keys_expire(redis_app, name):
     client = throttle.redis_client(REDIS_URL)
     key = throttle.REDIS_PREFIX + limit.bucket("k")
     assert 0 < client.ttl(key) <= 61
-    assert _rows() == 0       # nothing went to the database
+    assert _rows() == 0  # nothing went to the database
 
 
 @pytest.mark.redis
@@ -273,7 +277,7 @@ def test_redis_state_is_shared_between_apps(redis_app, name):
 def test_unreachable_redis_falls_back_to_the_database(app, name, caplog, monkeypatch):
     # Alembic's fileConfig (run in-process by the schema fixture) disables loggers that already exist.
     monkeypatch.setattr(logging.getLogger("consult.throttle"), "disabled", False)
-    url = f"redis://u{uuid.uuid4().hex}@127.0.0.1:1/0"   # nothing listens on port 1; a URL of its own
+    url = f"redis://u{uuid.uuid4().hex}@127.0.0.1:1/0"  # nothing listens on port 1; a URL of its own
     app.config["REDIS_URL"] = url
     limit = RateLimit(name, 2, 60, clock=Clock())
     with caplog.at_level(logging.WARNING, logger="consult.throttle"):
@@ -283,5 +287,5 @@ def test_unreachable_redis_falls_back_to_the_database(app, name, caplog, monkeyp
         limit.clear("k")
     assert _rows() == 0
     warnings = [r for r in caplog.records if r.name == "consult.throttle"]
-    assert len(warnings) == 1   # then the database is used without trying Redis at every call
+    assert len(warnings) == 1  # then the database is used without trying Redis at every call
     assert "127.0.0.1:1" in warnings[0].getMessage()

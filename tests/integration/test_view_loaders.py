@@ -1,5 +1,6 @@
 """The route loaders (consult/views/loaders.py): unknown things are 404, hidden things stay hidden (404, not 403),
 refused readers get sign-in or 403, and a sign-in redirect is raised rather than returned."""
+
 from datetime import timedelta
 
 import pytest
@@ -18,16 +19,26 @@ CLAUSE = "/documents/sample-code/versions/1/clauses/measure-i-1-1"
 
 @pytest.fixture
 def world(app):
-    version = publish(label="First draft", opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=9))
+    version = publish(
+        label="First draft", opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=9)
+    )
     author, other, drafter = make_user(), make_user(), make_user("drafter")
     clause = next(c for c in version.clauses if c.key == "measure-i-1-1")
-    secret = comment_service.post_comment(author=author, clause=clause, type_="concern", body="Only for drafters.",
-                                          visibility="confidential")
-    public = comment_service.post_comment(author=author, clause=clause, type_="remark", body="For everyone.",
-                                          visibility="public")
+    secret = comment_service.post_comment(
+        author=author, clause=clause, type_="concern", body="Only for drafters.", visibility="confidential"
+    )
+    public = comment_service.post_comment(
+        author=author, clause=clause, type_="remark", body="For everyone.", visibility="public"
+    )
     db.session.commit()
-    return {"version": version, "author": author, "other": other, "drafter": drafter, "secret": secret.id,
-            "public": public.id}
+    return {
+        "version": version,
+        "author": author,
+        "other": other,
+        "drafter": drafter,
+        "secret": secret.id,
+        "public": public.id,
+    }
 
 
 def _client(app, user=None):
@@ -37,14 +48,24 @@ def _client(app, user=None):
     return client
 
 
-@pytest.mark.parametrize("path", [
-    "/documents/no-such-code", "/documents/no-such-code/versions/1", "/documents/sample-code/versions/9",
-    "/documents/sample-code/versions/1/clauses/no-such-clause", "/documents/sample-code/versions/1/clauses/x/history",
-    "/documents/sample-code/versions/9/review", "/documents/sample-code/versions/9/comments",
-    "/documents/sample-code/versions/1/review/comments/999999", "/documents/sample-code/versions/1/review/themes/9",
-    "/documents/no-such-code/settings", "/documents/sample-code/versions/9/settings",
-    "/comments/999999", "/receipts/CP-0000-0000",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/no-such-code",
+        "/documents/no-such-code/versions/1",
+        "/documents/sample-code/versions/9",
+        "/documents/sample-code/versions/1/clauses/no-such-clause",
+        "/documents/sample-code/versions/1/clauses/x/history",
+        "/documents/sample-code/versions/9/review",
+        "/documents/sample-code/versions/9/comments",
+        "/documents/sample-code/versions/1/review/comments/999999",
+        "/documents/sample-code/versions/1/review/themes/9",
+        "/documents/no-such-code/settings",
+        "/documents/sample-code/versions/9/settings",
+        "/comments/999999",
+        "/receipts/CP-0000-0000",
+    ],
+)
 def test_unknown_things_are_404_even_for_staff(app, world, path):
     assert _client(app, world["drafter"]).get(path).status_code == 404
 

@@ -1,4 +1,5 @@
 """Word in and out through the command line, the publishing form and the download routes."""
+
 import io
 import json
 import re
@@ -15,8 +16,7 @@ from consult.models import Clause, Document, Version, utcnow
 from consult.services import comments as comment_service
 from consult.word.reader import docx_to_markdown
 from tests.factories import SAMPLE_DRAFT, csrf_token, make_user, publish, sign_in
-from tests.word_helpers import (clauses_words, docx_bytes, need_pandoc, pandoc_docx, pandoc_text, rezip, tree,
-                                words)
+from tests.word_helpers import clauses_words, docx_bytes, need_pandoc, pandoc_text, rezip, tree, words
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -44,6 +44,7 @@ def run(app, *args):
 
 # --- import ----------------------------------------------------------------------------------------------------
 
+
 def test_import_draft_takes_a_docx_by_its_content_and_keeps_it(app, tmp_path):
     path = tmp_path / "draft-without-extension"
     path.write_bytes(small_draft())
@@ -57,12 +58,15 @@ def test_import_draft_takes_a_docx_by_its_content_and_keeps_it(app, tmp_path):
     assert [c.number for c in version.clauses] == ["1", "1.1", "1.2"]
 
 
-@pytest.mark.parametrize("name, make, message", [
-    ("not-a-zip.docx", lambda: b"PK\x03\x04garbage", "not a valid zip"),
-    ("no-document.docx", lambda: rezip(small_draft(), drop=("word/document.xml",)), "no word/document.xml"),
-    ("protected.docx", lambda: bytes.fromhex("d0cf11e0a1b11ae1") + bytes(2048), "password-protected"),
-    ("macros.docm", lambda: rezip(small_draft(), add={"word/vbaProject.bin": b"\x00"}), "macros"),
-])
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("not-a-zip.docx", lambda: b"PK\x03\x04garbage", "not a valid zip"),
+        ("no-document.docx", lambda: rezip(small_draft(), drop=("word/document.xml",)), "no word/document.xml"),
+        ("protected.docx", lambda: bytes.fromhex("d0cf11e0a1b11ae1") + bytes(2048), "password-protected"),
+        ("macros.docm", lambda: rezip(small_draft(), add={"word/vbaProject.bin": b"\x00"}), "macros"),
+    ],
+)
 def test_import_draft_refuses_a_bad_word_file_and_writes_nothing(app, tmp_path, name, make, message):
     path = tmp_path / name
     path.write_bytes(make())
@@ -83,8 +87,16 @@ def test_import_draft_refuses_a_zip_bomb(app, tmp_path):
 
 
 def _form(client, path, **fields):
-    data = {"csrf_token": csrf_token(client, path), "slug": "", "title": "", "label": "", "opens_at": "",
-            "closes_at": "", "markdown": "", "docx_token": ""}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "slug": "",
+        "title": "",
+        "label": "",
+        "opens_at": "",
+        "closes_at": "",
+        "markdown": "",
+        "docx_token": "",
+    }
     data.update(fields)
     return client.post(path, data=data, content_type="multipart/form-data")
 
@@ -93,8 +105,9 @@ def test_drafter_uploads_a_docx_previews_it_then_publishes_it(client):
     drafter = make_user("drafter")
     sign_in(client, drafter.email)
     data = small_draft()
-    preview = _form(client, "/documents/new", slug="word-code", label="First draft",
-                    upload=(BytesIO(data), "draft.docx"))
+    preview = _form(
+        client, "/documents/new", slug="word-code", label="First draft", upload=(BytesIO(data), "draft.docx")
+    )
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Preview: 3 clauses" in html and "Measure 1.1 Model documentation" in html
@@ -104,8 +117,15 @@ def test_drafter_uploads_a_docx_previews_it_then_publishes_it(client):
     markdown = re.search(r'<textarea[^>]*name="markdown"[^>]*>(.*?)</textarea>', html, re.S).group(1)
     import html as html_lib
 
-    done = _form(client, "/documents/new", slug="word-code", label="First draft", docx_token=token,
-                 markdown=html_lib.unescape(markdown).strip(), confirm="y")
+    done = _form(
+        client,
+        "/documents/new",
+        slug="word-code",
+        label="First draft",
+        docx_token=token,
+        markdown=html_lib.unescape(markdown).strip(),
+        confirm="y",
+    )
     assert done.status_code == 302, done.get_data(as_text=True)
     version = db.session.scalar(db.select(Version))
     assert version.source_docx == data and version.clause_count == 3
@@ -125,8 +145,14 @@ def test_editing_the_converted_text_publishes_the_text_without_the_word_file(cli
     sign_in(client, drafter.email)
     preview = _form(client, "/documents/new", slug="edited", upload=(BytesIO(small_draft()), "draft.docx"))
     token = re.search(r'name="docx_token" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
-    done = _form(client, "/documents/new", slug="edited", docx_token=token, confirm="y",
-                 markdown="# Edited\n\n## Only clause\n\nChanged by hand.\n")
+    done = _form(
+        client,
+        "/documents/new",
+        slug="edited",
+        docx_token=token,
+        confirm="y",
+        markdown="# Edited\n\n## Only clause\n\nChanged by hand.\n",
+    )
     assert done.status_code == 302
     version = db.session.scalar(db.select(Version))
     assert version.source_docx is None and version.clause_count == 1
@@ -135,8 +161,14 @@ def test_editing_the_converted_text_publishes_the_text_without_the_word_file(cli
 def test_a_bad_word_upload_keeps_the_form_and_writes_nothing(client):
     drafter = make_user("drafter")
     sign_in(client, drafter.email)
-    response = _form(client, "/documents/new", slug="bad", label="Kept label", confirm="y",
-                     upload=(BytesIO(rezip(small_draft(), add={"word/vbaProject.bin": b"\x00"})), "d.docm"))
+    response = _form(
+        client,
+        "/documents/new",
+        slug="bad",
+        label="Kept label",
+        confirm="y",
+        upload=(BytesIO(rezip(small_draft(), add={"word/vbaProject.bin": b"\x00"})), "d.docm"),
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'role="alert"' in html and "contains macros" in html and 'value="Kept label"' in html
@@ -144,6 +176,7 @@ def test_a_bad_word_upload_keeps_the_form_and_writes_nothing(client):
 
 
 # --- export ----------------------------------------------------------------------------------------------------
+
 
 def test_version_download_is_linked_named_and_imports_back_to_the_same_clauses(client, app):
     version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=30))
@@ -165,14 +198,15 @@ def test_version_download_is_linked_named_and_imports_back_to_the_same_clauses(c
     assert "Consultation open from" in xml and "UTC" in xml and 'w:val="Heading1"' in xml
 
 
-def test_real_third_draft_to_final_redline_accepts_to_the_final_and_rejects_to_the_third(client, shared_data,
-                                                                                       tmp_path):
+def test_real_third_draft_to_final_redline_accepts_to_the_final_and_rejects_to_the_third(client, shared_data, tmp_path):
     need_pandoc()
     folder = shared_data / "gpai-cop"
-    third = publish(slug="safety", text=(folder / "v3-third-draft-2025-03-11_3-safety-security.md").read_text(),
-                    label="Third draft")
-    final = publish(slug="safety", text=(folder / "v4-final-2025-07-10_3-safety-security.md").read_text(),
-                    label="Final")
+    third = publish(
+        slug="safety", text=(folder / "v3-third-draft-2025-03-11_3-safety-security.md").read_text(), label="Third draft"
+    )
+    final = publish(
+        slug="safety", text=(folder / "v4-final-2025-07-10_3-safety-security.md").read_text(), label="Final"
+    )
     page = client.get("/documents/safety/redline?from=1&to=2").get_data(as_text=True)
     assert "/documents/safety/redline.docx?from=1&amp;to=2" in page
     response = client.get("/documents/safety/redline.docx?from=1&to=2")
@@ -201,10 +235,15 @@ def test_review_export_docx_follows_the_filters_and_the_rules(client):
     version = publish(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=30))
     author = make_user("participant")
     clause = next(c for c in version.clauses if c.key == "measure-i-1-2")
-    comment_service.post_comment(author=author, clause=clause, type_="concern", body="Ten years is too long.",
-                                 visibility="public", stance="oppose")
-    comment_service.post_comment(author=author, clause=clause, type_="support", body="Fine by us.",
-                                 visibility="public")
+    comment_service.post_comment(
+        author=author,
+        clause=clause,
+        type_="concern",
+        body="Ten years is too long.",
+        visibility="public",
+        stance="oppose",
+    )
+    comment_service.post_comment(author=author, clause=clause, type_="support", body="Fine by us.", visibility="public")
     drafter = make_user("drafter")
     sign_in(client, drafter.email)
     page = client.get("/documents/sample-code/versions/1/review?type=concern").get_data(as_text=True)

@@ -1,13 +1,16 @@
 """Campaign detection: copies of one letter grouped, letters that share only an opening kept apart."""
+
 import numpy as np
 from datasketch import MinHash
 
 from consult.analysis import campaigns as C
 
-TEMPLATE = ("The proposed facility would release thousands of tons of pollution every year into the air around the "
-            "bay. It threatens the health of families, wildlife and the fishing industry that our towns depend on. "
-            "I ask the agency to deny the permit, to hold a public hearing in the county, and to extend the comment "
-            "period by sixty days so that residents can be heard.")
+TEMPLATE = (
+    "The proposed facility would release thousands of tons of pollution every year into the air around the "
+    "bay. It threatens the health of families, wildlife and the fishing industry that our towns depend on. "
+    "I ask the agency to deny the permit, to hold a public hearing in the county, and to extend the comment "
+    "period by sixty days so that residents can be heard."
+)
 OPENING = "I live in this county and my comment concerns the permit application for the terminal."
 OTHERS = [
     "Noise from the construction site starts before six in the morning and continues late into the evening, "
@@ -52,8 +55,9 @@ def test_signature_is_datasketch_minhash():
     reference = MinHash(num_perm=C.NUM_PERM, hashfunc=lambda v: v)
     reference.update_batch(values.tolist())
     assert np.array_equal(C.signature(values).hashvalues, reference.hashvalues)
-    assert np.array_equal(C.signature_from_bytes(C.signature_bytes(C.signature(values))).hashvalues,
-                          reference.hashvalues)
+    assert np.array_equal(
+        C.signature_from_bytes(C.signature_bytes(C.signature(values))).hashvalues, reference.hashvalues
+    )
 
 
 def test_empty_and_short_texts():

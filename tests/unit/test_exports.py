@@ -1,4 +1,5 @@
 """The export encoders: CSV for spreadsheets and JSON, both produced piece by piece."""
+
 import csv
 import io
 import json
@@ -18,8 +19,17 @@ def test_csv_has_a_byte_order_mark_a_header_and_safe_cells_in_pieces():
 
 
 def test_excel_safe_quotes_what_a_spreadsheet_would_run():
-    assert [excel_safe(v) for v in ("=A1", "+1", "-2", "@x", "\tx", "\rx", "fine", 7, None)] == \
-        ["'=A1", "'+1", "'-2", "'@x", "'\tx", "'\rx", "fine", "7", ""]
+    assert [excel_safe(v) for v in ("=A1", "+1", "-2", "@x", "\tx", "\rx", "fine", 7, None)] == [
+        "'=A1",
+        "'+1",
+        "'-2",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "fine",
+        "7",
+        "",
+    ]
 
 
 def test_json_is_one_document_with_the_head_and_the_rows():

@@ -1,4 +1,5 @@
 """consult/labels.py names clauses for the web layer and the services alike, with no request and no app."""
+
 import ast
 from pathlib import Path
 from types import SimpleNamespace

@@ -1,4 +1,5 @@
 """Tests for matching clauses across versions: statuses, methods, splits and merges, the contract, speed."""
+
 from __future__ import annotations
 
 import os
@@ -45,21 +46,21 @@ def version(*rows) -> list[Cl]:
 
 TEXT = {
     "framework": "Signatories shall adopt a written framework that describes how risks are identified, "
-                 "assessed and mitigated before each release, and shall keep it current.",
+    "assessed and mitigated before each release, and shall keep it current.",
     "margins": "Providers shall keep safety margins between the capabilities observed in evaluations and "
-               "the thresholds at which unacceptable outcomes become plausible.",
+    "the thresholds at which unacceptable outcomes become plausible.",
     "monitoring": "After release, providers shall monitor incidents, user reports and published research, "
-                  "and shall update their assessment whenever new evidence appears.",
+    "and shall update their assessment whenever new evidence appears.",
     "evals": "Evaluations shall use held-out test sets, elicit the full capabilities of the model, and be "
-             "repeated whenever training or fine-tuning changes the model materially.",
+    "repeated whenever training or fine-tuning changes the model materially.",
     "security": "Model weights shall be stored encrypted at rest, every access shall be logged, and staff "
-                "with access shall be vetted and trained at least once a year.",
+    "with access shall be vetted and trained at least once a year.",
     "incidents": "Serious incidents shall be reported to the office within fifteen days, with a description "
-                 "of their causes, their effects and the corrective actions taken.",
+    "of their causes, their effects and the corrective actions taken.",
     "culture": "Leadership shall foster a culture in which staff can raise concerns about risks openly "
-               "without fear of retaliation, demotion or dismissal.",
+    "without fear of retaliation, demotion or dismissal.",
     "records": "Documentation shall be retained for ten years after the model is withdrawn and shall be "
-               "handed to the authority upon a reasoned request.",
+    "handed to the authority upon a reasoned request.",
     "commit-a": "Signatories commit to assessing and mitigating systemic risks along the whole lifecycle.",
     "commit-b": "Signatories commit to governance that gives risk management real authority and resources.",
 }
@@ -87,8 +88,7 @@ def renumbered(clauses: list[Cl]) -> list[Cl]:
         label, _, title = c.heading.partition(" ")
         title = title.split(" ", 1)[1]
         parent = c.parent_key and "n-" + c.parent_key
-        out.append(replace(c, key="n-" + c.key, number=number, heading=f"{label} {number}. {title}",
-                           parent_key=parent))
+        out.append(replace(c, key="n-" + c.key, number=number, heading=f"{label} {number}. {title}", parent_key=parent))
     return out
 
 
@@ -112,8 +112,14 @@ def by_old(pairs: list[LineagePair]) -> dict[str, LineagePair]:
 
 def links_of(pairs, old_key=None, new_key=None) -> list[LineagePair]:
     """Every link of an old or a new clause."""
-    return [p for p in pairs if p.old_key and p.new_key and (old_key is None or p.old_key == old_key)
-            and (new_key is None or p.new_key == new_key)]
+    return [
+        p
+        for p in pairs
+        if p.old_key
+        and p.new_key
+        and (old_key is None or p.old_key == old_key)
+        and (new_key is None or p.new_key == new_key)
+    ]
 
 
 def check_contract(old, new, pairs: list[LineagePair], manual=None) -> None:
@@ -137,8 +143,9 @@ def check_contract(old, new, pairs: list[LineagePair], manual=None) -> None:
         assert (p.new_key is None) == (p.status == "removed")
         if p.status in ("added", "removed"):
             assert p.similarity == 0.0 and not p.primary
-            assert p.method == ("manual" if p.status == "added" and manual
-                                and manual.get(p.new_key, "?") is None else "")
+            assert p.method == (
+                "manual" if p.status == "added" and manual and manual.get(p.new_key, "?") is None else ""
+            )
             if p.status == "added":
                 assert p.new_key not in n_new
             else:
@@ -160,21 +167,24 @@ def check_contract(old, new, pairs: list[LineagePair], manual=None) -> None:
 # --- normalisation and similarity -------------------------------------------------
 
 
-@pytest.mark.parametrize("heading, expected", [
-    ("Measure II.4.12. Safety margins", "safety margins"),
-    ("Commitment II.1: Safety and Security Framework", "safety and security framework"),
-    ("Commitment 1. Safety and Security Framework", "safety and security framework"),
-    ("Measure II.3.1 Systemic risk selection", "systemic risk selection"),
-    ("Appendix 1.4.1. Model capabilities", "model capabilities"),
-    ("3.2 Post-market monitoring", "post market monitoring"),
-    ("II.4. Évaluation des modèles", "evaluation des modeles"),
-    ("Part I: Scope", "scope"),
-    ("  Measure  2.1 —  **Safety**   margins!! ", "safety margins"),
-    ("Recitals", "recitals"),
-    ("Measure 3.2", ""),
-    ("Plan B", "plan b"),
-    ("I am a heading", "i am a heading"),
-])
+@pytest.mark.parametrize(
+    "heading, expected",
+    [
+        ("Measure II.4.12. Safety margins", "safety margins"),
+        ("Commitment II.1: Safety and Security Framework", "safety and security framework"),
+        ("Commitment 1. Safety and Security Framework", "safety and security framework"),
+        ("Measure II.3.1 Systemic risk selection", "systemic risk selection"),
+        ("Appendix 1.4.1. Model capabilities", "model capabilities"),
+        ("3.2 Post-market monitoring", "post market monitoring"),
+        ("II.4. Évaluation des modèles", "evaluation des modeles"),
+        ("Part I: Scope", "scope"),
+        ("  Measure  2.1 —  **Safety**   margins!! ", "safety margins"),
+        ("Recitals", "recitals"),
+        ("Measure 3.2", ""),
+        ("Plan B", "plan b"),
+        ("I am a heading", "i am a heading"),
+    ],
+)
 def test_strip_number(heading, expected):
     assert strip_number(heading) == expected
 
@@ -215,7 +225,8 @@ def test_renumbering_is_matched_by_heading():
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
     assert [(p.old_key, p.new_key, p.status, p.method) for p in pairs] == [
-        (c.key, "n-" + c.key, "renumbered", "heading") for c in old]
+        (c.key, "n-" + c.key, "renumbered", "heading") for c in old
+    ]
 
 
 def test_whitespace_only_changes_are_no_change():
@@ -228,8 +239,7 @@ def test_measure_moved_to_another_commitment():
     old = base()
     # m13 moves from c1 to the end of c2; numbers follow the new place.
     new = [c for c in old if c.key != "m13"]
-    moved = replace(old[3], number="II.2.4", heading="Measure II.2.4. Post-market monitoring",
-                    parent_key="c2")
+    moved = replace(old[3], number="II.2.4", heading="Measure II.2.4. Post-market monitoring", parent_key="c2")
     new = [replace(c, position=i) for i, c in enumerate(new + [moved])]
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
@@ -255,8 +265,11 @@ def test_children_of_a_renamed_parent_are_not_moved():
     new = renumbered(old)
     # The commitment's heading and text change completely, but it stays in place and
     # keeps its children: only the commitment itself is modified.
-    new[4] = replace(new[4], heading="Commitment 2. Accountability",
-                     body="Signatories commit to governance with real authority, resources and oversight.")
+    new[4] = replace(
+        new[4],
+        heading="Commitment 2. Accountability",
+        body="Signatories commit to governance with real authority, resources and oversight.",
+    )
     pairs = by_new(match_clauses(old, new, manual={"n-c2": "c2"}))
     assert pairs["n-c2"].status == "modified"
     assert {pairs[k].status for k in ("n-m21", "n-m22", "n-m23")} == {"renumbered"}
@@ -265,8 +278,11 @@ def test_children_of_a_renamed_parent_are_not_moved():
 def test_reworded_measure_is_matched_by_similarity():
     old = base()
     new = renumbered(old)
-    body = TEXT["margins"].replace("Providers shall keep", "Signatories will maintain").replace(
-        "become plausible", "could plausibly arise")
+    body = (
+        TEXT["margins"]
+        .replace("Providers shall keep", "Signatories will maintain")
+        .replace("become plausible", "could plausibly arise")
+    )
     new[2] = replace(new[2], heading="Measure 1.2. Margins of safety", body=body)
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
@@ -316,8 +332,7 @@ def test_numbers_alone_never_pair_clauses():
     old = version(("a", "3.1", "Measure 3.1. Safety margins", TEXT["margins"], None))
     new = version(("b", "3.1", "Measure 3.1. Record keeping", TEXT["records"], None))
     pairs = match_clauses(old, new)
-    assert [(p.old_key, p.new_key, p.status) for p in pairs] == [("a", None, "removed"),
-                                                                 (None, "b", "added")]
+    assert [(p.old_key, p.new_key, p.status) for p in pairs] == [("a", None, "removed"), (None, "b", "added")]
 
 
 def test_explicit_key_beats_a_same_heading_decoy():
@@ -353,6 +368,7 @@ def test_repeated_headings_are_told_apart_by_parent():
             ("cb", "2", "Chapter 2. Security", TEXT["commit-b"], None),
             ("pb", "2.1", "Purpose", purpose_b, "cb"),
         )
+
     old = draft(TEXT["framework"], TEXT["security"])
     # Both "Purpose" bodies are rewritten beyond recognition; only the parents tell them apart.
     new = draft(TEXT["records"], TEXT["incidents"])
@@ -364,8 +380,7 @@ def test_repeated_headings_are_told_apart_by_parent():
 def test_split_clause():
     old = version(
         ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
-        ("m", "1.1", "Measure 1.1. Security and incidents",
-         TEXT["security"] + "\n\n" + TEXT["incidents"], "c"),
+        ("m", "1.1", "Measure 1.1. Security and incidents", TEXT["security"] + "\n\n" + TEXT["incidents"], "c"),
     )
     new = version(
         ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
@@ -420,33 +435,41 @@ def test_merged_clauses():
     check_contract(old, new, pairs)
     got = by_new(pairs)
     assert [(p.old_key, p.status, p.primary) for p in links_of(pairs, new_key="m1")] == [
-        ("m1", "merged", True), ("m2", "merged", False)]
+        ("m1", "merged", True),
+        ("m2", "merged", False),
+    ]
     assert got["m3"].status == "renumbered"
 
 
 def test_dropped_duplicate_is_not_a_merge():
     # The old draft said the same thing twice; the new one keeps it once, where it already was.
     both = TEXT["security"] + "\n\n" + TEXT["records"]
-    old = version(("a", "1", "Measure 1. Security", both, None),
-                  ("b", "2", "Measure 2. Records", TEXT["records"], None))
+    old = version(
+        ("a", "1", "Measure 1. Security", both, None), ("b", "2", "Measure 2. Records", TEXT["records"], None)
+    )
     new = version(("a", "1", "Measure 1. Security", both, None))
     pairs = match_clauses(old, new)
     check_contract(old, new, pairs)
-    assert [(p.old_key, p.new_key, p.status) for p in pairs] == [
-        ("a", "a", "unchanged"), ("b", None, "removed")]
+    assert [(p.old_key, p.new_key, p.status) for p in pairs] == [("a", "a", "unchanged"), ("b", None, "removed")]
 
 
 def test_numbers_and_parents_only_break_near_ties():
-    old = version(("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
-                  ("o", "2", "Measure 2. Safety margins", TEXT["margins"], "c"))
-    heavy = TEXT["margins"].replace("Providers shall keep safety margins between",
-                                    "Signatories maintain buffers separating").replace("become plausible",
-                                                                                      "could arise")
+    old = version(
+        ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
+        ("o", "2", "Measure 2. Safety margins", TEXT["margins"], "c"),
+    )
+    heavy = (
+        TEXT["margins"]
+        .replace("Providers shall keep safety margins between", "Signatories maintain buffers separating")
+        .replace("become plausible", "could arise")
+    )
     light = TEXT["margins"].replace("Providers shall keep", "Providers will keep")
-    new = version(("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
-                  ("same-number", "2", "Measure 2. Buffers", heavy, "c"),
-                  ("d", "3", "Commitment 3. Other duties", TEXT["commit-b"], None),
-                  ("better-text", "5", "Measure 5. Margins of safety", light, "d"))
+    new = version(
+        ("c", "1", "Commitment 1. Duties", TEXT["commit-a"], None),
+        ("same-number", "2", "Measure 2. Buffers", heavy, "c"),
+        ("d", "3", "Commitment 3. Other duties", TEXT["commit-b"], None),
+        ("better-text", "5", "Measure 5. Margins of safety", light, "d"),
+    )
     assert 0.5 < clause_similarity(old[1], new[1]) < clause_similarity(old[1], new[3]) - 0.1
     got = by_new(match_clauses(old, new))
     assert (got["better-text"].old_key, got["better-text"].method) == ("o", "similarity")
@@ -494,8 +517,10 @@ def test_input_order_does_not_matter():
 
 # --- properties --------------------------------------------------------------------
 
-WORDS = ("risk model provider shall assess report security incident office framework capability "
-         "evaluation margin weights access staff culture record authority release monitor").split()
+WORDS = (
+    "risk model provider shall assess report security incident office framework capability "
+    "evaluation margin weights access staff culture record authority release monitor"
+).split()
 
 
 @st.composite
@@ -506,13 +531,31 @@ def drafts(draw):
     old = []
     for ci in range(draw(st.integers(0, 4))):
         ckey = f"c{ci}"
-        old.append(Cl(ckey, f"{ci + 1}", f"Commitment {ci + 1}. {draw(title)}", draw(text), None,
-                      len(old), draw(st.booleans())))
+        old.append(
+            Cl(
+                ckey,
+                f"{ci + 1}",
+                f"Commitment {ci + 1}. {draw(title)}",
+                draw(text),
+                None,
+                len(old),
+                draw(st.booleans()),
+            )
+        )
         for mi in range(draw(st.integers(0, 4))):
-            old.append(Cl(f"m{ci}-{mi}", f"{ci + 1}.{mi + 1}", f"Measure {ci + 1}.{mi + 1}. {draw(title)}",
-                          draw(text), ckey, len(old), draw(st.booleans())))
+            old.append(
+                Cl(
+                    f"m{ci}-{mi}",
+                    f"{ci + 1}.{mi + 1}",
+                    f"Measure {ci + 1}.{mi + 1}. {draw(title)}",
+                    draw(text),
+                    ckey,
+                    len(old),
+                    draw(st.booleans()),
+                )
+            )
     commitments = [c for c in old if c.parent_key is None]
-    new_parents = [c.key for c in commitments if draw(st.booleans())] + ["x0", "x1"][:draw(st.integers(0, 2))]
+    new_parents = [c.key for c in commitments if draw(st.booleans())] + ["x0", "x1"][: draw(st.integers(0, 2))]
     kids: dict[str, list[Cl]] = {p: [] for p in new_parents}
     for c in old:
         if c.parent_key is None or not new_parents:
@@ -527,8 +570,9 @@ def drafts(draw):
         kids[parent].append(replace(c, body=body, heading=heading, explicit_key=draw(st.booleans())))
     for p in new_parents:
         for _ in range(draw(st.integers(0, 2))):
-            kids[p].append(Cl(f"new{len(kids[p])}-{p}", "", f"Measure 0. {draw(title)}", draw(text), p, 0,
-                              draw(st.booleans())))
+            kids[p].append(
+                Cl(f"new{len(kids[p])}-{p}", "", f"Measure 0. {draw(title)}", draw(text), p, 0, draw(st.booleans()))
+            )
         kids[p] = draw(st.permutations(kids[p]))
     new = []
     old_by_key = {c.key: c for c in old}
@@ -582,8 +626,7 @@ def test_a_lower_threshold_never_loses_identical_clauses(pair):
 def synthetic_pair(n: int = 300, seed: int = 7):
     """Two large versions: every clause retitled, reworded by a fifth and shuffled."""
     rng = random.Random(seed)
-    vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
-             for _ in range(4000)]
+    vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(4000)]
     weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in real prose
 
     def text(k):
@@ -621,6 +664,7 @@ def real_pair():
     if not (old_path.exists() and new_path.exists()):
         (pytest.fail if require else pytest.skip)(f"real drafts not found in {DATA}")
     from consult.drafts.parse import parse_draft
+
     try:
         old = parse_draft(old_path.read_text(encoding="utf-8")).clauses
         new = parse_draft(new_path.read_text(encoding="utf-8")).clauses
@@ -647,17 +691,22 @@ def test_real_drafts():
         assert pair.old_key == find(old, old_heading).key, (old_heading, new_heading, pair)
         assert method is None or pair.method == method
 
-    continues("Commitment II.1: Safety and Security Framework", "Commitment 1. Safety and Security Framework",
-              "heading")
+    continues(
+        "Commitment II.1: Safety and Security Framework", "Commitment 1. Safety and Security Framework", "heading"
+    )
     continues("Measure II.4.14. Post-market monitoring", "Measure 3.5. Post-market monitoring", "heading")
     continues("Measure II.4.1. Systemic risk estimation", "Measure 3.4. Systemic risk estimation")
     continues("Measure II.12.3. Reporting timelines", "Measure 9.3. Reporting timelines")
     continues("Appendix 1.4.1. Model capabilities", "Appendix 1.3.1 Model capabilities")
     # Moved from a measure to an appendix and reworded: found by its text.
-    continues("Measure II.7.3. Protection of unreleased model weights",
-              "Appendix 4.2 Protection of unreleased model parameters", "similarity")
-    continues("Measure II.10.1. Defining responsibilities",
-              "Measure 8.1. Definition of clear responsibilities", "similarity")
+    continues(
+        "Measure II.7.3. Protection of unreleased model weights",
+        "Appendix 4.2 Protection of unreleased model parameters",
+        "similarity",
+    )
+    continues(
+        "Measure II.10.1. Defining responsibilities", "Measure 8.1. Definition of clear responsibilities", "similarity"
+    )
 
     # Same numbers, different subjects: never paired.
     for old_heading, new_heading in [
@@ -674,11 +723,11 @@ def test_real_drafts():
             assert strip_number(old_by_key[p.old_key].heading) == strip_number(new_by_key[p.new_key].heading)
 
 
-
 # --- bounds below the floor, and similarities computed once ----------------------------
 
-_words_text = st.lists(st.sampled_from(["risk", "model", "shall", "the", "report", "office", "weights", "of"]),
-                       max_size=40).map(" ".join)
+_words_text = st.lists(
+    st.sampled_from(["risk", "model", "shall", "the", "report", "office", "weights", "of"]), max_size=40
+).map(" ".join)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,4 +1,5 @@
 """The redline of rendered Markdown: blocks first, then words; no syntax character ever shows as a change."""
+
 import re
 
 from hypothesis import given, settings
@@ -13,8 +14,7 @@ SYNTAX = set("#*_>-|`[]()!~+=")
 @st.composite
 def markdown_pair(draw):
     """A random Markdown text, and the same text with only some words replaced."""
-    kinds = draw(st.lists(st.sampled_from(["p", "h", "ul", "ol", "quote", "bold", "table"]), min_size=1,
-                          max_size=6))
+    kinds = draw(st.lists(st.sampled_from(["p", "h", "ul", "ol", "quote", "bold", "table"]), min_size=1, max_size=6))
     old_words, new_words = [], []
 
     def words(n):
@@ -27,9 +27,17 @@ def markdown_pair(draw):
     templates = []
     for kind in kinds:
         i = words(draw(st.integers(1, 6)))
-        templates.append({"p": "{%d}", "h": "#### {%d}", "ul": "- {%d}\n- {%d}", "ol": "1. {%d}",
-                          "quote": "> {%d}", "bold": "**{%d}** end", "table": "| {%d} | x |\n|---|---|\n| y | z |"}
-                         [kind].replace("%d", str(i)))
+        templates.append(
+            {
+                "p": "{%d}",
+                "h": "#### {%d}",
+                "ul": "- {%d}\n- {%d}",
+                "ol": "1. {%d}",
+                "quote": "> {%d}",
+                "bold": "**{%d}** end",
+                "table": "| {%d} | x |\n|---|---|\n| y | z |",
+            }[kind].replace("%d", str(i))
+        )
     template = "\n\n".join(templates)
     return template.format(*old_words), template.format(*new_words)
 
@@ -59,8 +67,9 @@ def test_blocks_render_as_the_reader_sees_them():
 
 
 def test_formatting_only_change_is_noted_briefly():
-    html = render_markdown_redline("The provider shall report.", "The **provider** shall report.",
-                                   format_note="formatting changed")
+    html = render_markdown_redline(
+        "The provider shall report.", "The **provider** shall report.", format_note="formatting changed"
+    )
     assert "<strong>provider</strong>" in html and "formatting changed" in html
     assert "<ins>" not in html and "<del>" not in html
 
@@ -77,5 +86,6 @@ def test_an_unchanged_clause_gives_an_empty_redline():
     class C:
         heading = "Measure 1. Title"
         body = "Some *text*.\n\n- a list item"
+
     html = render_clause_redline(C, C)
     assert "<ins>" not in html and "<del>" not in html

@@ -1,6 +1,8 @@
 """The renderer: safe output, faithful Markdown, and a cost that follows the length of the text, whatever it holds."""
+
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -17,12 +19,50 @@ LIMIT = 10_000  # a comment's length limit; wording, questions and reasons are s
 # Pieces that trouble Markdown parsers and linkifiers: delimiters, brackets, HTML starts, quote and list markers,
 # URL parts. Adversarial inputs are usually a short pattern repeated, so a test text is a pattern of runs of these,
 # repeated up to the length wanted.
-PIECES = ["[", "]", "(", ")", "![", "](", "*", "**", "_", "__", "<", ">", "`", "```", "\\", "~~", "|", "a", "-",
-          ".", "@", ":", "/", "http://", "www.", "a.b", " ", "\n", "\n\n", "> ", "1. ", "- ", "   ", "    ", "#",
-          "&", "&amp", "\t"]
+PIECES = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "*",
+    "**",
+    "_",
+    "__",
+    "<",
+    ">",
+    "`",
+    "```",
+    "\\",
+    "~~",
+    "|",
+    "a",
+    "-",
+    ".",
+    "@",
+    ":",
+    "/",
+    "http://",
+    "www.",
+    "a.b",
+    " ",
+    "\n",
+    "\n\n",
+    "> ",
+    "1. ",
+    "- ",
+    "   ",
+    "    ",
+    "#",
+    "&",
+    "&amp",
+    "\t",
+]
 
 patterns = st.lists(st.tuples(st.sampled_from(PIECES), st.integers(1, 6)), min_size=1, max_size=8).map(
-    lambda runs: "".join(piece * n for piece, n in runs))
+    lambda runs: "".join(piece * n for piece, n in runs)
+)
 
 
 def repeat_to(pattern: str, length: int) -> str:
@@ -40,10 +80,8 @@ def work(text: str) -> int:
 
     sys.setprofile(profiler)
     try:
-        try:
+        with contextlib.suppress(RenderError):
             render_markdown(text)
-        except RenderError:
-            pass
     finally:
         sys.setprofile(None)
     return count
@@ -110,10 +148,12 @@ def test_nesting_a_real_draft_needs_is_accepted():
 
 
 def test_raw_html_script_urls_and_handlers_never_pass():
-    html = render_markdown('<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) '
-                           '<a href="https://e.org" onclick="x()">y</a>\n\n<div style="x">z</div>')
+    html = render_markdown(
+        "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) "
+        '<a href="https://e.org" onclick="x()">y</a>\n\n<div style="x">z</div>'
+    )
     assert "<script" not in html and "<img" not in html
-    assert 'href="javascript' not in html and "<div" not in html and "<a href=\"https://e.org\" onclick" not in html
+    assert 'href="javascript' not in html and "<div" not in html and '<a href="https://e.org" onclick' not in html
     assert "&lt;script&gt;" in html  # shown as text, so the author sees what they wrote
 
 

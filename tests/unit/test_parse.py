@@ -1,4 +1,5 @@
 """Unit tests for consult.drafts.parse: decoding uploads and splitting drafts into clauses."""
+
 from __future__ import annotations
 
 import os
@@ -9,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[2]
-
-from consult.drafts.parse import (  # noqa: E402
+from consult.drafts.parse import (
     MAX_DRAFT_BYTES,
     DraftError,
     ParsedDraft,
     decode_draft,
     parse_draft,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DATA_DIR = ROOT.parent / "shared" / "data" / "gpai-cop"
 V3_SAFETY = "v3-third-draft-2025-03-11_3-safety-security.md"
@@ -236,7 +237,15 @@ def test_parents_follow_heading_levels_including_skipped_levels():
     draft = parse_draft("## A\n### B\n#### C\n### D\n## E\n#### F\n### G\n###### H\n##### I")
     parents = {c.heading: c.parent_key for c in draft.clauses}
     assert parents == {
-        "A": None, "B": "a", "C": "b", "D": "a", "E": None, "F": "e", "G": "e", "H": "g", "I": "g",
+        "A": None,
+        "B": "a",
+        "C": "b",
+        "D": "a",
+        "E": None,
+        "F": "e",
+        "G": "e",
+        "H": "g",
+        "I": "g",
     }
     assert [c.level for c in draft.clauses] == [2, 3, 4, 3, 2, 4, 3, 6, 5]
 
@@ -249,7 +258,10 @@ def test_a_shallower_heading_after_a_deep_first_one_is_also_top_level():
 def test_positions_and_lines():
     draft = parse_draft("# T\n\nIntro\n\n## A\ntext\n\n### B\n## C\n")
     assert [(c.key, c.position, c.line) for c in draft.clauses] == [
-        ("preamble", 0, 1), ("a", 1, 5), ("b", 2, 8), ("c", 3, 9),
+        ("preamble", 0, 1),
+        ("a", 1, 5),
+        ("b", 2, 8),
+        ("c", 3, 9),
     ]
 
 
@@ -462,7 +474,9 @@ def test_real_v3_draft_structure():
     assert len(draft.clauses) == 95
     measure = clauses["measure-ii-4-12"]
     assert (measure.number, measure.heading, measure.parent_key) == (
-        "II.4.12", "Measure II.4.12. Safety margins", "commitment-ii-4",
+        "II.4.12",
+        "Measure II.4.12. Safety margins",
+        "commitment-ii-4",
     )
     assert clauses["commitment-ii-1"].heading == "Commitment II.1: Safety and Security Framework"
     assert clauses["measure-ii-3-1"].number == "II.3.1"
@@ -477,7 +491,10 @@ def test_real_v4_draft_structure():
     clauses = by_key(draft)
     assert len(draft.clauses) == 71
     assert [(c.number, c.key) for c in draft.clauses[:4]] == [
-        ("", "objectives"), ("", "recitals"), ("1", "commitment-1"), ("1.1", "measure-1-1"),
+        ("", "objectives"),
+        ("", "recitals"),
+        ("1", "commitment-1"),
+        ("1.1", "measure-1-1"),
     ]
     assert clauses["appendix-1-2-1"].parent_key == "appendix-1-2"
     assert clauses["appendix-1-2-1"].level == 5

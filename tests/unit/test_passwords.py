@@ -1,4 +1,5 @@
 """The password policy: 12 to 128 characters and a zxcvbn score of at least 3."""
+
 import pytest
 
 from consult.services.accounts import PASSWORD_MAX, PASSWORD_MIN, password_problem
@@ -20,7 +21,7 @@ def test_strong_passwords_up_to_128_accepted(length):
 
 def test_too_short_and_too_long_refused():
     assert "at least 12" in password_problem("Xq7#kLm2!vT")
-    assert "at most 128" in password_problem((STRONG_WORDS * 3)[:PASSWORD_MAX + 1])
+    assert "at most 128" in password_problem((STRONG_WORDS * 3)[: PASSWORD_MAX + 1])
 
 
 @pytest.mark.parametrize("password", ["password1234", "123456789012", "qwertyuiopasdf", "aaaaaaaaaaaaaaaa"])

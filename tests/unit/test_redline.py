@@ -1,4 +1,5 @@
 """Tests for the word-level redline: correctness, minimality, speed guards and HTML output."""
+
 from __future__ import annotations
 
 import random
@@ -21,9 +22,35 @@ from consult.redline import (
 )
 
 PIECES = [
-    "shall", "may", "the", "operator", "café", "Zürich", "naïve", "e\u0301te\u0301", "a", "1",
-    " ", " ", " ", "  ", "\n", "\n\n", "\t", " \n \n",
-    ",", ".", ";", "(", ")", "-", "<", ">", "&", '"', "'",
+    "shall",
+    "may",
+    "the",
+    "operator",
+    "café",
+    "Zürich",
+    "naïve",
+    "e\u0301te\u0301",
+    "a",
+    "1",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    " \n \n",
+    ",",
+    ".",
+    ";",
+    "(",
+    ")",
+    "-",
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
 ]
 pieces_text = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 char_text = st.text(alphabet="ab é\u0301\n.,;<&\"' \t", max_size=60)
@@ -66,7 +93,22 @@ def test_tokenize_round_trips_any_text(text):
 
 def test_tokenize_splits_words_whitespace_and_punctuation():
     assert tokenize("Le café, n'est-ce pas?\n\n  Fin.") == [
-        "Le", " ", "café", ",", " ", "n", "'", "est", "-", "ce", " ", "pas", "?", "\n\n  ", "Fin", ".",
+        "Le",
+        " ",
+        "café",
+        ",",
+        " ",
+        "n",
+        "'",
+        "est",
+        "-",
+        "ce",
+        " ",
+        "pas",
+        "?",
+        "\n\n  ",
+        "Fin",
+        ".",
     ]
     # A decomposed accent stays inside its word.
     assert tokenize("cafe\u0301 ok") == ["cafe\u0301", " ", "ok"]
@@ -87,7 +129,7 @@ def edited_pair(draw):
         pos = draw(st.integers(0, len(edited)))
         cut = draw(st.integers(0, 3))
         added = draw(st.lists(st.sampled_from(PIECES), max_size=3))
-        edited[pos:pos + cut] = added
+        edited[pos : pos + cut] = added
     return "".join(base), "".join(edited)
 
 
@@ -283,7 +325,7 @@ class StructureChecker(HTMLParser):
         if self.stack and self.stack[-1] in self.changed:
             self.changed[self.stack[-1]].append(data)
 
-    def check(self, markup: str) -> "StructureChecker":
+    def check(self, markup: str) -> StructureChecker:
         """Parse markup and assert it closed every element."""
         self.feed(markup)
         self.close()
@@ -325,7 +367,7 @@ def test_render_closes_changes_around_line_and_paragraph_breaks():
 
 def test_side_by_side_shows_each_version():
     old = "Fees & charges:\n\nA <b> fee of 10."
-    new = "Fees & charges:\n\nA fee of 12.\nPayable \"now\"."
+    new = 'Fees & charges:\n\nA fee of 12.\nPayable "now".'
     old_html, new_html = render_side_by_side(diff_words(old, new))
     assert "<ins>" not in old_html and "<del>" not in new_html
     old_check = StructureChecker().check(old_html)
@@ -366,8 +408,11 @@ def test_sentence_path_is_always_correct(pair):
     old, new = pair
     with mock.patch.object(redline, "_MIN_WORK", 0), mock.patch.object(redline, "_SPAN", 10**9):
         check_ops(old, new, diff_words(old, new))
-    with mock.patch.object(redline, "_MIN_WORK", 0), mock.patch.object(redline, "_SPAN", 10**9), \
-            mock.patch.object(redline, "_PAIR_CELLS", 1):
+    with (
+        mock.patch.object(redline, "_MIN_WORK", 0),
+        mock.patch.object(redline, "_SPAN", 10**9),
+        mock.patch.object(redline, "_PAIR_CELLS", 1),
+    ):
         check_ops(old, new, diff_words(old, new))
 
 
@@ -380,8 +425,12 @@ def test_rewritten_clause_keeps_similar_sentences_word_by_word_and_replaces_the_
     new = f"{edited}\n\n{new_rest}"
     ops = diff_words(old, new)
     check_ops(old, new, ops)
-    assert ops[:4] == [("equal", "The operator shall notify the "), ("delete", "authority"),
-                       ("insert", "regulator"), ("equal", " within seven days of any change to the licence.\n\n")]
+    assert ops[:4] == [
+        ("equal", "The operator shall notify the "),
+        ("delete", "authority"),
+        ("insert", "regulator"),
+        ("equal", " within seven days of any change to the licence.\n\n"),
+    ]
     # The rewritten part is shown as whole text out and whole text in, not as word soup.
     assert ops[4:] == [("delete", old_rest), ("insert", new_rest)]
 
@@ -418,7 +467,7 @@ def _longest_by_dynamic_programming(values: list[int]) -> int:
 def test_longest_increasing_is_a_longest_strictly_increasing_run(values):
     chain = redline.longest_increasing(values)
     assert chain == sorted(set(chain))  # indexes in order, none twice
-    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:]))
+    assert all(values[a] < values[b] for a, b in zip(chain, chain[1:], strict=False))
     assert len(chain) == _longest_by_dynamic_programming(values)
 
 

@@ -1,12 +1,12 @@
 """The search analysers and query rewriting, without an index."""
+
 from types import SimpleNamespace
 
 import pytest
 from whoosh import query as wq
-
-from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
 from whoosh.fields import TEXT
 
+from consult.search.query import MarkFormatter, parse, plain_words, query_problem, snippet
 from consult.search.schema import build_schema, pair_terms
 
 ANON = None
@@ -31,9 +31,14 @@ def test_unstemmed_words_keep_only_what_the_stems_cannot_answer():
     assert tokens("words", "The risk of evaluations") == ["the", "of", "evaluations"]
 
 
-TEXTS = ["The Évaluations of the règlement, a 3.5 x  œuvre ÆON naïve-ly  I a an of the", "", "the of", "x",
-         "straße Straße İstanbul  copyright opt-out of the model: opt-out, OPT-OUT; models' modelling.",
-         "Model evaluations should include red-teaming by outside experts. " * 3]
+TEXTS = [
+    "The Évaluations of the règlement, a 3.5 x  œuvre ÆON naïve-ly  I a an of the",
+    "",
+    "the of",
+    "x",
+    "straße Straße İstanbul  copyright opt-out of the model: opt-out, OPT-OUT; models' modelling.",
+    "Model evaluations should include red-teaming by outside experts. " * 3,
+]
 
 
 @pytest.mark.parametrize("field", ["text", "words", "pairs"])
@@ -44,9 +49,9 @@ def test_indexing_fast_path_gives_the_analysers_postings(field):
 
 
 def test_two_word_phrase_is_one_pair_lookup_and_longer_ones_keep_positions():
-    assert parse('"copyright opt-out"', ANON).query == wq.And([wq.Term("pairs", "copyright opt"),
-                                                              wq.Term("pairs", "opt out"),
-                                                              wq.Phrase("text", ["copyright", "opt", "out"])])
+    assert parse('"copyright opt-out"', ANON).query == wq.And(
+        [wq.Term("pairs", "copyright opt"), wq.Term("pairs", "opt out"), wq.Phrase("text", ["copyright", "opt", "out"])]
+    )
     assert parse('"outside experts"', ANON).query == wq.Term("pairs", "outsid expert")
 
 

@@ -1,4 +1,5 @@
 """SEARCH_BACKEND: whoosh by default; postgres only on a PostgreSQL database, with a clear error otherwise."""
+
 import pytest
 
 from consult.config import search_backend

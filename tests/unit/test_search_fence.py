@@ -1,4 +1,5 @@
 """The fence around the search fast path: Whoosh's private names are read in consult/search/fastpath.py only."""
+
 from __future__ import annotations
 
 import ast
@@ -14,8 +15,26 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSULT = ROOT / "consult"
 FASTPATH = CONSULT / "search" / "fastpath.py"
 # Objects of Whoosh's that a module holds under these names: no `._x` on them outside the fast path.
-WHOOSH_OBJECTS = {"reader", "matcher", "m", "searcher", "sub", "ix", "index", "writer", "segment", "postings",
-                  "results", "hit", "weighting", "cursor", "field", "schema", "storage", "parser"}
+WHOOSH_OBJECTS = {
+    "reader",
+    "matcher",
+    "m",
+    "searcher",
+    "sub",
+    "ix",
+    "index",
+    "writer",
+    "segment",
+    "postings",
+    "results",
+    "hit",
+    "weighting",
+    "cursor",
+    "field",
+    "schema",
+    "storage",
+    "parser",
+}
 
 
 def _private(name: str) -> bool:
@@ -26,8 +45,11 @@ def _fastpath_private_names() -> set[str]:
     """The Whoosh private names the fast path reads: attributes of objects other than its own, and imports."""
     names = set()
     for node in ast.walk(ast.parse(FASTPATH.read_text())):
-        if isinstance(node, ast.Attribute) and _private(node.attr) and \
-                not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+        if (
+            isinstance(node, ast.Attribute)
+            and _private(node.attr)
+            and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+        ):
             names.add(node.attr)
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
             names.update(alias.name for alias in node.names if _private(alias.name))
@@ -41,8 +63,9 @@ def _violations(path: Path, private_names: set[str]) -> list[str]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
             if node.module.startswith("whoosh.codec"):
                 found.append(f"{where} imports Whoosh's codec internals ({node.module})")
-            found += [f"{where} imports {alias.name} from {node.module}" for alias in node.names
-                      if _private(alias.name)]
+            found += [
+                f"{where} imports {alias.name} from {node.module}" for alias in node.names if _private(alias.name)
+            ]
         if isinstance(node, ast.Attribute) and _private(node.attr):
             owner = node.value.id if isinstance(node.value, ast.Name) else None
             if owner in ("self", "cls"):
@@ -70,11 +93,13 @@ def test_no_module_outside_the_fast_path_touches_whoosh_private_names():
 
 def test_the_scan_catches_a_private_read(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("from whoosh.system import _INT_SIZE\n"
-                      "def f(reader, matcher, other):\n"
-                      "    reader._perdoc.deleted_docs()\n"
-                      "    matcher._anything\n"
-                      "    return other._ids\n")
+    sample.write_text(
+        "from whoosh.system import _INT_SIZE\n"
+        "def f(reader, matcher, other):\n"
+        "    reader._perdoc.deleted_docs()\n"
+        "    matcher._anything\n"
+        "    return other._ids\n"
+    )
     # Paths are reported relative to the repository.
     sample = ROOT / "tests" / "unit" / f".fence_sample_{id(sample)}.py"
     sample.write_text((tmp_path / "sample.py").read_text())
@@ -86,8 +111,13 @@ def test_the_scan_catches_a_private_read(tmp_path):
 
 def test_the_service_imports_no_private_name_of_the_query_module():
     tree = ast.parse((CONSULT / "search" / "service.py").read_text())
-    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                for alias in node.names if _private(alias.name)]
+    imported = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if _private(alias.name)
+    ]
     assert imported == []
 
 

@@ -1,5 +1,6 @@
 """Rate limits: the parts that need no store (bucket names, settings, backend choice, decisions).
 The behaviour against the database and Redis is in tests/integration/test_throttle_db.py."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -82,8 +83,12 @@ def test_limit_from_config_defaults(bare_app):
 
 
 def test_limit_from_config_reads_the_app_config(bare_app):
-    bare_app.config.update(CONSULT_SIGNIN_ACCOUNT_LIMIT="10", CONSULT_SIGNIN_ACCOUNT_WINDOW=60,
-                           CONSULT_SIGNIN_ACCOUNT_SLOW_AFTER=4, CONSULT_RESET_LIMIT=None)
+    bare_app.config.update(
+        CONSULT_SIGNIN_ACCOUNT_LIMIT="10",
+        CONSULT_SIGNIN_ACCOUNT_WINDOW=60,
+        CONSULT_SIGNIN_ACCOUNT_SLOW_AFTER=4,
+        CONSULT_RESET_LIMIT=None,
+    )
     limit = limit_from_config("signin-account", 5, 900)
     assert (limit.limit, limit.window_seconds, limit.slow_after) == (10, 60, 4)
     reset = limit_from_config("reset", 3, 3600)

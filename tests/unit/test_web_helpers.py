@@ -1,4 +1,5 @@
 """Template helpers that name things: a version's name does not repeat its number."""
+
 from types import SimpleNamespace
 
 from consult import create_app

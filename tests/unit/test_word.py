@@ -1,8 +1,9 @@
 """consult.word: reading Word drafts, refusing bad files, and writing versions and redlines that pandoc reads back."""
+
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -12,9 +13,18 @@ from consult.word import DocxError
 from consult.word.reader import FIGURE_NOTE, docx_to_markdown
 from consult.word.safety import open_docx
 from consult.word.writer import ClauseText, layout, redline_docx, version_docx
-from tests.conftest import SHARED_DATA
-from tests.word_helpers import (clauses_words, docx_bytes, markdown_words, need_pandoc, pandoc_docx, pandoc_text,
-                                rezip, tree, words, zip_bomb)
+from tests.word_helpers import (
+    clauses_words,
+    docx_bytes,
+    markdown_words,
+    need_pandoc,
+    pandoc_docx,
+    pandoc_text,
+    rezip,
+    tree,
+    words,
+    zip_bomb,
+)
 
 REAL_DRAFTS = [
     "v3-third-draft-2025-03-11_0-summary.md",
@@ -31,6 +41,7 @@ def real(name, shared_data):
 
 # --- import --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", REAL_DRAFTS)
 def test_a_docx_made_by_pandoc_from_a_real_draft_imports_to_the_same_clauses_and_words(name, shared_data, tmp_path):
     need_pandoc()
@@ -40,7 +51,7 @@ def test_a_docx_made_by_pandoc_from_a_real_draft_imports_to_the_same_clauses_and
     assert imported.title == original.title
     assert tree(imported.clauses) == tree(original.clauses)
     assert [c.level for c in imported.clauses] == [c.level for c in original.clauses]
-    for before, after in zip(original.clauses, imported.clauses):
+    for before, after in zip(original.clauses, imported.clauses, strict=True):
         assert markdown_words(after.body) == markdown_words(before.body), before.key
 
 
@@ -62,7 +73,8 @@ def _styled_draft() -> bytes:
     document.add_heading("Measure 1.1 Documentation", level=2)
     document.add_paragraph("A quoted legal text.", style="Quote")
     table = document.add_table(rows=2, cols=2)
-    for cell, text in zip([c for row in table.rows for c in row.cells], ["Item", "Due", "Form | A", "May"]):
+    cells = [c for row in table.rows for c in row.cells]
+    for cell, text in zip(cells, ["Item", "Due", "Form | A", "May"], strict=True):
         cell.text = text
     document.add_heading("Measure 1.2 Figures", level=2)
     paragraph = document.add_paragraph("See the chart: ")
@@ -78,8 +90,12 @@ def _png() -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_heading_styles_give_the_tree_and_the_body_keeps_its_form():
@@ -87,8 +103,11 @@ def test_heading_styles_give_the_tree_and_the_body_keeps_its_form():
     draft = parse_draft(markdown)
     assert draft.title == "Sample Code of Practice"
     assert [(c.key, c.number, c.parent_key) for c in draft.clauses] == [
-        ("preamble", "", None), ("transparency", "1", None), ("measure-1-1", "1.1", "transparency"),
-        ("measure-1-2", "1.2", "transparency")]
+        ("preamble", "", None),
+        ("transparency", "1", None),
+        ("measure-1-1", "1.1", "transparency"),
+        ("measure-1-2", "1.2", "transparency"),
+    ]
     assert draft.clauses[1].explicit_key
     body = draft.clauses[1].body
     assert "Signatories **shall** keep *records* \\* not a list # nor a heading." in body
@@ -103,8 +122,11 @@ def test_heading_styles_give_the_tree_and_the_body_keeps_its_form():
 def test_footnotes_and_links_survive(tmp_path):
     need_pandoc()
     source = tmp_path / "notes.md"
-    source.write_text("## Article 1\n\nSee [the Act](https://eur-lex.europa.eu/eli/reg/2024/1689) and a note.[^n]\n\n"
-                      "[^n]: The note's own text.\n\n## Article 2\n\nMore.\n", encoding="utf-8")
+    source.write_text(
+        "## Article 1\n\nSee [the Act](https://eur-lex.europa.eu/eli/reg/2024/1689) and a note.[^n]\n\n"
+        "[^n]: The note's own text.\n\n## Article 2\n\nMore.\n",
+        encoding="utf-8",
+    )
     markdown = docx_to_markdown(pandoc_docx(source, tmp_path, reader="markdown"))
     first = parse_draft(markdown).clauses[0]
     assert "[the Act](<https://eur-lex.europa.eu/eli/reg/2024/1689>)" in first.body
@@ -113,20 +135,33 @@ def test_footnotes_and_links_survive(tmp_path):
 
 # --- refusals ------------------------------------------------------------------------------------------------
 
+
 def _good() -> bytes:
     return _styled_draft()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: b"## Not Word at all\n", "not a Word document"),
-    (lambda: b"PK\x03\x04 truncated zip", "not a valid zip"),
-    (lambda: rezip(_good(), drop=("word/document.xml",)), "no word/document.xml"),
-    (lambda: bytes.fromhex("d0cf11e0a1b11ae1") + bytes(4096), "password-protected"),
-    (lambda: rezip(_good(), add={"word/vbaProject.bin": b"\x00" * 64}), "macros"),
-    (lambda: rezip(_good(), replace={"[Content_Types].xml": _good_content_types().replace(
-        b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml")}), "macro-enabled"),
-    (lambda: b"PK\x03\x04" + bytes(21 * 1024 * 1024), "larger than 20 MB"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: b"## Not Word at all\n", "not a Word document"),
+        (lambda: b"PK\x03\x04 truncated zip", "not a valid zip"),
+        (lambda: rezip(_good(), drop=("word/document.xml",)), "no word/document.xml"),
+        (lambda: bytes.fromhex("d0cf11e0a1b11ae1") + bytes(4096), "password-protected"),
+        (lambda: rezip(_good(), add={"word/vbaProject.bin": b"\x00" * 64}), "macros"),
+        (
+            lambda: rezip(
+                _good(),
+                replace={
+                    "[Content_Types].xml": _good_content_types().replace(
+                        b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml"
+                    )
+                },
+            ),
+            "macro-enabled",
+        ),
+        (lambda: b"PK\x03\x04" + bytes(21 * 1024 * 1024), "larger than 20 MB"),
+    ],
+)
 def test_bad_files_are_refused_with_a_clear_message(make, message):
     with pytest.raises(DocxError, match=re.escape(message)):
         docx_to_markdown(make())
@@ -158,6 +193,7 @@ def test_a_zip_whose_directory_lies_about_sizes_is_refused_while_reading():
 
 # --- export: a version ---------------------------------------------------------------------------------------
 
+
 def _clause_texts(draft):
     return [ClauseText(c.key, c.number, c.heading, c.body, c.level, c.key == "preamble") for c in draft.clauses]
 
@@ -165,8 +201,12 @@ def _clause_texts(draft):
 @pytest.mark.parametrize("name", [REAL_DRAFTS[1], REAL_DRAFTS[3]])
 def test_a_version_exported_and_imported_again_gives_the_same_clauses_and_words(name, shared_data):
     original = parse_draft(real(name, shared_data).read_text(encoding="utf-8"))
-    data = version_docx("Safety and Security", ["Third draft (version 1)"], _clause_texts(original),
-                        {c.key for c in original.clauses if c.explicit_key})
+    data = version_docx(
+        "Safety and Security",
+        ["Third draft (version 1)"],
+        _clause_texts(original),
+        {c.key for c in original.clauses if c.explicit_key},
+    )
     again = parse_draft(docx_to_markdown(data))
     assert again.title == "Safety and Security"
     assert tree(again.clauses) == tree(original.clauses)
@@ -252,9 +292,17 @@ Words of the first source. Words of the second source.
 
 # (old key, new key, relation) as consult.services.redlines.clause_pairs gives them: a split once per part, a merge
 # once per source.
-LINKS = [("scope", "scope", "modified"), ("defs", "defs", "moved"), ("split", "split", "split"),
-         ("split", "split-two", "split"), (None, "fresh", "added"), ("moving", "moving", "modified"),
-         ("gone", None, "removed"), ("merge-a", "merge-a", "merged"), ("merge-b", "merge-a", "merged")]
+LINKS = [
+    ("scope", "scope", "modified"),
+    ("defs", "defs", "moved"),
+    ("split", "split", "split"),
+    ("split", "split-two", "split"),
+    (None, "fresh", "added"),
+    ("moving", "moving", "modified"),
+    ("gone", None, "removed"),
+    ("merge-a", "merge-a", "merged"),
+    ("merge-b", "merge-a", "merged"),
+]
 
 
 def _pairs(old, new, links):
@@ -285,9 +333,10 @@ def test_accepting_every_change_gives_the_new_text_and_rejecting_the_old(tmp_pat
     need_pandoc()
     old = _clause_texts(parse_draft(OLD))
     new = _clause_texts(parse_draft(NEW))
-    date = datetime(2025, 7, 10, 9, 0, tzinfo=timezone.utc)
-    data = redline_docx("Redline", ["v1 → v2"], _pairs(old, new, LINKS), [c.key for c in old],
-                        [c.key for c in new], date=date)
+    date = datetime(2025, 7, 10, 9, 0, tzinfo=UTC)
+    data = redline_docx(
+        "Redline", ["v1 → v2"], _pairs(old, new, LINKS), [c.key for c in old], [c.key for c in new], date=date
+    )
     assert words(pandoc_text(data, tmp_path, "accept")) == clauses_words(new)
     assert words(pandoc_text(data, tmp_path, "reject")) == clauses_words(old)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
