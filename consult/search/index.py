@@ -337,36 +337,46 @@ def apply_changes(writer, session, changes: set[tuple[str, int]]) -> None:
         log.warning("search outbox rows of unknown kinds ignored: %s", sorted(unknown))
 
 
-def write_all(writer, session) -> int:
+PROGRESS_EVERY = 1000  # documents between two progress reports
+
+
+def write_all(writer, session, progress=None, total: int = 0) -> int:
     """Add every clause and comment to a fresh index through one batched writer; returns the count."""
     count = 0
     for load in LOADERS.values():
         for _id, doc in load(session):
             writer.add_document(**doc)
             count += 1
+            if progress and count % PROGRESS_EVERY == 0:
+                progress(count, max(total, count))
     return count
+
+
+def _count_documents(session) -> int:
+    return (session.scalar(db.select(db.func.count(Comment.id))) or 0) + \
+        (session.scalar(db.select(db.func.count(Clause.id))) or 0)
 
 
 PARALLEL_FROM = 2000  # documents; below this, starting worker processes costs more than it saves
 
 
-def _bulk_writer(ix, session, limitmb: int):
+def _bulk_writer(ix, documents: int, limitmb: int):
     """The rebuild's writer: on a large database, one process per CPU (at most two), each writing its own segment.
 
     The generation is new and unseen by readers and drains (both wait on the locks reindex holds), so the
     multiprocess writer is safe here; segments are kept as they are (multisegment) rather than merged.
     """
     procs = min(2, os.cpu_count() or 1)
-    if procs > 1:
-        documents = (session.scalar(db.select(db.func.count(Comment.id))) or 0) + \
-            (session.scalar(db.select(db.func.count(Clause.id))) or 0)
-        if documents >= PARALLEL_FROM:
-            return ix.writer(procs=procs, multisegment=True, limitmb=max(64, limitmb // procs))
+    if procs > 1 and documents >= PARALLEL_FROM:
+        return ix.writer(procs=procs, multisegment=True, limitmb=max(64, limitmb // procs))
     return ix.writer(limitmb=limitmb, procs=1)
 
 
-def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
-    """Rebuild the whole index from the database into a new generation, swap it in, drop the outbox it covered."""
+def reindex(*, wait: float = 300.0, limitmb: int = 256, progress=None) -> int:
+    """Rebuild the whole index from the database into a new generation, swap it in, drop the outbox it covered.
+
+    `progress(done, total[, phase])`, if given, hears every PROGRESS_EVERY documents and before the final write.
+    """
     root = index_root()
     if root.exists() and not root.is_dir():
         root.rename(root.with_name(root.name + f".corrupt-{int(time.time())}"))
@@ -394,9 +404,14 @@ def reindex(*, wait: float = 300.0, limitmb: int = 256) -> int:
         with Session(db.engine) as session:
             covered = list(session.scalars(db.select(SearchOutbox.id)))
             ix, gen = create_generation(root)
-            writer = _bulk_writer(ix, session, limitmb)
+            total = _count_documents(session)
+            writer = _bulk_writer(ix, total, limitmb)
             try:
-                count = write_all(writer, session)
+                if progress:
+                    progress(0, total)
+                count = write_all(writer, session, progress, total)
+                if progress:  # the writers now sort and write what they were given: most of a large rebuild
+                    progress(count, count, "writing")
                 writer.commit(merge=False)
             except BaseException:
                 writer.cancel()

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from ..logs import get_logger
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from html import escape
 
 from flask_babel import lazy_gettext as _l
@@ -71,6 +73,8 @@ def include_object(obj, name, type_, reflected, compare_to):
         return False
     if type_ == "index" and name == TSV_INDEX:
         return False
+    if type_ == "table" and name == STAGING:  # exists only while a rebuild runs
+        return False
     return True
 
 
@@ -80,19 +84,25 @@ _COLUMNS = ("kind, object_id, clause_id, document, version, clause_key, \"group\
             "status, author_id, audience, created_at, tsv")
 
 def clause_vector(number: str, heading: str, body: str) -> str:
-    """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B."""
-    return (f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
-            f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
+    """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B.
+
+    Each text is parsed once per configuration: the stemmed vectors are computed once, in a subquery, and both
+    weighted and joined into word pairs (parsing is most of a rebuild's cost).
+    """
+    return (f"(SELECT setweight(a, 'A') || setweight(b, 'B') "
             f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D') "
-            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {number}, {heading}, {body})))")
+            f"|| consult_pairs(a || b) "
+            f"FROM (SELECT to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')) AS a, "
+            f"to_tsvector('{STEMMED}', coalesce({body}, '')) AS b) AS v)")
 
 
 def comment_vector(body: str, wording: str) -> str:
-    """SQL for a comment's tsvector: the text weighs B, the proposed wording C."""
-    return (f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
-            f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
+    """SQL for a comment's tsvector: the text weighs B, the proposed wording C (each parsed once, as above)."""
+    return (f"(SELECT setweight(b, 'B') || setweight(w, 'C') "
             f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D') "
-            f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {body}, {wording})))")
+            f"|| consult_pairs(b || w) "
+            f"FROM (SELECT to_tsvector('{STEMMED}', {body}) AS b, "
+            f"to_tsvector('{STEMMED}', coalesce({wording}, '')) AS w) AS v)")
 
 
 AUDIENCE = "CASE WHEN {status} = 'visible' AND {visibility} <> 'confidential' THEN 'public' ELSE 'restricted' END"
@@ -175,19 +185,72 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
     return applied
 
 
-def reindex(*, wait: float = 300.0, **_ignored) -> int:
-    """Rebuild every row from the database in one transaction: readers see the old rows until it commits."""
+STAGING = "search_document_rebuild"  # an unlogged table the rebuild fills in parallel, dropped when it is done
+REBUILD_CHUNK = 2000  # ids per statement: the unit of the rebuild's progress and of its work sharing
+
+
+def _rebuild_tasks(session) -> list[tuple[str, int, int]]:
+    """(kind, first id, last id, rows) ranges of about REBUILD_CHUNK rows each, over every clause and comment."""
+    tasks = []
+    for kind, (_select, _alias, table) in _SOURCES.items():
+        ids = list(session.scalars(sql(f"SELECT id FROM {table} ORDER BY id")))
+        for start in range(0, len(ids), REBUILD_CHUNK):
+            chunk = ids[start:start + REBUILD_CHUNK]
+            tasks.append((kind, chunk[0], chunk[-1], len(chunk)))
+    return tasks
+
+
+def _fill_staging(engine, kind: str, first: int, last: int) -> None:
+    """One range of rows parsed into the staging table, in its own connection (so two run on two CPUs)."""
+    select, alias, _table = _SOURCES[kind]
+    with engine.begin() as conn:
+        conn.execute(sql("SET LOCAL jit = off"))  # compiling these expressions costs more than it saves
+        conn.execute(sql(f"INSERT INTO {STAGING} ({_COLUMNS}) {select} WHERE {alias}.id BETWEEN :first AND :last"),
+                     {"first": first, "last": last})
+
+
+def reindex(*, wait: float = 300.0, progress=None, workers: int | None = None, **_ignored) -> int:
+    """Rebuild every row from the database; readers see the old rows until the swap commits.
+
+    Parsing the texts is nearly all the cost, so it runs in `workers` connections at once (one per CPU, at most
+    two), range by range, into an unlogged staging table; one transaction then replaces the rows with it. That
+    transaction holds the writers' lock from the start, so no drain writes in between: a change made meanwhile
+    keeps its outbox row (only the rows present at the start are deleted) and is applied by the next drain.
+    `progress(done, total[, phase])`, if given, hears after each range and before the swap.
+    """
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
     with Session(db.engine) as session:
         if not _lock(session, wait):
             raise RuntimeError("another drain or rebuild is writing the search table")
         covered = list(session.scalars(db.select(SearchOutbox.id)))
-        session.execute(sql("DELETE FROM search_document"))
-        for select, _alias, _table in _SOURCES.values():
-            session.execute(sql(f"INSERT INTO search_document ({_COLUMNS}) {select}"))
-        for start in range(0, len(covered), 5000):
-            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start:start + 5000])))
-        count = session.scalar(sql("SELECT count(*) FROM search_document"))
-        session.commit()
+        tasks = _rebuild_tasks(session)
+        total = sum(n for *_range, n in tasks)
+        with db.engine.begin() as conn:
+            conn.execute(sql(f"DROP TABLE IF EXISTS {STAGING}"))
+            conn.execute(sql(f"CREATE UNLOGGED TABLE {STAGING} (LIKE search_document INCLUDING DEFAULTS)"))
+        try:
+            done = 0
+            if progress:
+                progress(0, total)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_fill_staging, db.engine, kind, first, last): n for kind, first, last, n in tasks}
+                for future in as_completed(futures):
+                    future.result()
+                    done += futures[future]
+                    if progress:
+                        progress(done, total)
+            if progress:
+                progress(total, total, "writing")
+            session.execute(sql("DELETE FROM search_document"))
+            session.execute(sql(f"INSERT INTO search_document ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGING}"))
+            for start in range(0, len(covered), 5000):
+                session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start:start + 5000])))
+            count = session.scalar(sql("SELECT count(*) FROM search_document"))
+            session.commit()
+        finally:
+            session.rollback()
+            with db.engine.begin() as conn:
+                conn.execute(sql(f"DROP TABLE IF EXISTS {STAGING}"))
     with db.engine.connect() as conn:  # fresh statistics for the planner after a bulk load
         conn.execute(sql("ANALYZE search_document"))
         conn.commit()

@@ -1,4 +1,5 @@
 """Search: query language, visibility for every role, the outbox and its drain, rebuilds, concurrency and the API."""
+import json
 import os
 import re
 import shutil
@@ -736,6 +737,38 @@ def test_cli_reindex_drain_status(app, corpus):
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0 and '"indexed": ' in result.output
     assert search.search(None, "gannet").total == 1
+
+
+def test_cli_reindex_shows_its_progress_on_stderr_and_its_result_on_stdout(app, corpus):
+    from consult.search.cli import register_search_cli
+
+    if "search" not in app.cli.commands:
+        register_search_cli(app)
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    indexed = json.loads(result.stdout)["indexed"]
+    assert indexed == search.status().documents > 0
+    lines = result.stderr.splitlines()  # not a terminal: plain lines, the first and the last always
+    assert lines[0].startswith(f"indexing 0/{indexed:,} documents (0%)")
+    assert lines[-1].startswith(f"writing {indexed:,}/{indexed:,} documents (100%)")
+    assert "\r" not in result.stderr
+    quiet = app.test_cli_runner().invoke(args=["search", "reindex", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_progress_redraws_one_line_on_a_terminal():
+    import io
+
+    from consult.search.cli import Progress
+
+    out = io.StringIO()
+    progress = Progress(out, tty=True)
+    for done in (0, 500, 1000):
+        progress(done, 1000)
+    progress.finish()
+    text = out.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
+    assert "[" + "#" * Progress.WIDTH + "] indexing 1,000/1,000 documents (100%)" in text
 
 
 def test_results_page_reads_document_titles_without_version_sources(app, client, corpus):
