@@ -443,6 +443,20 @@ def test_parallel_rebuild_gives_the_same_hits(app, corpus, monkeypatch):
 
 
 @whoosh_internals
+def test_rebuilt_index_is_saved_with_the_stock_codec(app, corpus, monkeypatch):
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec
+
+    monkeypatch.setattr(search_index._BatchedRunPool, "RUN_BATCH", 3)  # runs of several batches
+    search.reindex(limitmb=0.01)  # a tiny pool: postings spill to many sorted runs on disk, merged back
+    ix = whoosh_index.open_dir(search.status().path)
+    # The rebuild's writer helpers stay out of the index: a reader needs only Whoosh's own classes.
+    assert {type(segment.codec()) for segment in ix._segments()} == {W3Codec}
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+    assert search.search(make_user("drafter"), '"copyright opt-out"').total > 0
+
+
+@whoosh_internals
 def test_missing_index_is_rebuilt_on_first_use(app, corpus):
     shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
     assert corpus["public"].id in ids(search.search(None, "experts"))
