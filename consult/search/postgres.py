@@ -303,6 +303,7 @@ class _Leaves:
     """Every text leaf of a query, normalised by PostgreSQL in one round trip: tsquery text, '' for stop words."""
 
     def __init__(self):
+        self.settled = False  # whether the planner settings were applied with the look-up
         self.requests: dict[tuple[str, str], int] = {}
         self.found: list[str] = []
 

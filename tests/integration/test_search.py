@@ -428,6 +428,25 @@ def test_reindex_gives_the_same_hits(app, corpus, search_backend):
     assert search.status().pending == 0
 
 
+def test_a_change_made_during_a_rebuild_waits_for_the_next_drain(app, corpus, search_backend, monkeypatch):
+    from consult.search import postgres as search_postgres
+
+    # The change commits after the rebuild has read every row, just before the new index or table is swapped in.
+    module, name = (search_postgres, "_swap") if search_backend == "postgres" else (search_index, "swap_generation")
+    original, made = getattr(module, name), []
+
+    def change_then_swap(*args, **kwargs):
+        made.append(post(corpus["other"], corpus["clause"], "A guillemot arrived mid-rebuild."))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, change_then_swap)
+    search.reindex()
+    assert made and search.status().pending == 1  # its outbox row was not one the rebuild covered
+    assert search.search(None, "guillemot").total == 0
+    assert search.drain() == 1
+    assert ids(search.search(None, "guillemot")) == {made[0].id}
+
+
 @whoosh_internals
 def test_parallel_rebuild_gives_the_same_hits(app, corpus, monkeypatch):
     drafter = make_user("drafter")
