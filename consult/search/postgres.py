@@ -33,6 +33,7 @@ from sqlalchemy import (ARRAY, Column, Integer, MetaData, Table, and_, cast, fun
                         null, or_, true, union_all)
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from whoosh import query as wq
 
@@ -225,9 +226,28 @@ def _index_staging(engine) -> None:
             conn.execute(sql(statement.format(table=STAGING, name=f"{STAGING}_{name}")))
 
 
+SWAP_LOCK_TIMEOUT = "5s"  # how long the swap waits for searches in progress, per attempt
+SWAP_ATTEMPTS = 6
+
+
 def _swap(session) -> None:
-    """In the caller's transaction: the staging table becomes search_document, with the usual names."""
-    session.execute(sql("LOCK TABLE search_document IN ACCESS EXCLUSIVE MODE"))
+    """In the caller's transaction: the staging table becomes search_document, with the usual names.
+
+    The swap needs the table to itself for a moment. Searches in progress end within milliseconds, but waiting
+    without a limit would also queue every new search behind a reader that never ends (a transaction left
+    open): so each attempt waits a few seconds, then lets the queued searches through and tries again.
+    """
+    for attempt in range(SWAP_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                session.execute(sql(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'"))
+                session.execute(sql("LOCK TABLE search_document IN ACCESS EXCLUSIVE MODE"))
+            break
+        except OperationalError:
+            if attempt == SWAP_ATTEMPTS - 1:
+                raise RuntimeError("search_document stayed in use by an open transaction; rebuild not swapped in")
+            log.info("search table in use; trying the swap again")
+    session.execute(sql("SET LOCAL lock_timeout = 0"))
     sequence = session.scalar(sql("SELECT pg_get_serial_sequence('search_document', 'id')"))
     if sequence:  # the id sequence belongs to the old table and would be dropped with it
         session.execute(sql(f"ALTER SEQUENCE {sequence} OWNED BY {STAGING}.id"))
@@ -250,6 +270,8 @@ def reindex(*, wait: float = 300.0, progress=None, workers: int | None = None, s
     sources = sources or _SOURCES
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     engine = db.engine
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        db.session.rollback()  # the caller's reads (search status...) would otherwise hold up the swap forever
     with Session(engine) as session:
         if not _lock(session, wait):
             raise RuntimeError("another drain or rebuild is writing the search table")
