@@ -22,14 +22,33 @@ the database row's current text; facets are one GROUPING SETS aggregation over t
 from __future__ import annotations
 
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from html import escape
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Column, MetaData, Table, and_, cast, func, literal, literal_column, not_, or_, true
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    true,
+    union_all,
+)
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from whoosh import query as wq
 
@@ -52,7 +71,7 @@ WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A: a clause heading counts most, th
 RANK_NORMALISATION = 1  # divide by 1 + log(document length): a long comment does not win by length alone
 LOCK_KEY = 0x5EA5C  # pg advisory lock: one writer (drain or rebuild) at a time
 BATCH = 500
-RANK_WINDOW = 2000  # a search with more hits than this ranks its newest RANK_WINDOW hits (see run_query)
+RANK_WINDOW = 500  # a search with more hits than this ranks its newest RANK_WINDOW hits (see run_query)
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: ts_headline's markers, made <mark> after escaping
 HEADLINE_OPTIONS = (
     f'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "'
@@ -72,7 +91,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     table = getattr(getattr(obj, "table", None), "name", None)
     if type_ == "column" and name == TSV_COLUMN and table == "search_document":
         return False
-    return not (type_ == "index" and name == TSV_INDEX)
+    if type_ == "index" and name == TSV_INDEX:
+        return False
+    return not (type_ == "table" and name == STAGING)  # the staging table exists only while a rebuild runs
 
 
 # --- writing -------------------------------------------------------------------------------------------------------
@@ -84,22 +105,28 @@ _COLUMNS = (
 
 
 def clause_vector(number: str, heading: str, body: str) -> str:
-    """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B."""
+    """SQL for a clause's tsvector, from three SQL expressions: number and heading weigh A, the body B.
+
+    Each text is parsed once per configuration: the stemmed vectors are computed once, in a subquery, and both
+    weighted and joined into word pairs (parsing is most of a rebuild's cost).
+    """
     return (
-        f"setweight(to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')), 'A') "
-        f"|| setweight(to_tsvector('{STEMMED}', coalesce({body}, '')), 'B') "
+        f"(SELECT setweight(a, 'A') || setweight(b, 'B') "
         f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {number}, {heading}, {body})), 'D') "
-        f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {number}, {heading}, {body})))"
+        f"|| consult_pairs(a || b) "
+        f"FROM (SELECT to_tsvector('{STEMMED}', coalesce({number}, '') || ' ' || coalesce({heading}, '')) AS a, "
+        f"to_tsvector('{STEMMED}', coalesce({body}, '')) AS b) AS v)"
     )
 
 
 def comment_vector(body: str, wording: str) -> str:
-    """SQL for a comment's tsvector: the text weighs B, the proposed wording C."""
+    """SQL for a comment's tsvector: the text weighs B, the proposed wording C (each parsed once, as above)."""
     return (
-        f"setweight(to_tsvector('{STEMMED}', {body}), 'B') "
-        f"|| setweight(to_tsvector('{STEMMED}', coalesce({wording}, '')), 'C') "
+        f"(SELECT setweight(b, 'B') || setweight(w, 'C') "
         f"|| setweight(to_tsvector('{WORDS}', concat_ws(' ', {body}, {wording})), 'D') "
-        f"|| consult_pairs(to_tsvector('{STEMMED}', concat_ws(' ', {body}, {wording})))"
+        f"|| consult_pairs(b || w) "
+        f"FROM (SELECT to_tsvector('{STEMMED}', {body}) AS b, "
+        f"to_tsvector('{STEMMED}', coalesce({wording}, '')) AS w) AS v)"
     )
 
 
@@ -121,7 +148,7 @@ FROM comment c JOIN clause cl ON cl.id = c.clause_id JOIN version v ON v.id = c.
 
 _UPSERT = """
 INSERT INTO search_document ({columns})
-{select} WHERE {alias}.id = ANY(:ids)
+{select} WHERE {id_column} = ANY(:ids)
 ON CONFLICT (kind, object_id) DO UPDATE SET
     clause_id = EXCLUDED.clause_id, document = EXCLUDED.document, version = EXCLUDED.version,
     clause_key = EXCLUDED.clause_key, "group" = EXCLUDED."group", type = EXCLUDED.type,
@@ -130,16 +157,17 @@ ON CONFLICT (kind, object_id) DO UPDATE SET
     tsv = EXCLUDED.tsv
 """
 
-_SOURCES = {"clause": (_CLAUSES, "cl", "clause"), "comment": (_COMMENTS, "c", "comment")}
+# kind: (the SELECT giving its rows, the id column to pick them by, the table whose ids they are)
+_SOURCES = {"clause": (_CLAUSES, "cl.id", "clause"), "comment": (_COMMENTS, "c.id", "comment")}
 
 
 def apply_changes(session, changes: set[tuple[str, int]]) -> None:
     """Bring the rows for these (kind, id) pairs in line with the database: written again, or deleted if gone."""
-    for kind, (select, alias, table) in _SOURCES.items():
+    for kind, (select, id_column, table) in _SOURCES.items():
         ids = sorted({object_id for k, object_id in changes if k == kind})
         if not ids:
             continue
-        session.execute(sql(_UPSERT.format(columns=_COLUMNS, select=select, alias=alias)), {"ids": ids})
+        session.execute(sql(_UPSERT.format(columns=_COLUMNS, select=select, id_column=id_column)), {"ids": ids})
         session.execute(
             sql(
                 f"DELETE FROM search_document s WHERE s.kind = :kind AND s.object_id = ANY(:ids) "
@@ -190,20 +218,131 @@ def drain(*, timeout: float = 10.0, batch: int = BATCH, max_batches: int | None 
     return applied
 
 
-def reindex(*, wait: float = 300.0, **_ignored) -> int:
-    """Rebuild every row from the database in one transaction: readers see the old rows until it commits."""
-    with Session(db.engine) as session:
+STAGING = "search_document_rebuild"  # the table a rebuild fills, then swaps in for search_document
+REBUILD_CHUNK = 2000  # ids per statement: the unit of the rebuild's progress and of its work sharing
+INDEX_MEMORY = "256MB"  # maintenance_work_mem for building the GIN index in one pass
+# search_document's constraints and indexes, as migration 0011 names them: the swapped-in table takes these names.
+TABLE_INDEXES = (
+    ("pk_search_document", "ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY (id)"),
+    ("uq_search_document_kind", "ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE (kind, object_id)"),
+    (TSV_INDEX, "CREATE INDEX {name} ON {table} USING gin (tsv)"),
+)
+
+
+def _rebuild_tasks(session, sources) -> list[tuple[str, int, int, int]]:
+    """(kind, first id, last id, rows) ranges of about REBUILD_CHUNK rows each, over every clause and comment."""
+    tasks = []
+    for kind, (_select, _id_column, table) in sources.items():
+        ids = list(session.scalars(sql(f"SELECT id FROM {table} ORDER BY id")))
+        for start in range(0, len(ids), REBUILD_CHUNK):
+            chunk = ids[start : start + REBUILD_CHUNK]
+            tasks.append((kind, chunk[0], chunk[-1], len(chunk)))
+    return tasks
+
+
+def _fill_staging(engine, source, first: int, last: int) -> None:
+    """One range of rows parsed into the staging table, in its own connection (so two run on two CPUs)."""
+    select, id_column, _table = source
+    with engine.begin() as conn:
+        conn.execute(sql("SET LOCAL jit = off"))  # compiling these expressions costs more than it saves
+        conn.execute(
+            sql(f"INSERT INTO {STAGING} ({_COLUMNS}) {select} WHERE {id_column} BETWEEN :first AND :last"),
+            {"first": first, "last": last},
+        )
+
+
+def _index_staging(engine) -> None:
+    """The staging table's keys and GIN index, built in bulk once it is full (inserting 105,000 rows into a GIN
+    index row by row took longer than parsing them), under temporary names until the swap."""
+    with engine.begin() as conn:
+        conn.execute(sql(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"))
+        for name, statement in TABLE_INDEXES:
+            conn.execute(sql(statement.format(table=STAGING, name=f"{STAGING}_{name}")))
+
+
+SWAP_LOCK_TIMEOUT = "5s"  # how long the swap waits for searches in progress, per attempt
+SWAP_ATTEMPTS = 6
+
+
+def _swap(session) -> None:
+    """In the caller's transaction: the staging table becomes search_document, with the usual names.
+
+    The swap needs the table to itself for a moment. Searches in progress end within milliseconds, but waiting
+    without a limit would also queue every new search behind a reader that never ends (a transaction left
+    open): so each attempt waits a few seconds, then lets the queued searches through and tries again.
+    """
+    for attempt in range(SWAP_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                session.execute(sql(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'"))
+                session.execute(sql("LOCK TABLE search_document IN ACCESS EXCLUSIVE MODE"))
+            break
+        except OperationalError:
+            if attempt == SWAP_ATTEMPTS - 1:
+                raise RuntimeError(
+                    "search_document stayed in use by an open transaction; rebuild not swapped in"
+                ) from None
+            log.info("search table in use; trying the swap again")
+    session.execute(sql("SET LOCAL lock_timeout = 0"))
+    sequence = session.scalar(sql("SELECT pg_get_serial_sequence('search_document', 'id')"))
+    if sequence:  # the id sequence belongs to the old table and would be dropped with it
+        session.execute(sql(f"ALTER SEQUENCE {sequence} OWNED BY {STAGING}.id"))
+    session.execute(sql("DROP TABLE search_document"))
+    session.execute(sql(f"ALTER TABLE {STAGING} RENAME TO search_document"))
+    for name, _statement in TABLE_INDEXES:
+        session.execute(sql(f"ALTER INDEX {STAGING}_{name} RENAME TO {name}"))
+
+
+def reindex(*, wait: float = 300.0, progress=None, workers: int | None = None, sources=None, **_ignored) -> int:
+    """Rebuild every row from the database into a new table and swap it in; readers use the old rows until then.
+
+    Parsing the texts is most of the cost, so it runs in `workers` connections at once (one per CPU, at most two),
+    range by range, into a staging table; its indexes are built in bulk, then one short transaction swaps the
+    tables. That transaction holds the writers' lock from the start, so no drain writes in between: a change
+    made meanwhile keeps its outbox row (only the rows present at the start are deleted) and is applied by the
+    next drain. `progress(done, total[, phase])`, if given, hears after each range and before the indexes are
+    built. `sources` replaces the clause and comment SELECTs (the search benchmark reads generated rows).
+    """
+    sources = sources or _SOURCES
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    engine = db.engine
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        db.session.rollback()  # the caller's reads (search status...) would otherwise hold up the swap forever
+    with Session(engine) as session:
         if not _lock(session, wait):
             raise RuntimeError("another drain or rebuild is writing the search table")
         covered = list(session.scalars(db.select(SearchOutbox.id)))
-        session.execute(sql("DELETE FROM search_document"))
-        for select, _alias, _table in _SOURCES.values():
-            session.execute(sql(f"INSERT INTO search_document ({_COLUMNS}) {select}"))
-        for start in range(0, len(covered), 5000):
-            session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start : start + 5000])))
-        count = session.scalar(sql("SELECT count(*) FROM search_document"))
-        session.commit()
-    with db.engine.connect() as conn:  # fresh statistics for the planner after a bulk load
+        tasks = _rebuild_tasks(session, sources)
+        total = sum(n for *_range, n in tasks)
+        with engine.begin() as conn:  # a table left by a rebuild that died is replaced
+            conn.execute(sql(f"DROP TABLE IF EXISTS {STAGING}"))
+            conn.execute(sql(f"CREATE TABLE {STAGING} (LIKE search_document INCLUDING DEFAULTS)"))
+        try:
+            done = 0
+            if progress:
+                progress(0, total)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = {
+                    pool.submit(_fill_staging, engine, sources[kind], first, last): n for kind, first, last, n in tasks
+                }
+                for future in as_completed(futures):
+                    future.result()
+                    done += futures[future]
+                    if progress:
+                        progress(done, total)
+            if progress:
+                progress(total, total, "writing")
+            _index_staging(engine)
+            _swap(session)
+            for start in range(0, len(covered), 5000):
+                session.execute(db.delete(SearchOutbox).where(SearchOutbox.id.in_(covered[start : start + 5000])))
+            count = session.scalar(sql("SELECT count(*) FROM search_document"))
+            session.commit()
+        finally:
+            session.rollback()
+            with engine.begin() as conn:
+                conn.execute(sql(f"DROP TABLE IF EXISTS {STAGING}"))
+    with engine.connect() as conn:  # fresh statistics for the planner after a bulk load
         conn.execute(sql("ANALYZE search_document"))
         conn.commit()
     return count
@@ -224,6 +363,7 @@ class _Leaves:
     """Every text leaf of a query, normalised by PostgreSQL in one round trip: tsquery text, '' for stop words."""
 
     def __init__(self):
+        self.settled = False  # whether the planner settings were applied with the look-up
         self.requests: dict[tuple[str, str], int] = {}
         self.found: list[str] = []
 
@@ -252,7 +392,11 @@ class _Leaves:
                 else "coalesce(" + forms[kind].format(n=n) + ", '')"
             )
             params[f"p{n}"] = text
-        self.found = list(db.session.execute(sql("SELECT " + ", ".join(parts)), params).one())
+        # The search's planner settings ride along (see _prefer_the_index): one round trip fewer per search.
+        self.found = list(db.session.execute(sql("SELECT " + ", ".join(parts + list(PLANNER_SETTINGS))), params).one())[
+            : len(parts)
+        ]
+        self.settled = True
 
     def get(self, kind: str, text: str) -> str:
         return self.found[self.requests[(kind, text)]]
@@ -309,6 +453,7 @@ class _Translator:
         self.rank: list[str] = []  # positive tsquery parts: they rank the hits
         self.highlight: list[str] = []  # their unstemmed forms: they mark the snippets
         self.prefixes = False
+        self.rechecked = False  # a part the GIN index cannot decide alone: word positions, or a weight label
 
     def build(self, q, positive: bool = True) -> _Built | None:
         if isinstance(q, wq.Every):
@@ -371,6 +516,7 @@ class _Translator:
             if marked:
                 self.highlight.append(marked)
             self.prefixes |= kind == "prefix"
+        self.rechecked |= kind == "prefix" or (kind == "phrase" and "&" in (self.leaves.get("pairs", text) or "&"))
         if kind == "phrase":
             pairs = self.leaves.get("pairs", text)
             if pairs and "&" not in pairs:
@@ -398,9 +544,19 @@ FIELD_COLUMNS = {
 class Compiled:
     """A reader's query ready to run: the match condition, the rank and highlight tsqueries, a message."""
 
-    def __init__(self, condition, rank: str | None, highlight: str | None, highlight_config: str, message: str | None):
+    def __init__(
+        self,
+        condition,
+        rank: str | None,
+        highlight: str | None,
+        highlight_config: str,
+        message: str | None,
+        rechecked: bool = False,
+        settled: bool = False,
+    ):
         self.condition, self.rank, self.highlight = condition, rank, highlight
-        self.highlight_config, self.message = highlight_config, message
+        self.highlight_config, self.message, self.rechecked = highlight_config, message, rechecked
+        self.settled = settled  # the planner settings are in force for this transaction
 
 
 def compile_query(qstring: str, user) -> Compiled | None:
@@ -427,7 +583,7 @@ def compile_query(qstring: str, user) -> Compiled | None:
     config = WORDS if translator.prefixes else STEMMED
     if not translator.prefixes and rank:
         highlight = rank
-    return Compiled(built.condition(), rank, highlight, config, parsed.message)
+    return Compiled(built.condition(), rank, highlight, config, parsed.message, translator.rechecked, leaves.settled)
 
 
 # --- visibility and filters -------------------------------------------------------------------------------------------
@@ -463,25 +619,53 @@ def _rank_expression(rank: str | None, tsv=None):
     )
 
 
-def facet_counts(where, names) -> dict[str, list[tuple[str, int]]]:
-    """Each facet's values among the matching rows, with counts, the most frequent first: one aggregation."""
+def facet_counts(
+    where, names, *, chosen_kind: str | None = None, window: int = 0, rechecked: bool = False
+) -> tuple[dict[str, list[tuple[str, int]]], list[int]]:
+    """Each facet's values among the matching rows, with counts, the most frequent first; and the ids of the newest
+    `window` matching rows (of the chosen kind), which are the ones ranked.
+
+    One statement. When the GIN index leaves a check to the rows (`rechecked`: a phrase's word positions, read from
+    each candidate's tsvector), the matching rows are found once and kept for both uses; otherwise keeping them
+    costs more than finding them twice (63,000 rows of a common word: 130 ms kept, 65 ms found). The facets come
+    from one GROUP BY over
+    every facet column at once (a few thousand combinations at most), each facet summed from it. With a chosen
+    kind, `where` leaves the kind filter out: the kind tabs count every kind, the other facets the chosen kind.
+    """
     columns = [FIELD_COLUMNS[n] for n in names]
-    stmt = (
-        db.select(func.grouping(*columns).label("g"), *columns, func.count().label("n"))
-        .select_from(documents)
+    matching = (
+        db.select(D.id, *columns)
         .where(where)
-        .group_by(func.grouping_sets(*(db.tuple_(c) for c in columns)))
+        .cte("matching")
+        .prefix_with("MATERIALIZED" if rechecked else "NOT MATERIALIZED")
     )
-    counts: dict[str, list[tuple[str, int]]] = {n: [] for n in names}
-    width = len(columns)
-    for row in db.session.execute(stmt):
+    m = matching.c
+    grouped = [m[c.name] for c in columns]
+    facets_part = db.select(*grouped, func.count().label("n"), cast(null(), ARRAY(Integer)).label("ids")).group_by(
+        *grouped
+    )
+    newest = db.select(m.id)
+    if chosen_kind is not None:
+        newest = newest.where(m.kind == chosen_kind)
+    newest = newest.order_by(m.id.desc()).limit(window).subquery("newest")
+    window_part = db.select(
+        *(cast(null(), c.type).label(c.name) for c in columns),
+        literal(-1).label("n"),
+        db.select(func.array_agg(newest.c.id)).scalar_subquery().label("ids"),
+    )
+    counts: dict[str, dict[str, int]] = {n: {} for n in names}
+    kind_at = names.index("kind") if "kind" in names else None
+    ids: list[int] = []
+    for row in db.session.execute(union_all(facets_part, window_part)):
+        if row.n < 0:
+            ids = list(row.ids or [])
+            continue
+        chosen = chosen_kind is None or (kind_at is not None and row[kind_at] == chosen_kind)
         for i, name in enumerate(names):
-            if not (row.g >> (width - 1 - i)) & 1:  # the column this row is grouped by
-                value = row[1 + i]
-                if value not in (None, ""):
-                    counts[name].append((str(value), row.n))
-                break
-    return {n: sorted(v, key=lambda kv: (-kv[1], kv[0])) for n, v in counts.items()}
+            value = row[i]
+            if (chosen or i == kind_at) and value not in (None, ""):
+                counts[name][str(value)] = counts[name].get(str(value), 0) + row.n
+    return {n: sorted(v.items(), key=lambda kv: (-kv[1], kv[0])) for n, v in counts.items()}, ids
 
 
 # --- searching --------------------------------------------------------------------------------------------------------
@@ -532,7 +716,7 @@ def headlines(texts: list[str], compiled: Compiled) -> list[Markup]:
         .all()
     )
     out = []
-    for text, marked in zip(texts, rows, strict=True):
+    for text, marked in zip(texts, rows, strict=False):
         if MARK_OPEN not in (marked or ""):
             out.append(_plain_snippet(text))
         else:  # the text was escaped before ts_headline: only the markers become markup
@@ -553,7 +737,7 @@ def _result_text(result: Result) -> str:
 
 
 def _with_snippets(items: list[Result], compiled: Compiled) -> list[Result]:
-    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled), strict=True):
+    for item, marked in zip(items, headlines([_result_text(i) for i in items], compiled), strict=False):
         item.snippet = marked
     return items
 
@@ -571,51 +755,48 @@ def run_query(
     else:
         match = compiled.condition
     where = and_(match, *filter_conditions(user, filters))
-    _prefer_the_index()
-    facets = facet_counts(where, allowed_facets(user))
-    total = sum(n for _value, n in facets.get("kind", []))
-    if (filters.get("kind") or "").strip():
-        # The kind tabs show both counts, whichever kind is chosen.
-        facets["kind"] = facet_counts(and_(match, *filter_conditions(user, filters, without="kind")), ["kind"])["kind"]
+    if not compiled.settled:
+        _prefer_the_index()
+    # The kind tabs show both counts, whichever kind is chosen: the facets' query leaves the kind filter out.
+    chosen_kind = dict(chosen_filters(user, filters)).get("kind")
+    ranked = sort not in ("newest", "oldest") and bool(compiled.rank)
+    facets, newest = facet_counts(
+        and_(match, *filter_conditions(user, filters, without="kind")),
+        allowed_facets(user),
+        chosen_kind=chosen_kind,
+        window=RANK_WINDOW if ranked else 0,
+        rechecked=compiled.rechecked,
+    )
+    kinds = dict(facets.get("kind", []))
+    total = kinds.get(chosen_kind, 0) if chosen_kind else sum(kinds.values())
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)  # a page past the end shows the last page
     hits = []
     if total:
         score = _rank_expression(compiled.rank).label("score")
-        order = {"newest": [D.created_at.desc(), D.id.desc()], "oldest": [D.created_at.asc(), D.id.asc()]}.get(
-            sort, [score.desc(), D.id.asc()]
-        )
-        source = documents
-        if (
-            sort not in ("newest", "oldest")
-            and compiled.rank
-            and total > RANK_WINDOW
-            and page * per_page <= RANK_WINDOW
-        ):
-            # Ranking reads every hit's tsvector: on a very common word that is tens of thousands of them, so the
-            # newest RANK_WINDOW hits are ranked (a narrower search ranks all of its hits).
-            source = db.select(documents).where(where).order_by(D.id.desc()).limit(RANK_WINDOW).subquery("window")
-        c = source.c
-        score = _rank_expression(compiled.rank, c.tsv).label("score")
-        order = {"newest": [c.created_at.desc(), c.id.desc()], "oldest": [c.created_at.asc(), c.id.asc()]}.get(
-            sort, [score.desc(), c.id.asc()]
-        )
         stmt = db.select(
-            c.kind,
-            c.object_id,
-            c.clause_id,
-            c.document,
-            c.version,
-            c.clause_key,
-            c.group,
-            c.type,
-            c.disposition,
-            c.created_at,
+            D.kind,
+            D.object_id,
+            D.clause_id,
+            D.document,
+            D.version,
+            D.clause_key,
+            D.group,
+            D.type,
+            D.disposition,
+            D.created_at,
             score,
         )
-        if source is documents:
-            stmt = stmt.where(where)
-        hits = _hits(db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+        if ranked and page * per_page <= RANK_WINDOW:
+            # Ranking reads each ranked hit's tsvector, so only the newest RANK_WINDOW hits are ranked (all of them
+            # when there are fewer), found by id, the conditions already checked above.
+            stmt = stmt.where(D.id.in_(newest)).order_by(score.desc(), D.id.asc())
+        else:
+            order = {"newest": [D.created_at.desc(), D.id.desc()], "oldest": [D.created_at.asc(), D.id.asc()]}.get(
+                sort, [score.desc(), D.id.asc()]
+            )
+            stmt = stmt.where(where).order_by(*order)
+        hits = _hits(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)))
     return hits, total, page, facets, compiled
 
 
@@ -623,7 +804,12 @@ def _prefer_the_index() -> None:
     """For this transaction, steer the planner to the GIN index: it prices `tsv @@ query` as cheap on every row,
     while each check reads (and decompresses) that row's tsvector: a sequential scan of 25,000 rows for a word in
     200 of them took 170 ms, the index 7 ms. Queries with no indexable condition still run, on the next best plan."""
-    db.session.execute(sql("SET LOCAL enable_seqscan = off"))
+    # With sequential scans priced out every plan looks expensive, and PostgreSQL would compile it to machine code
+    # first (JIT): 100-300 ms of compiling for a query that runs in tens of milliseconds. One round trip for both.
+    db.session.execute(sql("SELECT " + ", ".join(PLANNER_SETTINGS)))
+
+
+PLANNER_SETTINGS = ("set_config('enable_seqscan', 'off', true)", "set_config('jit', 'off', true)")
 
 
 def search(

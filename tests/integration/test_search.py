@@ -1,5 +1,6 @@
 """Search: query language, visibility for every role, the outbox and its drain, rebuilds, concurrency and the API."""
 
+import json
 import os
 import re
 import shutil
@@ -475,6 +476,25 @@ def test_reindex_gives_the_same_hits(app, corpus, search_backend):
     assert search.status().pending == 0
 
 
+def test_a_change_made_during_a_rebuild_waits_for_the_next_drain(app, corpus, search_backend, monkeypatch):
+    from consult.search import postgres as search_postgres
+
+    # The change commits after the rebuild has read every row, just before the new index or table is swapped in.
+    module, name = (search_postgres, "_swap") if search_backend == "postgres" else (search_index, "swap_generation")
+    original, made = getattr(module, name), []
+
+    def change_then_swap(*args, **kwargs):
+        made.append(post(corpus["other"], corpus["clause"], "A guillemot arrived mid-rebuild."))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, change_then_swap)
+    search.reindex()
+    assert made and search.status().pending == 1  # its outbox row was not one the rebuild covered
+    assert search.search(None, "guillemot").total == 0
+    assert search.drain() == 1
+    assert ids(search.search(None, "guillemot")) == {made[0].id}
+
+
 @whoosh_internals
 def test_parallel_rebuild_gives_the_same_hits(app, corpus, monkeypatch):
     drafter = make_user("drafter")
@@ -507,6 +527,20 @@ def assert_rebuilding(client, q="experts"):
     response = client.get("/api/search", query_string={"q": q})
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert response.get_json() == {"error": "Search is being rebuilt; try again in a few minutes."}
+
+
+@whoosh_internals
+def test_rebuilt_index_is_saved_with_the_stock_codec(app, corpus, monkeypatch):
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec
+
+    monkeypatch.setattr(search_index._BatchedRunPool, "RUN_BATCH", 3)  # runs of several batches
+    search.reindex(limitmb=0.01)  # a tiny pool: postings spill to many sorted runs on disk, merged back
+    ix = whoosh_index.open_dir(search.status().path)
+    # The rebuild's writer helpers stay out of the index: a reader needs only Whoosh's own classes.
+    assert {type(segment.codec()) for segment in ix._segments()} == {W3Codec}
+    assert corpus["public"].id in ids(search.search(None, "experts"))
+    assert search.search(make_user("drafter"), '"copyright opt-out"').total > 0
 
 
 @whoosh_internals
@@ -891,6 +925,38 @@ def test_cli_reindex_drain_status(app, corpus):
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0 and '"indexed": ' in result.output
     assert search.search(None, "gannet").total == 1
+
+
+def test_cli_reindex_shows_its_progress_on_stderr_and_its_result_on_stdout(app, corpus):
+    from consult.search.cli import register_search_cli
+
+    if "search" not in app.cli.commands:
+        register_search_cli(app)
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    indexed = json.loads(result.stdout)["indexed"]
+    assert indexed == search.status().documents > 0
+    lines = result.stderr.splitlines()  # not a terminal: plain lines, the first and the last always
+    assert lines[0].startswith(f"indexing 0/{indexed:,} documents (0%)")
+    assert lines[-1].startswith(f"writing {indexed:,}/{indexed:,} documents (100%)")
+    assert "\r" not in result.stderr
+    quiet = app.test_cli_runner().invoke(args=["search", "reindex", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_progress_redraws_one_line_on_a_terminal():
+    import io
+
+    from consult.search.cli import Progress
+
+    out = io.StringIO()
+    progress = Progress(out, tty=True)
+    for done in (0, 500, 1000):
+        progress(done, 1000)
+    progress.finish()
+    text = out.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
+    assert "[" + "#" * Progress.WIDTH + "] indexing 1,000/1,000 documents (100%)" in text
 
 
 def test_results_page_reads_document_titles_without_version_sources(app, client, corpus):
