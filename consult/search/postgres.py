@@ -71,7 +71,7 @@ WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A: a clause heading counts most, th
 RANK_NORMALISATION = 1  # divide by 1 + log(document length): a long comment does not win by length alone
 LOCK_KEY = 0x5EA5C  # pg advisory lock: one writer (drain or rebuild) at a time
 BATCH = 500
-RANK_WINDOW = 500  # a search with more hits than this ranks its newest RANK_WINDOW hits (see run_query)
+RANK_WINDOW = 500  # a search with more hits ranks the newest RANK_WINDOW clauses and comments (see run_query)
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: ts_headline's markers, made <mark> after escaping
 HEADLINE_OPTIONS = (
     f'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "'
@@ -644,14 +644,23 @@ def facet_counts(
     facets_part = db.select(*grouped, func.count().label("n"), cast(null(), ARRAY(Integer)).label("ids")).group_by(
         *grouped
     )
-    newest = db.select(m.id)
+
+    def newest(*conditions):
+        rows = db.select(m.id).where(*conditions).order_by(m.id.desc()).limit(window).subquery()
+        return db.select(func.array_agg(rows.c.id)).scalar_subquery()
+
     if chosen_kind is not None:
-        newest = newest.where(m.kind == chosen_kind)
-    newest = newest.order_by(m.id.desc()).limit(window).subquery("newest")
+        window_ids = newest(m.kind == chosen_kind)
+    elif "kind" in names:
+        # A clause is older than every comment on it: the newest hits alone would leave the text of the code out
+        # of a common word's first page. So the newest hits among the clauses are ranked too.
+        window_ids = func.array_cat(newest(m.kind != "clause"), newest(m.kind == "clause"))
+    else:
+        window_ids = newest()
     window_part = db.select(
         *(cast(null(), c.type).label(c.name) for c in columns),
         literal(-1).label("n"),
-        db.select(func.array_agg(newest.c.id)).scalar_subquery().label("ids"),
+        window_ids.label("ids"),
     )
     counts: dict[str, dict[str, int]] = {n: {} for n in names}
     kind_at = names.index("kind") if "kind" in names else None
@@ -788,8 +797,8 @@ def run_query(
             score,
         )
         if ranked and page * per_page <= RANK_WINDOW:
-            # Ranking reads each ranked hit's tsvector, so only the newest RANK_WINDOW hits are ranked (all of them
-            # when there are fewer), found by id, the conditions already checked above.
+            # Ranking reads each ranked hit's tsvector, so only the newest RANK_WINDOW clause hits and comment hits
+            # are ranked (all of them when there are fewer), found by id, the conditions already checked above.
             stmt = stmt.where(D.id.in_(newest)).order_by(score.desc(), D.id.asc())
         else:
             order = {"newest": [D.created_at.desc(), D.id.desc()], "oldest": [D.created_at.asc(), D.id.asc()]}.get(
