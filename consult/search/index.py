@@ -12,7 +12,6 @@ rebuild runs in `flask search reindex`, `flask search drain` or the background d
 
 from __future__ import annotations
 
-import marshal
 import os
 import secrets
 import shutil
@@ -24,10 +23,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
 from whoosh.util.filelock import FileLock, try_for
-from whoosh.util.numeric import byte_to_length
-from whoosh.writing import PostingPool
 
 from ..extensions import db
 from ..logs import get_logger
@@ -458,70 +454,6 @@ def _count_documents(session) -> int:
     )
 
 
-class _BatchedRunPool(PostingPool):
-    """The writer's posting pool, with its sorted runs written to disk as marshalled batches.
-
-    A large rebuild holds more postings than fit in `limitmb`, so the pool spills sorted runs to temporary files
-    and merges them at commit. Whoosh pickles each posting on its own there: a quarter of a rebuild's time went to
-    pickle.dump and pickle.load. Batches of plain tuples through marshal cost a small fraction of that.
-    """
-
-    RUN_BATCH = 20_000
-
-    def _write_run(self, f, items):
-        batch = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= self.RUN_BATCH:
-                marshal.dump(batch, f)
-                batch = []
-        if batch:
-            marshal.dump(batch, f)
-        f.close()
-
-    def _read_run(self, path):
-        f = self._open_run(path)
-        try:
-            while True:
-                try:
-                    batch = marshal.load(f)
-                except EOFError:
-                    return
-                yield from batch
-        finally:
-            f.close()
-            self._remove_run(path)
-
-
-class _LengthsInMemory(W3PerDocReader):
-    """Per-document field lengths read once per field into a list.
-
-    At commit the writer asks for the length of the document of every posting it writes (tens of millions in a
-    large rebuild), and the stock reader decodes it from the column file each time: 15% of a rebuild.
-    """
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        lists = self.__dict__.setdefault("_length_lists", {})
-        lengths = lists.get(fieldname)
-        if lengths is None:
-            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            lengths = lists[fieldname] = None if reader is None else [byte_to_length(b) if b else None for b in reader]
-        if lengths is None:
-            return default
-        return lengths[docnum]
-
-
-class _RebuildCodec(W3Codec):
-    """The default codec with the lengths above for the rebuild's writer. It is saved (pickled into the index's
-    table of contents) as the plain default codec, so the index on disk is the same and readers never need it."""
-
-    def per_document_reader(self, storage, segment):
-        return _LengthsInMemory(storage, segment)
-
-    def __reduce__(self):
-        return (W3Codec, (self._blocklimit, self._compression, self._inlinelimit))
-
-
 PARALLEL_FROM = 2000  # documents; below this, starting worker processes costs more than it saves
 
 
@@ -532,7 +464,11 @@ def _bulk_writer(ix, documents: int, limitmb: int):
     multiprocess writer is safe here; segments are kept as they are (multisegment) rather than merged.
     """
     procs = min(2, os.cpu_count() or 1)
-    fast = {"poolclass": _BatchedRunPool, "codec": _RebuildCodec()}
+    fast = {}
+    if current_app.config.get("CONSULT_SEARCH_FASTPATH", True):
+        from . import fastpath
+
+        fast = fastpath.rebuild_writer_options()
     if procs > 1 and documents >= PARALLEL_FROM:
         return ix.writer(procs=procs, multisegment=True, limitmb=max(64, limitmb // procs), **fast)
     return ix.writer(limitmb=limitmb, procs=1, **fast)

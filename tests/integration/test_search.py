@@ -534,7 +534,9 @@ def test_rebuilt_index_is_saved_with_the_stock_codec(app, corpus, monkeypatch):
     from whoosh import index as whoosh_index
     from whoosh.codec.whoosh3 import W3Codec
 
-    monkeypatch.setattr(search_index._BatchedRunPool, "RUN_BATCH", 3)  # runs of several batches
+    from consult.search import fastpath
+
+    monkeypatch.setattr(fastpath.BatchedRunPool, "RUN_BATCH", 3)  # runs of several batches
     search.reindex(limitmb=0.01)  # a tiny pool: postings spill to many sorted runs on disk, merged back
     ix = whoosh_index.open_dir(search.status().path)
     # The rebuild's writer helpers stay out of the index: a reader needs only Whoosh's own classes.
