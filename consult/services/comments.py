@@ -110,12 +110,15 @@ def post_comment(
     question: OpenQuestion | None = None,
     submission_token: str | None = None,
     version: Version | None = None,
+    token_unused: bool = False,
 ) -> Comment:
     """Record a comment (or reply, or answer) with a receipt; a replayed form returns the comment it made first.
 
-    Without a clause (and with `version`), it is a general comment on the whole version: no reply, no answer."""
+    Without a clause (and with `version`), it is a general comment on the whole version: no reply, no answer.
+    `token_unused`: the caller has just looked the submission token up and found no comment (a race between two
+    submissions is still caught, by the token's unique index)."""
     submission_token = submission_token or None  # an empty token is no token (it would collide with the next)
-    earlier = find_by_submission_token(submission_token)
+    earlier = None if token_unused else find_by_submission_token(submission_token)
     if earlier is not None:
         if earlier.author_id != author.id:
             raise ServiceError(_("This form was already used. Reload the page and try again."))

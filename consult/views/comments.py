@@ -99,6 +99,7 @@ def post(slug, number, key):
             parent=_posted_parent(form, clause),
             question=_posted_question(form, clause),
             submission_token=form.submission_token.data or None,
+            token_unused=earlier is None,
         )
     except ServiceError as exc:
         show_error(form, exc, "body")

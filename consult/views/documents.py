@@ -88,6 +88,7 @@ def post_general_comment(slug, number):
             stance=form.stance.data,
             proposed_wording=None,
             submission_token=form.submission_token.data,
+            token_unused=earlier is None,
         )
     except ServiceError as exc:
         show_error(form, exc, "body")
