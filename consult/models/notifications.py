@@ -99,6 +99,8 @@ class NotificationEvent(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     kind = db.Column(db.String(20), nullable=False)  # "comment"
     object_id = db.Column(db.Integer, nullable=False)
+    # The language of the request that made it: a first comment's author gets their settings (and receipt) in it.
+    language = db.Column(db.String(10))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 

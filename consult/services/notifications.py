@@ -95,8 +95,8 @@ def read_unsubscribe_token(token: str) -> tuple[User, list[str]] | None:
     return (user, kinds) if user and kinds else None
 
 
-def settings_for(user_id: int, *, create: bool = False) -> NotificationSettings | None:
-    """A person's mail settings row (created with the current language when asked)."""
+def settings_for(user_id: int, *, create: bool = False, language: str | None = None) -> NotificationSettings | None:
+    """A person's mail settings row (created when asked, with `language` or else the current one)."""
     row = db.session.get(NotificationSettings, user_id)
     if row is None and create:
         # Two first comments of one person at the same moment both find no row: insert-if-absent, so the second
@@ -108,7 +108,7 @@ def settings_for(user_id: int, *, create: bool = False) -> NotificationSettings 
             from sqlalchemy.dialects.sqlite import insert
         db.session.execute(
             insert(NotificationSettings)
-            .values(user_id=user_id, language=str(get_locale() or "en"), autofollow=True)
+            .values(user_id=user_id, language=language or str(get_locale() or "en"), autofollow=True)
             .on_conflict_do_nothing()
         )
         row = db.session.get(NotificationSettings, user_id)
@@ -351,11 +351,10 @@ def comment_posted(comment: Comment) -> None:
     The receipt (notification and mail), the follow on comment, the reply notice and the clause followers'
     notices are written by fan_out_pending, in the transaction that takes the event: nothing is lost (the event
     row is committed with the comment) and nothing is told twice (the event is deleted in that transaction), and
-    posting a comment costs two small rows in the request however many people are told.
+    posting a comment costs one small row in the request however many people are told. The row keeps the
+    request's language, for a first comment's author, whose settings are made from it.
     """
-    # Remembers the author's language from this request, for the receipt written after it.
-    settings_for(comment.author_id, create=True)
-    db.session.add(NotificationEvent(kind="comment", object_id=comment.id))
+    db.session.add(NotificationEvent(kind="comment", object_id=comment.id, language=str(get_locale() or "") or None))
     mark_queued()
 
 
@@ -384,9 +383,11 @@ def fan_out_pending(limit: int = 50) -> int:
     """Tell clause followers of new comments; each event is taken (deleted) and fanned out in one transaction."""
     done = 0
     events = db.session.execute(
-        db.select(NotificationEvent.id, NotificationEvent.object_id).order_by(NotificationEvent.id).limit(limit)
+        db.select(NotificationEvent.id, NotificationEvent.object_id, NotificationEvent.language)
+        .order_by(NotificationEvent.id)
+        .limit(limit)
     ).all()
-    for event_id, object_id in events:
+    for event_id, object_id, language in events:
         taken = db.session.execute(
             db.delete(NotificationEvent)
             .where(NotificationEvent.id == event_id)
@@ -406,18 +407,18 @@ def fan_out_pending(limit: int = 50) -> int:
             ],
         )
         if comment is not None:
-            _comment_consequences(comment)
+            _comment_consequences(comment, language)
         db.session.commit()
         done += 1
     return done
 
 
-def _comment_consequences(comment: Comment) -> None:
+def _comment_consequences(comment: Comment, language: str | None = None) -> None:
     """After a comment: its author follows the clause (unless turned off), the parent's author hears of the
     reply, and the clause's followers hear of it; each only if they may read it (checked again now, as the
     comment may have been hidden or withdrawn since). First its author's receipt, whatever became of it."""
+    settings = settings_for(comment.author_id, create=True, language=language)
     _receipt(comment)
-    settings = settings_for(comment.author_id, create=True)
     if settings.autofollow:
         _add_follow(comment.author_id, "clause", comment.clause_id)
     if comment.status != "visible":

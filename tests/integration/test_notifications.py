@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask_babel import refresh
 
 from consult.extensions import db
 from consult.models import Follow, MailOutbox, Notification, utcnow
@@ -305,3 +306,19 @@ def test_settings_row_made_by_a_simultaneous_request_is_taken_not_a_failure(app,
     row = notification_service.settings_for(user_id, create=True)
     db.session.commit()
     assert row.language == "fr" and row.autofollow is False  # the row the other request wrote, untouched
+
+
+def test_a_first_comment_from_a_french_page_gets_its_receipt_in_french_after_the_response(app):
+    """The receipt is written after the response, from the comment's event: the event keeps the request's language,
+    so a person with no settings yet gets the receipt (and their settings) in the language they commented in."""
+    version = open_version()
+    author = make_user()
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        refresh()  # the test's app context already chose a locale; this request's is French
+        posted = comment(author, clause_of(version), fan_out=False)
+        assert notes(author) == [] and mails_to(author) == []  # nothing but the event in the comment's request
+    notification_service.fan_out_pending()
+    [note] = notes(author, "receipt")
+    [mail] = mails_to(author)
+    assert "accusé de réception" in note.subject and posted.receipt in mail.subject
+    assert notification_service.settings_for(author.id).language == "fr"
