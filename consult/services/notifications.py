@@ -406,9 +406,14 @@ def fan_out_pending(limit: int = 50) -> int:
                 db.joinedload(Comment.author),
             ],
         )
-        if comment is not None:
-            _comment_consequences(comment, language)
-        db.session.commit()
+        try:
+            if comment is not None:
+                _comment_consequences(comment, language)
+            db.session.commit()
+        except Exception:  # noqa: BLE001  (the event stays for the next run; the others are not held up behind it)
+            db.session.rollback()
+            log.exception("notification event %s could not be fanned out; kept for the next run", event_id)
+            continue
         done += 1
     return done
 
@@ -419,7 +424,7 @@ def _comment_consequences(comment: Comment, language: str | None = None) -> None
     comment may have been hidden or withdrawn since). First its author's receipt, whatever became of it."""
     settings = settings_for(comment.author_id, create=True, language=language)
     _receipt(comment)
-    if settings.autofollow:
+    if settings.autofollow and comment.clause_id is not None:  # a general comment has no clause to follow
         _add_follow(comment.author_id, "clause", comment.clause_id)
     if comment.status != "visible":
         return
@@ -446,7 +451,7 @@ def _comment_consequences(comment: Comment, language: str | None = None) -> None
                 _path("comments.show", comment_id=comment.id),
             )
         told.add(parent_author.id)
-    if comment.visibility != "confidential":
+    if comment.visibility != "confidential" and comment.clause_id is not None:
         _tell_clause_followers(comment, told)
 
 

@@ -322,3 +322,16 @@ def test_a_first_comment_from_a_french_page_gets_its_receipt_in_french_after_the
     [mail] = mails_to(author)
     assert "accusé de réception" in note.subject and posted.receipt in mail.subject
     assert notification_service.settings_for(author.id).language == "fr"
+
+
+def test_a_general_comment_gets_its_receipt_and_does_not_stop_the_events_after_it():
+    version = open_version()
+    author, other = make_user(), make_user()
+    general = comment_service.post_comment(
+        author=author, clause=None, version=version, type_="remark", body="On the whole draft.", visibility="public"
+    )
+    later = comment(other, clause_of(version), fan_out=False)
+    notification_service.fan_out_pending()
+    assert general.receipt in notes(author, "receipt")[0].subject
+    assert later.receipt in notes(other, "receipt")[0].subject
+    assert not db.session.scalars(db.select(Follow).where(Follow.user_id == author.id)).all()
