@@ -245,6 +245,23 @@ class IndexHit:
     score: float | None
 
 
+def _index_hit(stored: dict, score: float) -> IndexHit:
+    """A hit from a document's stored fields."""
+    return IndexHit(
+        stored["kind"],
+        int(stored["object_id"]),
+        stored.get("clause_id"),
+        stored.get("document", ""),
+        stored.get("version", ""),
+        stored.get("clause_key", ""),
+        stored.get("group"),
+        stored.get("type"),
+        stored.get("disposition"),
+        stored.get("created_at"),
+        score,
+    )
+
+
 @dataclass
 class QueryResult:
     hits: list[IndexHit]
@@ -609,21 +626,7 @@ def run_query(
         ranked = _ranked(searcher, q, docnums, page * per_page, sortedby, phrases=bool(phrases), fast=fast)
         for docnum, score in ranked[(page - 1) * per_page : page * per_page]:
             stored = searcher.stored_fields(docnum)
-            hits.append(
-                IndexHit(
-                    stored["kind"],
-                    int(stored["object_id"]),
-                    stored.get("clause_id"),
-                    stored.get("document", ""),
-                    stored.get("version", ""),
-                    stored.get("clause_key", ""),
-                    stored.get("group"),
-                    stored.get("type"),
-                    stored.get("disposition"),
-                    stored.get("created_at"),
-                    score,
-                )
-            )
+            hits.append(_index_hit(stored, score))
     terms = highlight_terms(parsed.query, searcher.reader()) if parsed.query is not None else frozenset()
     return QueryResult(hits, total, page, per_page, facets, terms, parsed.message)
 
@@ -679,19 +682,5 @@ def run_similar(searcher, comment_id: int, text: str, user, *, limit: int = 10) 
     hits = []
     for hit in results:
         stored = hit.fields()
-        hits.append(
-            IndexHit(
-                stored["kind"],
-                int(stored["object_id"]),
-                stored.get("clause_id"),
-                stored.get("document", ""),
-                stored.get("version", ""),
-                stored.get("clause_key", ""),
-                stored.get("group"),
-                stored.get("type"),
-                stored.get("disposition"),
-                stored.get("created_at"),
-                hit.score,
-            )
-        )
+        hits.append(_index_hit(stored, hit.score))
     return hits, frozenset(word for word, _ in key_terms)
